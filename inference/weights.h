@@ -28,6 +28,7 @@ struct LayerWeights {
     std::vector<float> dt_bias;      // [I]
     std::vector<float> A;            // [I, N]      -exp(A_log), computed once at load
     std::vector<float> D;            // [I]
+    MatrixView out_proj;      // [H, I]
 };
 
 enum class WeightFormat { Native, Q4 };

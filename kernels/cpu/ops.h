@@ -19,9 +19,13 @@ namespace fm::cpu {
 // out[t, :] = table[ids[t], :]            table [V, H] -> out [T, H]
 void embedding(const MatrixView& table, const int32_t* ids, int64_t T, float* out);
 
-// out[t, :] = rms(x[t, :], eps) * weight    x, out [T, n]; weight [n] (nullptr = weightless)
-// out may alias x.
-void rms_norm(const float* x, const float* weight, int64_t T, int64_t n, float eps, float* out);
+// out[t, :] = rms(x[t, :], eps) * weight    x [T, n] (row stride ldx), out [T, n] (row stride
+// ldo); weight [n], nullptr for the weightless norms of B, C and dt. out may alias x.
+void rms_norm(const float* x, int64_t ldx, const float* weight, int64_t T, int64_t n, float eps,
+              float* out, int64_t ldo);
+
+// Row r of W as fp32 (any dtype, 4-bit included).            out [cols]
+void matrix_row(const MatrixView& W, int64_t r, float* out);
 
 // Y[t, :] = W X[t, :]                       W [rows, cols]; X [T, cols] (row stride ldx);
 // Y [T, rows] (row stride ldy). Reads W once per call whatever T is.

@@ -1,0 +1,158 @@
+// The CPU forward pass against golden.json: logits from an independent float64 implementation of
+// Hugging Face's FalconMambaForCausalLM, and its greedy continuation.
+
+#include <QtTest>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "inference/backend.h"
+#include "inference/config.h"
+#include "inference/weights.h"
+
+using namespace fm;
+
+namespace {
+
+const nlohmann::json& golden() {
+    static const nlohmann::json j = [] {
+        std::ifstream in(std::string(FM_TEST_DATA_DIR) + "/checkpoints/golden.json");
+        return nlohmann::json::parse(in);
+    }();
+    return j;
+}
+
+std::shared_ptr<ModelWeights> load(const QString& folder) {
+    auto w = load_weights(std::string(FM_TEST_DATA_DIR) + "/checkpoints/" + folder.toStdString());
+    if (!w) qFatal("%s", w.error().c_str());
+    return *w;
+}
+
+std::vector<int32_t> ids_of(const nlohmann::json& a) { return a.get<std::vector<int32_t>>(); }
+
+// First index of the largest logit, as torch.argmax picks it.
+int32_t first_argmax(const std::vector<float>& v) {
+    return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+class TestForwardGolden : public QObject {
+    Q_OBJECT
+private slots:
+    void logits_match_golden_data() {
+        QTest::addColumn<QString>("folder");
+        QTest::addColumn<int>("chunk");
+        for (const char* f : {"tiny-bf16", "tiny-f32-sharded"})
+            for (int chunk : {1, 5, 256})
+                QTest::newRow(qPrintable(QString("%1/chunk%2").arg(f).arg(chunk))) << QString(f) << chunk;
+    }
+    void logits_match_golden() {
+        QFETCH(QString, folder);
+        QFETCH(int, chunk);
+        const auto& g = golden()[folder.toStdString()];
+        auto backend = make_cpu_backend(load(folder), 2);
+        const auto tokens = ids_of(g["tokens"]);
+        std::vector<float> logits;
+        ForwardOptions options;
+        options.chunk_size = chunk;
+        auto n = backend->forward(tokens, LogitsMode::All, logits, options);
+        QVERIFY2(n.ok(), n.error().c_str());
+        QCOMPARE(*n, static_cast<int64_t>(tokens.size()));
+        const auto& expected = g["logits"];
+        const size_t V = static_cast<size_t>(backend->config().vocab_size);
+        QCOMPARE(expected.size(), tokens.size());
+        double worst = 0;
+        for (size_t t = 0; t < tokens.size(); ++t) {
+            QCOMPARE(expected[t].size(), V);
+            for (size_t v = 0; v < V; ++v)
+                worst = std::max(worst, std::abs(double(logits[t * V + v]) - expected[t][v].get<double>()));
+        }
+        qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
+        QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
+    }
+
+    void greedy_continuation_matches_data() {
+        QTest::addColumn<QString>("folder");
+        QTest::newRow("tiny-bf16") << "tiny-bf16";
+        QTest::newRow("tiny-f32-sharded") << "tiny-f32-sharded";
+    }
+    void greedy_continuation_matches() {
+        QFETCH(QString, folder);
+        const auto& g = golden()[folder.toStdString()];
+        auto backend = make_cpu_backend(load(folder), 2);
+        std::vector<float> logits;
+        auto prompt = ids_of(g["greedy_prompt"]);
+        QVERIFY(backend->forward(prompt, LogitsMode::Last, logits).ok());
+        std::vector<int32_t> generated;
+        const auto expected = ids_of(g["greedy_continuation"]);
+        while (generated.size() < expected.size()) {
+            int32_t next = first_argmax(logits);
+            generated.push_back(next);
+            QVERIFY(backend->forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits).ok());
+        }
+        QCOMPARE(generated, expected);
+    }
+
+    // Whole, token by token and in chunks of 1, 3, 7, 16: the same logits (REFERENCE.md §2).
+    void chunking_is_invisible_data() {
+        QTest::addColumn<int>("chunk");
+        for (int c : {1, 3, 7, 16}) QTest::newRow(qPrintable(QString("chunk%1").arg(c))) << c;
+    }
+    void chunking_is_invisible() {
+        QFETCH(int, chunk);
+        auto weights = load("tiny-f32-sharded");
+        const auto tokens = ids_of(golden()["tiny-f32-sharded"]["tokens"]);
+        auto whole = make_cpu_backend(weights, 1);
+        std::vector<float> reference;
+        ForwardOptions all_at_once;
+        all_at_once.chunk_size = 1 << 20;
+        QVERIFY(whole->forward(tokens, LogitsMode::All, reference, all_at_once).ok());
+
+        auto chunked = make_cpu_backend(weights, 2);
+        std::vector<float> logits;
+        ForwardOptions options;
+        options.chunk_size = chunk;
+        QVERIFY(chunked->forward(tokens, LogitsMode::All, logits, options).ok());
+        QCOMPARE(logits.size(), reference.size());
+        for (size_t i = 0; i < logits.size(); ++i) QVERIFY(std::abs(logits[i] - reference[i]) <= 1e-5f);
+
+        // One token per call, carrying the state between calls.
+        auto stepwise = make_cpu_backend(weights, 2);
+        const size_t V = reference.size() / tokens.size();
+        for (size_t t = 0; t < tokens.size(); ++t) {
+            std::vector<float> row;
+            QVERIFY(stepwise->forward(std::span<const int32_t>(&tokens[t], 1), LogitsMode::Last, row).ok());
+            for (size_t v = 0; v < V; ++v) QVERIFY(std::abs(row[v] - reference[t * V + v]) <= 1e-5f);
+        }
+        QCOMPARE(stepwise->state(), chunked->state());
+    }
+
+    void out_of_vocabulary_token_is_an_error() {
+        auto backend = make_cpu_backend(load("tiny-bf16"), 1);
+        std::vector<int32_t> bad{1, 512};
+        std::vector<float> logits;
+        auto r = backend->forward(bad, LogitsMode::Last, logits);
+        QVERIFY(!r.ok());
+        QVERIFY(QString::fromStdString(r.error()).contains("outside the vocabulary"));
+    }
+
+    void cancel_stops_between_chunks() {
+        auto backend = make_cpu_backend(load("tiny-bf16"), 1);
+        std::atomic<bool> cancel{false};
+        ForwardOptions options;
+        options.chunk_size = 4;
+        options.cancel = &cancel;
+        options.progress = [&](int64_t done, int64_t) { if (done >= 8) cancel = true; };
+        std::vector<int32_t> tokens(16, 5);
+        std::vector<float> logits;
+        auto n = backend->forward(tokens, LogitsMode::Last, logits, options);
+        QVERIFY(n.ok());
+        QCOMPARE(*n, int64_t{8});
+        QCOMPARE(backend->state().tokens_seen, uint64_t{8});
+    }
+};
+
+QTEST_GUILESS_MAIN(TestForwardGolden)
+#include "test_forward_golden.moc"
