@@ -126,8 +126,6 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
         if (end - begin != expected)
             return Error{ctx + ": holds " + std::to_string(end - begin) + " bytes but " + dtype_name(info.dtype) + " " +
                          describe_shape(info.shape) + " needs " + std::to_string(expected)};
-        const uint64_t element_bytes = static_cast<uint64_t>(dtype_size_bits(info.dtype) / 8);
-        if ((data_start + begin) % element_bytes != 0) return Error{ctx + ": data is not aligned to its element size"};
         info.data = file->data() + data_start + begin;
         info.byte_size = end - begin;
         tensors.push_back(std::move(info));

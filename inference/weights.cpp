@@ -68,6 +68,13 @@ public:
         v.rows = rows;
         v.cols = cols;
         v.data = (*t)->data;
+        if (reinterpret_cast<uintptr_t>(v.data) % static_cast<uintptr_t>(dtype_size_bits(v.dtype) / 8) != 0) {
+            // Writers that do not pad the header leave tensors misaligned; the kernels need
+            // aligned elements, so such a tensor is copied once.
+            auto copy = std::make_unique<std::vector<uint8_t>>((*t)->data, (*t)->data + (*t)->byte_size);
+            v.data = copy->data();
+            w_.owned_buffers.push_back(std::move(copy));
+        }
         if (w_.stored_dtype == DType::F32 || dtype_size_bits(v.dtype) < dtype_size_bits(w_.stored_dtype)) w_.stored_dtype = v.dtype;
         if (quantizable && options_.quantize_4bit) return quantize(v);
         return v;

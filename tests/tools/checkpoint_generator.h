@@ -1,0 +1,32 @@
+#pragma once
+// Writes random Falcon Mamba (or Mamba-1) checkpoints of any shape in Hugging Face layout:
+// config.json plus model.safetensors, or shards with model.safetensors.index.json. The values
+// are drawn so that the forward pass stays numerically tame at any size (fan-in scaled weights,
+// A_log = log(1..N), dt bias from dt in [1e-3, 1e-1] as Mamba initialises it).
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "inference/result.h"
+#include "kernels/common/matrix_view.h"
+
+namespace fm::testing {
+
+struct CheckpointSpec {
+    int64_t hidden = 64;
+    int64_t intermediate = 128;
+    int64_t state = 16;
+    int64_t dt_rank = 4;
+    int64_t conv = 4;
+    int64_t layers = 2;
+    int64_t vocab = 512;
+    DType dtype = DType::BF16;  // BF16, F16 or F32
+    int shards = 1;
+    uint64_t seed = 1;
+    std::string model_type = "falcon_mamba";
+};
+
+Status write_random_checkpoint(const std::filesystem::path& dir, const CheckpointSpec& spec);
+
+}  // namespace fm::testing
