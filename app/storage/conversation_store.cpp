@@ -1,0 +1,689 @@
+#include "app/storage/conversation_store.h"
+
+#include "app/storage/search_query.h"
+
+#include <QDateTime>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <algorithm>
+
+namespace fm {
+namespace {
+
+const QString kConversationColumns = QStringLiteral(
+    "c.id, c.title, c.created_at, c.updated_at, c.system_prompt, c.settings, c.model, c.mode, "
+    "c.current_leaf_message_id, c.deleted_at");
+
+const QString kMessageColumns = QStringLiteral(
+    "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.updated_at, "
+    "m.status, m.prompt_tokens, m.completion_tokens, m.model, m.settings");
+constexpr int kMessageColumnCount = 12;
+
+// NULL for "none" (id 0, empty JSON) so that SQL sees a real absence, not a zero.
+QVariant idOrNull(qint64 id)
+{
+    return id > 0 ? QVariant(id) : QVariant();
+}
+
+QVariant textOrNull(const QString& text)
+{
+    return text.isEmpty() ? QVariant() : QVariant(text);
+}
+
+// Qt binds a null QString as SQL NULL; NOT NULL text columns want '' for "nothing".
+QVariant text(const QString& value)
+{
+    return value.isNull() ? QVariant(QLatin1String("")) : QVariant(value);
+}
+
+QVariant optionalInt(const std::optional<int>& value)
+{
+    return value ? QVariant(*value) : QVariant();
+}
+
+std::optional<int> readOptionalInt(const QVariant& value)
+{
+    return value.isNull() ? std::nullopt : std::optional<int>(value.toInt());
+}
+
+Conversation readConversation(const QSqlQuery& q)
+{
+    Conversation c;
+    c.id = q.value(0).toLongLong();
+    c.title = q.value(1).toString();
+    c.createdAtMs = q.value(2).toLongLong();
+    c.updatedAtMs = q.value(3).toLongLong();
+    c.options.systemPrompt = q.value(4).toString();
+    c.options.settings = GenerationSettings::fromJsonText(q.value(5).toString());
+    c.options.model = q.value(6).toString();
+    c.options.mode =
+        conversationModeFromText(q.value(7).toString()).value_or(ConversationMode::Chat);
+    c.currentLeafMessageId = q.value(8).toLongLong();
+    if (!q.value(9).isNull()) {
+        c.deletedAtMs = q.value(9).toLongLong();
+    }
+    return c;
+}
+
+Message readMessage(const QSqlQuery& q, int first = 0)
+{
+    Message m;
+    m.id = q.value(first + 0).toLongLong();
+    m.conversationId = q.value(first + 1).toLongLong();
+    m.parentId = q.value(first + 2).toLongLong();
+    m.role = messageRoleFromText(q.value(first + 3).toString()).value_or(MessageRole::User);
+    m.content = q.value(first + 4).toString();
+    m.createdAtMs = q.value(first + 5).toLongLong();
+    m.updatedAtMs = q.value(first + 6).toLongLong();
+    m.status = messageStatusFromText(q.value(first + 7).toString())
+                   .value_or(MessageStatus::Complete);
+    m.tokens.prompt = readOptionalInt(q.value(first + 8));
+    m.tokens.completion = readOptionalInt(q.value(first + 9));
+    m.model = q.value(first + 10).toString();
+    m.settings = GenerationSettings::fromJsonText(q.value(first + 11).toString());
+    return m;
+}
+
+template <typename T, typename Reader>
+DbResult<QList<T>> readAll(DbResult<QSqlQuery> query, Reader read)
+{
+    if (!query) {
+        return DbError{query.error()};
+    }
+    QList<T> rows;
+    while (query->next()) {
+        rows.append(read(*query));
+    }
+    return rows;
+}
+
+}  // namespace
+
+ConversationStore::ConversationStore(Database& database)
+    : db_(database), clock_([] { return QDateTime::currentMSecsSinceEpoch(); })
+{
+}
+
+void ConversationStore::setClock(std::function<qint64()> nowMs)
+{
+    clock_ = std::move(nowMs);
+    lastTimestamp_ = 0;
+}
+
+qint64 ConversationStore::now()
+{
+    lastTimestamp_ = std::max(clock_(), lastTimestamp_ + 1);
+    return lastTimestamp_;
+}
+
+DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const QString& what,
+                                         qint64 id)
+{
+    if (!query) {
+        return query.status();
+    }
+    if (query->numRowsAffected() < 1) {
+        return db_.fail(QStringLiteral("no %1 with id %2").arg(what).arg(id));
+    }
+    return {};
+}
+
+// ---- Conversations ---------------------------------------------------------------------
+
+DbResult<Conversation> ConversationStore::createConversation(const QString& title,
+                                                             const ConversationOptions& options)
+{
+    return importConversation(title, options, {});
+}
+
+DbResult<Conversation> ConversationStore::importConversation(const QString& title,
+                                                             const ConversationOptions& options,
+                                                             const QList<NewMessage>& messages)
+{
+    qint64 id = 0;
+    const DbStatus status = db_.transaction([&]() -> DbStatus {
+        const qint64 t = now();
+        DbResult<QSqlQuery> insert = db_.exec(
+            QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, "
+                           "system_prompt, settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+            {text(title), t, t, text(options.systemPrompt),
+             textOrNull(options.settings.toJsonText()), text(options.model),
+             toText(options.mode)});
+        if (!insert) {
+            return insert.status();
+        }
+        id = insert->lastInsertId().toLongLong();
+        qint64 parent = 0;
+        for (const NewMessage& message : messages) {
+            DbResult<Message> added = insertMessage(id, message, parent);
+            if (!added) {
+                return added.status();
+            }
+            parent = added->id;
+        }
+        return {};
+    });
+    if (!status) {
+        return DbError{status.error()};
+    }
+    return conversation(id);
+}
+
+DbResult<Conversation> ConversationStore::conversation(qint64 id)
+{
+    DbResult<QList<Conversation>> rows = readAll<Conversation>(
+        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.id = ?")
+                     .arg(kConversationColumns),
+                 {id}),
+        readConversation);
+    if (!rows) {
+        return DbError{rows.error()};
+    }
+    if (rows->isEmpty()) {
+        return db_.fail(QStringLiteral("no conversation with id %1").arg(id));
+    }
+    return rows->first();
+}
+
+DbResult<QList<Conversation>> ConversationStore::listConversations(int limit)
+{
+    // Matches the partial index conversations_by_activity exactly: no sort step.
+    return readAll<Conversation>(
+        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NULL "
+                                "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?")
+                     .arg(kConversationColumns),
+                 {limit < 0 ? -1 : limit}),
+        readConversation);
+}
+
+DbResult<QList<Conversation>> ConversationStore::deletedConversations()
+{
+    return readAll<Conversation>(
+        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NOT NULL "
+                                "ORDER BY c.deleted_at DESC, c.id DESC")
+                     .arg(kConversationColumns)),
+        readConversation);
+}
+
+DbStatus ConversationStore::renameConversation(qint64 id, const QString& title)
+{
+    return expectOneRow(
+        db_.exec(QStringLiteral("UPDATE conversations SET title = ? WHERE id = ?"),
+                 {text(title), id}),
+        QStringLiteral("conversation"), id);
+}
+
+DbStatus ConversationStore::setConversationOptions(qint64 id, const ConversationOptions& options)
+{
+    return expectOneRow(
+        db_.exec(QStringLiteral("UPDATE conversations SET system_prompt = ?, settings = ?, "
+                                "model = ?, mode = ? WHERE id = ?"),
+                 {text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
+                  text(options.model), toText(options.mode), id}),
+        QStringLiteral("conversation"), id);
+}
+
+DbStatus ConversationStore::deleteConversation(qint64 id)
+{
+    return expectOneRow(
+        db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = ? "
+                                "WHERE id = ? AND deleted_at IS NULL"),
+                 {now(), id}),
+        QStringLiteral("live conversation"), id);
+}
+
+DbStatus ConversationStore::undoDeleteConversation(qint64 id)
+{
+    return expectOneRow(
+        db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = NULL "
+                                "WHERE id = ? AND deleted_at IS NOT NULL"),
+                 {id}),
+        QStringLiteral("deleted conversation"), id);
+}
+
+DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition,
+                                                    const QVariantList& bindings)
+{
+    QStringList files;
+    const DbStatus status = db_.transaction([&]() -> DbStatus {
+        DbResult<QSqlQuery> paths = db_.exec(
+            QStringLiteral("SELECT s.file_path FROM state_snapshots AS s "
+                           "JOIN conversations AS c ON c.id = s.conversation_id WHERE %1")
+                .arg(condition),
+            bindings);
+        if (!paths) {
+            return paths.status();
+        }
+        while (paths->next()) {
+            files.append(paths->value(0).toString());
+        }
+        paths->finish();
+        // Cascades to messages (and their search entries, through the triggers) and to
+        // state_snapshots.
+        DbResult<QSqlQuery> erase = db_.exec(
+            QStringLiteral("DELETE FROM conversations WHERE id IN "
+                           "(SELECT c.id FROM conversations AS c WHERE %1)")
+                .arg(condition),
+            bindings);
+        return erase ? DbStatus{} : erase.status();
+    });
+    if (!status) {
+        return DbError{status.error()};
+    }
+    return files;
+}
+
+DbResult<QStringList> ConversationStore::purgeConversation(qint64 id)
+{
+    if (DbResult<Conversation> existing = conversation(id); !existing) {
+        return DbError{existing.error()};
+    }
+    return purgeWhere(QStringLiteral("c.id = ?"), {id});
+}
+
+DbResult<QStringList> ConversationStore::purgeDeletedBefore(qint64 cutoffMs)
+{
+    return purgeWhere(QStringLiteral("c.deleted_at IS NOT NULL AND c.deleted_at < ?"), {cutoffMs});
+}
+
+// ---- Messages --------------------------------------------------------------------------
+
+DbResult<Message> ConversationStore::insertMessage(qint64 conversationId,
+                                                   const NewMessage& message, qint64 parentId)
+{
+    const qint64 t = now();
+    DbResult<QSqlQuery> insert = db_.exec(
+        QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
+                       "created_at, updated_at, status, prompt_tokens, completion_tokens, model, "
+                       "settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        {conversationId, idOrNull(parentId), toText(message.role), text(message.content), t, t,
+         toText(message.status), optionalInt(message.tokens.prompt),
+         optionalInt(message.tokens.completion), textOrNull(message.model),
+         textOrNull(message.settings.toJsonText())});
+    if (!insert) {
+        return DbError{insert.error()};
+    }
+    Message added;
+    added.id = insert->lastInsertId().toLongLong();
+    added.conversationId = conversationId;
+    added.parentId = parentId;
+    added.role = message.role;
+    added.content = message.content;
+    added.createdAtMs = t;
+    added.updatedAtMs = t;
+    added.status = message.status;
+    added.tokens = message.tokens;
+    added.model = message.model;
+    added.settings = message.settings;
+
+    DbResult<QSqlQuery> touch = db_.exec(
+        QStringLiteral("UPDATE conversations SET updated_at = ?, current_leaf_message_id = ? "
+                       "WHERE id = ?"),
+        {t, added.id, conversationId});
+    if (!touch) {
+        return DbError{touch.error()};
+    }
+    return added;
+}
+
+DbResult<Message> ConversationStore::appendMessage(qint64 conversationId,
+                                                   const NewMessage& message)
+{
+    std::optional<Message> added;
+    const DbStatus status = db_.transaction([&]() -> DbStatus {
+        qint64 parent = message.parentId;
+        if (parent == 0) {
+            DbResult<Conversation> owner = conversation(conversationId);
+            if (!owner) {
+                return owner.status();
+            }
+            parent = owner->currentLeafMessageId;
+        }
+        DbResult<Message> inserted = insertMessage(conversationId, message, parent);
+        if (inserted) {
+            added = *inserted;
+        }
+        return inserted.status();
+    });
+    if (!status) {
+        return DbError{status.error()};
+    }
+    return *added;
+}
+
+DbResult<Message> ConversationStore::message(qint64 id)
+{
+    DbResult<QList<Message>> rows = readAll<Message>(
+        db_.exec(QStringLiteral("SELECT %1 FROM messages AS m WHERE m.id = ?").arg(kMessageColumns),
+                 {id}),
+        [](const QSqlQuery& q) { return readMessage(q); });
+    if (!rows) {
+        return DbError{rows.error()};
+    }
+    if (rows->isEmpty()) {
+        return db_.fail(QStringLiteral("no message with id %1").arg(id));
+    }
+    return rows->first();
+}
+
+DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId)
+{
+    DbResult<Conversation> owner = conversation(conversationId);
+    if (!owner) {
+        return DbError{owner.error()};
+    }
+    if (owner->currentLeafMessageId == 0) {
+        return QList<BranchMessage>{};
+    }
+    return pathTo(owner->currentLeafMessageId);
+}
+
+DbResult<QList<BranchMessage>> ConversationStore::pathTo(qint64 messageId)
+{
+    // Walk up from the message to the first level, then count each step's siblings through
+    // the messages_tree index (conversation, parent, id). `IS` so that NULL parents (the
+    // first-level messages) compare equal.
+    const QString sql = QStringLiteral(R"sql(
+WITH RECURSIVE path (id, depth) AS (
+    SELECT ?, 0
+    UNION ALL
+    SELECT m.parent_id, path.depth + 1 FROM messages AS m JOIN path ON m.id = path.id
+    WHERE m.parent_id IS NOT NULL
+)
+SELECT %1,
+    (SELECT count(*) FROM messages AS s
+      WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id AND s.id < m.id),
+    (SELECT count(*) FROM messages AS s
+      WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id)
+FROM path JOIN messages AS m ON m.id = path.id
+ORDER BY path.depth DESC)sql").arg(kMessageColumns);
+    DbResult<QList<BranchMessage>> path = readAll<BranchMessage>(
+        db_.exec(sql, {messageId}), [](const QSqlQuery& q) {
+            BranchMessage entry;
+            entry.message = readMessage(q);
+            entry.siblingIndex = q.value(kMessageColumnCount).toInt();
+            entry.siblingCount = q.value(kMessageColumnCount + 1).toInt();
+            return entry;
+        });
+    if (path && path->isEmpty()) {
+        return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
+    }
+    return path;
+}
+
+DbResult<QList<Message>> ConversationStore::siblings(qint64 messageId)
+{
+    DbResult<QList<Message>> rows = readAll<Message>(
+        db_.exec(QStringLiteral("SELECT %1 FROM messages AS self JOIN messages AS m "
+                                "ON m.conversation_id = self.conversation_id "
+                                "AND m.parent_id IS self.parent_id "
+                                "WHERE self.id = ? ORDER BY m.id")
+                     .arg(kMessageColumns),
+                 {messageId}),
+        [](const QSqlQuery& q) { return readMessage(q); });
+    if (rows && rows->isEmpty()) {
+        return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
+    }
+    return rows;
+}
+
+DbResult<qint64> ConversationStore::switchToBranch(qint64 messageId)
+{
+    qint64 leaf = 0;
+    const DbStatus status = db_.transaction([&]() -> DbStatus {
+        // The newest message in the subtree is necessarily a leaf (children are created
+        // after their parents), and it is where the user left that branch.
+        DbResult<QVariant> latest = db_.scalar(QStringLiteral(R"sql(
+WITH RECURSIVE subtree (id) AS (
+    SELECT id FROM messages WHERE id = ?
+    UNION ALL
+    SELECT m.id FROM messages AS m JOIN subtree ON m.parent_id = subtree.id
+)
+SELECT max(id) FROM subtree)sql"),
+                                               {messageId});
+        if (!latest) {
+            return latest.status();
+        }
+        if (latest->isNull()) {
+            return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
+        }
+        leaf = latest->toLongLong();
+        DbResult<QSqlQuery> update = db_.exec(
+            QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? "
+                           "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
+            {leaf, leaf});
+        return update ? DbStatus{} : update.status();
+    });
+    if (!status) {
+        return DbError{status.error()};
+    }
+    return leaf;
+}
+
+DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent)
+{
+    std::optional<Message> added;
+    const DbStatus status = db_.transaction([&]() -> DbStatus {
+        DbResult<Message> original = message(messageId);
+        if (!original) {
+            return original.status();
+        }
+        NewMessage edited;
+        edited.role = original->role;
+        edited.content = newContent;
+        DbResult<Message> inserted =
+            insertMessage(original->conversationId, edited, original->parentId);
+        if (inserted) {
+            added = *inserted;
+        }
+        return inserted.status();
+    });
+    if (!status) {
+        return DbError{status.error()};
+    }
+    return *added;
+}
+
+// ---- Streamed replies ------------------------------------------------------------------
+
+DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId,
+                                                           qint64 parentId, const QString& model,
+                                                           const GenerationSettings& settings)
+{
+    NewMessage reply;
+    reply.role = MessageRole::Assistant;
+    reply.parentId = parentId;
+    reply.status = MessageStatus::Streaming;
+    reply.model = model;
+    reply.settings = settings;
+    return appendMessage(conversationId, reply);
+}
+
+DbStatus ConversationStore::updateStreamingContent(qint64 messageId, const QString& newText)
+{
+    return expectOneRow(
+        db_.exec(QStringLiteral("UPDATE messages SET content = ?, updated_at = ? "
+                                "WHERE id = ? AND status = 'streaming'"),
+                 {text(newText), now(), messageId}),
+        QStringLiteral("streaming message"), messageId);
+}
+
+DbStatus ConversationStore::finishMessage(qint64 messageId, MessageStatus status,
+                                          const TokenCounts& tokens,
+                                          const std::optional<QString>& finalContent)
+{
+    if (status == MessageStatus::Streaming) {
+        return db_.fail(QStringLiteral("finishMessage needs a final status, not 'streaming'"));
+    }
+    return db_.transaction([&]() -> DbStatus {
+        const qint64 t = now();
+        const DbStatus updated = expectOneRow(
+            db_.exec(QStringLiteral("UPDATE messages SET status = ?, prompt_tokens = ?, "
+                                    "completion_tokens = ?, content = coalesce(?, content), "
+                                    "updated_at = ? WHERE id = ?"),
+                     {toText(status), optionalInt(tokens.prompt),
+                      optionalInt(tokens.completion),
+                      finalContent ? text(*finalContent) : QVariant(), t, messageId}),
+            QStringLiteral("message"), messageId);
+        if (!updated) {
+            return updated;
+        }
+        DbResult<QSqlQuery> touch = db_.exec(
+            QStringLiteral("UPDATE conversations SET updated_at = ? "
+                           "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
+            {t, messageId});
+        return touch ? DbStatus{} : touch.status();
+    });
+}
+
+DbResult<int> ConversationStore::markInterruptedOnStartup()
+{
+    DbResult<QSqlQuery> update = db_.exec(
+        QStringLiteral("UPDATE messages SET status = 'interrupted', updated_at = ? "
+                       "WHERE status = 'streaming'"),
+        {now()});
+    if (!update) {
+        return DbError{update.error()};
+    }
+    return update->numRowsAffected();
+}
+
+// ---- Search ----------------------------------------------------------------------------
+
+DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int limit)
+{
+    const QString match = ftsMatchExpression(query);
+    if (match.isEmpty() || limit == 0) {
+        return QList<SearchHit>{};
+    }
+    // One pass over each index. For messages, the best-ranked hit per conversation is the
+    // one the snippet comes from (SQLite takes bare columns from the min() row). Snippets
+    // are computed afterwards for the returned rows only: snippet() is far costlier than
+    // matching, and a common word can match every message.
+    const QString sql = QStringLiteral(R"sql(
+WITH title_hits AS (
+    SELECT rowid AS conversation_id FROM conversations_fts WHERE conversations_fts MATCH ?
+),
+message_hits AS (
+    SELECT m.conversation_id, min(f.score) AS score, f.message_id
+    FROM (SELECT rowid AS message_id, rank AS score FROM messages_fts
+          WHERE messages_fts MATCH ?) AS f
+    JOIN messages AS m ON m.id = f.message_id
+    GROUP BY m.conversation_id
+)
+SELECT c.id, c.title, c.updated_at, t.conversation_id IS NOT NULL, h.message_id
+FROM conversations AS c
+LEFT JOIN title_hits AS t ON t.conversation_id = c.id
+LEFT JOIN message_hits AS h ON h.conversation_id = c.id
+WHERE c.deleted_at IS NULL AND (t.conversation_id IS NOT NULL OR h.conversation_id IS NOT NULL)
+ORDER BY t.conversation_id IS NULL, h.score, c.updated_at DESC, c.id DESC
+LIMIT ?)sql");
+    DbResult<QList<SearchHit>> hits = readAll<SearchHit>(
+        db_.exec(sql, {match, match, limit < 0 ? -1 : limit}), [](const QSqlQuery& q) {
+            SearchHit hit;
+            hit.conversationId = q.value(0).toLongLong();
+            hit.title = q.value(1).toString();
+            hit.updatedAtMs = q.value(2).toLongLong();
+            hit.titleMatched = q.value(3).toBool();
+            hit.messageId = q.value(4).toLongLong();
+            return hit;
+        });
+    if (!hits) {
+        return hits;
+    }
+
+    const QString messageSnippet = QStringLiteral(
+        "SELECT snippet(messages_fts, 0, char(2), char(3), '…', 16) FROM messages_fts "
+        "WHERE messages_fts MATCH ? AND rowid = ?");
+    const QString titleSnippet = QStringLiteral(
+        "SELECT highlight(conversations_fts, 0, char(2), char(3)) FROM conversations_fts "
+        "WHERE conversations_fts MATCH ? AND rowid = ?");
+    for (SearchHit& hit : *hits) {
+        const bool fromMessage = hit.messageId != 0;
+        DbResult<QVariant> marked =
+            db_.scalar(fromMessage ? messageSnippet : titleSnippet,
+                       {match, fromMessage ? hit.messageId : hit.conversationId});
+        if (!marked) {
+            return DbError{marked.error()};
+        }
+        hit.snippet = snippetToHtml(marked->toString());
+    }
+    return hits;
+}
+
+// ---- Settings --------------------------------------------------------------------------
+
+DbResult<std::optional<QString>> ConversationStore::setting(const QString& key)
+{
+    DbResult<QSqlQuery> q =
+        db_.exec(QStringLiteral("SELECT value FROM settings WHERE key = ?"), {key});
+    if (!q) {
+        return DbError{q.error()};
+    }
+    if (!q->next()) {
+        return std::optional<QString>{};
+    }
+    return std::optional<QString>(q->value(0).toString());
+}
+
+DbStatus ConversationStore::setSetting(const QString& key, const QString& value)
+{
+    DbResult<QSqlQuery> q = db_.exec(
+        QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        {text(key), text(value)});
+    return q ? DbStatus{} : q.status();
+}
+
+DbStatus ConversationStore::removeSetting(const QString& key)
+{
+    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("DELETE FROM settings WHERE key = ?"), {key});
+    return q ? DbStatus{} : q.status();
+}
+
+// ---- Snapshots -------------------------------------------------------------------------
+
+DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot& snapshot)
+{
+    StateSnapshot stored = snapshot;
+    stored.createdAtMs = now();
+    DbResult<QSqlQuery> insert = db_.exec(
+        QStringLiteral("INSERT INTO state_snapshots (conversation_id, message_id, kind, "
+                       "fingerprint, file_path, byte_size, checksum, token_count, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        {snapshot.conversationId, idOrNull(snapshot.messageId), text(snapshot.kind),
+         text(snapshot.fingerprint), text(snapshot.filePath), snapshot.byteSize,
+         text(snapshot.checksum),
+         snapshot.tokenCount, stored.createdAtMs});
+    if (!insert) {
+        return DbError{insert.error()};
+    }
+    stored.id = insert->lastInsertId().toLongLong();
+    return stored;
+}
+
+DbResult<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId)
+{
+    return readAll<StateSnapshot>(
+        db_.exec(QStringLiteral("SELECT id, conversation_id, message_id, kind, fingerprint, "
+                                "file_path, byte_size, checksum, token_count, created_at "
+                                "FROM state_snapshots WHERE conversation_id = ? ORDER BY id"),
+                 {conversationId}),
+        [](const QSqlQuery& q) {
+            StateSnapshot s;
+            s.id = q.value(0).toLongLong();
+            s.conversationId = q.value(1).toLongLong();
+            s.messageId = q.value(2).toLongLong();
+            s.kind = q.value(3).toString();
+            s.fingerprint = q.value(4).toString();
+            s.filePath = q.value(5).toString();
+            s.byteSize = q.value(6).toLongLong();
+            s.checksum = q.value(7).toString();
+            s.tokenCount = q.value(8).toLongLong();
+            s.createdAtMs = q.value(9).toLongLong();
+            return s;
+        });
+}
+
+}  // namespace fm
