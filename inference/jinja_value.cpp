@@ -431,32 +431,40 @@ std::string to_json(const Value& v, const JsonOptions& options) {
     return out;
 }
 
-Value from_json(const nlohmann::json& j) {
+namespace {
+
+template <typename Json>
+Value convert_json(const Json& j) {
     switch (j.type()) {
-        case nlohmann::json::value_t::null: return Value::none();
-        case nlohmann::json::value_t::boolean: return Value::boolean(j.get<bool>());
-        case nlohmann::json::value_t::number_integer: return Value::integer(j.get<int64_t>());
-        case nlohmann::json::value_t::number_unsigned: {
-            auto u = j.get<uint64_t>();
+        case nlohmann::detail::value_t::null: return Value::none();
+        case nlohmann::detail::value_t::boolean: return Value::boolean(j.template get<bool>());
+        case nlohmann::detail::value_t::number_integer: return Value::integer(j.template get<int64_t>());
+        case nlohmann::detail::value_t::number_unsigned: {
+            auto u = j.template get<uint64_t>();
             if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
             return Value::number(static_cast<double>(u));
         }
-        case nlohmann::json::value_t::number_float: return Value::number(j.get<double>());
-        case nlohmann::json::value_t::string: return Value::string(j.get<std::string>());
-        case nlohmann::json::value_t::array: {
+        case nlohmann::detail::value_t::number_float: return Value::number(j.template get<double>());
+        case nlohmann::detail::value_t::string: return Value::string(j.template get<std::string>());
+        case nlohmann::detail::value_t::array: {
             std::vector<Value> items;
             items.reserve(j.size());
-            for (const auto& e : j) items.push_back(from_json(e));
+            for (const auto& e : j) items.push_back(convert_json(e));
             return Value::list(std::move(items));
         }
-        case nlohmann::json::value_t::object: {
+        case nlohmann::detail::value_t::object: {
             auto d = std::make_shared<Dict>();
-            for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), from_json(it.value()));
+            for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
             return Value::dict(std::move(d));
         }
         default: return Value::none();
     }
 }
+
+}  // namespace
+
+Value from_json(const nlohmann::json& j) { return convert_json(j); }
+Value from_json(const nlohmann::ordered_json& j) { return convert_json(j); }
 
 // ---- Comparison and iteration -----------------------------------------------------------
 

@@ -1,0 +1,143 @@
+#pragma once
+// Values of the chat-template engine (a Jinja subset, see chat_template.h): Python-like
+// undefined/None/bool/int/float/str/list/dict/callable, with Python's printing (str, repr,
+// json.dumps as Hugging Face's `tojson` does it), truthiness, equality and ordering.
+// Internal to the inference library.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fm::jinja {
+
+// Thrown inside the engine only; ChatTemplate catches it and returns an fm::Error.
+struct TemplateError {
+    std::string message;
+    int line = 0;    // 1-based; 0 until the innermost node that knows its position fills it
+    int column = 0;
+    bool user_raised = false;  // raise_exception('...'): the message is the template's own
+};
+[[noreturn]] void fail(std::string message);
+
+class Value;
+
+struct List {
+    std::vector<Value> items;
+    bool is_tuple = false;  // only changes how it prints: (1, 2) instead of [1, 2]
+};
+
+struct Dict {
+    std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
+    bool is_namespace = false;  // namespace(): the only object `set ns.attr = ...` may change
+    const Value* find(std::string_view key) const;
+    Value* find(std::string_view key);
+    void set(std::string key, Value value);
+};
+
+struct CallArgs {
+    std::vector<Value> positional;
+    std::vector<std::pair<std::string, Value>> named;
+};
+
+struct Function {
+    std::string name;
+    std::function<Value(CallArgs&)> call;
+};
+
+class Value {
+public:
+    enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Function };
+
+    Value();  // undefined
+    static Value undefined(std::string why);
+    static Value none();
+    static Value boolean(bool b);
+    static Value integer(int64_t i);
+    static Value number(double d);
+    static Value string(std::string s);
+    static Value list(std::vector<Value> items = {}, bool tuple = false);
+    static Value dict(std::shared_ptr<Dict> d);
+    static Value empty_dict();
+    static Value function(std::string name, std::function<Value(CallArgs&)> fn);
+
+    Kind kind() const { return static_cast<Kind>(v_.index()); }
+    bool is_undefined() const { return kind() == Kind::Undefined; }
+    bool is_none() const { return kind() == Kind::None; }
+    bool is_bool() const { return kind() == Kind::Bool; }
+    bool is_int() const { return kind() == Kind::Int; }
+    bool is_float() const { return kind() == Kind::Float; }
+    bool is_number() const { return is_int() || is_float() || is_bool(); }  // Python: bool is int
+    bool is_string() const { return kind() == Kind::String; }
+    bool is_list() const { return kind() == Kind::List; }
+    bool is_dict() const { return kind() == Kind::Dict; }
+    bool is_function() const { return kind() == Kind::Function; }
+
+    // Why this value is undefined ("'x' is undefined"), for the error raised on misuse.
+    const std::string& undefined_reason() const;
+    bool as_bool() const;
+    int64_t as_int() const;    // bool or int
+    double as_double() const;  // bool, int or float
+    const std::string& as_string() const;
+    List& as_list() const;
+    Dict& as_dict() const;
+    const std::shared_ptr<Dict>& dict_ptr() const;
+    const Function& as_function() const;
+
+private:
+    struct UndefinedTag {
+        std::string why;
+    };
+    struct NoneTag {};
+    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, std::string,
+                                 std::shared_ptr<List>, std::shared_ptr<Dict>,
+                                 std::shared_ptr<const Function>>;
+    explicit Value(Storage v) : v_(std::move(v)) {}
+    Storage v_;
+};
+
+// Python's type names, for error messages ("str", "int", "list", "dict", "NoneType", ...).
+std::string type_name(const Value& v);
+bool truthy(const Value& v);
+// Python str() / repr(). Undefined prints as "" (Jinja's default Undefined).
+std::string to_str(const Value& v);
+std::string repr(const Value& v);
+// Python float repr: shortest round trip, "1.0", "1e-05", "1e+16", "inf", "nan".
+std::string format_float(double d);
+
+struct JsonOptions {
+    int indent = -1;  // < 0: one line
+    bool sort_keys = false;
+    std::string item_separator;  // empty: Python's default (", " or "," with indent)
+    std::string key_separator;   // empty: ": "
+};
+// json.dumps(v, ensure_ascii=False, ...): what Hugging Face's `tojson` filter produces.
+std::string to_json(const Value& v, const JsonOptions& options = {});
+
+bool equals(const Value& a, const Value& b);
+// -1, 0, 1 for orderable pairs (numbers, strings, lists); fails otherwise.
+int compare(const Value& a, const Value& b);
+
+// Objects keep the json's key order: sorted for nlohmann::json, insertion order for
+// nlohmann::ordered_json (what Python's dicts, and so Hugging Face's renderings, keep).
+Value from_json(const nlohmann::json& j);
+Value from_json(const nlohmann::ordered_json& j);
+
+// Python-style iteration: list items, dict keys, string characters; undefined: nothing.
+std::vector<Value> iterate(const Value& v);
+
+// UTF-8 <-> code points. An invalid byte b decodes to U+DC00+b and encodes back to b (Python's
+// surrogateescape), so text that is not valid UTF-8 passes through unchanged.
+std::u32string utf8_decode(std::string_view s);
+std::string utf8_encode(std::u32string_view s);
+bool is_space(char32_t c);  // Python str.isspace()
+char32_t to_upper(char32_t c);
+char32_t to_lower(char32_t c);
+
+}  // namespace fm::jinja
