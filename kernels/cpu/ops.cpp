@@ -1,4 +1,5 @@
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/ops_q4.h"
 
 #include <algorithm>
 #include <cstring>
@@ -106,6 +107,7 @@ void rms_norm(const float* x, int64_t ldx, const float* weight, int64_t T, int64
 }
 
 void matmul(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, ThreadPool* pool) {
+    if (W.dtype == DType::Q4) return matmul_q4(W, X, T, ldx, Y, ldy, pool);  // kernels/cpu/ops_q4.cpp
     const int64_t rows = W.rows, cols = W.cols;
     auto work = [&](int64_t r0, int64_t r1) {
         if (T == 1 && W.dtype == DType::BF16) {

@@ -1,0 +1,559 @@
+#include "kernels/cpu/ops_q4.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FM_Q4_X86 1
+#include <immintrin.h>
+#define FM_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define FM_Q4_X86 0
+#endif
+
+namespace fm::cpu {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Portable path: the same order of operations as the AVX2 path, written on 8-float arrays that
+// compilers vectorize (SSE2, NEON).
+
+// Two 8-lane accumulators over alternate 8-element chunks, a fixed reduction tree, tail last.
+float dot_portable(const float* w, const float* x, int64_t n) {
+    float a0[8] = {}, a1[8] = {};
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        for (int k = 0; k < 8; ++k) a0[k] += w[j + k] * x[j + k];
+        for (int k = 0; k < 8; ++k) a1[k] += w[j + 8 + k] * x[j + 8 + k];
+    }
+    if (j + 8 <= n) {
+        for (int k = 0; k < 8; ++k) a0[k] += w[j + k] * x[j + k];
+        j += 8;
+    }
+    float tail = 0.0f;
+    for (; j < n; ++j) tail += w[j] * x[j];
+    float v[8];
+    for (int k = 0; k < 8; ++k) v[k] = a0[k] + a1[k];
+    const float s0 = v[0] + v[4], s1 = v[1] + v[5], s2 = v[2] + v[6], s3 = v[3] + v[7];
+    return ((s0 + s2) + (s1 + s3)) + tail;
+}
+
+inline int code_at(const uint8_t* codes, int64_t i) {
+    const uint8_t b = codes[i >> 1];
+    return (i & 1) ? (b & 0x0f) : (b >> 4);
+}
+
+// Elements [first, first + n) of the flattened matrix as fp32.
+void dequantize_span(const Q4Data& q, int64_t first, int64_t n, float* out) {
+    if (q.block <= 0) {
+        std::fill(out, out + n, 0.0f);
+        return;
+    }
+    int64_t i = 0;
+    while (i < n) {
+        const int64_t e = first + i;
+        const int64_t b = e / q.block;
+        const int64_t seg_end = std::min<int64_t>(n, (b + 1) * q.block - first);
+        const float s = q.scales[b];
+        if ((e & 1) == 0) {
+            // Byte-aligned: two elements per byte.
+            const uint8_t* c = q.codes + (e >> 1);
+            for (; i + 2 <= seg_end; i += 2, ++c) {
+                out[i] = q.codebook[*c >> 4] * s;
+                out[i + 1] = q.codebook[*c & 0x0f] * s;
+            }
+        }
+        for (; i < seg_end; ++i) out[i] = q.codebook[code_at(q.codes, first + i)] * s;
+    }
+}
+
+bool fast_layout(const MatrixView& W) {
+    return W.q4.block > 0 && W.q4.block % 16 == 0 && W.cols % W.q4.block == 0;
+}
+
+void rows_portable(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, int64_t r0,
+                   int64_t r1) {
+    const int64_t cols = W.cols;
+    thread_local std::vector<float> row;
+    row.resize(static_cast<size_t>(cols));
+    for (int64_t r = r0; r < r1; ++r) {
+        dequantize_span(W.q4, r * cols, cols, row.data());
+        for (int64_t t = 0; t < T; ++t) Y[t * ldy + r] = dot_portable(row.data(), X + t * ldx, cols);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block quantizer, scalar: also used for partial blocks on the AVX2 path.
+
+struct QuantTables {
+    float cb[16];
+    float mid[15];
+    int zero_code = 0;
+};
+
+QuantTables make_tables(const float* codebook) {
+    QuantTables t;
+    for (int k = 0; k < 16; ++k) t.cb[k] = codebook[k];
+    for (int k = 0; k < 15; ++k) t.mid[k] = 0.5f * (codebook[k] + codebook[k + 1]);
+    int z = 0;
+    for (int k = 0; k < 15; ++k) z += 0.0f > t.mid[k];
+    t.zero_code = z;
+    return t;
+}
+
+constexpr int kMaxBlock = 4096;
+
+// Codes of w / s into out; returns squared error, and Σ w·q and Σ q·q for the least-squares refit.
+float assign_scalar(const QuantTables& t, const float* w, int len, float s, int32_t* out, float& wq, float& qq) {
+    const float inv = 1.0f / s;
+    float e = 0.0f;
+    wq = 0.0f;
+    qq = 0.0f;
+    for (int i = 0; i < len; ++i) {
+        const float v = w[i] * inv;
+        int c = 0;
+        for (int k = 0; k < 15; ++k) c += v > t.mid[k];
+        out[i] = c;
+        const float q = t.cb[c];
+        const float d = w[i] - q * s;
+        e += d * d;
+        wq += w[i] * q;
+        qq += q * q;
+    }
+    return e;
+}
+
+// Returns false when the block holds a non-finite value (the block is then written as zeros).
+bool quantize_block_scalar(const QuantTables& t, const float* w, int len, uint8_t* codes, float* scale) {
+    float hi = -std::numeric_limits<float>::infinity(), lo = std::numeric_limits<float>::infinity();
+    bool finite = true;
+    for (int i = 0; i < len; ++i) {
+        finite = finite && std::isfinite(w[i]);
+        hi = std::max(hi, w[i]);
+        lo = std::min(lo, w[i]);
+    }
+    int32_t buf_a[kMaxBlock], buf_b[kMaxBlock];
+    int32_t* best = buf_a;
+    int32_t* cur = buf_b;
+    float best_s = 0.0f;
+    const float mx = hi >= -lo ? hi : lo;
+    if (!finite || mx == 0.0f) {
+        std::fill(best, best + len, t.zero_code);
+    } else {
+        const float candidates[4] = {mx, -mx, 0.9f * mx, -0.9f * mx};
+        float best_e = std::numeric_limits<float>::infinity(), best_wq = 0.0f, best_qq = 0.0f;
+        for (float s : candidates) {
+            float wq, qq;
+            const float e = assign_scalar(t, w, len, s, cur, wq, qq);
+            if (e < best_e) {
+                best_e = e;
+                best_s = s;
+                best_wq = wq;
+                best_qq = qq;
+                std::swap(cur, best);
+            }
+        }
+        const float s = best_qq > 0.0f ? best_wq / best_qq : 0.0f;
+        if (s != 0.0f && std::isfinite(s)) {
+            float wq, qq;
+            if (assign_scalar(t, w, len, s, cur, wq, qq) < best_e) {
+                best_s = s;
+                std::swap(cur, best);
+            }
+        }
+    }
+    *scale = best_s;
+    for (int i = 0; i + 1 < len; i += 2) codes[i / 2] = static_cast<uint8_t>((best[i] << 4) | best[i + 1]);
+    if (len & 1) codes[len / 2] = static_cast<uint8_t>(best[len - 1] << 4);
+    return finite;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 + FMA path.
+
+#if FM_Q4_X86
+
+// Eight 4-bit codes (4 bytes, element 2k = high nibble of byte k) looked up in a 16-entry table
+// held as two 8-float halves: vpermps on each half (it reads the low 3 bits of each lane), then
+// a blend on bit 3, moved into the sign bit by a variable left shift.
+FM_AVX2 inline __m256 lut8(__m256 lo, __m256 hi, const uint8_t* p) {
+    uint32_t u;
+    std::memcpy(&u, p, 4);
+    const __m256i word = _mm256_set1_epi32(static_cast<int>(u));
+    const __m256i idx = _mm256_srlv_epi32(word, _mm256_setr_epi32(4, 0, 12, 8, 20, 16, 28, 24));
+    const __m256i sel = _mm256_sllv_epi32(word, _mm256_setr_epi32(24, 28, 16, 20, 8, 12, 0, 4));
+    const __m256 a = _mm256_permutevar8x32_ps(lo, idx);
+    const __m256 b = _mm256_permutevar8x32_ps(hi, idx);
+    return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(sel));
+}
+
+// Lanes (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then the two: the portable tree.
+FM_AVX2 inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+FM_AVX2 inline float fma_ss(float a, float b, float c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+FM_AVX2 float dot_avx2(const float* w, const float* x, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j + 8), _mm256_loadu_ps(x + j + 8), acc1);
+    }
+    if (j + 8 <= n) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc0);
+        j += 8;
+    }
+    float tail = 0.0f;
+    for (; j < n; ++j) tail = fma_ss(w[j], x[j], tail);
+    return hsum8(_mm256_add_ps(acc0, acc1)) + tail;
+}
+
+// Four rows against one x, each row in exactly dot_avx2's order.
+FM_AVX2 void dot4_avx2(const float* w, int64_t n, const float* x, float* out) {
+    const float* w0 = w;
+    const float* w1 = w + n;
+    const float* w2 = w + 2 * n;
+    const float* w3 = w + 3 * n;
+    __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m256 xa = _mm256_loadu_ps(x + j), xb = _mm256_loadu_ps(x + j + 8);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), xa, a0);
+        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j + 8), xb, b0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j), xa, a1);
+        b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j + 8), xb, b1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j), xa, a2);
+        b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j + 8), xb, b2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j), xa, a3);
+        b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j + 8), xb, b3);
+    }
+    if (j + 8 <= n) {
+        const __m256 xa = _mm256_loadu_ps(x + j);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), xa, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j), xa, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j), xa, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j), xa, a3);
+        j += 8;
+    }
+    float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+    for (; j < n; ++j) {
+        t0 = fma_ss(w0[j], x[j], t0);
+        t1 = fma_ss(w1[j], x[j], t1);
+        t2 = fma_ss(w2[j], x[j], t2);
+        t3 = fma_ss(w3[j], x[j], t3);
+    }
+    out[0] = hsum8(_mm256_add_ps(a0, b0)) + t0;
+    out[1] = hsum8(_mm256_add_ps(a1, b1)) + t1;
+    out[2] = hsum8(_mm256_add_ps(a2, b2)) + t2;
+    out[3] = hsum8(_mm256_add_ps(a3, b3)) + t3;
+}
+
+// Dequantizes one row of a fast-layout matrix: the same products as dequantize_span.
+FM_AVX2 void dequantize_row_avx2(const Q4Data& q, int64_t r, int64_t cols, float* out) {
+    const __m256 lo = _mm256_loadu_ps(q.codebook), hi = _mm256_loadu_ps(q.codebook + 8);
+    const int64_t block = q.block, nb = cols / block;
+    const uint8_t* c = q.codes + r * cols / 2;
+    const float* sc = q.scales + r * nb;
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m256 s = _mm256_set1_ps(sc[b]);
+        const __m256 ls = _mm256_mul_ps(lo, s), hs = _mm256_mul_ps(hi, s);
+        const uint8_t* cb = c + b * block / 2;
+        float* o = out + b * block;
+        for (int64_t j = 0; j < block; j += 8) _mm256_storeu_ps(o + j, lut8(ls, hs, cb + j / 2));
+    }
+}
+
+// Decode, one row of a fast-layout matrix straight from the codes: the order of dot_avx2 (every
+// block holds a whole number of 16-element pairs and there is no tail).
+FM_AVX2 float row_dot_fused(const Q4Data& q, int64_t r, int64_t cols, const float* x) {
+    const __m256 lo = _mm256_loadu_ps(q.codebook), hi = _mm256_loadu_ps(q.codebook + 8);
+    const int64_t block = q.block, nb = cols / block;
+    const uint8_t* c = q.codes + r * cols / 2;
+    const float* sc = q.scales + r * nb;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m256 s = _mm256_set1_ps(sc[b]);
+        const __m256 ls = _mm256_mul_ps(lo, s), hs = _mm256_mul_ps(hi, s);
+        const uint8_t* cb = c + b * block / 2;
+        const float* xb = x + b * block;
+        for (int64_t j = 0; j < block; j += 16) {
+            acc0 = _mm256_fmadd_ps(lut8(ls, hs, cb + j / 2), _mm256_loadu_ps(xb + j), acc0);
+            acc1 = _mm256_fmadd_ps(lut8(ls, hs, cb + j / 2 + 4), _mm256_loadu_ps(xb + j + 8), acc1);
+        }
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1)) + 0.0f;
+}
+
+// Two rows at once: shares the x loads and keeps four FMA chains in flight.
+FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const float* x, float* out) {
+    const __m256 lo = _mm256_loadu_ps(q.codebook), hi = _mm256_loadu_ps(q.codebook + 8);
+    const int64_t block = q.block, nb = cols / block;
+    const uint8_t* c0 = q.codes + r * cols / 2;
+    const uint8_t* c1 = c0 + cols / 2;
+    const float* sc0 = q.scales + r * nb;
+    const float* sc1 = sc0 + nb;
+    __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0;
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m256 s0 = _mm256_set1_ps(sc0[b]), s1 = _mm256_set1_ps(sc1[b]);
+        const __m256 l0 = _mm256_mul_ps(lo, s0), h0 = _mm256_mul_ps(hi, s0);
+        const __m256 l1 = _mm256_mul_ps(lo, s1), h1 = _mm256_mul_ps(hi, s1);
+        const uint8_t* p0 = c0 + b * block / 2;
+        const uint8_t* p1 = c1 + b * block / 2;
+        const float* xb = x + b * block;
+        for (int64_t j = 0; j < block; j += 16) {
+            const __m256 xa = _mm256_loadu_ps(xb + j), xc = _mm256_loadu_ps(xb + j + 8);
+            a0 = _mm256_fmadd_ps(lut8(l0, h0, p0 + j / 2), xa, a0);
+            b0 = _mm256_fmadd_ps(lut8(l0, h0, p0 + j / 2 + 4), xc, b0);
+            a1 = _mm256_fmadd_ps(lut8(l1, h1, p1 + j / 2), xa, a1);
+            b1 = _mm256_fmadd_ps(lut8(l1, h1, p1 + j / 2 + 4), xc, b1);
+        }
+    }
+    out[0] = hsum8(_mm256_add_ps(a0, b0)) + 0.0f;
+    out[1] = hsum8(_mm256_add_ps(a1, b1)) + 0.0f;
+}
+
+FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, int64_t r0,
+                       int64_t r1) {
+    const int64_t cols = W.cols;
+    const bool fast = fast_layout(W);
+    if (T == 1 && fast) {
+        int64_t r = r0;
+        for (; r + 2 <= r1; r += 2) row_dot_fused2(W.q4, r, cols, X, Y + r);
+        for (; r < r1; ++r) Y[r] = row_dot_fused(W.q4, r, cols, X);
+        return;
+    }
+    // Dequantize a tile of rows once (≤ 256 KiB, so it stays in L2), then run every token over
+    // it four rows at a time: each x row is read once per four weight rows.
+    const int64_t tile = std::clamp<int64_t>(((int64_t{1} << 16) / std::max<int64_t>(cols, 1)) / 4 * 4, 4, 16);
+    thread_local std::vector<float> buf;
+    buf.resize(static_cast<size_t>(tile * cols));
+    for (int64_t rt = r0; rt < r1; rt += tile) {
+        const int64_t nr = std::min(tile, r1 - rt);
+        for (int64_t i = 0; i < nr; ++i) {
+            if (fast) dequantize_row_avx2(W.q4, rt + i, cols, buf.data() + i * cols);
+            else dequantize_span(W.q4, (rt + i) * cols, cols, buf.data() + i * cols);
+        }
+        for (int64_t t = 0; t < T; ++t) {
+            const float* x = X + t * ldx;
+            float* y = Y + t * ldy + rt;
+            int64_t i = 0;
+            for (; i + 4 <= nr; i += 4) dot4_avx2(buf.data() + i * cols, cols, x, y + i);
+            for (; i < nr; ++i) y[i] = dot_avx2(buf.data() + i * cols, x, cols);
+        }
+    }
+}
+
+// The binary search of the quantizer: the code whose midpoint interval holds v, in four
+// compares, each threshold fetched with one vpermps from an 8-entry table indexed by the
+// half-code found so far.
+struct QuantTablesAvx2 {
+    __m256 lo, hi, ta, tb, tc, mid7;
+};
+
+FM_AVX2 QuantTablesAvx2 make_tables_avx2(const QuantTables& t) {
+    QuantTablesAvx2 v;
+    v.lo = _mm256_loadu_ps(t.cb);
+    v.hi = _mm256_loadu_ps(t.cb + 8);
+    float ta[8], tb[8], tc[8];
+    for (int h = 0; h < 8; ++h) {
+        ta[h] = t.mid[std::min(2 * h + 3, 14)];
+        tb[h] = t.mid[std::min(2 * h + 1, 14)];
+        tc[h] = t.mid[2 * h];
+    }
+    v.ta = _mm256_loadu_ps(ta);
+    v.tb = _mm256_loadu_ps(tb);
+    v.tc = _mm256_loadu_ps(tc);
+    v.mid7 = _mm256_set1_ps(t.mid[7]);
+    return v;
+}
+
+FM_AVX2 inline __m256i nearest_code(const QuantTablesAvx2& t, __m256 v) {
+    const __m256i one = _mm256_set1_epi32(1), two = _mm256_set1_epi32(2), four = _mm256_set1_epi32(4);
+    __m256i h = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(v, t.mid7, _CMP_GT_OQ)), four);
+    __m256 m = _mm256_cmp_ps(v, _mm256_permutevar8x32_ps(t.ta, h), _CMP_GT_OQ);
+    h = _mm256_or_si256(h, _mm256_and_si256(_mm256_castps_si256(m), two));
+    m = _mm256_cmp_ps(v, _mm256_permutevar8x32_ps(t.tb, h), _CMP_GT_OQ);
+    h = _mm256_or_si256(h, _mm256_and_si256(_mm256_castps_si256(m), one));
+    m = _mm256_cmp_ps(v, _mm256_permutevar8x32_ps(t.tc, h), _CMP_GT_OQ);
+    return _mm256_sub_epi32(_mm256_add_epi32(h, h), _mm256_castps_si256(m));
+}
+
+FM_AVX2 inline __m256 lookup_codes(const QuantTablesAvx2& t, __m256i code) {
+    const __m256 a = _mm256_permutevar8x32_ps(t.lo, code);
+    const __m256 b = _mm256_permutevar8x32_ps(t.hi, code);
+    return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
+}
+
+FM_AVX2 float assign_avx2(const QuantTablesAvx2& t, const float* w, int len, float s, int32_t* out, float& wq,
+                          float& qq) {
+    const __m256 sv = _mm256_set1_ps(s), inv = _mm256_set1_ps(1.0f / s);
+    __m256 e = _mm256_setzero_ps(), a = e, b = e;
+    for (int i = 0; i < len; i += 8) {
+        const __m256 x = _mm256_loadu_ps(w + i);
+        const __m256i code = nearest_code(t, _mm256_mul_ps(x, inv));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), code);
+        const __m256 q = lookup_codes(t, code);
+        const __m256 d = _mm256_fnmadd_ps(q, sv, x);
+        e = _mm256_fmadd_ps(d, d, e);
+        a = _mm256_fmadd_ps(x, q, a);
+        b = _mm256_fmadd_ps(q, q, b);
+    }
+    wq = hsum8(a);
+    qq = hsum8(b);
+    return hsum8(e);
+}
+
+// A whole block whose length is a multiple of 8; the algorithm of quantize_block_scalar.
+FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t, const float* w, int len,
+                                 uint8_t* codes, float* scale) {
+    const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 hi = _mm256_set1_ps(-std::numeric_limits<float>::infinity()), lo = inf, bad = _mm256_setzero_ps();
+    for (int i = 0; i < len; i += 8) {
+        const __m256 x = _mm256_loadu_ps(w + i);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(x, abs_mask), inf, _CMP_NLT_UQ));
+        hi = _mm256_max_ps(hi, x);
+        lo = _mm256_min_ps(lo, x);
+    }
+    const bool finite = _mm256_movemask_ps(bad) == 0;
+    float h[8], l[8];
+    _mm256_storeu_ps(h, hi);
+    _mm256_storeu_ps(l, lo);
+    float hmax = h[0], lmin = l[0];
+    for (int k = 1; k < 8; ++k) {
+        hmax = std::max(hmax, h[k]);
+        lmin = std::min(lmin, l[k]);
+    }
+    alignas(32) int32_t buf_a[kMaxBlock], buf_b[kMaxBlock];
+    int32_t* best = buf_a;
+    int32_t* cur = buf_b;
+    float best_s = 0.0f;
+    const float mx = hmax >= -lmin ? hmax : lmin;
+    if (!finite || mx == 0.0f) {
+        std::fill(best, best + len, ts.zero_code);
+    } else {
+        const float candidates[4] = {mx, -mx, 0.9f * mx, -0.9f * mx};
+        float best_e = std::numeric_limits<float>::infinity(), best_wq = 0.0f, best_qq = 0.0f;
+        for (float s : candidates) {
+            float wq, qq;
+            const float e = assign_avx2(t, w, len, s, cur, wq, qq);
+            if (e < best_e) {
+                best_e = e;
+                best_s = s;
+                best_wq = wq;
+                best_qq = qq;
+                std::swap(cur, best);
+            }
+        }
+        const float s = best_qq > 0.0f ? best_wq / best_qq : 0.0f;
+        if (s != 0.0f && std::isfinite(s)) {
+            float wq, qq;
+            if (assign_avx2(t, w, len, s, cur, wq, qq) < best_e) {
+                best_s = s;
+                std::swap(cur, best);
+            }
+        }
+    }
+    *scale = best_s;
+    for (int i = 0; i < len; i += 2) codes[i / 2] = static_cast<uint8_t>((best[i] << 4) | best[i + 1]);
+    return finite;
+}
+
+FM_AVX2 int64_t quantize_avx2(const float* w, int64_t n, int32_t block, const QuantTables& ts, uint8_t* codes,
+                              float* scales) {
+    const QuantTablesAvx2 t = make_tables_avx2(ts);
+    int64_t first_bad = -1;
+    for (int64_t b = 0; b * block < n; ++b) {
+        const int64_t start = b * block;
+        const int len = static_cast<int>(std::min<int64_t>(block, n - start));
+        const bool ok = len % 8 == 0 ? quantize_block_avx2(ts, t, w + start, len, codes + start / 2, scales + b)
+                                     : quantize_block_scalar(ts, w + start, len, codes + start / 2, scales + b);
+        if (!ok && first_bad < 0)
+            for (int i = 0; i < len && first_bad < 0; ++i)
+                if (!std::isfinite(w[start + i])) first_bad = start + i;
+    }
+    return first_bad;
+}
+
+#endif  // FM_Q4_X86
+
+bool use_avx2(Q4Isa isa) { return isa != Q4Isa::Portable && q4_avx2_available(); }
+
+}  // namespace
+
+bool q4_avx2_available() {
+#if FM_Q4_X86
+    static const bool ok = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }();
+    return ok;
+#else
+    return false;
+#endif
+}
+
+const char* q4_isa_name(Q4Isa isa) { return use_avx2(isa) ? "avx2" : "portable"; }
+
+void dequantize_q4_row(const MatrixView& W, int64_t r, float* out) { dequantize_span(W.q4, r * W.cols, W.cols, out); }
+
+void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, ThreadPool* pool,
+               Q4Isa isa) {
+    const int64_t rows = W.rows, cols = W.cols;
+    if (rows <= 0 || T <= 0) return;
+    if (cols <= 0 || W.q4.block <= 0) {
+        for (int64_t t = 0; t < T; ++t) std::fill(Y + t * ldy, Y + t * ldy + rows, 0.0f);
+        return;
+    }
+    const bool avx2 = use_avx2(isa);
+    auto work = [&](int64_t r0, int64_t r1) {
+#if FM_Q4_X86
+        if (avx2) {
+            rows_avx2(W, X, T, ldx, Y, ldy, r0, r1);
+            return;
+        }
+#endif
+        rows_portable(W, X, T, ldx, Y, ldy, r0, r1);
+    };
+    (void)avx2;
+    // Each task streams at least ~32 KiB of packed weights (more work per row when T > 1);
+    // an even grain keeps the two-row decode kernel on pairs.
+    const int64_t row_bytes = std::max<int64_t>(1, cols / 2 + (cols / W.q4.block + 1) * 4);
+    int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / (row_bytes * std::min<int64_t>(T, 16)));
+    grain += grain & 1;
+    if (pool) pool->parallel_for(rows, grain, work);
+    else work(0, rows);
+}
+
+int64_t quantize_q4_blocks(const float* w, int64_t n, int32_t block, const float* codebook, uint8_t* codes,
+                           float* scales, Q4Isa isa) {
+    if (n <= 0 || block <= 0 || block > kMaxBlock) return -1;
+    const QuantTables t = make_tables(codebook);
+#if FM_Q4_X86
+    if (use_avx2(isa)) return quantize_avx2(w, n, block, t, codes, scales);
+#endif
+    (void)isa;
+    int64_t first_bad = -1;
+    for (int64_t b = 0; b * block < n; ++b) {
+        const int64_t start = b * block;
+        const int len = static_cast<int>(std::min<int64_t>(block, n - start));
+        if (!quantize_block_scalar(t, w + start, len, codes + start / 2, scales + b) && first_bad < 0)
+            for (int i = 0; i < len && first_bad < 0; ++i)
+                if (!std::isfinite(w[start + i])) first_bad = start + i;
+    }
+    return first_bad;
+}
+
+}  // namespace fm::cpu
