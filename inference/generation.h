@@ -26,6 +26,7 @@ struct GenerationParams {
     int32_t max_new_tokens = 512;
     std::vector<std::string> stop_strings;  // besides the format's stop ids
     int64_t prefill_chunk = 256;
+    bool ignore_stop_ids = false;  // benchmarks and soak tests: run to max_new_tokens
 };
 
 enum class StopReason { StopToken, StopString, Length, Cancelled };
@@ -47,7 +48,8 @@ struct GenerationResult {
 };
 
 struct GenerationCallbacks {
-    // A token was generated; `text` holds the newly complete UTF-8 text (may be empty).
+    // A token was generated; `text` holds the newly complete UTF-8 text (may be empty). A final
+    // call with id -1 carries text that was held back (a character or possible stop string).
     std::function<void(int32_t id, const std::string& text)> on_token;
     std::function<void(int64_t done, int64_t total)> on_prefill_progress;
     const std::atomic<bool>* cancel = nullptr;  // checked between any two tokens and prefill chunks
@@ -56,7 +58,9 @@ struct GenerationCallbacks {
 // What the state has seen, as a restorable value (for snapshots and regeneration).
 struct SessionSnapshot {
     RecurrentState state;
-    std::vector<int32_t> tokens;  // every token the state has consumed, in order
+    std::vector<int32_t> tokens;     // every token the state has consumed, in order
+    std::string text;                // their text as the session matched it against prompts
+    std::vector<float> last_logits;  // the logits after the last of them (empty if none yet)
 };
 
 // A prompt split into pieces that are tokenized differently: template scaffolding with special
@@ -72,6 +76,9 @@ Result<std::vector<PromptSegment>> render_prompt(const ChatFormat& format, const
 
 class GenerationSession {
 public:
+    // tokenizer and format may be null (a checkpoint without tokenizer files): then only
+    // complete() with prompt tokens works, no text is produced, and the stop ids come from
+    // config.json.
     GenerationSession(Backend& backend, std::shared_ptr<const Tokenizer> tokenizer,
                       std::shared_ptr<const ChatFormat> format);
 
@@ -94,12 +101,16 @@ public:
 private:
     Result<GenerationResult> run(const std::vector<PromptSegment>& segments, const std::vector<int32_t>* raw_prompt,
                                  const GenerationParams& params, const GenerationCallbacks& callbacks);
+    void append_context(int32_t id);
 
     Backend& backend_;
     std::shared_ptr<const Tokenizer> tokenizer_;
     std::shared_ptr<const ChatFormat> format_;
     std::vector<int32_t> context_;  // tokens the backend's state has consumed
-    std::string context_bytes_;     // their bytes, concatenated (for matching the rendered text)
+    // Their text: prompt segments verbatim, generated tokens as decoded and shown (invalid UTF-8
+    // as U+FFFD), so the next turn's rendering, which contains the stored reply, extends it.
+    std::string context_text_;
+    std::vector<float> last_logits_;  // logits after the last consumed token
 };
 
 }  // namespace fm

@@ -1,0 +1,58 @@
+#include "app/cli/cli.h"
+
+#include <ostream>
+
+#ifndef FM_VERSION
+#define FM_VERSION "0.0.0"
+#endif
+
+namespace fm::cli {
+namespace {
+
+const char* kUsage = R"(usage: falcon-mamba-cli COMMAND [options]
+
+Model commands (--model DIR is a Hugging Face checkpoint folder; add --4bit to quantize on load,
+--backend auto|cpu|cuda, --threads N):
+  info       --model DIR                         configuration, sizes and memory as JSON
+  logits     --model DIR --tokens 1,2,3 --out FILE.npy [--chunk N]
+                                                 float32 [T, vocab]: row t = logits after token t
+  bench      --model DIR [--prompt-tokens N] [--generate N] [--chunk N]
+                                                 load time, prefill and decode tokens/s, peak memory
+Text commands:
+  tokenize   (--tokenizer FILE | --model DIR) [--parse-special] (--text S | --text-file F)
+  detokenize (--tokenizer FILE | --model DIR) --ids 1,2,3 [--skip-special]
+  render     --model DIR --messages FILE.json [--add-generation-prompt]
+  generate   --model DIR (-p TEXT | --prompt-tokens 1,2,3) [-n N] [--temp T] [--top-k K] [--top-p P]
+             [--min-p P] [--repeat-penalty R] [--seed S] [--print-ids]
+             [--save-state FILE] [--load-state FILE]
+  chat       --model DIR [--system TEXT] [--save-state FILE] [--load-state FILE]
+Other:
+  --version, --help
+)";
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, std::istream& in) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        (args.empty() ? err : out) << kUsage;
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        out << "falcon-mamba-cli " << FM_VERSION << "\n";
+        return 0;
+    }
+    const std::string command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "info") return cmd_info(rest, out, err);
+    if (command == "logits") return cmd_logits(rest, out, err);
+    if (command == "bench") return cmd_bench(rest, out, err);
+    if (command == "tokenize") return cmd_tokenize(rest, out, err);
+    if (command == "detokenize") return cmd_detokenize(rest, out, err);
+    if (command == "render") return cmd_render(rest, out, err);
+    if (command == "generate") return cmd_generate(rest, out, err);
+    if (command == "chat") return cmd_chat(rest, out, err, in);
+    err << "falcon-mamba-cli: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+}
+
+}  // namespace fm::cli

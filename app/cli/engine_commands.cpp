@@ -1,0 +1,169 @@
+// info, logits, bench: the commands that need only the model, not the tokenizer.
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/cli.h"
+#include "app/cli/model_loading.h"
+#include "inference/config.h"
+
+namespace fm::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// NumPy .npy version 1.0: float32 little-endian, C order.
+Status write_npy(const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                         std::to_string(cols) + "), }";
+    const size_t unpadded = 10 + header.size() + 1;
+    header.append((64 - unpadded % 64) % 64, ' ');
+    header.push_back('\n');
+    const std::string tmp = path + ".tmp";
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) return Error{path + ": cannot create"};
+    const char magic[] = "\x93NUMPY\x01\x00";
+    out.write(magic, 8);
+    const uint16_t len = static_cast<uint16_t>(header.size());
+    out.put(static_cast<char>(len & 0xff));
+    out.put(static_cast<char>(len >> 8));
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(float)));
+    out.close();
+    if (!out) {
+        std::remove(tmp.c_str());
+        return Error{path + ": write failed (disk full?)"};
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error{path + ": cannot move the file into place"};
+    return {};
+}
+
+int fail(std::ostream& err, const std::string& command, const std::string& message) {
+    err << "falcon-mamba-cli " << command << ": " << message << "\n";
+    return 1;
+}
+
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
+    a.insert(b.begin(), b.end());
+    return a;
+}
+
+}  // namespace
+
+int cmd_info(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    auto args = Args::parse(argv, kModelFlags, kModelOptions);
+    if (!args) return fail(err, "info", args.error());
+    LoadOptions options;
+    options.quantize_4bit = args->has("--4bit");
+    if (!args->has("--model")) return fail(err, "info", "--model DIR is required");
+    auto weights = load_weights(args->get("--model"), options);
+    if (!weights) return fail(err, "info", weights.error());
+    const ModelWeights& w = **weights;
+    json j;
+    j["model"] = args->get("--model");
+    j["config"] = json::parse(w.config.to_json().dump());
+    j["weight_format"] = w.format == WeightFormat::Q4 ? "4bit" : "native";
+    j["weight_dtype"] = w.format == WeightFormat::Q4 ? std::string("Q4 (mixer matrices), ") + dtype_name(w.embedding.dtype) + " (embeddings)"
+                                                     : std::string(dtype_name(w.stored_dtype));
+    j["parameters"] = w.config.parameter_count();
+    j["weight_bytes"] = w.weight_bytes();
+    j["file_bytes"] = w.store.total_bytes();
+    j["state_bytes"] = w.config.state_bytes();
+    j["fingerprint"] = w.fingerprint();
+    const auto cuda = cuda_availability();
+    j["cuda"] = cuda.available ? json{{"available", true}, {"device", cuda.device_name}}
+                               : json{{"available", false}, {"reason", cuda.reason}};
+    out << j.dump(2) << "\n";
+    return 0;
+}
+
+int cmd_logits(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    auto args = Args::parse(argv, kModelFlags, with(kModelOptions, {"--tokens", "--out", "--chunk"}));
+    if (!args) return fail(err, "logits", args.error());
+    auto tokens = args->get_ids("--tokens");
+    if (!tokens) return fail(err, "logits", tokens.error());
+    if (tokens->empty()) return fail(err, "logits", "--tokens needs at least one id");
+    if (!args->has("--out")) return fail(err, "logits", "--out FILE.npy is required");
+    auto chunk = args->get_int("--chunk", 256);
+    if (!chunk || *chunk <= 0) return fail(err, "logits", "--chunk must be a positive integer");
+    auto model = load_model(*args, err);
+    if (!model) return fail(err, "logits", model.error());
+    ForwardOptions options;
+    options.chunk_size = *chunk;
+    std::vector<float> logits;
+    auto n = model->backend->forward(*tokens, LogitsMode::All, logits, options);
+    if (!n) return fail(err, "logits", n.error());
+    const int64_t V = model->weights->config.vocab_size;
+    if (auto s = write_npy(args->get("--out"), logits, static_cast<int64_t>(tokens->size()), V); !s)
+        return fail(err, "logits", s.error());
+    out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", model->backend->name()}}.dump()
+        << "\n";
+    return 0;
+}
+
+int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+    auto args = Args::parse(argv, kModelFlags, with(kModelOptions, {"--prompt-tokens", "--generate", "--chunk"}));
+    if (!args) return fail(err, "bench", args.error());
+    auto prompt_n = args->get_int("--prompt-tokens", 128);
+    auto gen_n = args->get_int("--generate", 128);
+    auto chunk = args->get_int("--chunk", 256);
+    if (!prompt_n || !gen_n || !chunk || *prompt_n < 1 || *gen_n < 0 || *chunk < 1)
+        return fail(err, "bench", "--prompt-tokens, --generate and --chunk must be positive integers");
+    auto model = load_model(*args, err);
+    if (!model) return fail(err, "bench", model.error());
+    Backend& backend = *model->backend;
+    const int64_t V = backend.config().vocab_size;
+
+    std::mt19937 rng(1234);
+    std::vector<int32_t> prompt(static_cast<size_t>(*prompt_n));
+    for (auto& t : prompt) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(V));
+    ForwardOptions options;
+    options.chunk_size = *chunk;
+    std::vector<float> logits;
+    auto t0 = std::chrono::steady_clock::now();
+    auto n = backend.forward(prompt, LogitsMode::Last, logits, options);
+    if (!n) return fail(err, "bench", n.error());
+    const double prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t rss_after_prefill = current_resident_bytes();
+
+    // Greedy decoding, each token fed back: what a chat reply costs per token.
+    t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < *gen_n; ++i) {
+        const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        auto r = backend.forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits);
+        if (!r) return fail(err, "bench", r.error());
+    }
+    const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const MemoryReport mem = backend.memory();
+    json j;
+    j["model"] = args->get("--model");
+    j["backend"] = backend.name();
+    j["weight_format"] = model->weights->format == WeightFormat::Q4 ? "4bit" : "native";
+    j["load_seconds"] = model->load_seconds;
+    j["prompt_tokens"] = *prompt_n;
+    j["prefill_seconds"] = prefill_s;
+    j["prefill_tokens_per_second"] = prefill_s > 0 ? static_cast<double>(*prompt_n) / prefill_s : 0.0;
+    j["generated_tokens"] = *gen_n;
+    j["decode_seconds"] = decode_s;
+    j["decode_tokens_per_second"] = decode_s > 0 ? static_cast<double>(*gen_n) / decode_s : 0.0;
+    j["weight_bytes"] = mem.weight_bytes;
+    j["state_bytes"] = mem.state_bytes;
+    j["workspace_bytes"] = mem.workspace_bytes;
+    j["resident_bytes_after_prefill"] = rss_after_prefill;
+    j["resident_bytes_after_decode"] = current_resident_bytes();
+    j["peak_resident_bytes"] = peak_resident_bytes();
+    j["peak_resident_mib"] = static_cast<double>(peak_resident_bytes()) / (1024.0 * 1024.0);
+    if (mem.device_total_bytes >= 0) {
+        j["device_free_bytes"] = mem.device_free_bytes;
+        j["device_total_bytes"] = mem.device_total_bytes;
+    }
+    out << j.dump(2) << "\n";
+    return 0;
+}
+
+}  // namespace fm::cli
