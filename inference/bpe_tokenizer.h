@@ -104,7 +104,10 @@ private:
     bool ignore_merges_ = false;
     int32_t vocab_size_ = 0;
 
-    static constexpr size_t kCacheCapacity = 200000;
+    public:
+    static constexpr size_t kCacheCapacity = 65536;  // pieces; cleared when full
+
+private:
     static constexpr size_t kMaxCachedPiece = 128;  // bytes
     mutable std::mutex cache_mu_;
     mutable std::unordered_map<std::string, std::vector<int32_t>, TransparentHash, std::equal_to<>> cache_;

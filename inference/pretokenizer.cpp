@@ -400,6 +400,16 @@ void apply_behavior(std::vector<Seg>& segs, PreTokenizer::Behavior b, bool inver
     }
 }
 
+// Which bytes' byte-level characters satisfy a predicate.
+struct MappedTable {
+    std::array<bool, 256> hit{};
+    explicit MappedTable(bool (*pred)(char32_t)) {
+        for (int b = 0; b < 256; ++b) hit[b] = pred(byte_level_chars()[b]);
+    }
+};
+const MappedTable kMappedNumber(unicode::is_number);
+const MappedTable kMappedPunct(unicode::is_hf_punctuation);
+
 // Splits a piece where single characters satisfy `pred` (each such character is a match).
 template <typename Pred>
 void char_split(const std::string& buf, PieceRange p, bool mapped, Pred pred, std::vector<Seg>& segs) {
@@ -438,17 +448,21 @@ Status PreTokenizer::run(std::string_view text, std::string& buf, std::vector<Pi
         next.clear();
         switch (st.kind) {
             case Step::Punctuation:
+            case Step::Digits: {
+                bool (*pred)(char32_t) = st.kind == Step::Digits ? unicode::is_number : unicode::is_hf_punctuation;
+                const auto& table = st.kind == Step::Digits ? kMappedNumber.hit : kMappedPunct.hit;
                 for (auto p : pieces) {
-                    char_split(buf, p, mapped, unicode::is_hf_punctuation, segs);
+                    // After ByteLevel, a piece without any matching byte passes through whole.
+                    if (mapped && std::none_of(buf.begin() + p.begin, buf.begin() + p.end,
+                                               [&](char c) { return table[static_cast<unsigned char>(c)]; })) {
+                        next.push_back(p);
+                        continue;
+                    }
+                    char_split(buf, p, mapped, pred, segs);
                     apply_behavior(segs, st.behavior, false, next);
                 }
                 break;
-            case Step::Digits:
-                for (auto p : pieces) {
-                    char_split(buf, p, mapped, unicode::is_number, segs);
-                    apply_behavior(segs, st.behavior, false, next);
-                }
-                break;
+            }
             case Step::ByteLevel: {
                 if (st.add_prefix_space) {
                     std::string nb;

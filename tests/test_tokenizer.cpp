@@ -382,6 +382,55 @@ private slots:
         if (text != QByteArray("cafe\xcc\x81")) QCOMPARE(QByteArray::fromStdString(back), text);
     }
 
+    // Added-token flags (lstrip, rstrip, single_word) as Hugging Face applies them.
+    void addedTokenFlags_data() {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QList<int>>("ids");
+        QTest::newRow("lstrip eats spaces before") << QByteArray("a  <mask> b") << QList<int>{97, 272, 32, 98};
+        QTest::newRow("rstrip eats spaces after") << QByteArray("a[R]  \n b") << QList<int>{97, 273, 98};
+        QTest::newRow("single word alone") << QByteArray("sw sw") << QList<int>{274, 32, 274};
+        QTest::newRow("single word inside a word") << QByteArray("swim") << QList<int>{115, 119, 105, 109};
+        QTest::newRow("longest match wins") << QByteArray("[R][RR]") << QList<int>{273, 275};
+    }
+    void addedTokenFlags() {
+        QFETCH(QByteArray, text);
+        QFETCH(QList<int>, ids);
+        std::ifstream in(kNeox + "/tokenizer.json");
+        auto j = nlohmann::json::parse(in);
+        auto add = [&](int id, const char* content, bool lstrip, bool rstrip, bool single_word) {
+            j["added_tokens"].push_back({{"id", id}, {"content", content}, {"special", true}, {"lstrip", lstrip},
+                                         {"rstrip", rstrip}, {"single_word", single_word}, {"normalized", false}});
+        };
+        add(272, "<mask>", true, false, false);
+        add(273, "[R]", false, true, false);
+        add(274, "sw", false, false, true);
+        add(275, "[RR]", false, false, false);
+        auto t = fm::BpeTokenizer::from_json_text(j.dump(), "flags");
+        QVERIFY2(t.ok(), t.error().c_str());
+        auto got = (*t)->encode(str(text), true);
+        QVERIFY(got.ok());
+        QCOMPARE(qlist(*got), ids);
+    }
+
+    // The piece cache stays bounded.
+    void cacheBounded() {
+        auto t = fm::Tokenizer::load_from_dir(kFalcon);
+        QVERIFY(t.ok());
+        auto* bpe = dynamic_cast<fm::BpeTokenizer*>(t->get());
+        QVERIFY(bpe);
+        std::string text;
+        std::mt19937 rng(1);
+        for (int i = 0; i < 80000; ++i) {
+            text += ' ';
+            for (int k = 0; k < 7; ++k) text += static_cast<char>('a' + rng() % 26);
+        }
+        auto ids = bpe->encode(text, false);
+        QVERIFY(ids.ok());
+        QVERIFY(bpe->cache_size() > 0);
+        QVERIFY(bpe->cache_size() <= fm::BpeTokenizer::kCacheCapacity);
+        QCOMPARE(bpe->decode(*ids, false), text);
+    }
+
     // Merges given as [a, b] pairs load and encode like "a b" strings.
     void mergesAsPairs() {
         std::ifstream in(kNeox + "/tokenizer.json");
