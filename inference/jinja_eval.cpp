@@ -228,6 +228,14 @@ private:
         }
     }
 
+    // The value of `e`, failing at e's position when it is undefined (for operands that
+    // cannot be undefined: attribute access, calls, arithmetic).
+    Value eval_defined(const Expr& e) {
+        Value v = eval(e);
+        if (v.is_undefined()) throw TemplateError{v.undefined_reason(), e.line, e.column};
+        return v;
+    }
+
     CallArgs eval_args(const Expr& e) {
         CallArgs args;
         for (size_t i = 1; i < e.children.size(); ++i) args.positional.push_back(eval(*e.children[i]));
@@ -266,23 +274,22 @@ private:
                 }
                 return Value::dict(std::move(d));
             }
-            case Expr::Kind::GetAttr: return get_attr(eval(*e.children[0]), e.name);
+            case Expr::Kind::GetAttr: return get_attr(eval_defined(*e.children[0]), e.name);
             case Expr::Kind::GetItem: {
-                Value obj = eval(*e.children[0]);
+                Value obj = eval_defined(*e.children[0]);
                 return get_item(obj, eval(*e.children[1]));
             }
             case Expr::Kind::Slice: {
-                Value obj = eval(*e.children[0]);
+                Value obj = eval_defined(*e.children[0]);
                 Value parts[3];
                 for (int i = 0; i < 3; ++i)
                     if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
                 return slice(obj, parts[0], parts[1], parts[2]);
             }
             case Expr::Kind::Call: {
-                Value callee = eval(*e.children[0]);
+                Value callee = eval_defined(*e.children[0]);
                 CallArgs args = eval_args(e);
                 if (callee.is_function()) return callee.as_function().call(args);
-                if (callee.is_undefined()) fail(callee.undefined_reason());
                 fail("'" + type_name(callee) + "' object is not callable");
             }
             case Expr::Kind::Filter: {
@@ -295,8 +302,7 @@ private:
             }
             case Expr::Kind::Neg:
             case Expr::Kind::Pos: {
-                Value v = eval(*e.children[0]);
-                if (v.is_undefined()) fail(v.undefined_reason());
+                Value v = eval_defined(*e.children[0]);
                 if (!v.is_number())
                     fail(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Neg ? "-" : "+") + ": '" +
                          type_name(v) + "'");
@@ -305,8 +311,8 @@ private:
             }
             case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
             case Expr::Kind::Binary: {
-                Value a = eval(*e.children[0]);
-                return binary_op(e.name, a, eval(*e.children[1]));
+                Value a = eval_defined(*e.children[0]);
+                return binary_op(e.name, a, eval_defined(*e.children[1]));
             }
             case Expr::Kind::Compare: {
                 Value left = eval(*e.children[0]);

@@ -1,5 +1,6 @@
 #include "inference/jinja_parser.h"
 
+#include <algorithm>
 #include <initializer_list>
 
 #include "inference/jinja_builtins.h"
@@ -9,6 +10,7 @@ namespace fm::jinja {
 namespace {
 
 constexpr int kMaxDepth = 200;
+constexpr int kMaxHeight = 400;
 
 std::string describe(const Token& t) {
     switch (t.kind) {
@@ -90,6 +92,17 @@ private:
         }
         ~DepthGuard() { --p.depth_; }
     };
+
+    // Records a node's height and refuses trees too tall to evaluate recursively.
+    ExprPtr grown(ExprPtr e) {
+        int h = 0;
+        for (const auto& c : e->children)
+            if (c) h = std::max(h, c->height);
+        for (const auto& [k, v] : e->kwargs) h = std::max(h, v->height);
+        e->height = h + 1;
+        if (e->height > kMaxHeight) throw TemplateError{"expression nested too deeply", e->line, e->column};
+        return e;
+    }
 
     // ---- statements ----
 
@@ -286,7 +299,7 @@ private:
             if (at_tuple_end()) break;
             t->children.push_back(parse_expression(with_condexpr));
         }
-        return t;
+        return grown(std::move(t));
     }
 
     ExprPtr parse_expression(bool with_condexpr) {
@@ -299,7 +312,7 @@ private:
             c->children.push_back(std::move(e));
             c->children.push_back(parse_or());
             c->children.push_back(skip_name("else") ? parse_expression(true) : nullptr);
-            e = std::move(c);
+            e = grown(std::move(c));
         }
         return e;
     }
@@ -309,7 +322,7 @@ private:
         n->name = std::move(op);
         n->children.push_back(std::move(a));
         n->children.push_back(std::move(b));
-        return n;
+        return grown(std::move(n));
     }
 
     ExprPtr parse_or() {
@@ -335,7 +348,7 @@ private:
             DepthGuard guard(*this, cur());
             auto n = node<Expr>(Expr::Kind::Not, next());
             n->children.push_back(parse_not());
-            return n;
+            return grown(std::move(n));
         }
         return parse_compare();
     }
@@ -368,7 +381,7 @@ private:
             cmp->ops.push_back(op);
             cmp->children.push_back(parse_math1());
         }
-        return cmp ? std::move(cmp) : std::move(first);
+        return cmp ? grown(std::move(cmp)) : std::move(first);
     }
 
     ExprPtr parse_math1() {
@@ -387,7 +400,7 @@ private:
         auto c = node<Expr>(Expr::Kind::Concat, start);
         c->children.push_back(std::move(e));
         while (skip_op("~")) c->children.push_back(parse_math2());
-        return c;
+        return grown(std::move(c));
     }
 
     ExprPtr parse_math2() {
@@ -415,6 +428,7 @@ private:
             const Token& t = next();
             e = node<Expr>(t.text == "-" ? Expr::Kind::Neg : Expr::Kind::Pos, t);
             e->children.push_back(parse_unary(false));
+            e = grown(std::move(e));
         } else {
             e = parse_primary();
         }
@@ -461,7 +475,7 @@ private:
                         auto tuple = node<Expr>(Expr::Kind::Tuple, t);
                         tuple->children.push_back(std::move(e));
                         while (skip_op(",") && !is_op(")")) tuple->children.push_back(parse_expression(true));
-                        e = std::move(tuple);
+                        e = grown(std::move(tuple));
                     }
                     expect_op(")");
                     return e;
@@ -475,7 +489,7 @@ private:
                         e->children.push_back(parse_expression(true));
                     }
                     next();
-                    return e;
+                    return grown(std::move(e));
                 }
                 if (t.text == "{") {
                     next();
@@ -488,7 +502,7 @@ private:
                         e->children.push_back(parse_expression(true));
                     }
                     next();
-                    return e;
+                    return grown(std::move(e));
                 }
                 break;
             default: break;
@@ -509,7 +523,7 @@ private:
                     auto a = node<Expr>(Expr::Kind::GetAttr, t);
                     a->name = expect_name("an attribute name after '.'");
                     a->children.push_back(std::move(e));
-                    e = std::move(a);
+                    e = grown(std::move(a));
                 }
             } else if (is_op("[")) {
                 next();
@@ -518,7 +532,7 @@ private:
                 auto c = node<Expr>(Expr::Kind::Call, t);
                 c->children.push_back(std::move(e));
                 parse_call_args(*c);
-                e = std::move(c);
+                e = grown(std::move(c));
             } else {
                 return e;
             }
@@ -548,7 +562,7 @@ private:
         auto s = node<Expr>(Expr::Kind::Slice, at);
         s->children.push_back(std::move(obj));
         for (auto& p : parts) s->children.push_back(std::move(p));
-        return s;
+        return grown(std::move(s));
     }
 
     void parse_call_args(Expr& call) {
@@ -580,7 +594,7 @@ private:
                 if (!is_known_filter(f->name)) error(name_tok, "no filter named '" + f->name + "'");
                 f->children.push_back(std::move(e));
                 if (is_op("(")) parse_call_args(*f);
-                e = std::move(f);
+                e = grown(std::move(f));
             } else if (is_name("is")) {
                 const Token& t = next();
                 auto test = node<Expr>(Expr::Kind::Test, t);
@@ -600,12 +614,12 @@ private:
                     if (is_name("is")) error(a, "cannot chain tests with 'is'");
                     test->children.push_back(parse_postfix(parse_primary()));
                 }
-                e = std::move(test);
+                e = grown(std::move(test));
             } else if (is_op("(")) {
                 auto c = node<Expr>(Expr::Kind::Call, cur());
                 c->children.push_back(std::move(e));
                 parse_call_args(*c);
-                e = std::move(c);
+                e = grown(std::move(c));
             } else {
                 return e;
             }

@@ -47,6 +47,7 @@ struct Expr {
     std::vector<std::string> ops;
     std::vector<std::pair<std::string, ExprPtr>> kwargs;
     bool negated = false;
+    int height = 1;  // of this subtree; bounded so evaluation cannot recurse without limit
 };
 
 struct Stmt;
