@@ -11,6 +11,7 @@
 #include "inference/chat_format.h"
 #include "inference/config.h"
 #include "inference/generation.h"
+#include "inference/snapshot_file.h"
 #include "inference/tokenizer.h"
 
 namespace fm::cli {
@@ -84,6 +85,22 @@ Result<GenerationParams> params_from_args(const Args& args) {
     return p;
 }
 
+// --load-state: the snapshot must come from this checkpoint, weight format and backend numerics.
+Result<StoredSnapshot> load_state_for(const std::string& path, const Backend& backend) {
+    auto stored = load_snapshot_file(path);
+    if (!stored) return Error{stored.error()};
+    const std::string expected = snapshot_fingerprint(backend);
+    if (stored->fingerprint != expected)
+        return Error{path + ": this state was saved by another model, weight format or backend (" + stored->fingerprint +
+                     ", this run is " + expected + ")"};
+    return stored;
+}
+
+Status save_state(const std::string& path, const GenerationSession& session, const Backend& backend,
+                  const std::string& metadata = {}) {
+    return save_snapshot_file(path, {snapshot_fingerprint(backend), session.snapshot(), metadata});
+}
+
 }  // namespace
 
 int cmd_tokenize(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -152,28 +169,35 @@ int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::o
     auto model = load_model(*args, err);
     if (!model) return fail(err, "generate", model.error());
     GenerationSession session(*model->backend, side->tokenizer, side->format);
+    std::vector<int32_t> context;  // with --load-state: the tokens the saved state has read
+    if (args->has("--load-state")) {
+        auto stored = load_state_for(args->get("--load-state"), *model->backend);
+        if (!stored) return fail(err, "generate", stored.error());
+        if (auto st = session.restore(stored->snapshot); !st) return fail(err, "generate", st.error());
+        context = stored->snapshot.tokens;
+    }
 
     GenerationCallbacks callbacks;
     callbacks.on_token = [&](int32_t, const std::string& text) { out << text << std::flush; };
     Result<GenerationResult> result = Error{""};
     if (args->has("-p") && args->has("--chat")) {
+        if (args->has("--load-state")) return fail(err, "generate", "--chat cannot continue a saved state; use chat --load-state");
         result = session.reply({{"user", args->get("-p")}}, *params, callbacks);
     } else {
-        std::vector<int32_t> prompt;
-        if (args->has("-p")) {
-            auto ids = side->tokenizer->encode(args->get("-p"), false);
-            if (!ids) return fail(err, "generate", ids.error());
-            prompt = *ids;
-        } else {
-            auto ids = args->get_ids("--prompt-tokens");
-            if (!ids) return fail(err, "generate", ids.error());
-            prompt = *ids;
-        }
+        // The new prompt continues whatever the loaded state has read.
+        std::vector<int32_t> prompt = context;
+        Result<std::vector<int32_t>> ids = args->has("-p") ? side->tokenizer->encode(args->get("-p"), false)
+                                                           : args->get_ids("--prompt-tokens");
+        if (!ids) return fail(err, "generate", ids.error());
+        prompt.insert(prompt.end(), ids->begin(), ids->end());
         result = session.complete(prompt, *params, callbacks);
     }
     if (!result) return fail(err, "generate", result.error());
     if (args->has("--print-ids")) out << "\n" << json(result->tokens).dump() << "\n";
     else out << "\n";
+    if (args->has("--save-state"))
+        if (auto st = save_state(args->get("--save-state"), session, *model->backend); !st)
+            return fail(err, "generate", st.error());
     err << json{{"prompt_tokens", result->prompt_tokens}, {"prefilled_tokens", result->prefilled_tokens},
                 {"generated_tokens", result->tokens.size()}, {"stop_reason", stop_reason_name(result->stop_reason)},
                 {"prefill_tokens_per_second", result->prefill_tokens_per_second()},
@@ -199,8 +223,27 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     const bool chat_mode = side->format->mode() != ChatMode::Completion;
 
     std::vector<ChatMessage> history;
-    if (args->has("--system")) history.push_back({"system", args->get("--system")});
     std::vector<int32_t> completion_tokens;  // completion mode: the whole text so far
+    if (args->has("--load-state")) {
+        // The saved state carries the conversation it has read, so chatting resumes at once.
+        auto stored = load_state_for(args->get("--load-state"), *model->backend);
+        if (!stored) return fail(err, "chat", stored.error());
+        json saved = json::parse(stored->metadata, nullptr, false);
+        if (saved.is_discarded() || !saved.contains("messages")) return fail(err, "chat", args->get("--load-state") + ": not a chat state");
+        for (const auto& m : saved["messages"]) history.push_back({m.value("role", ""), m.value("content", "")});
+        completion_tokens = stored->snapshot.tokens;
+        if (auto st = session.restore(stored->snapshot); !st) return fail(err, "chat", st.error());
+        err << "Resumed a conversation of " << history.size() << " messages (" << stored->snapshot.tokens.size()
+            << " tokens) without reading it again.\n";
+    } else if (args->has("--system")) {
+        history.push_back({"system", args->get("--system")});
+    }
+    auto save = [&]() -> Status {
+        if (!args->has("--save-state")) return {};
+        json messages = json::array();
+        for (const auto& m : history) messages.push_back({{"role", m.role}, {"content", m.content}});
+        return save_state(args->get("--save-state"), session, *model->backend, json{{"messages", messages}}.dump());
+    };
     err << "Chatting with " << args->get("--model") << " on " << model->backend->name()
         << (chat_mode ? "" : " (plain completion: this model has no chat template)") << ". End with Ctrl+D.\n";
     std::string line;
@@ -227,6 +270,7 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         err << "[prefilled " << result->prefilled_tokens << " new tokens of " << result->prompt_tokens << "; "
             << result->tokens.size() << " generated at " << static_cast<int>(result->decode_tokens_per_second())
             << " tokens/s" << (result->restarted ? "; restarted: " + result->restart_reason : std::string()) << "]\n";
+        if (auto st = save(); !st) return fail(err, "chat", st.error());  // after every turn: a kill loses nothing
     }
     return 0;
 }
