@@ -24,13 +24,16 @@ QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const Q
                                     qint64 deletedAt = 0)
 {
     const qint64 updated = kT0 + conversationId * 100 + texts.size();
-    db.exec(QStringLiteral("INSERT INTO conversations (id, title, created_at, updated_at, "
+    const DbResult<QSqlQuery> inserted = db.exec(QStringLiteral("INSERT INTO conversations (id, title, created_at, updated_at, "
                            "system_prompt, settings, model, mode, deleted_at) "
                            "VALUES (?, ?, ?, ?, 'Be brief.', '{\"temperature\":0.5}', 'm', "
                            "'chat', ?)"),
             {conversationId, title, kT0 + conversationId * 100, updated,
              deletedAt ? QVariant(deletedAt) : QVariant()});
     QList<qint64> ids;
+    if (!inserted) {
+        return ids;  // the caller's comparisons then fail with a clear diff
+    }
     for (qsizetype i = 0; i < texts.size(); ++i) {
         const bool last = i + 1 == texts.size();
         DbResult<QSqlQuery> q = db.exec(

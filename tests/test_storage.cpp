@@ -653,9 +653,57 @@ private slots:
         QVERIFY(store_->search(QStringLiteral("gardening"), 0)->isEmpty());
     }
 
+    void searchRanksByLatestMention_data()
+    {
+        QTest::addColumn<int>("limit");
+        QTest::addColumn<QStringList>("expected");
+        QTest::newRow("all") << -1 << QStringList{"Otter pictures", "Otters", "B", "A"};
+        QTest::newRow("limited") << 3 << QStringList{"Otter pictures", "Otters", "B"};
+        QTest::newRow("titles only fit") << 1 << QStringList{"Otter pictures"};
+    }
+
+    void searchRanksByLatestMention()
+    {
+        QFETCH(int, limit);
+        QFETCH(QStringList, expected);
+        const qint64 a = store_->importConversation(
+            QStringLiteral("A"), {}, {userMessage(QStringLiteral("otter facts"))})->id;
+        const qint64 b = store_->importConversation(
+            QStringLiteral("B"), {}, {userMessage(QStringLiteral("nothing here"))})->id;
+        QVERIFY(store_->importConversation(QStringLiteral("Otters"), {},
+                                           {userMessage(QStringLiteral("unrelated"))}));
+        QVERIFY(store_->importConversation(QStringLiteral("Otter pictures"), {},
+                                           {userMessage(QStringLiteral("an otter, floating"))}));
+        // A is the most recently active, but B mentions otters most recently.
+        QVERIFY(store_->appendMessage(b, userMessage(QStringLiteral("an otter appeared"))));
+        QVERIFY(store_->appendMessage(a, userMessage(QStringLiteral("more text"))));
+
+        DbResult<QList<SearchHit>> hits = store_->search(QStringLiteral("otter"), limit);
+        QVERIFY2(hits, qPrintable(hits.error()));
+        QStringList titles;
+        for (const SearchHit& hit : *hits) {
+            titles.append(hit.title);
+        }
+        QCOMPARE(titles, expected);
+        // Title matches: the mention in the text when one was seen before the list filled
+        // up, else the highlighted title.
+        QVERIFY(hits->at(0).titleMatched);
+        if (limit >= 0) {
+            QCOMPARE(hits->at(0).snippet, QStringLiteral("<b>Otter</b> pictures"));
+        } else {
+            QCOMPARE(hits->at(0).snippet, QStringLiteral("an <b>otter</b>, floating"));
+            QVERIFY(hits->at(0).messageId != 0);
+            QCOMPARE(hits->at(1).snippet, QStringLiteral("<b>Otters</b>"));
+            QCOMPARE(hits->at(1).messageId, 0);
+            QCOMPARE(hits->at(2).snippet, QStringLiteral("an <b>otter</b> appeared"));
+            QVERIFY(!hits->at(2).titleMatched);
+        }
+    }
+
     void weirdQueriesNeverError_data()
     {
         QTest::addColumn<QString>("query");
+        int index = 0;
         for (const char* q : {"\"", "\"\"", "'", "*", "**", "a*b", "NEAR", "NEAR(a b)",
                               "foo NEAR bar", "AND", "OR", "NOT", "a OR", "-", "-foo", "^",
                               "^foo", "title:foo", "col:", "(", ")", "((a)", "{a b}", "a + b",
@@ -663,7 +711,8 @@ private slots:
                               "   ", "", "\t\n", "\xe2\x80\x8b", "\xf0\x9f\x98\x80",
                               "\xf0\x9f\x98\x80 emoji", "na\xc3\xafve", "\xd0\xbf\xd1\x80\xd0\xb8",
                               "\x02\x03", "a\x01z"}) {
-            QTest::newRow(q) << QString::fromUtf8(q);
+            // Numbered tags: some queries are control characters or whitespace.
+            QTest::addRow("query %d", index++) << QString::fromUtf8(q);
         }
         QTest::newRow("very long") << QString(5000, QLatin1Char('x'));
         QTest::newRow("many words") << QStringLiteral("w ").repeated(500);

@@ -3,10 +3,14 @@
 #include "app/storage/search_query.h"
 
 #include <QDateTime>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSqlQuery>
 #include <QVariant>
 
 #include <algorithm>
+#include <limits>
 
 namespace fm {
 namespace {
@@ -557,57 +561,125 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
     if (match.isEmpty() || limit == 0) {
         return QList<SearchHit>{};
     }
-    // One pass over each index. For messages, the best-ranked hit per conversation is the
-    // one the snippet comes from (SQLite takes bare columns from the min() row). Snippets
-    // are computed afterwards for the returned rows only: snippet() is far costlier than
-    // matching, and a common word can match every message.
-    const QString sql = QStringLiteral(R"sql(
-WITH title_hits AS (
-    SELECT rowid AS conversation_id FROM conversations_fts WHERE conversations_fts MATCH ?
-),
-message_hits AS (
-    SELECT m.conversation_id, min(f.score) AS score, f.message_id
-    FROM (SELECT rowid AS message_id, rank AS score FROM messages_fts
-          WHERE messages_fts MATCH ?) AS f
-    JOIN messages AS m ON m.id = f.message_id
-    GROUP BY m.conversation_id
-)
-SELECT c.id, c.title, c.updated_at, t.conversation_id IS NOT NULL, h.message_id
-FROM conversations AS c
-LEFT JOIN title_hits AS t ON t.conversation_id = c.id
-LEFT JOIN message_hits AS h ON h.conversation_id = c.id
-WHERE c.deleted_at IS NULL AND (t.conversation_id IS NOT NULL OR h.conversation_id IS NOT NULL)
-ORDER BY t.conversation_id IS NULL, h.score, c.updated_at DESC, c.id DESC
-LIMIT ?)sql");
-    DbResult<QList<SearchHit>> hits = readAll<SearchHit>(
-        db_.exec(sql, {match, match, limit < 0 ? -1 : limit}), [](const QSqlQuery& q) {
-            SearchHit hit;
-            hit.conversationId = q.value(0).toLongLong();
-            hit.title = q.value(1).toString();
-            hit.updatedAtMs = q.value(2).toLongLong();
-            hit.titleMatched = q.value(3).toBool();
-            hit.messageId = q.value(4).toLongLong();
-            return hit;
-        });
-    if (!hits) {
-        return hits;
+    const qsizetype wanted = limit < 0 ? std::numeric_limits<qsizetype>::max() : limit;
+    const auto readHit = [](const QSqlQuery& q, int first) {
+        SearchHit hit;
+        hit.conversationId = q.value(first + 0).toLongLong();
+        hit.title = q.value(first + 1).toString();
+        hit.updatedAtMs = q.value(first + 2).toLongLong();
+        hit.model = q.value(first + 3).toString();
+        hit.mode = conversationModeFromText(q.value(first + 4).toString())
+                       .value_or(ConversationMode::Chat);
+        return hit;
+    };
+
+    // 1. Title matches, most recently active first. Few rows: titles are short.
+    QList<SearchHit> hits;
+    QHash<qint64, qsizetype> rowOfConversation;
+    {
+        DbResult<QSqlQuery> titles = db_.exec(
+            QStringLiteral("SELECT c.id, c.title, c.updated_at, c.model, c.mode "
+                           "FROM conversations_fts AS t JOIN conversations AS c ON c.id = t.rowid "
+                           "WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL "
+                           "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"),
+            {match, limit < 0 ? -1 : limit});
+        if (!titles) {
+            return DbError{titles.error()};
+        }
+        while (titles->next()) {
+            SearchHit hit = readHit(*titles, 0);
+            hit.titleMatched = true;
+            rowOfConversation.insert(hit.conversationId, hits.size());
+            hits.append(hit);
+        }
     }
 
-    const QString messageSnippet = QStringLiteral(
-        "SELECT snippet(messages_fts, 0, char(2), char(3), '…', 16) FROM messages_fts "
-        "WHERE messages_fts MATCH ? AND rowid = ?");
-    const QString titleSnippet = QStringLiteral(
-        "SELECT highlight(conversations_fts, 0, char(2), char(3)) FROM conversations_fts "
-        "WHERE conversations_fts MATCH ? AND rowid = ?");
-    for (SearchHit& hit : *hits) {
-        const bool fromMessage = hit.messageId != 0;
-        DbResult<QVariant> marked =
-            db_.scalar(fromMessage ? messageSnippet : titleSnippet,
-                       {match, fromMessage ? hit.messageId : hit.conversationId});
-        if (!marked) {
-            return DbError{marked.error()};
+    // 2. Message matches, newest message first (FTS5 walks its doclists backwards natively),
+    // each conversation ranked by its most recent mention. Stepping stops as soon as enough
+    // conversations are found, so a word that occurs in every message costs no more than a
+    // rare one; the messages_owner index maps a message to its conversation without reading
+    // message text. No bm25 ranking, for the same reason: it would score every match.
+    {
+        DbResult<QSqlQuery> messages = db_.exec(
+            QStringLiteral("SELECT f.rowid, c.id, c.title, c.updated_at, c.model, c.mode "
+                           "FROM messages_fts AS f "
+                           "JOIN messages AS m INDEXED BY messages_owner ON m.id = f.rowid "
+                           "JOIN conversations AS c ON c.id = m.conversation_id "
+                           "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+                           "ORDER BY f.rowid DESC"),
+            {match});
+        if (!messages) {
+            return DbError{messages.error()};
         }
-        hit.snippet = snippetToHtml(marked->toString());
+        while (hits.size() < wanted && messages->next()) {
+            const qint64 conversationId = messages->value(1).toLongLong();
+            const auto known = rowOfConversation.constFind(conversationId);
+            if (known != rowOfConversation.constEnd()) {
+                // A title match whose text mentions it too (seen before the list filled
+                // up): the snippet shows the latest mention rather than the title.
+                SearchHit& hit = hits[*known];
+                if (hit.titleMatched && hit.messageId == 0) {
+                    hit.messageId = messages->value(0).toLongLong();
+                }
+                continue;
+            }
+            SearchHit hit = readHit(*messages, 1);
+            hit.messageId = messages->value(0).toLongLong();
+            rowOfConversation.insert(conversationId, hits.size());
+            hits.append(hit);
+        }
+        messages->finish();
+    }
+
+    // All snippets of one kind in one query, so the MATCH is evaluated once: a prefix term
+    // longer than the prefix indexes merges the doclists of every word it matches, about
+    // half a millisecond for a common stem. The unary + on `+rowid` keeps the id list from
+    // being pushed into the FTS5 plan, which would re-run the MATCH once per id; as a plain
+    // filter, snippet() runs only for the listed rows.
+    QHash<qint64, QString> messageSnippets;
+    QHash<qint64, QString> titleSnippets;
+    QJsonArray messageIds;
+    QJsonArray titleIds;
+    for (const SearchHit& hit : hits) {
+        if (hit.messageId != 0) {
+            messageIds.append(hit.messageId);
+        } else {
+            titleIds.append(hit.conversationId);
+        }
+    }
+    const auto collect = [&](const QString& snippetSql, const QJsonArray& ids,
+                             QHash<qint64, QString>& into) -> DbStatus {
+        if (ids.isEmpty()) {
+            return {};
+        }
+        DbResult<QSqlQuery> q = db_.exec(
+            snippetSql, {match, QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact))});
+        if (!q) {
+            return q.status();
+        }
+        while (q->next()) {
+            into.insert(q->value(0).toLongLong(), snippetToHtml(q->value(1).toString()));
+        }
+        return {};
+    };
+    DbStatus status = collect(
+        QStringLiteral("SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 16) "
+                       "FROM messages_fts WHERE messages_fts MATCH ? "
+                       "AND +rowid IN (SELECT value FROM json_each(?))"),
+        messageIds, messageSnippets);
+    if (status) {
+        status = collect(
+            QStringLiteral("SELECT rowid, highlight(conversations_fts, 0, char(2), char(3)) "
+                           "FROM conversations_fts WHERE conversations_fts MATCH ? "
+                           "AND +rowid IN (SELECT value FROM json_each(?))"),
+            titleIds, titleSnippets);
+    }
+    if (!status) {
+        return DbError{status.error()};
+    }
+    for (SearchHit& hit : hits) {
+        hit.snippet = hit.messageId != 0 ? messageSnippets.value(hit.messageId)
+                                         : titleSnippets.value(hit.conversationId);
     }
     return hits;
 }

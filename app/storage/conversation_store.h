@@ -100,8 +100,9 @@ public:
 
     // ---- Search --------------------------------------------------------------------------
     // Live conversations whose title or settled messages match `query` (free text, any
-    // characters; see ftsMatchExpression). Title matches first, then by the relevance of
-    // the best matching message, then by recent activity.
+    // characters; see ftsMatchExpression). Title matches first (most recently active
+    // first), then conversations by their most recent matching message. Snippets come from
+    // that message, or are the highlighted title. limit < 0 means no limit.
     DbResult<QList<SearchHit>> search(const QString& query, int limit = 50);
 
     // ---- App-wide settings (key -> text; callers encode structured values as JSON) -------

@@ -144,6 +144,12 @@ UPDATE messages SET parent_id = (
 CREATE INDEX messages_tree ON messages (conversation_id, parent_id, id))sql"),
         QStringLiteral(R"sql(
 DROP INDEX messages_by_conversation)sql"),
+        // Message id -> conversation without touching the table rows (which hold the text):
+        // search maps every matching message to its conversation, and a common word can
+        // match most messages. Keeps that lookup inside a small index instead of reading
+        // tens of megabytes of message pages.
+        QStringLiteral(R"sql(
+CREATE INDEX messages_owner ON messages (id, conversation_id))sql"),
         // ON DELETE CASCADE through parent_id needs an index led by parent_id, or deleting
         // a conversation would scan the whole table once per message.
         QStringLiteral(R"sql(

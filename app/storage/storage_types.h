@@ -112,10 +112,12 @@ struct SearchHit {
     qint64 conversationId = 0;
     QString title;
     qint64 updatedAtMs = 0;
+    QString model;
+    ConversationMode mode = ConversationMode::Chat;
     // HTML-escaped excerpt with the matched words in <b>...</b>, safe for Text.StyledText.
-    // From the best matching message, or the title when only the title matched.
+    // From the conversation's latest matching message, or the title when only it matched.
     QString snippet;
-    qint64 messageId = 0;  // the message the snippet comes from; 0 for a title match
+    qint64 messageId = 0;  // the message the snippet comes from; 0 when only the title matched
     bool titleMatched = false;
 };
 
