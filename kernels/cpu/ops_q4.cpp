@@ -186,7 +186,7 @@ FM_AVX2 inline __m256 lut8(__m256 lo, __m256 hi, const uint8_t* p) {
     std::memcpy(&u, p, 4);
     const __m256i word = _mm256_set1_epi32(static_cast<int>(u));
     const __m256i idx = _mm256_srlv_epi32(word, _mm256_setr_epi32(4, 0, 12, 8, 20, 16, 28, 24));
-    const __m256i sel = _mm256_sllv_epi32(word, _mm256_setr_epi32(24, 28, 16, 20, 8, 12, 0, 4));
+    const __m256i sel = _mm256_slli_epi32(idx, 28);
     const __m256 a = _mm256_permutevar8x32_ps(lo, idx);
     const __m256 b = _mm256_permutevar8x32_ps(hi, idx);
     return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(sel));
@@ -396,26 +396,22 @@ FM_AVX2 inline __m256 lookup_codes(const QuantTablesAvx2& t, __m256i code) {
     return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
 }
 
-FM_AVX2 float assign_avx2(const QuantTablesAvx2& t, const float* w, int len, float s, int32_t* out, float& wq,
-                          float& qq) {
-    const __m256 sv = _mm256_set1_ps(s), inv = _mm256_set1_ps(1.0f / s);
-    __m256 e = _mm256_setzero_ps(), a = e, b = e;
-    for (int i = 0; i < len; i += 8) {
-        const __m256 x = _mm256_loadu_ps(w + i);
-        const __m256i code = nearest_code(t, _mm256_mul_ps(x, inv));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), code);
-        const __m256 q = lookup_codes(t, code);
-        const __m256 d = _mm256_fnmadd_ps(q, sv, x);
-        e = _mm256_fmadd_ps(d, d, e);
-        a = _mm256_fmadd_ps(x, q, a);
-        b = _mm256_fmadd_ps(q, q, b);
-    }
-    wq = hsum8(a);
-    qq = hsum8(b);
-    return hsum8(e);
+// Packs 8 codes (one per int32 lane, element order) into 4 bytes, element 2k in the high nibble.
+FM_AVX2 inline uint32_t pack_codes(__m256i c) {
+    // In each 64-bit lane: low dword = c[2k] << 4 | c[2k+1] (the high dword is ignored).
+    const __m256i z = _mm256_or_si256(_mm256_slli_epi32(c, 4), _mm256_srli_epi64(c, 32));
+    const __m256i b = _mm256_shuffle_epi8(z, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                              0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const uint32_t lo = static_cast<uint32_t>(_mm256_extract_epi16(b, 0)) & 0xffff;
+    const uint32_t hi = static_cast<uint32_t>(_mm256_extract_epi16(b, 8)) & 0xffff;
+    return lo | (hi << 16);
 }
 
-// A whole block whose length is a multiple of 8; the algorithm of quantize_block_scalar.
+constexpr int kMaxBlockAvx2 = 256;
+
+// A whole block whose length is a multiple of 8 (at most kMaxBlockAvx2); the algorithm of
+// quantize_block_scalar, with the four candidate scales evaluated in one sweep (independent
+// chains, no branch between candidates), then the least-squares refit.
 FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t, const float* w, int len,
                                  uint8_t* codes, float* scale) {
     const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
@@ -436,38 +432,78 @@ FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t
         hmax = std::max(hmax, h[k]);
         lmin = std::min(lmin, l[k]);
     }
-    alignas(32) int32_t buf_a[kMaxBlock], buf_b[kMaxBlock];
-    int32_t* best = buf_a;
-    int32_t* cur = buf_b;
-    float best_s = 0.0f;
     const float mx = hmax >= -lmin ? hmax : lmin;
     if (!finite || mx == 0.0f) {
-        std::fill(best, best + len, ts.zero_code);
-    } else {
-        const float candidates[4] = {mx, -mx, 0.9f * mx, -0.9f * mx};
-        float best_e = std::numeric_limits<float>::infinity(), best_wq = 0.0f, best_qq = 0.0f;
-        for (float s : candidates) {
-            float wq, qq;
-            const float e = assign_avx2(t, w, len, s, cur, wq, qq);
-            if (e < best_e) {
-                best_e = e;
-                best_s = s;
-                best_wq = wq;
-                best_qq = qq;
-                std::swap(cur, best);
-            }
+        *scale = 0.0f;
+        const uint8_t z = static_cast<uint8_t>(ts.zero_code * 17);
+        std::fill(codes, codes + len / 2, z);
+        return finite;
+    }
+
+    alignas(32) int32_t cand[5][kMaxBlockAvx2];
+    const float sc[4] = {mx, -mx, 0.9f * mx, -0.9f * mx};
+    const __m256 s0 = _mm256_set1_ps(sc[0]), s1 = _mm256_set1_ps(sc[1]), s2 = _mm256_set1_ps(sc[2]),
+                 s3 = _mm256_set1_ps(sc[3]);
+    const __m256 i0 = _mm256_set1_ps(1.0f / sc[0]), i1 = _mm256_set1_ps(1.0f / sc[1]), i2 = _mm256_set1_ps(1.0f / sc[2]),
+                 i3 = _mm256_set1_ps(1.0f / sc[3]);
+    __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0;
+    for (int i = 0; i < len; i += 8) {
+        const __m256 x = _mm256_loadu_ps(w + i);
+        const __m256i c0 = nearest_code(t, _mm256_mul_ps(x, i0));
+        const __m256i c1 = nearest_code(t, _mm256_mul_ps(x, i1));
+        const __m256i c2 = nearest_code(t, _mm256_mul_ps(x, i2));
+        const __m256i c3 = nearest_code(t, _mm256_mul_ps(x, i3));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[0] + i), c0);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[1] + i), c1);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[2] + i), c2);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[3] + i), c3);
+        const __m256 d0 = _mm256_fnmadd_ps(lookup_codes(t, c0), s0, x);
+        const __m256 d1 = _mm256_fnmadd_ps(lookup_codes(t, c1), s1, x);
+        const __m256 d2 = _mm256_fnmadd_ps(lookup_codes(t, c2), s2, x);
+        const __m256 d3 = _mm256_fnmadd_ps(lookup_codes(t, c3), s3, x);
+        e0 = _mm256_fmadd_ps(d0, d0, e0);
+        e1 = _mm256_fmadd_ps(d1, d1, e1);
+        e2 = _mm256_fmadd_ps(d2, d2, e2);
+        e3 = _mm256_fmadd_ps(d3, d3, e3);
+    }
+    const float err[4] = {hsum8(e0), hsum8(e1), hsum8(e2), hsum8(e3)};
+    int best = 0;
+    for (int c = 1; c < 4; ++c)
+        if (err[c] < err[best]) best = c;
+    float best_s = sc[best], best_e = err[best];
+
+    // Least-squares refit for the winner's codes: s = Σ w·q / Σ q·q, then its own codes.
+    __m256 a = _mm256_setzero_ps(), b = a;
+    for (int i = 0; i < len; i += 8) {
+        const __m256 x = _mm256_loadu_ps(w + i);
+        const __m256 q = lookup_codes(t, _mm256_load_si256(reinterpret_cast<const __m256i*>(cand[best] + i)));
+        a = _mm256_fmadd_ps(x, q, a);
+        b = _mm256_fmadd_ps(q, q, b);
+    }
+    const float qq = hsum8(b);
+    const float s = qq > 0.0f ? hsum8(a) / qq : 0.0f;
+    if (s != 0.0f && std::isfinite(s)) {
+        const __m256 sv = _mm256_set1_ps(s), inv = _mm256_set1_ps(1.0f / s);
+        __m256 e = _mm256_setzero_ps();
+        for (int i = 0; i < len; i += 8) {
+            const __m256 x = _mm256_loadu_ps(w + i);
+            const __m256i c = nearest_code(t, _mm256_mul_ps(x, inv));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(cand[4] + i), c);
+            const __m256 d = _mm256_fnmadd_ps(lookup_codes(t, c), sv, x);
+            e = _mm256_fmadd_ps(d, d, e);
         }
-        const float s = best_qq > 0.0f ? best_wq / best_qq : 0.0f;
-        if (s != 0.0f && std::isfinite(s)) {
-            float wq, qq;
-            if (assign_avx2(t, w, len, s, cur, wq, qq) < best_e) {
-                best_s = s;
-                std::swap(cur, best);
-            }
+        const float e4 = hsum8(e);
+        if (e4 < best_e) {
+            best_e = e4;
+            best_s = s;
+            best = 4;
         }
     }
     *scale = best_s;
-    for (int i = 0; i < len; i += 2) codes[i / 2] = static_cast<uint8_t>((best[i] << 4) | best[i + 1]);
+    for (int i = 0; i < len; i += 8) {
+        const uint32_t packed = pack_codes(_mm256_load_si256(reinterpret_cast<const __m256i*>(cand[best] + i)));
+        std::memcpy(codes + i / 2, &packed, 4);
+    }
     return finite;
 }
 
@@ -478,7 +514,7 @@ FM_AVX2 int64_t quantize_avx2(const float* w, int64_t n, int32_t block, const Qu
     for (int64_t b = 0; b * block < n; ++b) {
         const int64_t start = b * block;
         const int len = static_cast<int>(std::min<int64_t>(block, n - start));
-        const bool ok = len % 8 == 0 ? quantize_block_avx2(ts, t, w + start, len, codes + start / 2, scales + b)
+        const bool ok = len % 8 == 0 && len <= kMaxBlockAvx2 ? quantize_block_avx2(ts, t, w + start, len, codes + start / 2, scales + b)
                                      : quantize_block_scalar(ts, w + start, len, codes + start / 2, scales + b);
         if (!ok && first_bad < 0)
             for (int i = 0; i < len && first_bad < 0; ++i)
