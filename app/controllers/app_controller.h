@@ -1,0 +1,78 @@
+#pragma once
+// The root of the app: opens the conversation database, starts the inference and saver
+// threads, and owns the controllers the window binds to. main() and the UI tests create one
+// and hand it to the window as its required `app` property (no context properties, no
+// global singletons).
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <QtQml/qqmlregistration.h>
+
+#include <memory>
+
+#include "app/app_environment.h"
+#include "app/controllers/conversation_controller.h"
+#include "app/controllers/memory_monitor.h"
+#include "app/controllers/model_controller.h"
+#include "app/controllers/ui_settings.h"
+
+namespace fm {
+class Database;
+class ConversationStore;
+}  // namespace fm
+
+namespace fm::app {
+
+class InferenceWorker;
+class StreamingSaver;
+
+class AppController : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppController is created by main()")
+    Q_PROPERTY(fm::app::ConversationController* chat READ chat CONSTANT)
+    Q_PROPERTY(fm::app::ModelController* models READ models CONSTANT)
+    Q_PROPERTY(fm::app::MemoryMonitor* memory READ memory CONSTANT)
+    Q_PROPERTY(fm::app::UiSettings* ui READ ui CONSTANT)
+    Q_PROPERTY(QString version READ version CONSTANT)
+    // Non-empty when the database could not be opened: the window says so instead of crashing.
+    Q_PROPERTY(QString startupError READ startupError CONSTANT)
+    // Replies cut off by a crash or a killed process, found at this start.
+    Q_PROPERTY(int interruptedReplies READ interruptedReplies CONSTANT)
+
+public:
+    explicit AppController(const AppEnvironment& environment, QObject* parent = nullptr);
+    ~AppController() override;
+
+    ConversationController* chat() { return chat_.get(); }
+    ModelController* models() { return models_.get(); }
+    MemoryMonitor* memory() { return memory_.get(); }
+    UiSettings* ui() { return ui_.get(); }
+    QString version() const;
+    QString startupError() const { return startupError_; }
+    int interruptedReplies() const { return interruptedReplies_; }
+
+    fm::ConversationStore* store() { return store_.get(); }
+    InferenceWorker* worker() { return worker_; }
+    const AppEnvironment& environment() const { return environment_; }
+
+private:
+    AppEnvironment environment_;
+    QString startupError_;
+    int interruptedReplies_ = 0;
+
+    std::unique_ptr<fm::Database> database_;
+    std::unique_ptr<fm::ConversationStore> store_;
+    QThread workerThread_;
+    QThread saverThread_;
+    InferenceWorker* worker_ = nullptr;  // lives on workerThread_, deleted when it finishes
+    StreamingSaver* saver_ = nullptr;    // lives on saverThread_, likewise
+
+    std::unique_ptr<UiSettings> ui_;
+    std::unique_ptr<MemoryMonitor> memory_;
+    std::unique_ptr<ModelController> models_;
+    std::unique_ptr<ConversationController> chat_;
+};
+
+}  // namespace fm::app

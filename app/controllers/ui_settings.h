@@ -1,0 +1,71 @@
+#pragma once
+// Window and look preferences kept in QSettings: theme (follow the system, or forced light or
+// dark), window geometry, and the recently used checkpoints.
+
+#include <QObject>
+#include <QRect>
+#include <QSettings>
+#include <QStringList>
+#include <QtQml/qqmlregistration.h>
+
+#include <memory>
+
+namespace fm::app {
+
+class UiSettings : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("UiSettings is provided by AppController")
+    // "system", "light" or "dark".
+    Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY themeChanged)
+    Q_PROPERTY(bool systemDark READ systemDark NOTIFY themeChanged)
+    // What the window should show now: the override, or the system's choice.
+    Q_PROPERTY(bool dark READ dark NOTIFY themeChanged)
+    Q_PROPERTY(bool memoryPanelVisible READ memoryPanelVisible WRITE setMemoryPanelVisible NOTIFY memoryPanelVisibleChanged)
+    Q_PROPERTY(QStringList recentModels READ recentModels NOTIFY recentModelsChanged)
+
+public:
+    // settingsFile empty: the platform's default location for this application.
+    explicit UiSettings(const QString& settingsFile, QObject* parent = nullptr);
+    ~UiSettings() override;
+
+    QString theme() const { return theme_; }
+    void setTheme(const QString& theme);
+    bool systemDark() const { return systemDark_; }
+    bool dark() const;
+
+    bool memoryPanelVisible() const { return memoryPanelVisible_; }
+    void setMemoryPanelVisible(bool visible);
+
+    QStringList recentModels() const { return recentModels_; }
+    void addRecentModel(const QString& path);
+    Q_INVOKABLE void removeRecentModel(const QString& path);
+
+    // Window geometry: an invalid rect when none was saved (first start).
+    Q_INVOKABLE QRect windowGeometry() const;
+    Q_INVOKABLE bool windowMaximized() const;
+    Q_INVOKABLE void saveWindowGeometry(int x, int y, int width, int height, bool maximized);
+
+    QSettings& settings() { return *settings_; }
+
+    static constexpr int kMaxRecentModels = 8;
+
+signals:
+    void themeChanged();
+    void memoryPanelVisibleChanged();
+    void recentModelsChanged();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    void updateSystemDark();
+
+    std::unique_ptr<QSettings> settings_;
+    QString theme_ = QStringLiteral("system");
+    bool systemDark_ = false;
+    bool memoryPanelVisible_ = true;
+    QStringList recentModels_;
+};
+
+}  // namespace fm::app

@@ -1,0 +1,21 @@
+#include "app/worker/chat_format_adapter.h"
+
+namespace fm::app {
+
+fm::Result<fm::ChatFormat> loadChatFormat(const std::filesystem::path& checkpointDir, const fm::Tokenizer& tokenizer) {
+    return fm::ChatFormat::load(checkpointDir, tokenizer);
+}
+
+bool formatIsChat(const fm::ChatFormat& format) { return format.mode() != fm::ChatMode::Completion; }
+
+std::shared_ptr<const fm::ChatFormat> formatFor(const fm::ChatFormat& checkpointFormat, bool completion) {
+    // A base model has no chat mode to switch to: it stays plain completion.
+    if (completion) return std::make_shared<const fm::ChatFormat>(checkpointFormat.as_completion());
+    return std::make_shared<const fm::ChatFormat>(checkpointFormat);
+}
+
+fm::ChatMessage makeChatMessage(const QString& role, const QString& content) {
+    return fm::ChatMessage{role.toStdString(), content.toStdString()};
+}
+
+}  // namespace fm::app

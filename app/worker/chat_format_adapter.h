@@ -1,0 +1,22 @@
+#pragma once
+// The few things the worker needs from fm::ChatFormat, in one place: loading a checkpoint's
+// format, asking which mode it declares, and a copy in the mode a conversation chose.
+
+#include <QString>
+
+#include <filesystem>
+#include <memory>
+
+#include "inference/chat_format.h"
+#include "inference/result.h"
+#include "inference/tokenizer.h"
+
+namespace fm::app {
+
+fm::Result<fm::ChatFormat> loadChatFormat(const std::filesystem::path& checkpointDir, const fm::Tokenizer& tokenizer);
+bool formatIsChat(const fm::ChatFormat& format);
+// The checkpoint's format, switched to plain completion (or back to its chat template).
+std::shared_ptr<const fm::ChatFormat> formatFor(const fm::ChatFormat& checkpointFormat, bool completion);
+fm::ChatMessage makeChatMessage(const QString& role, const QString& content);
+
+}  // namespace fm::app

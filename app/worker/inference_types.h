@@ -1,0 +1,79 @@
+#pragma once
+// Plain values that cross the thread boundary between the GUI and the inference worker.
+// Everything is copied through queued signals: no pointers into either thread's objects.
+
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+#include "inference/backend.h"
+#include "inference/generation.h"
+
+namespace fm::app {
+
+enum class BackendChoiceKind { Auto, Cpu, Cuda };
+
+struct ModelLoadRequest {
+    QString checkpointDir;
+    BackendChoiceKind backend = BackendChoiceKind::Auto;
+    bool quantize4bit = false;
+    int cpuThreads = 0;  // 0: all cores
+};
+
+struct LoadedModelInfo {
+    QString checkpointDir;
+    QString displayName;     // folder name, or the Hugging Face repo name for a hub snapshot
+    QString backendName;     // "cpu (8 threads)", "cuda (NVIDIA H200)"
+    QString fallbackReason;  // why CUDA was not used although it was wanted
+    bool quantized4bit = false;
+    bool chatTemplate = false;  // the checkpoint's own mode is chat (else plain completion)
+    qint64 weightBytes = 0;
+    qint64 stateBytes = 0;
+    qint64 parameterCount = 0;
+    QString fingerprint;
+};
+
+struct ChatTurn {
+    QString role;  // "system", "user", "assistant"
+    QString content;
+};
+
+struct GenerationRequest {
+    quint64 requestId = 0;
+    qint64 conversationId = 0;
+    QList<ChatTurn> messages;   // the visible branch, ending with the user's message
+    bool completionMode = false;  // plain text continuation instead of the chat template
+    fm::GenerationParams params;
+    // Generate exactly max_new_tokens: the format's stop ids are ignored (memory tests, demos).
+    bool ignoreStopTokens = false;
+};
+
+struct GenerationSummary {
+    QString text;
+    QString stopReason;  // "stop_token", "stop_string", "length", "cancelled"
+    qint64 promptTokens = 0;
+    qint64 prefilledTokens = 0;
+    qint64 generatedTokens = 0;
+    double prefillSeconds = 0;
+    double decodeSeconds = 0;
+    double tokensPerSecond = 0;
+    bool restarted = false;
+    QString restartReason;
+};
+
+struct MemoryFigures {
+    qint64 weightBytes = 0;
+    qint64 stateBytes = 0;
+    qint64 workspaceBytes = 0;
+    qint64 deviceFreeBytes = -1;   // -1: not a device backend
+    qint64 deviceTotalBytes = -1;
+    qint64 tokensProcessed = 0;    // tokens the active session's state has consumed
+};
+
+}  // namespace fm::app
+
+Q_DECLARE_METATYPE(fm::app::ModelLoadRequest)
+Q_DECLARE_METATYPE(fm::app::LoadedModelInfo)
+Q_DECLARE_METATYPE(fm::app::GenerationRequest)
+Q_DECLARE_METATYPE(fm::app::GenerationSummary)
+Q_DECLARE_METATYPE(fm::app::MemoryFigures)

@@ -1,0 +1,282 @@
+#include "app/worker/inference_worker.h"
+
+#include <QDir>
+#include <QThread>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "app/checkpoint_inspection.h"
+#include "app/worker/chat_format_adapter.h"
+
+namespace fm::app {
+
+struct InferenceWorker::LoadedModel {
+    std::shared_ptr<fm::ModelWeights> weights;
+    std::unique_ptr<fm::Backend> backend;
+    std::shared_ptr<const fm::Tokenizer> tokenizer;
+    std::shared_ptr<const fm::ChatFormat> format;  // as the checkpoint declares it
+    std::unique_ptr<fm::GenerationSession> session;
+    int sessionFormatKey = -1;  // formatKey() of what the session was built with
+    LoadedModelInfo info;
+};
+
+namespace {
+
+fm::BackendKind toEngineKind(BackendChoiceKind kind) {
+    switch (kind) {
+    case BackendChoiceKind::Cpu: return fm::BackendKind::Cpu;
+    case BackendChoiceKind::Cuda: return fm::BackendKind::Cuda;
+    case BackendChoiceKind::Auto: break;
+    }
+    return fm::BackendKind::Auto;
+}
+
+QString stopReasonText(fm::StopReason reason) {
+    switch (reason) {
+    case fm::StopReason::StopToken: return QStringLiteral("stop_token");
+    case fm::StopReason::StopString: return QStringLiteral("stop_string");
+    case fm::StopReason::Length: return QStringLiteral("length");
+    case fm::StopReason::Cancelled: return QStringLiteral("cancelled");
+    }
+    return {};
+}
+
+}  // namespace
+
+InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {
+    testTokenDelayMs_.store(std::max(0, qEnvironmentVariableIntValue("FM_TEST_TOKEN_DELAY_MS")));
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::requestStop(quint64 requestId) {
+    // Order matters (see generate()): publish the stop first, then cancel if it is running.
+    quint64 seen = stopRequestedUpTo_.load();
+    while (seen < requestId && !stopRequestedUpTo_.compare_exchange_weak(seen, requestId)) {
+    }
+    if (activeRequestId_.load() == requestId) cancelGeneration_.store(true);
+}
+
+void InferenceWorker::requestStopAll() {
+    const quint64 active = activeRequestId_.load();
+    if (active != 0) requestStop(active);
+    cancelGeneration_.store(true);
+}
+
+void InferenceWorker::requestCancelLoad() { cancelLoad_.store(true); }
+
+void InferenceWorker::releaseModel() {
+    model_.reset();
+    sessionConversationId_ = 0;
+}
+
+void InferenceWorker::loadModel(const ModelLoadRequest& request) {
+    cancelLoad_.store(false);
+    releaseModel();  // one model at a time: a 7B checkpoint does not fit twice
+    emit loadProgress(0.0);
+
+    const std::filesystem::path dir = QDir(request.checkpointDir).absolutePath().toStdString();
+    const CheckpointCheck check = checkCheckpointFolder(request.checkpointDir);
+    if (!check.ok) {
+        emit loadFailed(check.message, false);
+        return;
+    }
+
+    auto tokenizer = fm::Tokenizer::load_from_dir(dir);
+    if (!tokenizer) {
+        emit loadFailed(QStringLiteral("Cannot load the tokenizer: %1").arg(QString::fromStdString(tokenizer.error())), false);
+        return;
+    }
+    std::shared_ptr<const fm::Tokenizer> sharedTokenizer(std::move(*tokenizer));
+    auto format = loadChatFormat(dir, *sharedTokenizer);
+    if (!format) {
+        emit loadFailed(QStringLiteral("Cannot read the chat template: %1").arg(QString::fromStdString(format.error())), false);
+        return;
+    }
+
+    fm::LoadOptions options;
+    options.quantize_4bit = request.quantize4bit;
+    options.cancel = &cancelLoad_;
+    // Progress is reported per tensor; rate-limit so a big checkpoint doesn't flood the GUI.
+    QElapsedTimer progressTimer;
+    progressTimer.start();
+    options.progress = [this, &progressTimer](int64_t done, int64_t total) {
+        if (total <= 0) return;
+        if (done < total && progressTimer.elapsed() < 50) return;
+        progressTimer.restart();
+        emit loadProgress(0.95 * static_cast<double>(done) / static_cast<double>(total));
+    };
+    auto weights = fm::load_weights(dir, options);
+    if (cancelLoad_.load()) {
+        emit loadFailed(QStringLiteral("Loading was cancelled."), true);
+        return;
+    }
+    if (!weights) {
+        emit loadFailed(QString::fromStdString(weights.error()), false);
+        return;
+    }
+
+    fm::BackendRequest backendRequest;
+    backendRequest.kind = toEngineKind(request.backend);
+    backendRequest.cpu_threads = request.cpuThreads;
+    auto choice = fm::create_backend(*weights, backendRequest);
+    if (!choice) {
+        emit loadFailed(QStringLiteral("Cannot start the backend: %1").arg(QString::fromStdString(choice.error())), false);
+        return;
+    }
+    if (cancelLoad_.load()) {
+        emit loadFailed(QStringLiteral("Loading was cancelled."), true);
+        return;
+    }
+
+    auto model = std::make_unique<LoadedModel>();
+    model->weights = *weights;
+    model->backend = std::move(choice->backend);
+    model->tokenizer = sharedTokenizer;
+    model->format = std::make_shared<const fm::ChatFormat>(std::move(*format));
+
+    LoadedModelInfo& info = model->info;
+    info.checkpointDir = QDir::cleanPath(QString::fromStdString(dir.string()));
+    info.displayName = check.displayName;
+    info.backendName = QString::fromStdString(model->backend->name());
+    if (request.backend != BackendChoiceKind::Cpu) info.fallbackReason = QString::fromStdString(choice->fallback_reason);
+    info.quantized4bit = request.quantize4bit;
+    info.chatTemplate = formatIsChat(*model->format);
+    info.weightBytes = model->weights->weight_bytes();
+    info.stateBytes = model->weights->config.state_bytes();
+    info.parameterCount = model->weights->config.parameter_count();
+    info.fingerprint = QString::fromStdString(model->weights->fingerprint());
+    model_ = std::move(model);
+
+    emit loadProgress(1.0);
+    emit modelLoaded(model_->info);
+    emit memoryReported(currentMemory());
+}
+
+void InferenceWorker::unloadModel() {
+    releaseModel();
+    emit modelUnloaded();
+}
+
+void InferenceWorker::resetSession() {
+    if (model_ && model_->session) model_->session->reset();
+    emit memoryReported(currentMemory());
+}
+
+MemoryFigures InferenceWorker::currentMemory() const {
+    MemoryFigures figures;
+    if (!model_) return figures;
+    const fm::MemoryReport report = model_->backend->memory();
+    figures.weightBytes = report.weight_bytes;
+    figures.stateBytes = report.state_bytes;
+    figures.workspaceBytes = report.workspace_bytes;
+    figures.deviceFreeBytes = report.device_free_bytes;
+    figures.deviceTotalBytes = report.device_total_bytes;
+    figures.tokensProcessed = model_->session ? static_cast<qint64>(model_->session->context_tokens().size()) : 0;
+    return figures;
+}
+
+void InferenceWorker::reportMemory() { emit memoryReported(currentMemory()); }
+
+void InferenceWorker::generate(const GenerationRequest& request) {
+    // Publish which request runs before clearing the flag, then look for a stop that came
+    // while it was queued: with requestStop() doing the reverse, no stop is ever lost.
+    activeRequestId_.store(request.requestId);
+    cancelGeneration_.store(false);
+    if (stopRequestedUpTo_.load() >= request.requestId) cancelGeneration_.store(true);
+    struct ClearActive {
+        std::atomic<quint64>& id;
+        ~ClearActive() { id.store(0); }
+    } clearActive{activeRequestId_};
+
+    if (!model_) {
+        emit generationFailed(request.requestId, QStringLiteral("No model is loaded."));
+        return;
+    }
+    if (request.messages.isEmpty()) {
+        emit generationFailed(request.requestId, QStringLiteral("Nothing to reply to."));
+        return;
+    }
+    emit generationStarted(request.requestId);
+
+    // One active session: another conversation, or another mode, starts from a fresh state.
+    const int wantedKey = request.completionMode ? 1 : 0;
+    if (!model_->session || sessionConversationId_ != request.conversationId || model_->sessionFormatKey != wantedKey) {
+        model_->backend->reset_state();
+        auto format = formatFor(*model_->format, request.completionMode);
+        model_->session = std::make_unique<fm::GenerationSession>(*model_->backend, model_->tokenizer, std::move(format));
+        model_->sessionFormatKey = wantedKey;
+        sessionConversationId_ = request.conversationId;
+    }
+
+    std::vector<fm::ChatMessage> messages;
+    messages.reserve(static_cast<size_t>(request.messages.size()));
+    for (const ChatTurn& turn : request.messages) messages.push_back(makeChatMessage(turn.role, turn.content));
+
+    QString pending;
+    int pendingTokens = 0;
+    qint64 totalTokens = 0;
+    QElapsedTimer batchTimer;
+    batchTimer.start();
+    QElapsedTimer memoryTimer;
+    memoryTimer.start();
+    const auto flush = [&] {
+        if (pendingTokens == 0 && pending.isEmpty()) return;
+        emit tokensGenerated(request.requestId, pending, pendingTokens);
+        pending.clear();
+        pendingTokens = 0;
+        batchTimer.restart();
+    };
+
+    fm::GenerationCallbacks callbacks;
+    callbacks.cancel = &cancelGeneration_;
+    callbacks.on_prefill_progress = [&](int64_t done, int64_t total) {
+        emit prefillProgress(request.requestId, done, total);
+    };
+    callbacks.on_token = [&](int32_t, const std::string& text) {
+        pending += QString::fromStdString(text);
+        ++pendingTokens;
+        ++totalTokens;
+        if (batchTimer.elapsed() >= kTokenBatchMs) flush();
+        if (memoryTimer.elapsed() >= 500) {
+            memoryTimer.restart();
+            MemoryFigures figures = currentMemory();
+            figures.tokensProcessed += totalTokens;  // the session adds them at the end
+            emit memoryReported(figures);
+        }
+        if (const int delay = testTokenDelayMs_.load(); delay > 0) {
+            // Sleep in slices so that a stop still lands at once.
+            for (int slept = 0; slept < delay && !cancelGeneration_.load(); slept += 5)
+                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5, delay - slept)));
+        }
+    };
+
+    fm::GenerationParams params = request.params;
+    if (request.ignoreStopTokens) params.ignore_stop_ids = true;
+    auto result = model_->session->reply(messages, params, callbacks);
+    flush();
+    if (!result) {
+        // The state may be half-updated: start clean next time.
+        model_->session->reset();
+        emit generationFailed(request.requestId, QString::fromStdString(result.error()));
+        emit memoryReported(currentMemory());
+        return;
+    }
+    GenerationSummary summary;
+    summary.text = QString::fromStdString(result->text);
+    summary.stopReason = stopReasonText(result->stop_reason);
+    summary.promptTokens = result->prompt_tokens;
+    summary.prefilledTokens = result->prefilled_tokens;
+    summary.generatedTokens = static_cast<qint64>(result->tokens.size());
+    summary.prefillSeconds = result->prefill_seconds;
+    summary.decodeSeconds = result->decode_seconds;
+    summary.tokensPerSecond = result->decode_tokens_per_second();
+    summary.restarted = result->restarted;
+    summary.restartReason = QString::fromStdString(result->restart_reason);
+    emit generationFinished(request.requestId, summary);
+    emit memoryReported(currentMemory());
+}
+
+}  // namespace fm::app

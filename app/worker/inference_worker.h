@@ -1,0 +1,90 @@
+#pragma once
+// The inference worker: loads a checkpoint, prefills and streams tokens on its own thread.
+//
+// Lives in a QThread (see InferenceThread). The GUI calls its slots only through queued
+// connections (or QMetaObject::invokeMethod with Qt::QueuedConnection) and hears back through
+// queued signals; it never waits for this object. Because a slot that is generating keeps the
+// worker's event loop busy, stopping cannot be a queued call: requestStop() and
+// requestCancelLoad() are thread-safe and flip std::atomic flags that the engine checks
+// between tokens and prefill chunks.
+
+#include <QElapsedTimer>
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+
+#include "app/worker/inference_types.h"
+#include "inference/backend.h"
+#include "inference/chat_format.h"
+#include "inference/generation.h"
+#include "inference/tokenizer.h"
+#include "inference/weights.h"
+
+namespace fm::app {
+
+class InferenceWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit InferenceWorker(QObject* parent = nullptr);
+    ~InferenceWorker() override;
+
+    // Thread-safe. Stops generation `requestId` at once if it is running, or as soon as it
+    // starts if it is still queued.
+    void requestStop(quint64 requestId);
+    // Thread-safe. Stops whatever is generating now and everything queued so far.
+    void requestStopAll();
+    // Thread-safe. Abandons the load in progress (between tensors).
+    void requestCancelLoad();
+
+    // The shortest interval between two tokensGenerated signals: batching keeps the GUI
+    // thread from repainting for every token of a fast model.
+    static constexpr int kTokenBatchMs = 30;
+
+    // Test hook: sleep this long after each token (also FM_TEST_TOKEN_DELAY_MS), so a test can
+    // act while a reply is still streaming. Thread-safe.
+    void setTokenDelayForTesting(int ms) { testTokenDelayMs_.store(ms); }
+
+public slots:
+    void loadModel(const fm::app::ModelLoadRequest& request);
+    void unloadModel();
+    void generate(const fm::app::GenerationRequest& request);
+    // Forgets what the session's state has seen (next generation prefills from scratch).
+    void resetSession();
+    void reportMemory();
+
+signals:
+    void loadProgress(double fraction);
+    void modelLoaded(const fm::app::LoadedModelInfo& info);
+    void loadFailed(const QString& error, bool cancelled);
+    void modelUnloaded();
+
+    void generationStarted(quint64 requestId);
+    void prefillProgress(quint64 requestId, qint64 done, qint64 total);
+    // New text since the previous signal (complete UTF-8 characters only) and how many tokens
+    // it came from; the concatenation of every chunk is the final text.
+    void tokensGenerated(quint64 requestId, const QString& text, int tokenCount);
+    void generationFinished(quint64 requestId, const fm::app::GenerationSummary& summary);
+    void generationFailed(quint64 requestId, const QString& error);
+
+    void memoryReported(const fm::app::MemoryFigures& figures);
+
+private:
+    struct LoadedModel;
+
+    MemoryFigures currentMemory() const;
+    void releaseModel();
+
+    std::unique_ptr<LoadedModel> model_;
+    qint64 sessionConversationId_ = 0;
+
+    std::atomic<bool> cancelGeneration_{false};
+    std::atomic<quint64> activeRequestId_{0};
+    std::atomic<quint64> stopRequestedUpTo_{0};
+    std::atomic<bool> cancelLoad_{false};
+
+    // Test hook (FM_TEST_TOKEN_DELAY_MS): slows generation so that a test can act mid-stream.
+    std::atomic<int> testTokenDelayMs_{0};
+};
+
+}  // namespace fm::app

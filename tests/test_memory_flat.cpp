@@ -1,0 +1,100 @@
+// 5,000 generated tokens in one conversation leave the weights and the recurrent state the
+// same size and the process's resident memory within a few MiB: the fixed-size state of a
+// state-space model, measured through the worker with the tiny chat model.
+
+#include <QSignalSpy>
+#include <QTest>
+#include <QThread>
+
+#include "app/process_memory.h"
+#include "app/worker/inference_worker.h"
+#include "app_test_support.h"
+
+using namespace fm::app;
+
+class TestMemoryFlat : public QObject {
+    Q_OBJECT
+
+private:
+    QThread thread_;
+    InferenceWorker* worker_ = nullptr;
+    quint64 nextId_ = 0;
+
+    GenerationSummary generate(int tokens, QList<MemoryFigures>* reports = nullptr) {
+        GenerationRequest r;
+        r.requestId = ++nextId_;
+        r.conversationId = 1;  // one conversation throughout: one session, one state
+        r.messages = {{QStringLiteral("user"), QStringLiteral("Talk for a very long time.")}};
+        r.params.sampling.temperature = 0.8f;
+        r.params.sampling.seed = 1;
+        r.params.max_new_tokens = tokens;
+        r.ignoreStopTokens = true;
+        QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
+        QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
+        QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->generate(r); }, Qt::QueuedConnection);
+        if (!finished.wait(300000)) return {};
+        QTest::qWait(20);  // the report after the reply
+        if (reports)
+            for (const auto& signal : memory) reports->append(signal.at(0).value<MemoryFigures>());
+        return finished.first().at(1).value<GenerationSummary>();
+    }
+
+    MemoryFigures currentMemory() {
+        QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
+        QMetaObject::invokeMethod(worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
+        if (!memory.wait(5000)) return {};
+        return memory.first().at(0).value<MemoryFigures>();
+    }
+
+private slots:
+    void initTestCase() {
+        qRegisterMetaType<GenerationSummary>();
+        qRegisterMetaType<MemoryFigures>();
+        worker_ = new InferenceWorker;
+        worker_->moveToThread(&thread_);
+        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+        thread_.start();
+        QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
+        QMetaObject::invokeMethod(worker_, [w = worker_] {
+            w->loadModel({fm::app::testing::tinyChatDir(), BackendChoiceKind::Cpu, false, 2});
+        }, Qt::QueuedConnection);
+        QVERIFY(loaded.wait(30000));
+    }
+    void cleanupTestCase() {
+        thread_.quit();
+        thread_.wait();
+    }
+
+    void fiveThousandTokensKeepMemoryFlat() {
+        // Warm up: first-use allocations (thread pools, arenas, tokenizer caches) happen here.
+        QCOMPARE(generate(200).generatedTokens, qint64(200));
+        const MemoryFigures before = currentMemory();
+        const qint64 rssBefore = residentBytes();
+        QVERIFY(rssBefore > 0);
+
+        QList<MemoryFigures> during;
+        const GenerationSummary summary = generate(5000, &during);
+        QCOMPARE(summary.generatedTokens, qint64(5000));
+        const MemoryFigures after = currentMemory();
+        const qint64 rssAfter = residentBytes();
+
+        const double growthMiB = static_cast<double>(rssAfter - rssBefore) / (1024.0 * 1024.0);
+        qInfo("tokens in the conversation: %lld -> %lld; state %lld -> %lld bytes; weights %lld -> %lld bytes; "
+              "workspace %lld -> %lld bytes; RSS %.1f -> %.1f MiB (%+.2f MiB); %.0f tokens/s",
+              before.tokensProcessed, after.tokensProcessed, before.stateBytes, after.stateBytes, before.weightBytes,
+              after.weightBytes, before.workspaceBytes, after.workspaceBytes, rssBefore / 1048576.0, rssAfter / 1048576.0,
+              growthMiB, summary.tokensPerSecond);
+        QVERIFY(after.tokensProcessed >= before.tokensProcessed + 5000);
+        QCOMPARE(after.stateBytes, before.stateBytes);
+        QCOMPARE(after.weightBytes, before.weightBytes);
+        QCOMPARE(after.workspaceBytes, before.workspaceBytes);
+        for (const MemoryFigures& f : during) {
+            QCOMPARE(f.stateBytes, before.stateBytes);
+            QCOMPARE(f.weightBytes, before.weightBytes);
+        }
+        QVERIFY2(growthMiB < 4.0, qPrintable(QStringLiteral("resident memory grew by %1 MiB").arg(growthMiB)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMemoryFlat)
+#include "test_memory_flat.moc"

@@ -1,0 +1,28 @@
+// Icon outlines (24x24, drawn as 2px strokes by Icon.qml). Vector paths instead of SVG
+// files: they need no image plugin and take any colour.
+.pragma library
+
+var plus = "M12 5L12 19M5 12L19 12"
+var search = "M4 11a7 7 0 1 0 14 0a7 7 0 1 0 -14 0M20.5 20.5L16 16"
+var send = "M12 19L12 5M6 11L12 5L18 11"
+var stop = "M8.5 7h7.0a1.5 1.5 0 0 1 1.5 1.5v7.0a1.5 1.5 0 0 1 -1.5 1.5h-7.0a1.5 1.5 0 0 1 -1.5 -1.5v-7.0a1.5 1.5 0 0 1 1.5 -1.5z"
+var copy = "M11 9h7a2 2 0 0 1 2 2v7a2 2 0 0 1 -2 2h-7a2 2 0 0 1 -2 -2v-7a2 2 0 0 1 2 -2zM5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1"
+var edit = "M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"
+var refresh = "M23 4L23 10L17 10M20.5 15a9 9 0 1 1-2.1-9.4L23 10"
+var trash = "M3 6L21 6M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6M10 11L10 17M14 11L14 17M9 6V4a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v2"
+var chevronLeft = "M15 18L9 12L15 6"
+var chevronRight = "M9 18L15 12L9 6"
+var chevronDown = "M6 9L12 15L18 9"
+var sliders = "M4 21L4 14M4 10L4 3M12 21L12 12M12 8L12 3M20 21L20 16M20 12L20 3M1 14L7 14M9 8L15 8M17 16L23 16"
+var chip = "M7 5h10a2 2 0 0 1 2 2v10a2 2 0 0 1 -2 2h-10a2 2 0 0 1 -2 -2v-10a2 2 0 0 1 2 -2zM9 9h6v6h-6zM9 1L9 4M15 1L15 4M9 20L9 23M15 20L15 23M20 9L23 9M20 14L23 14M1 9L4 9M1 14L4 14"
+var folder = "M22 19a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h5l2 3h9a2 2 0 0 1 2 2z"
+var sun = "M8 12a4 4 0 1 0 8 0a4 4 0 1 0 -8 0M12 1L12 3M12 21L12 23M4.2 4.2L5.6 5.6M18.4 18.4L19.8 19.8M1 12L3 12M21 12L23 12M4.2 19.8L5.6 18.4M18.4 5.6L19.8 4.2"
+var moon = "M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z"
+var message = "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"
+var close = "M18 6L6 18M6 6L18 18"
+var check = "M20 6L9 17L4 12"
+var box = "M21 16V8a2 2 0 0 0-1-1.7l-7-4a2 2 0 0 0-2 0l-7 4A2 2 0 0 0 3 8v8a2 2 0 0 0 1 1.7l7 4a2 2 0 0 0 2 0l7-4a2 2 0 0 0 1-1.7zM3.3 7L12 12L20.7 7M12 22L12 12"
+var more = "M11.2 5a0.8 0.8 0 1 0 1.6 0a0.8 0.8 0 1 0 -1.6 0M11.2 12a0.8 0.8 0 1 0 1.6 0a0.8 0.8 0 1 0 -1.6 0M11.2 19a0.8 0.8 0 1 0 1.6 0a0.8 0.8 0 1 0 -1.6 0"
+var activity = "M22 12L18 12L15 21L9 3L6 12L2 12"
+var sidebar = "M5 3h14a2 2 0 0 1 2 2v14a2 2 0 0 1 -2 2h-14a2 2 0 0 1 -2 -2v-14a2 2 0 0 1 2 -2zM9 3L9 21"
+var monitor = "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1 -2 2h-16a2 2 0 0 1 -2 -2v-10a2 2 0 0 1 2 -2zM8 21L16 21M12 17L12 21"

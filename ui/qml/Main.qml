@@ -1,0 +1,191 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Controls.Material
+import QtQuick.Layouts
+import QtQuick.Window
+import FalconMamba.App
+
+// The main window: conversations on the left, the chat (or the model page) in the middle,
+// the live memory panel on the right.
+ApplicationWindow {
+    id: window
+    required property AppController app
+    // "chat" or "models"
+    property string page: "chat"
+
+    readonly property bool dark: app.ui.dark
+    readonly property color surface: dark ? "#1b1c21" : "#ffffff"
+    readonly property color sidebarColor: dark ? "#141519" : "#f6f7f9"
+    readonly property color dividerColor: dark ? "#2a2c33" : "#e4e6eb"
+    readonly property color subtleText: dark ? "#9ca3af" : "#6b7280"
+
+    width: 1280
+    height: 820
+    minimumWidth: 880
+    minimumHeight: 560
+    visible: true
+    title: app.chat.currentTitle.length > 0 ? app.chat.currentTitle + " — Falcon Mamba Chat" : "Falcon Mamba Chat"
+    color: surface
+
+    Material.theme: dark ? Material.Dark : Material.Light
+    Material.accent: dark ? "#7aa2ff" : "#3d63dd"
+    Material.primary: Material.accent
+    Material.background: surface
+    font.pixelSize: 14
+
+    function showChat() {
+        page = "chat"
+        chatView.focusComposer()
+    }
+
+    Component.onCompleted: {
+        const g = app.ui.windowGeometry()
+        if (g.width > 0 && g.height > 0) {
+            x = g.x; y = g.y; width = g.width; height = g.height
+        }
+        if (app.ui.windowMaximized())
+            showMaximized()
+        if (!app.models.loaded && !app.models.loading && app.chat.conversations.count === 0)
+            page = "models"
+        else
+            chatView.focusComposer()
+    }
+    onClosing: app.ui.saveWindowGeometry(x, y, width, height, visibility === Window.Maximized)
+
+    Connections {
+        target: window.app.models
+        function onModelReady() { window.showChat() }
+    }
+
+    // ---- Keyboard shortcuts ---------------------------------------------------------------
+    Shortcut {
+        sequences: [StandardKey.New, "Ctrl+N"]
+        context: Qt.ApplicationShortcut
+        onActivated: { window.app.chat.newConversation(); window.showChat() }
+    }
+    Shortcut {
+        sequences: ["Ctrl+K", StandardKey.Find]
+        context: Qt.ApplicationShortcut
+        onActivated: sidebar.focusSearch()
+    }
+    Shortcut {
+        sequence: "Esc"
+        enabled: window.app.chat.generating
+        onActivated: window.app.chat.stop()
+    }
+    Shortcut {
+        sequence: "Ctrl+Shift+C"
+        context: Qt.ApplicationShortcut
+        onActivated: window.app.chat.copyLastReply()
+    }
+    Shortcut {
+        sequence: "Ctrl+Shift+R"
+        enabled: window.app.chat.canSend
+        onActivated: window.app.chat.regenerate()
+    }
+    Shortcut {
+        sequence: "Ctrl+L"
+        context: Qt.ApplicationShortcut
+        onActivated: window.page = window.page === "models" ? "chat" : "models"
+    }
+    Shortcut {
+        sequence: "Ctrl+M"
+        context: Qt.ApplicationShortcut
+        onActivated: window.app.ui.memoryPanelVisible = !window.app.ui.memoryPanelVisible
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        Sidebar {
+            id: sidebar
+            Layout.preferredWidth: 272
+            Layout.fillHeight: true
+            app: window.app
+            page: window.page
+            color: window.sidebarColor
+            subtleText: window.subtleText
+            onOpenModels: window.page = "models"
+            onOpenChat: window.showChat()
+        }
+        Rectangle { Layout.fillHeight: true; implicitWidth: 1; color: window.dividerColor }
+
+        StackLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            currentIndex: window.page === "models" ? 1 : 0
+
+            ChatView {
+                id: chatView
+                app: window.app
+                subtleText: window.subtleText
+                dividerColor: window.dividerColor
+                onOpenModels: window.page = "models"
+            }
+            ModelsPage {
+                app: window.app
+                subtleText: window.subtleText
+                dividerColor: window.dividerColor
+                onDone: window.showChat()
+            }
+        }
+
+        Rectangle {
+            Layout.fillHeight: true
+            implicitWidth: 1
+            color: window.dividerColor
+            visible: memoryPanel.visible
+        }
+        MemoryPanel {
+            id: memoryPanel
+            Layout.preferredWidth: 300
+            Layout.fillHeight: true
+            visible: window.app.ui.memoryPanelVisible && window.width >= 1060
+            app: window.app
+            color: window.sidebarColor
+            subtleText: window.subtleText
+            dividerColor: window.dividerColor
+        }
+    }
+
+    // ---- Undo after deleting a conversation ----------------------------------------------
+    Rectangle {
+        id: undoToast
+        visible: window.app.chat.undoAvailable
+        anchors.horizontalCenter: parent.horizontalCenter
+        anchors.bottom: parent.bottom
+        anchors.bottomMargin: 24
+        width: undoRow.implicitWidth + 32
+        height: 48
+        radius: 10
+        color: window.dark ? "#e8eaed" : "#25262b"
+        Accessible.role: Accessible.AlertMessage
+        Accessible.name: undoLabel.text
+
+        RowLayout {
+            id: undoRow
+            anchors.centerIn: parent
+            spacing: 12
+            Label {
+                id: undoLabel
+                text: qsTr("Deleted “%1”").arg(window.app.chat.undoTitle)
+                color: window.dark ? "#202124" : "#f1f3f4"
+                elide: Text.ElideRight
+                Layout.maximumWidth: 320
+            }
+            Button {
+                text: qsTr("Undo")
+                flat: true
+                Material.foreground: window.dark ? "#3d63dd" : "#9bb5ff"
+                Accessible.name: qsTr("Undo delete")
+                onClicked: window.app.chat.undoDelete()
+            }
+        }
+        Timer {
+            running: undoToast.visible
+            interval: 8000
+            onTriggered: window.app.chat.dismissUndo()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Controls.Material
+import QtQuick.Layouts
+import FalconMamba.App
+
+// Live memory figures and the memory-vs-tokens chart. Falcon Mamba keeps a fixed-size
+// recurrent state instead of a growing KV cache: the line stays flat.
+Rectangle {
+    id: root
+    required property AppController app
+    property color subtleText
+    property color dividerColor
+    readonly property MemoryMonitor memory: app.memory
+
+    component Figure: RowLayout {
+        property string label
+        property string value
+        property color swatch: "transparent"
+        Layout.fillWidth: true
+        spacing: 8
+        Accessible.role: Accessible.StaticText
+        Accessible.name: label + ": " + value
+        Rectangle { implicitWidth: 8; implicitHeight: 8; radius: 2; color: parent.swatch }
+        Label { Layout.fillWidth: true; text: parent.label; color: root.subtleText; elide: Text.ElideRight }
+        Label { text: parent.value; font.family: "monospace"; font.pixelSize: 13 }
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: 16
+        spacing: 10
+
+        Label { text: qsTr("Memory"); font.pixelSize: 16; font.weight: Font.DemiBold }
+        Label {
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            font.pixelSize: 12
+            color: root.subtleText
+            text: qsTr("A fixed-size recurrent state instead of a growing KV cache: memory stays flat however long the conversation gets.")
+        }
+
+        MemoryChart {
+            Layout.fillWidth: true
+            Layout.preferredHeight: 170
+            history: root.memory.history
+            subtleText: root.subtleText
+            dividerColor: root.dividerColor
+            accent: root.Material.accent
+        }
+
+        Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }
+
+        Figure { label: qsTr("Weights"); value: root.memory.formatBytes(root.memory.weightBytes) }
+        Figure { label: qsTr("Recurrent state"); value: root.memory.formatBytes(root.memory.stateBytes) }
+        Figure { label: qsTr("Workspace"); value: root.memory.formatBytes(root.memory.workspaceBytes) }
+        Figure {
+            label: qsTr("Model total")
+            swatch: "#a78bfa"
+            value: root.memory.formatBytes(root.memory.weightBytes + root.memory.stateBytes + root.memory.workspaceBytes)
+        }
+        Figure {
+            visible: root.memory.deviceTotalBytes > 0
+            label: qsTr("Device memory used")
+            value: root.memory.formatBytes(root.memory.deviceTotalBytes - root.memory.deviceFreeBytes) + " / "
+                   + root.memory.formatBytes(root.memory.deviceTotalBytes)
+        }
+        Figure { label: qsTr("Process (RSS)"); swatch: root.Material.accent; value: root.memory.formatBytes(root.memory.residentBytes) }
+
+        Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }
+
+        Figure { label: qsTr("Tokens in this chat"); value: Number(root.memory.tokensProcessed).toLocaleString(Qt.locale(), "f", 0) }
+        Figure { label: qsTr("Speed"); value: root.memory.tokensPerSecond > 0 ? qsTr("%1 tok/s").arg(root.memory.tokensPerSecond.toFixed(1)) : "—" }
+
+        Item { Layout.fillHeight: true }
+    }
+}

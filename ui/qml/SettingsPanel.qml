@@ -1,0 +1,192 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Controls.Material
+import QtQuick.Layouts
+import FalconMamba.App
+import "Icons.js" as Icons
+
+// Generation settings of the conversation on screen (over the app-wide defaults).
+Pane {
+    id: root
+    required property GenerationSettings settings
+    property color subtleText
+    signal closeRequested()
+    padding: 0
+
+    component SliderRow: ColumnLayout {
+        id: sliderRow
+        property string label
+        property string help
+        property real from
+        property real to
+        property real stepSize
+        property int decimals: 2
+        property real value
+        signal moved(real value)
+        Layout.fillWidth: true
+        spacing: 0
+        RowLayout {
+            Layout.fillWidth: true
+            Label { Layout.fillWidth: true; text: sliderRow.label }
+            Label { text: sliderRow.value.toFixed(sliderRow.decimals); color: root.subtleText; font.family: "monospace" }
+        }
+        Slider {
+            Layout.fillWidth: true
+            from: sliderRow.from
+            to: sliderRow.to
+            stepSize: sliderRow.stepSize
+            value: sliderRow.value
+            Accessible.name: sliderRow.label
+            onMoved: sliderRow.moved(value)
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: sliderRow.help.length > 0
+            text: sliderRow.help
+            wrapMode: Text.Wrap
+            font.pixelSize: 12
+            color: root.subtleText
+        }
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.margins: 16
+            Layout.bottomMargin: 8
+            ColumnLayout {
+                Layout.fillWidth: true
+                spacing: 2
+                Label { text: qsTr("Generation settings"); font.pixelSize: 17; font.weight: Font.DemiBold }
+                Label {
+                    text: root.settings.usesDefaults ? qsTr("This chat uses the defaults") : qsTr("This chat has its own settings")
+                    font.pixelSize: 12
+                    color: root.subtleText
+                }
+            }
+            IconButton { iconPath: Icons.close; tip: qsTr("Close settings"); onClicked: root.closeRequested() }
+        }
+
+        ScrollView {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            contentWidth: availableWidth
+            ColumnLayout {
+                width: parent.width - 32
+                x: 16
+                spacing: 14
+
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 4
+                    Label { text: qsTr("Mode") }
+                    Switch {
+                        text: qsTr("Plain completion (for base models)")
+                        checked: root.settings.completionMode
+                        Accessible.name: qsTr("Plain completion mode")
+                        onToggled: root.settings.completionMode = checked
+                    }
+                }
+
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 4
+                    enabled: !root.settings.completionMode
+                    Label { text: qsTr("System prompt") }
+                    TextArea {
+                        id: systemPrompt
+                        Layout.fillWidth: true
+                        Layout.minimumHeight: 80
+                        wrapMode: TextEdit.Wrap
+                        selectByMouse: true
+                        placeholderText: qsTr("You are a helpful assistant.")
+                        text: root.settings.systemPrompt
+                        Accessible.name: qsTr("System prompt")
+                        onEditingFinished: if (text !== root.settings.systemPrompt) root.settings.systemPrompt = text
+                    }
+                }
+
+                SliderRow {
+                    label: qsTr("Temperature")
+                    help: qsTr("0 picks the most likely token every time.")
+                    from: 0; to: 2; stepSize: 0.05
+                    value: root.settings.temperature
+                    onMoved: v => root.settings.temperature = v
+                }
+                SliderRow {
+                    label: qsTr("Top-p")
+                    from: 0.05; to: 1; stepSize: 0.01
+                    value: root.settings.topP
+                    onMoved: v => root.settings.topP = v
+                }
+                SliderRow {
+                    label: qsTr("Min-p")
+                    from: 0; to: 0.5; stepSize: 0.01
+                    value: root.settings.minP
+                    onMoved: v => root.settings.minP = v
+                }
+                SliderRow {
+                    label: qsTr("Repetition penalty")
+                    from: 1; to: 2; stepSize: 0.01
+                    value: root.settings.repeatPenalty
+                    onMoved: v => root.settings.repeatPenalty = v
+                }
+
+                GridLayout {
+                    Layout.fillWidth: true
+                    columns: 2
+                    columnSpacing: 12
+                    rowSpacing: 8
+                    Label { text: qsTr("Top-k"); Layout.fillWidth: true }
+                    SpinBox {
+                        from: 0; to: 1000
+                        editable: true
+                        value: root.settings.topK
+                        Accessible.name: qsTr("Top-k")
+                        onValueModified: root.settings.topK = value
+                    }
+                    Label { text: qsTr("Maximum new tokens"); Layout.fillWidth: true }
+                    SpinBox {
+                        from: 1; to: 65536
+                        stepSize: 64
+                        editable: true
+                        value: root.settings.maxNewTokens
+                        Accessible.name: qsTr("Maximum new tokens")
+                        onValueModified: root.settings.maxNewTokens = value
+                    }
+                    Label { text: qsTr("Seed"); Layout.fillWidth: true }
+                    TextField {
+                        Layout.preferredWidth: 140
+                        text: root.settings.seed < 0 ? "" : String(root.settings.seed)
+                        placeholderText: qsTr("random")
+                        validator: RegularExpressionValidator { regularExpression: /[0-9]{0,15}/ }
+                        selectByMouse: true
+                        Accessible.name: qsTr("Seed (empty for random)")
+                        onEditingFinished: root.settings.seed = text.length > 0 ? parseInt(text) : -1
+                    }
+                }
+
+                RowLayout {
+                    Layout.fillWidth: true
+                    Layout.topMargin: 8
+                    Layout.bottomMargin: 16
+                    Button {
+                        text: qsTr("Reset to defaults")
+                        flat: true
+                        enabled: !root.settings.usesDefaults
+                        Accessible.name: text
+                        onClicked: root.settings.resetToDefaults()
+                    }
+                    Item { Layout.fillWidth: true }
+                    Button {
+                        text: qsTr("Save as defaults")
+                        Accessible.name: text
+                        onClicked: root.settings.saveAsDefaults()
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Controls.Material
+import QtQuick.Layouts
+import FalconMamba.App
+import "Icons.js" as Icons
+
+// Conversations by last activity, with search over titles and messages, and the model
+// status at the bottom.
+Rectangle {
+    id: root
+    required property AppController app
+    property string page
+    property color subtleText
+    signal openModels()
+    signal openChat()
+
+    function focusSearch() {
+        searchField.forceActiveFocus()
+        searchField.selectAll()
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: 12
+        spacing: 10
+
+        // ---- Brand and new chat ----------------------------------------------------------
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.topMargin: 4
+            spacing: 10
+            Rectangle {
+                implicitWidth: 30
+                implicitHeight: 30
+                radius: 8
+                gradient: Gradient {
+                    GradientStop { position: 0; color: "#5b7cfa" }
+                    GradientStop { position: 1; color: "#8b5cf6" }
+                }
+                Label {
+                    anchors.centerIn: parent
+                    text: "FM"
+                    color: "white"
+                    font.bold: true
+                    font.pixelSize: 12
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                text: "Falcon Mamba"
+                font.pixelSize: 16
+                font.weight: Font.DemiBold
+                elide: Text.ElideRight
+            }
+            IconButton {
+                iconPath: Icons.plus
+                tip: qsTr("New chat (Ctrl+N)")
+                onClicked: { root.app.chat.newConversation(); root.openChat() }
+            }
+        }
+
+        TextField {
+            id: searchField
+            Layout.fillWidth: true
+            placeholderText: qsTr("Search chats (Ctrl+K)")
+            leftPadding: 34
+            selectByMouse: true
+            Accessible.name: qsTr("Search conversations")
+            onTextChanged: searchDebounce.restart()
+            Keys.onEscapePressed: { text = ""; root.app.chat.conversations.filter = "" }
+            Icon {
+                anchors.left: parent.left
+                anchors.leftMargin: 10
+                anchors.verticalCenter: parent.verticalCenter
+                path: Icons.search
+                size: 15
+                color: root.subtleText
+            }
+            Timer {
+                id: searchDebounce
+                interval: 150
+                onTriggered: root.app.chat.conversations.filter = searchField.text
+            }
+        }
+
+        // ---- Conversations ---------------------------------------------------------------
+        ListView {
+            id: list
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            spacing: 2
+            model: root.app.chat.conversations
+            reuseItems: true
+            boundsBehavior: Flickable.StopAtBounds
+            Accessible.name: qsTr("Conversations")
+            ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+
+            delegate: ItemDelegate {
+                id: row
+                required property int index
+                required property var conversationId
+                required property string title
+                required property var updatedAt
+                required property string snippet
+                readonly property bool current: conversationId === root.app.chat.currentConversationId
+
+                width: ListView.view.width
+                height: snippet.length > 0 ? 62 : 40
+                padding: 0
+                leftPadding: 12
+                rightPadding: 4
+                Accessible.name: title
+                Accessible.description: snippet.length > 0 ? snippetLabel.text : ""
+                highlighted: current
+                onClicked: { root.app.chat.selectConversation(conversationId); root.openChat() }
+
+                background: Rectangle {
+                    radius: 8
+                    color: row.current ? (root.Material.theme === Material.Dark ? "#262a36" : "#e6ebfa")
+                                       : row.hovered ? (root.Material.theme === Material.Dark ? "#1f2026" : "#eceef2")
+                                                     : "transparent"
+                }
+
+                contentItem: RowLayout {
+                    spacing: 4
+                    ColumnLayout {
+                        Layout.fillWidth: true
+                        spacing: 2
+                        Label {
+                            Layout.fillWidth: true
+                            text: row.title
+                            elide: Text.ElideRight
+                            font.weight: row.current ? Font.DemiBold : Font.Normal
+                        }
+                        Label {
+                            id: snippetLabel
+                            Layout.fillWidth: true
+                            visible: row.snippet.length > 0
+                            text: row.snippet
+                            textFormat: Text.StyledText
+                            elide: Text.ElideRight
+                            maximumLineCount: 1
+                            font.pixelSize: 12
+                            color: root.subtleText
+                        }
+                    }
+                    IconButton {
+                        visible: row.hovered || row.current
+                        iconPath: Icons.more
+                        iconSize: 16
+                        implicitWidth: 28
+                        implicitHeight: 28
+                        tip: qsTr("Conversation actions")
+                        onClicked: rowMenu.popup()
+                    }
+                }
+
+                TapHandler {
+                    acceptedButtons: Qt.RightButton
+                    onTapped: rowMenu.popup()
+                }
+                Menu {
+                    id: rowMenu
+                    MenuItem {
+                        text: qsTr("Rename…")
+                        Accessible.name: qsTr("Rename conversation")
+                        onTriggered: renameDialog.openFor(row.conversationId, row.title)
+                    }
+                    MenuItem {
+                        text: qsTr("Delete")
+                        Accessible.name: qsTr("Delete conversation")
+                        onTriggered: root.app.chat.deleteConversation(row.conversationId)
+                    }
+                }
+            }
+
+            Label {
+                anchors.centerIn: parent
+                width: parent.width - 32
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.Wrap
+                visible: list.count === 0
+                color: root.subtleText
+                text: root.app.chat.conversations.searching ? qsTr("No chats match “%1”.").arg(searchField.text)
+                                                            : qsTr("No chats yet.\nPress Ctrl+N to start one.")
+            }
+        }
+
+        // ---- Footer: model, theme, memory panel ------------------------------------------
+        Rectangle {
+            Layout.fillWidth: true
+            implicitHeight: 1
+            color: root.Material.theme === Material.Dark ? "#2a2c33" : "#e4e6eb"
+        }
+        ItemDelegate {
+            id: modelButton
+            Layout.fillWidth: true
+            implicitHeight: 52
+            leftPadding: 10
+            Accessible.name: qsTr("Models: %1").arg(modelLabel.text)
+            highlighted: root.page === "models"
+            onClicked: root.openModels()
+            background: Rectangle {
+                radius: 8
+                color: modelButton.highlighted ? (root.Material.theme === Material.Dark ? "#262a36" : "#e6ebfa")
+                                               : modelButton.hovered ? (root.Material.theme === Material.Dark ? "#1f2026" : "#eceef2")
+                                                                     : "transparent"
+            }
+            contentItem: RowLayout {
+                spacing: 10
+                Rectangle {
+                    implicitWidth: 9
+                    implicitHeight: 9
+                    radius: 5
+                    color: root.app.models.loaded ? "#22c55e"
+                                                  : root.app.models.loading ? "#f59e0b"
+                                                                            : root.app.models.errorMessage.length > 0 ? "#ef4444" : "#9ca3af"
+                }
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 0
+                    Label {
+                        id: modelLabel
+                        Layout.fillWidth: true
+                        elide: Text.ElideMiddle
+                        font.weight: Font.DemiBold
+                        text: root.app.models.loaded ? root.app.models.modelName
+                                                     : root.app.models.loading ? qsTr("Loading model…") : qsTr("No model loaded")
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        elide: Text.ElideRight
+                        font.pixelSize: 12
+                        color: root.subtleText
+                        text: root.app.models.loaded ? root.app.models.backendName + (root.app.models.quantizedModel ? " · 4-bit" : " · bf16")
+                                                     : qsTr("Choose a checkpoint (Ctrl+L)")
+                    }
+                }
+                Icon { path: Icons.box; size: 16; color: root.subtleText }
+            }
+        }
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: 4
+            Label {
+                Layout.fillWidth: true
+                text: "v" + root.app.version
+                color: root.subtleText
+                font.pixelSize: 12
+                leftPadding: 10
+            }
+            IconButton {
+                iconPath: root.app.ui.theme === "dark" ? Icons.moon : root.app.ui.theme === "light" ? Icons.sun : Icons.monitor
+                tip: qsTr("Theme: %1 (click to change)").arg(root.app.ui.theme === "system" ? qsTr("follow the system") : root.app.ui.theme)
+                onClicked: root.app.ui.theme = root.app.ui.theme === "system" ? "light"
+                                             : root.app.ui.theme === "light" ? "dark" : "system"
+            }
+            IconButton {
+                iconPath: Icons.activity
+                tip: qsTr("Memory panel (Ctrl+M)")
+                checkable: true
+                checked: root.app.ui.memoryPanelVisible
+                onToggled: root.app.ui.memoryPanelVisible = checked
+            }
+        }
+    }
+
+    RenameDialog {
+        id: renameDialog
+        onAccepted: root.app.chat.renameConversation(conversationId, newTitle)
+    }
+}
