@@ -106,12 +106,13 @@ private slots:
             {4, 48, 16, "block 16"},
             {10, 4, 64, "dt_proj-like: 4 columns"},
             {36, 128, 64, "x_proj-like"},
-            {19, 1024, 64, "wide"},
+            {19, 1024, 64, "wide: several column panels"},
+            {3, 1100, 50, "wide, general path, odd tail"},
         };
         std::vector<Q4Isa> isas{Q4Isa::Portable};
         if (cpu::q4_avx2_available()) isas.push_back(Q4Isa::Avx2);
         for (const auto& s : shapes)
-            for (int T : {1, 3, 8})
+            for (int T : {1, 3, 8, 29})
                 for (Q4Isa isa : isas)
                     for (bool fp4 : {false, true}) {
                         if (fp4 && T != 3) continue;
@@ -178,7 +179,7 @@ private slots:
         QFETCH(int, block);
         QFETCH(Q4Isa, isa);
         RandomQ4 w(rows, cols, block, kNf4, 99);
-        const int T = 9;
+        const int T = 29;  // more than one block of tokens, with a remainder
         auto X = random_floats(T * cols, 3);
         std::vector<float> serial(static_cast<size_t>(T * rows));
         cpu::matmul_q4(w.view, X.data(), T, cols, serial.data(), rows, nullptr, isa);

@@ -204,62 +204,6 @@ FM_AVX2 inline float fma_ss(float a, float b, float c) {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
 
-FM_AVX2 float dot_avx2(const float* w, const float* x, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j + 8), _mm256_loadu_ps(x + j + 8), acc1);
-    }
-    if (j + 8 <= n) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), acc0);
-        j += 8;
-    }
-    float tail = 0.0f;
-    for (; j < n; ++j) tail = fma_ss(w[j], x[j], tail);
-    return hsum8(_mm256_add_ps(acc0, acc1)) + tail;
-}
-
-// Four rows against one x, each row in exactly dot_avx2's order.
-FM_AVX2 void dot4_avx2(const float* w, int64_t n, const float* x, float* out) {
-    const float* w0 = w;
-    const float* w1 = w + n;
-    const float* w2 = w + 2 * n;
-    const float* w3 = w + 3 * n;
-    __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        const __m256 xa = _mm256_loadu_ps(x + j), xb = _mm256_loadu_ps(x + j + 8);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), xa, a0);
-        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j + 8), xb, b0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j), xa, a1);
-        b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j + 8), xb, b1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j), xa, a2);
-        b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j + 8), xb, b2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j), xa, a3);
-        b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j + 8), xb, b3);
-    }
-    if (j + 8 <= n) {
-        const __m256 xa = _mm256_loadu_ps(x + j);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), xa, a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j), xa, a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j), xa, a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j), xa, a3);
-        j += 8;
-    }
-    float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
-    for (; j < n; ++j) {
-        t0 = fma_ss(w0[j], x[j], t0);
-        t1 = fma_ss(w1[j], x[j], t1);
-        t2 = fma_ss(w2[j], x[j], t2);
-        t3 = fma_ss(w3[j], x[j], t3);
-    }
-    out[0] = hsum8(_mm256_add_ps(a0, b0)) + t0;
-    out[1] = hsum8(_mm256_add_ps(a1, b1)) + t1;
-    out[2] = hsum8(_mm256_add_ps(a2, b2)) + t2;
-    out[3] = hsum8(_mm256_add_ps(a3, b3)) + t3;
-}
-
 // Dequantizes one row of a fast-layout matrix: the same products as dequantize_span.
 FM_AVX2 void dequantize_row_avx2(const Q4Data& q, int64_t r, int64_t cols, float* out) {
     const __m256 lo = _mm256_loadu_ps(q.codebook), hi = _mm256_loadu_ps(q.codebook + 8);
@@ -324,6 +268,52 @@ FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const floa
     out[1] = hsum8(_mm256_add_ps(a1, b1)) + 0.0f;
 }
 
+// Prefill micro-kernel: NR weight rows (row stride ldw) times NT activation rows, over columns
+// [j0, j1) (multiples of 16), accumulating into the 8-float vectors acc + ((r * acc_ld + t) * 2 + {0, 1}) * 8: for every
+// output, accumulator 0 takes the first 8 of each 16 columns and accumulator 1 the second 8,
+// the order of the decode kernels. Up to 2 x 3 outputs: 12 accumulators in registers.
+template <int NR, int NT>
+FM_AVX2 inline void micro(const float* w, int64_t ldw, const float* const* xs, int64_t j0, int64_t j1, float* acc,
+                          int64_t acc_ld) {
+    __m256 A[NR][NT], B[NR][NT];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            A[r][t] = _mm256_loadu_ps(acc + (r * acc_ld + t) * 16);
+            B[r][t] = _mm256_loadu_ps(acc + (r * acc_ld + t) * 16 + 8);
+        }
+    for (int64_t j = j0; j < j1; j += 16) {
+        __m256 wv[NR];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) wv[r] = _mm256_loadu_ps(w + r * ldw + j);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            const __m256 xv = _mm256_loadu_ps(xs[t] + j);
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; ++r) A[r][t] = _mm256_fmadd_ps(wv[r], xv, A[r][t]);
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) wv[r] = _mm256_loadu_ps(w + r * ldw + j + 8);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            const __m256 xv = _mm256_loadu_ps(xs[t] + j + 8);
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; ++r) B[r][t] = _mm256_fmadd_ps(wv[r], xv, B[r][t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            _mm256_storeu_ps(acc + (r * acc_ld + t) * 16, A[r][t]);
+            _mm256_storeu_ps(acc + (r * acc_ld + t) * 16 + 8, B[r][t]);
+        }
+}
+
+using MicroFn = void (*)(const float*, int64_t, const float* const*, int64_t, int64_t, float*, int64_t);
+constexpr MicroFn kMicro[2][3] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>}, {micro<2, 1>, micro<2, 2>, micro<2, 3>}};
+
 FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, int64_t r0,
                        int64_t r1) {
     const int64_t cols = W.cols;
@@ -334,23 +324,56 @@ FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t l
         for (; r < r1; ++r) Y[r] = row_dot_fused(W.q4, r, cols, X);
         return;
     }
-    // Dequantize a tile of rows once (≤ 256 KiB, so it stays in L2), then run every token over
-    // it four rows at a time: each x row is read once per four weight rows.
-    const int64_t tile = std::clamp<int64_t>(((int64_t{1} << 16) / std::max<int64_t>(cols, 1)) / 4 * 4, 4, 16);
+    // A tile of up to 16 rows is dequantized once (<= 256 KiB: stays in L2). Tokens go in blocks
+    // of kTB; within a block, columns go in panels of kKP, so that the weight panel (16 x 2 KiB)
+    // and the activation panel (kTB x 2 KiB) stay in L1/L2 while the 2 x 3 micro-kernel sweeps
+    // them; the accumulators wait in `acc` between panels. The per-output order of operations
+    // is the decode order whatever the blocking.
+    constexpr int64_t kTB = 12, kKP = 512;
+    const int64_t tile = std::clamp<int64_t>(((int64_t{1} << 16) / std::max<int64_t>(cols, 1)) / 2 * 2, 2, 16);
     thread_local std::vector<float> buf;
+    thread_local std::vector<float> acc;
     buf.resize(static_cast<size_t>(tile * cols));
+    acc.resize(static_cast<size_t>(tile * kTB * 16));
+    const int64_t cols16 = cols / 16 * 16;
     for (int64_t rt = r0; rt < r1; rt += tile) {
         const int64_t nr = std::min(tile, r1 - rt);
         for (int64_t i = 0; i < nr; ++i) {
             if (fast) dequantize_row_avx2(W.q4, rt + i, cols, buf.data() + i * cols);
             else dequantize_span(W.q4, (rt + i) * cols, cols, buf.data() + i * cols);
         }
-        for (int64_t t = 0; t < T; ++t) {
-            const float* x = X + t * ldx;
-            float* y = Y + t * ldy + rt;
-            int64_t i = 0;
-            for (; i + 4 <= nr; i += 4) dot4_avx2(buf.data() + i * cols, cols, x, y + i);
-            for (; i < nr; ++i) y[i] = dot_avx2(buf.data() + i * cols, x, cols);
+        for (int64_t tb = 0; tb < T; tb += kTB) {
+            const int64_t nt = std::min(kTB, T - tb);
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            for (int64_t p = 0; p < cols16; p += kKP) {
+                const int64_t pe = std::min(cols16, p + kKP);
+                for (int64_t t = 0; t < nt; t += 3) {
+                    const int nt3 = static_cast<int>(std::min<int64_t>(3, nt - t));
+                    const float* xs[3];
+                    for (int k = 0; k < nt3; ++k) xs[k] = X + (tb + t + k) * ldx;
+                    for (int64_t r = 0; r < nr; r += 2) {
+                        const int nr2 = static_cast<int>(std::min<int64_t>(2, nr - r));
+                        kMicro[nr2 - 1][nt3 - 1](buf.data() + r * cols, cols, xs, p, pe, acc.data() + (r * kTB + t) * 16, kTB);
+                    }
+                }
+            }
+            // The last 8-column chunk (into accumulator 0), the scalar tail, the reduction.
+            for (int64_t i = 0; i < nr; ++i) {
+                const float* w = buf.data() + i * cols;
+                for (int64_t t = 0; t < nt; ++t) {
+                    const float* x = X + (tb + t) * ldx;
+                    __m256 a = _mm256_loadu_ps(acc.data() + (i * kTB + t) * 16);
+                    const __m256 b = _mm256_loadu_ps(acc.data() + (i * kTB + t) * 16 + 8);
+                    int64_t j = cols16;
+                    if (j + 8 <= cols) {
+                        a = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), a);
+                        j += 8;
+                    }
+                    float tail = 0.0f;
+                    for (; j < cols; ++j) tail = fma_ss(w[j], x[j], tail);
+                    Y[(tb + t) * ldy + rt + i] = hsum8(_mm256_add_ps(a, b)) + tail;
+                }
+            }
         }
     }
 }

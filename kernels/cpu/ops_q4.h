@@ -14,8 +14,8 @@
 // two vpermps and a blend, and fed to an FMA. It needs `cols % block == 0` and
 // `block % 16 == 0` (true for every Falcon Mamba matrix at blocksize 64); other shapes take a
 // general path that dequantizes each row into a small buffer first, with the same results.
-// For T > 1 each row is dequantized once into a buffer and reused for all T tokens, four rows
-// at a time.
+// For T > 1 each row is dequantized once into a buffer (a tile of up to 16 rows) and reused for
+// all T tokens by a register-blocked 2-row x 3-token micro-kernel over L1-sized column panels.
 
 #include <cstdint>
 
