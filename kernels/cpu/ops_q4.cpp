@@ -465,31 +465,27 @@ FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t
 
     alignas(32) int32_t cand[5][kMaxBlockAvx2];
     const float sc[4] = {mx, -mx, 0.9f * mx, -0.9f * mx};
-    const __m256 s0 = _mm256_set1_ps(sc[0]), s1 = _mm256_set1_ps(sc[1]), s2 = _mm256_set1_ps(sc[2]),
-                 s3 = _mm256_set1_ps(sc[3]);
-    const __m256 i0 = _mm256_set1_ps(1.0f / sc[0]), i1 = _mm256_set1_ps(1.0f / sc[1]), i2 = _mm256_set1_ps(1.0f / sc[2]),
-                 i3 = _mm256_set1_ps(1.0f / sc[3]);
-    __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0;
-    for (int i = 0; i < len; i += 8) {
-        const __m256 x = _mm256_loadu_ps(w + i);
-        const __m256i c0 = nearest_code(t, _mm256_mul_ps(x, i0));
-        const __m256i c1 = nearest_code(t, _mm256_mul_ps(x, i1));
-        const __m256i c2 = nearest_code(t, _mm256_mul_ps(x, i2));
-        const __m256i c3 = nearest_code(t, _mm256_mul_ps(x, i3));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[0] + i), c0);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[1] + i), c1);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[2] + i), c2);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(cand[3] + i), c3);
-        const __m256 d0 = _mm256_fnmadd_ps(lookup_codes(t, c0), s0, x);
-        const __m256 d1 = _mm256_fnmadd_ps(lookup_codes(t, c1), s1, x);
-        const __m256 d2 = _mm256_fnmadd_ps(lookup_codes(t, c2), s2, x);
-        const __m256 d3 = _mm256_fnmadd_ps(lookup_codes(t, c3), s3, x);
-        e0 = _mm256_fmadd_ps(d0, d0, e0);
-        e1 = _mm256_fmadd_ps(d1, d1, e1);
-        e2 = _mm256_fmadd_ps(d2, d2, e2);
-        e3 = _mm256_fmadd_ps(d3, d3, e3);
+    float err[4];
+    // Two candidates per sweep: few enough live registers that the error accumulators are not
+    // spilled (a spilled accumulator turns the loop into a store-to-load latency chain).
+    for (int c = 0; c < 4; c += 2) {
+        const __m256 sa = _mm256_set1_ps(sc[c]), sb = _mm256_set1_ps(sc[c + 1]);
+        const __m256 ia = _mm256_set1_ps(1.0f / sc[c]), ib = _mm256_set1_ps(1.0f / sc[c + 1]);
+        __m256 ea = _mm256_setzero_ps(), eb = ea;
+        for (int i = 0; i < len; i += 8) {
+            const __m256 x = _mm256_loadu_ps(w + i);
+            const __m256i ca = nearest_code(t, _mm256_mul_ps(x, ia));
+            const __m256i cb = nearest_code(t, _mm256_mul_ps(x, ib));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(cand[c] + i), ca);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(cand[c + 1] + i), cb);
+            const __m256 da = _mm256_fnmadd_ps(lookup_codes(t, ca), sa, x);
+            const __m256 db = _mm256_fnmadd_ps(lookup_codes(t, cb), sb, x);
+            ea = _mm256_fmadd_ps(da, da, ea);
+            eb = _mm256_fmadd_ps(db, db, eb);
+        }
+        err[c] = hsum8(ea);
+        err[c + 1] = hsum8(eb);
     }
-    const float err[4] = {hsum8(e0), hsum8(e1), hsum8(e2), hsum8(e3)};
     int best = 0;
     for (int c = 1; c < 4; ++c)
         if (err[c] < err[best]) best = c;
