@@ -60,15 +60,18 @@ void dequantize_span(const Q4Data& q, int64_t first, int64_t n, float* out) {
         const int64_t b = e / q.block;
         const int64_t seg_end = std::min<int64_t>(n, (b + 1) * q.block - first);
         const float s = q.scales[b];
+        // The code book times this block's scale: the same products as codebook[c] * s.
+        float lut[16];
+        for (int k = 0; k < 16; ++k) lut[k] = q.codebook[k] * s;
         if ((e & 1) == 0) {
             // Byte-aligned: two elements per byte.
             const uint8_t* c = q.codes + (e >> 1);
             for (; i + 2 <= seg_end; i += 2, ++c) {
-                out[i] = q.codebook[*c >> 4] * s;
-                out[i + 1] = q.codebook[*c & 0x0f] * s;
+                out[i] = lut[*c >> 4];
+                out[i + 1] = lut[*c & 0x0f];
             }
         }
-        for (; i < seg_end; ++i) out[i] = q.codebook[code_at(q.codes, first + i)] * s;
+        for (; i < seg_end; ++i) out[i] = lut[code_at(q.codes, first + i)];
     }
 }
 
