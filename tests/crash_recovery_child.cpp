@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "app/controllers/app_controller.h"
+#include "app/worker/inference_worker.h"
 
 using namespace fm::app;
 

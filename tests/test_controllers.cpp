@@ -12,6 +12,7 @@
 #include "app/checkpoint_inspection.h"
 #include "app/command_line.h"
 #include "app/controllers/app_controller.h"
+#include "app/worker/inference_worker.h"
 #include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app_test_support.h"
@@ -268,9 +269,14 @@ private slots:
         settings->setSystemPrompt(QStringLiteral("You are terse."));
         settings->saveAsDefaults();
         QVERIFY(settings->usesDefaults());
-        QVERIFY(chat->selectConversation(second));
+        // A conversation that overrides nothing follows the new defaults...
+        QVERIFY(chat->newConversation() != 0);
         QCOMPARE(chat->settings()->systemPrompt(), QStringLiteral("You are terse."));
         QCOMPARE(chat->settings()->engineParams().sampling.temperature, 1.3f);
+        // ...one that set its own temperature keeps it.
+        QVERIFY(chat->selectConversation(second));
+        QCOMPARE(chat->settings()->systemPrompt(), QStringLiteral("You are terse."));
+        QVERIFY(chat->settings()->temperature() != 1.3);
     }
 
     void completionModeCanBeChosen() {

@@ -20,11 +20,15 @@ private:
     InferenceWorker* worker_ = nullptr;
     quint64 nextId_ = 0;
 
+    QList<ChatTurn> history_;
+
+    // The next turn of one growing conversation (one session, one state throughout).
     GenerationSummary generate(int tokens, QList<MemoryFigures>* reports = nullptr) {
+        history_.append({QStringLiteral("user"), QStringLiteral("Talk for a very long time.")});
         GenerationRequest r;
         r.requestId = ++nextId_;
-        r.conversationId = 1;  // one conversation throughout: one session, one state
-        r.messages = {{QStringLiteral("user"), QStringLiteral("Talk for a very long time.")}};
+        r.conversationId = 1;
+        r.messages = history_;
         r.params.sampling.temperature = 0.8f;
         r.params.sampling.seed = 1;
         r.params.max_new_tokens = tokens;
@@ -36,7 +40,9 @@ private:
         QTest::qWait(20);  // the report after the reply
         if (reports)
             for (const auto& signal : memory) reports->append(signal.at(0).value<MemoryFigures>());
-        return finished.first().at(1).value<GenerationSummary>();
+        const auto summary = finished.first().at(1).value<GenerationSummary>();
+        history_.append({QStringLiteral("assistant"), summary.text});
+        return summary;
     }
 
     MemoryFigures currentMemory() {
@@ -84,6 +90,7 @@ private slots:
               before.tokensProcessed, after.tokensProcessed, before.stateBytes, after.stateBytes, before.weightBytes,
               after.weightBytes, before.workspaceBytes, after.workspaceBytes, rssBefore / 1048576.0, rssAfter / 1048576.0,
               growthMiB, summary.tokensPerSecond);
+        QVERIFY2(!summary.restarted, qPrintable(summary.restartReason));
         QVERIFY(after.tokensProcessed >= before.tokensProcessed + 5000);
         QCOMPARE(after.stateBytes, before.stateBytes);
         QCOMPARE(after.weightBytes, before.weightBytes);

@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include "app/controllers/app_controller.h"
+#include "app/worker/inference_worker.h"
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
 #include "app_test_support.h"
@@ -27,8 +28,10 @@ private slots:
     void eventLoopNeverStallsWhileGenerating_data() {
         QTest::addColumn<int>("tokens");
         QTest::addColumn<int>("tokenDelayMs");
-        QTest::newRow("300 tokens, full speed") << 300 << 0;
-        QTest::newRow("400 tokens, paced") << 400 << 3;
+        // Paced so that the reply streams for a second or more (the tiny model alone would
+        // finish in a few milliseconds, before the probe could see anything).
+        QTest::newRow("300 tokens, 5 ms each") << 300 << 5;
+        QTest::newRow("1500 tokens, 1 ms each") << 1500 << 1;
     }
     void eventLoopNeverStallsWhileGenerating() {
         QFETCH(int, tokens);

@@ -15,7 +15,7 @@ MemoryMonitor::MemoryMonitor(QObject* parent) : QObject(parent) {
 
 QString MemoryMonitor::formatBytes(qint64 bytes) {
     if (bytes < 0) return QStringLiteral("—");
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 void MemoryMonitor::setFigures(const MemoryFigures& figures) {
@@ -25,7 +25,7 @@ void MemoryMonitor::setFigures(const MemoryFigures& figures) {
 }
 
 void MemoryMonitor::pollResident() {
-    const qint64 rss = residentBytes();
+    const qint64 rss = fm::app::residentBytes();  // the free function, not the getter
     if (rss == residentBytes_) return;
     residentBytes_ = rss;
     emit residentChanged();

@@ -120,6 +120,7 @@ Item {
             id: composer
             Layout.alignment: Qt.AlignHCenter
             Layout.preferredWidth: root.contentWidth
+            Layout.maximumWidth: root.contentWidth
             Layout.bottomMargin: 16
             Layout.topMargin: 4
             app: root.app
@@ -183,7 +184,6 @@ Item {
         edge: Qt.RightEdge
         width: 360
         height: root.Window.window ? root.Window.window.height : root.height
-        Accessible.name: qsTr("Generation settings")
         SettingsPanel {
             anchors.fill: parent
             settings: root.app.chat.settings

@@ -20,6 +20,10 @@ Canvas {
     onHistoryChanged: requestPaint()
     onWidthChanged: requestPaint()
     onHeightChanged: requestPaint()
+    // A theme switch changes the colours, not the data: paint again.
+    onDividerColorChanged: requestPaint()
+    onSubtleTextChanged: requestPaint()
+    onAccentChanged: requestPaint()
 
     function niceMax(v) {
         if (v <= 0) return 1
@@ -32,11 +36,11 @@ Canvas {
     onPaint: {
         const ctx = getContext("2d")
         ctx.reset()
-        const left = 44, right = 8, top = 8, bottom = 22
+        const left = 40, right = 8, top = 20, bottom = 22
         const w = width - left - right, h = height - top - bottom
         ctx.font = "11px sans-serif"
-        ctx.fillStyle = subtleText
-        ctx.strokeStyle = dividerColor
+        ctx.fillStyle = String(subtleText)
+        ctx.strokeStyle = String(dividerColor)
         ctx.lineWidth = 1
 
         let maxTokens = 1, maxMiB = 1
@@ -49,23 +53,25 @@ Canvas {
 
         // Grid and labels.
         for (let i = 0; i <= 4; ++i) {
-            const y = top + h - h * i / 4
+            const y = Math.round(top + h - h * i / 4) + 0.5
             ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + w, y); ctx.stroke()
             ctx.textAlign = "right"
             ctx.fillText((maxMiB * i / 4).toFixed(maxMiB >= 40 ? 0 : 1), left - 6, y + 4)
         }
         ctx.textAlign = "left"
-        ctx.fillText(qsTr("MiB"), 2, top + 8)
-        ctx.textAlign = "center"
+        ctx.fillText(qsTr("MiB"), 0, 10)
+        ctx.textAlign = "left"
         ctx.fillText("0", left, height - 6)
-        ctx.fillText(maxTokens.toLocaleString(Qt.locale(), "f", 0) + qsTr(" tokens"), left + w - 30, height - 6)
+        ctx.textAlign = "right"
+        ctx.fillText(maxTokens.toLocaleString(Qt.locale(), "f", 0) + qsTr(" tokens"), left + w, height - 6)
+        ctx.textAlign = "center"
 
         if (history.length === 0) {
             ctx.fillText(qsTr("No tokens yet"), left + w / 2, top + h / 2)
             return
         }
         function line(key, color) {
-            ctx.strokeStyle = color
+            ctx.strokeStyle = String(color)
             ctx.lineWidth = 2
             ctx.beginPath()
             for (let i = 0; i < history.length; ++i) {

@@ -34,6 +34,15 @@ Item {
 
     HoverHandler { id: hover }
 
+    // The natural width of the user's text (longest line), for the bubble.
+    Text {
+        id: measure
+        visible: false
+        text: root.isUser ? root.content : ""
+        textFormat: Text.PlainText
+        font.pixelSize: 15
+    }
+
     ColumnLayout {
         id: column
         width: root.contentWidth
@@ -69,8 +78,9 @@ Item {
             Rectangle {
                 id: bubble
                 Layout.maximumWidth: root.isUser ? root.contentWidth * 0.8 : root.contentWidth - 40
-                Layout.preferredWidth: root.editing ? Layout.maximumWidth
-                                                    : Math.min(Layout.maximumWidth, body.implicitWidth + (root.isUser ? 28 : 0))
+                // The model's replies take the column; the user's bubble hugs its text.
+                Layout.preferredWidth: root.editing || !root.isUser ? Layout.maximumWidth
+                                                                    : Math.min(Layout.maximumWidth, measure.implicitWidth + 30)
                 implicitHeight: (root.editing ? editor.implicitHeight : body.implicitHeight) + (root.isUser ? 20 : 4)
                 radius: 14
                 color: root.isUser ? (root.dark ? "#2b3350" : "#eef2ff") : "transparent"

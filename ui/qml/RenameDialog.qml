@@ -20,7 +20,6 @@ Dialog {
     anchors.centerIn: Overlay.overlay
     width: 380
     standardButtons: Dialog.Ok | Dialog.Cancel
-    Accessible.name: title
 
     TextField {
         id: field
