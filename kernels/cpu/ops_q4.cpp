@@ -207,6 +207,10 @@ FM_AVX2 inline float fma_ss(float a, float b, float c) {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
 
+// How far ahead of the kernels' reads the codes are prefetched, in bytes (measured: 4 KiB
+// brings a DRAM-resident matrix to the speed of an L3-resident one).
+constexpr int kPrefetch = 4096;
+
 // Dequantizes one row of a fast-layout matrix: the same products as dequantize_span.
 FM_AVX2 void dequantize_row_avx2(const Q4Data& q, int64_t r, int64_t cols, float* out) {
     const __m256 lo = _mm256_loadu_ps(q.codebook), hi = _mm256_loadu_ps(q.codebook + 8);
@@ -218,6 +222,7 @@ FM_AVX2 void dequantize_row_avx2(const Q4Data& q, int64_t r, int64_t cols, float
         const __m256 ls = _mm256_mul_ps(lo, s), hs = _mm256_mul_ps(hi, s);
         const uint8_t* cb = c + b * block / 2;
         float* o = out + b * block;
+        _mm_prefetch(reinterpret_cast<const char*>(cb) + kPrefetch, _MM_HINT_T0);
         for (int64_t j = 0; j < block; j += 8) _mm256_storeu_ps(o + j, lut8(ls, hs, cb + j / 2));
     }
 }
@@ -235,6 +240,7 @@ FM_AVX2 float row_dot_fused(const Q4Data& q, int64_t r, int64_t cols, const floa
         const __m256 ls = _mm256_mul_ps(lo, s), hs = _mm256_mul_ps(hi, s);
         const uint8_t* cb = c + b * block / 2;
         const float* xb = x + b * block;
+        _mm_prefetch(reinterpret_cast<const char*>(cb) + kPrefetch, _MM_HINT_T0);
         for (int64_t j = 0; j < block; j += 16) {
             acc0 = _mm256_fmadd_ps(lut8(ls, hs, cb + j / 2), _mm256_loadu_ps(xb + j), acc0);
             acc1 = _mm256_fmadd_ps(lut8(ls, hs, cb + j / 2 + 4), _mm256_loadu_ps(xb + j + 8), acc1);
@@ -259,6 +265,10 @@ FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const floa
         const uint8_t* p0 = c0 + b * block / 2;
         const uint8_t* p1 = c1 + b * block / 2;
         const float* xb = x + b * block;
+        // Codes come from DRAM in a long stream: ask for them well ahead (the hardware
+        // prefetcher alone leaves this loop waiting on memory).
+        _mm_prefetch(reinterpret_cast<const char*>(p0) + kPrefetch, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(p1) + kPrefetch, _MM_HINT_T0);
         for (int64_t j = 0; j < block; j += 16) {
             const __m256 xa = _mm256_loadu_ps(xb + j), xc = _mm256_loadu_ps(xb + j + 8);
             a0 = _mm256_fmadd_ps(lut8(l0, h0, p0 + j / 2), xa, a0);
