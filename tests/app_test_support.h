@@ -24,12 +24,15 @@ inline AppEnvironment environmentIn(const QTemporaryDir& dir) {
     return env;
 }
 
-// Waits for at least `count` emissions in total (QSignalSpy::wait only waits for one more).
+// Waits until `spy` has at least `count` emissions in total. For signals emitted on another
+// thread: QSignalSpy::wait() only waits for one more than it saw when called, so a signal
+// that arrives before the call would be missed (the spy records it on the emitting thread).
 inline bool waitForCount(QSignalSpy& spy, int count, int timeoutMs) {
     QElapsedTimer timer;
     timer.start();
-    while (spy.count() < count && timer.elapsed() < timeoutMs) spy.wait(std::max<int>(1, timeoutMs - int(timer.elapsed())));
+    while (spy.count() < count && timer.elapsed() < timeoutMs) spy.wait(20);
     return spy.count() >= count;
 }
+inline bool waitForSignal(QSignalSpy& spy, int timeoutMs) { return waitForCount(spy, 1, timeoutMs); }
 
 }  // namespace fm::app::testing

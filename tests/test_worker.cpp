@@ -56,7 +56,7 @@ private slots:
         QSignalSpy failed(worker_, &InferenceWorker::generationFailed);
         const GenerationRequest r = request(QStringLiteral("hello"), 8);
         generate(r);
-        QVERIFY(failed.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(failed, 5000));
         QCOMPARE(failed.first().at(0).toULongLong(), r.requestId);
         QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("No model")));
     }
@@ -77,7 +77,7 @@ private slots:
         QSignalSpy failed(worker_, &InferenceWorker::loadFailed);
         QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
         load(dir);
-        QVERIFY(failed.wait(10000));
+        QVERIFY(fm::app::testing::waitForSignal(failed, 10000));
         QCOMPARE(loaded.count(), 0);
         QVERIFY2(failed.first().at(0).toString().contains(expected), qPrintable(failed.first().at(0).toString()));
         QCOMPARE(failed.first().at(1).toBool(), false);  // not a cancellation
@@ -87,7 +87,7 @@ private slots:
         QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
         QSignalSpy progress(worker_, &InferenceWorker::loadProgress);
         load(tinyChatDir());
-        QVERIFY(loaded.wait(30000));
+        QVERIFY(fm::app::testing::waitForSignal(loaded, 30000));
         const auto info = loaded.first().at(0).value<LoadedModelInfo>();
         QVERIFY(info.backendName.startsWith(QStringLiteral("cpu")));
         QVERIFY(info.chatTemplate);
@@ -114,7 +114,7 @@ private slots:
         QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
         const GenerationRequest r = request(prompt, maxTokens, ignoreStops);
         generate(r);
-        QVERIFY(finished.wait(60000));
+        QVERIFY(fm::app::testing::waitForSignal(finished, 60000));
         QCOMPARE(started.count(), 1);
         QString streamed;
         qint64 tokenCount = 0;
@@ -138,7 +138,7 @@ private slots:
         repeat.requestId = ++nextId_;
         repeat.conversationId = 2;  // another conversation: a fresh session
         generate(repeat);
-        QVERIFY(again.wait(60000));
+        QVERIFY(fm::app::testing::waitForSignal(again, 60000));
         QCOMPARE(again.first().at(1).value<GenerationSummary>().text, summary.text);
     }
 
@@ -148,11 +148,11 @@ private slots:
         QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
         const GenerationRequest r = request(QStringLiteral("Keep going"), 100000, true);
         generate(r);
-        QVERIFY(tokens.wait(10000));
+        QVERIFY(fm::app::testing::waitForSignal(tokens, 10000));
         QElapsedTimer timer;
         timer.start();
         worker_->requestStop(r.requestId);
-        QVERIFY(finished.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(finished, 5000));
         const qint64 stopMs = timer.elapsed();
         worker_->setTokenDelayForTesting(0);
         const auto summary = finished.first().at(1).value<GenerationSummary>();
@@ -167,7 +167,7 @@ private slots:
         const GenerationRequest r = request(QStringLiteral("never mind"), 1000, true);
         worker_->requestStop(r.requestId);  // still queued, not started
         generate(r);
-        QVERIFY(finished.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(finished, 5000));
         const auto summary = finished.first().at(1).value<GenerationSummary>();
         QCOMPARE(summary.stopReason, QStringLiteral("cancelled"));
         QCOMPARE(summary.generatedTokens, qint64(0));
@@ -176,10 +176,10 @@ private slots:
     void memoryIsReported() {
         QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
         generate(request(QStringLiteral("count me"), 8, true));
-        QVERIFY(finished.wait(10000));
+        QVERIFY(fm::app::testing::waitForSignal(finished, 10000));
         QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
         QMetaObject::invokeMethod(worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
-        QVERIFY(memory.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(memory, 5000));
         const auto figures = memory.first().at(0).value<MemoryFigures>();
         QVERIFY(figures.weightBytes > 0);
         QVERIFY(figures.stateBytes > 0);
@@ -189,10 +189,10 @@ private slots:
     void unloadThenGenerateFails() {
         QSignalSpy unloaded(worker_, &InferenceWorker::modelUnloaded);
         QMetaObject::invokeMethod(worker_, [w = worker_] { w->unloadModel(); }, Qt::QueuedConnection);
-        QVERIFY(unloaded.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(unloaded, 5000));
         QSignalSpy failed(worker_, &InferenceWorker::generationFailed);
         generate(request(QStringLiteral("anyone?"), 4));
-        QVERIFY(failed.wait(5000));
+        QVERIFY(fm::app::testing::waitForSignal(failed, 5000));
     }
 };
 
