@@ -18,6 +18,7 @@ Canvas {
                      : qsTr("Memory chart, no data yet")
 
     onHistoryChanged: requestPaint()
+    onAvailableChanged: requestPaint()
     onWidthChanged: requestPaint()
     onHeightChanged: requestPaint()
     // A theme switch changes the colours, not the data: paint again.

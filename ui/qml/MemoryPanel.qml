@@ -12,6 +12,8 @@ Rectangle {
     property color subtleText
     property color dividerColor
     readonly property MemoryMonitor memory: app.memory
+    readonly property bool hasModel: app.models.loaded
+    function bytes(value) { return hasModel ? memory.formatBytes(value) : "—" }
 
     component Figure: RowLayout {
         property string label
@@ -51,13 +53,13 @@ Rectangle {
 
         Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }
 
-        Figure { label: qsTr("Weights"); value: root.memory.formatBytes(root.memory.weightBytes) }
-        Figure { label: qsTr("Recurrent state"); value: root.memory.formatBytes(root.memory.stateBytes) }
-        Figure { label: qsTr("Workspace"); value: root.memory.formatBytes(root.memory.workspaceBytes) }
+        Figure { label: qsTr("Weights"); value: root.bytes(root.memory.weightBytes) }
+        Figure { label: qsTr("Recurrent state"); value: root.bytes(root.memory.stateBytes) }
+        Figure { label: qsTr("Workspace"); value: root.bytes(root.memory.workspaceBytes) }
         Figure {
             label: qsTr("Model total")
             swatch: "#a78bfa"
-            value: root.memory.formatBytes(root.memory.weightBytes + root.memory.stateBytes + root.memory.workspaceBytes)
+            value: root.bytes(root.memory.weightBytes + root.memory.stateBytes + root.memory.workspaceBytes)
         }
         Figure {
             visible: root.memory.deviceTotalBytes > 0
