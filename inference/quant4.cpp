@@ -5,9 +5,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
+#include "inference/safetensors_writer.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops_q4.h"
 #include "kernels/cpu/thread_pool.h"
@@ -273,6 +276,209 @@ Result<MatrixView> quantize_q4(const MatrixView& source, Q4Storage& storage, Thr
     v.q4.codebook = storage.codebook;
     v.q4.block = static_cast<int32_t>(block);
     return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quantize-on-load cache.
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kQ4CacheVersion = 1;  // bump when the quantizer or the file layout changes
+const char* const kCacheKeyTensor = "fm_q4_cache.key";
+
+// The matrices quantize-on-load turns into 4 bits, by tensor name. With tied embeddings
+// lm_head is the embedding's view and is not listed separately.
+std::vector<std::pair<std::string, MatrixView*>> quantized_matrices(ModelWeights& w, bool embeddings, bool tied) {
+    std::vector<std::pair<std::string, MatrixView*>> out;
+    if (embeddings) out.emplace_back("backbone.embeddings.weight", &w.embedding);
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        const std::string p = "backbone.layers." + std::to_string(l) + ".mixer.";
+        LayerWeights& lw = w.layers[l];
+        out.emplace_back(p + "in_proj.weight", &lw.in_proj);
+        out.emplace_back(p + "x_proj.weight", &lw.x_proj);
+        out.emplace_back(p + "dt_proj.weight", &lw.dt_proj);
+        out.emplace_back(p + "out_proj.weight", &lw.out_proj);
+    }
+    if (embeddings && !tied) out.emplace_back("lm_head.weight", &w.lm_head);
+    return out;
+}
+
+bool is_inside(const fs::path& inner, const fs::path& outer) {
+    std::error_code ec;
+    const fs::path a = fs::weakly_canonical(fs::absolute(inner, ec), ec);
+    const fs::path b = fs::weakly_canonical(fs::absolute(outer, ec), ec);
+    auto ai = a.begin();
+    for (auto bi = b.begin(); bi != b.end(); ++bi, ++ai) {
+        if (bi->empty()) continue;  // trailing separator
+        if (ai == a.end() || *ai != *bi) return false;
+    }
+    return true;
+}
+
+nlohmann::json cache_key_json(const std::string& key, const std::string& fingerprint, const fs::path& checkpoint_dir) {
+    std::error_code ec;
+    return {{"version", kQ4CacheVersion}, {"key", key}, {"fingerprint", fingerprint},
+            {"checkpoint", fs::weakly_canonical(fs::absolute(checkpoint_dir, ec), ec).string()}, {"block", kQ4Block}};
+}
+
+std::optional<nlohmann::json> read_cache_key(const TensorStore& store) {
+    const TensorInfo* k = store.find(kCacheKeyTensor);
+    if (!k || k->dtype != DType::U8) return std::nullopt;
+    const char* text = reinterpret_cast<const char*>(k->data);
+    auto j = nlohmann::json::parse(text, text + k->byte_size, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    return j;
+}
+
+// Replaces the listed matrices of `w` with the cached 4-bit ones; on any mismatch says why
+// and leaves `w` untouched.
+Status apply_cache(ModelWeights& w, const fs::path& file, const std::string& key, bool embeddings, bool tied) {
+    auto store = TensorStore::open_file(file);
+    if (!store) return Error{store.error()};
+    auto header = read_cache_key(*store);
+    if (!header || header->value("key", "") != key || header->value("version", 0) != kQ4CacheVersion ||
+        header->value("block", 0) != kQ4Block)
+        return Error{file.string() + ": not a 4-bit cache of this checkpoint (key or version differs)"};
+    std::vector<std::pair<MatrixView*, std::unique_ptr<Q4Storage>>> loaded;
+    std::vector<MatrixView> views;
+    for (auto& [name, view] : quantized_matrices(w, embeddings, tied)) {
+        const int64_t n = view->elements();
+        const TensorInfo* codes = store->find(name + ".q4codes");
+        const TensorInfo* scales = store->find(name + ".q4scales");
+        const TensorInfo* book = store->find(name + ".q4codebook");
+        if (!codes || !scales || !book) return Error{file.string() + ": lacks the 4-bit tensors of '" + name + "'"};
+        if (codes->dtype != DType::U8 || static_cast<int64_t>(codes->byte_size) != (n + 1) / 2 || scales->dtype != DType::F32 ||
+            scales->elements() != (n + kQ4Block - 1) / kQ4Block || book->dtype != DType::F32 || book->elements() != 16)
+            return Error{file.string() + ": the 4-bit tensors of '" + name + "' do not fit its shape"};
+        auto storage = std::make_unique<Q4Storage>();
+        storage->codes.assign(codes->data, codes->data + codes->byte_size);
+        storage->scales.resize(static_cast<size_t>(scales->elements()));
+        std::memcpy(storage->scales.data(), scales->data, scales->byte_size);
+        std::memcpy(storage->codebook, book->data, sizeof storage->codebook);
+        for (float v : storage->codebook)
+            if (!std::isfinite(v)) return Error{file.string() + ": the code book of '" + name + "' is not finite"};
+        MatrixView q;
+        q.dtype = DType::Q4;
+        q.rows = view->rows;
+        q.cols = view->cols;
+        q.q4 = Q4Data{storage->codes.data(), storage->scales.data(), storage->codebook, kQ4Block};
+        views.push_back(q);
+        loaded.emplace_back(view, std::move(storage));
+    }
+    for (size_t i = 0; i < loaded.size(); ++i) {
+        *loaded[i].first = views[i];
+        w.q4_storage.push_back(std::move(loaded[i].second));
+    }
+    if (embeddings && tied) w.lm_head = w.embedding;
+    w.format = WeightFormat::Q4;
+    return {};
+}
+
+Status write_cache(ModelWeights& q, const fs::path& file, const nlohmann::json& key, bool embeddings, bool tied) {
+    std::vector<TensorToWrite> tensors;
+    const std::string key_text = key.dump();
+    tensors.push_back(TensorToWrite::from_bytes(kCacheKeyTensor, DType::U8, {static_cast<int64_t>(key_text.size())},
+                                                std::vector<uint8_t>(key_text.begin(), key_text.end())));
+    for (auto& [name, view] : quantized_matrices(q, embeddings, tied)) {
+        if (view->dtype != DType::Q4 || view->q4.block != kQ4Block)
+            return Error{"'" + name + "' is not a 4-bit matrix with blocks of " + std::to_string(kQ4Block)};
+        const int64_t n = view->elements();
+        const Q4Data d = view->q4;
+        auto from = [](const void* src) {
+            return [src](uint8_t* dst, uint64_t offset, uint64_t size) {
+                std::memcpy(dst, static_cast<const uint8_t*>(src) + offset, size);
+            };
+        };
+        tensors.push_back({name + ".q4codes", DType::U8, {(n + 1) / 2}, from(d.codes)});
+        tensors.push_back({name + ".q4scales", DType::F32, {(n + kQ4Block - 1) / kQ4Block}, from(d.scales)});
+        tensors.push_back({name + ".q4codebook", DType::F32, {16}, from(d.codebook)});
+    }
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    if (ec) return Error{file.parent_path().string() + ": cannot create the cache folder: " + ec.message()};
+    return write_safetensors(file, tensors, {{"format", "fm-q4-cache"}});
+}
+
+// Removes the cache files of an older state of the same checkpoint folder (a different
+// fingerprint); files of the current state with other options stay.
+void prune_cache(const fs::path& cache_dir, const fs::path& keep, const std::string& checkpoint,
+                 const std::string& fingerprint) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(cache_dir, ec)) {
+        const fs::path p = entry.path();
+        if (p == keep || p.extension() != ".safetensors" || p.stem().extension() != ".q4") continue;
+        bool stale = false;
+        {
+            auto store = TensorStore::open_file(p);
+            if (!store) continue;  // not ours to judge
+            auto header = read_cache_key(*store);
+            stale = header && header->value("checkpoint", "") == checkpoint && header->value("fingerprint", "") != fingerprint;
+        }
+        if (stale) fs::remove(p, ec);
+    }
+}
+
+}  // namespace
+
+Result<Q4CachedLoad> load_weights_q4_cached(const fs::path& checkpoint_dir, const LoadOptions& options,
+                                            const fs::path& cache_dir) {
+    Q4CachedLoad out;
+    if (!options.quantize_4bit) {
+        auto w = load_weights(checkpoint_dir, options);
+        if (!w) return Error{w.error()};
+        out.weights = *w;
+        out.note = "not quantizing: no cache needed";
+        return out;
+    }
+    if (cache_dir.empty()) return Error{"no folder given for the 4-bit cache"};
+    if (is_inside(cache_dir, checkpoint_dir))
+        return Error{"the 4-bit cache folder " + cache_dir.string() + " is inside the checkpoint folder " +
+                     checkpoint_dir.string() + ": use an app data folder, the checkpoint is never written to"};
+
+    // The unquantized load only maps the files: cheap, and it gives the fingerprint.
+    LoadOptions plain = options;
+    plain.quantize_4bit = false;
+    plain.quantize_embeddings = false;
+    auto native = load_weights(checkpoint_dir, plain);
+    if (!native) return Error{native.error()};
+    std::shared_ptr<ModelWeights> w = *native;
+    if (w->config.quantization.enabled) {
+        out.weights = w;
+        out.note = "bitsandbytes checkpoint: already 4-bit, nothing to cache";
+        return out;
+    }
+    const bool embeddings = options.quantize_embeddings;
+    const bool tied = w->lm_head.data == w->embedding.data;
+    const std::string fingerprint = w->fingerprint();
+    const std::string key = fingerprint + "-q4v" + std::to_string(kQ4CacheVersion) + (embeddings ? "-emb" : "");
+    out.cache_file = cache_dir / (key + ".q4.safetensors");
+
+    std::error_code ec;
+    if (fs::exists(out.cache_file, ec)) {
+        if (auto s = apply_cache(*w, out.cache_file, key, embeddings, tied); s) {
+            out.weights = w;
+            out.from_cache = true;
+            out.note = "4-bit weights read from the cache " + out.cache_file.string();
+            return out;
+        } else {
+            out.note = "ignored a broken 4-bit cache file (" + s.error() + "); ";
+            fs::remove(out.cache_file, ec);
+        }
+    }
+
+    auto q = load_weights(checkpoint_dir, options);
+    if (!q) return Error{q.error()};
+    out.weights = *q;
+    const nlohmann::json header = cache_key_json(key, fingerprint, checkpoint_dir);
+    if (auto s = write_cache(*out.weights, out.cache_file, header, embeddings, tied); !s) {
+        out.note += "quantized; the cache could not be written: " + s.error();
+        return out;
+    }
+    prune_cache(cache_dir, out.cache_file, header.value("checkpoint", ""), fingerprint);
+    out.note += "quantized and cached in " + out.cache_file.string();
+    return out;
 }
 
 }  // namespace fm

@@ -24,6 +24,8 @@
 // result never depends on the number of threads.
 
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 #include "inference/result.h"
@@ -54,5 +56,24 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
 // (a non-finite weight, an unsupported dtype).
 Result<MatrixView> quantize_q4(const MatrixView& source, Q4Storage& storage, ThreadPool* pool,
                                const std::string& name = {});
+
+// Quantize-on-load with a disk cache. Quantizing 7B takes seconds of CPU; the result is kept in
+// `cache_dir` (an app data folder, never inside the checkpoint folder: that is an error) as one
+// safetensors file per checkpoint, named after the checkpoint's fingerprint (config, file
+// names, sizes and modification times: ModelWeights::fingerprint() of the unquantized load),
+// the quantizer version and whether the embeddings are quantized. A valid file is loaded
+// instead of quantizing (its codes and scales are copied into memory); a missing, stale or
+// broken one is (re)written after quantizing, and older files of the same checkpoint are
+// removed. A cache that cannot be written never fails the load: `note` says why.
+// Without options.quantize_4bit, or for a bitsandbytes checkpoint (already 4-bit), this is
+// load_weights(checkpoint_dir, options).
+struct Q4CachedLoad {
+    std::shared_ptr<ModelWeights> weights;
+    bool from_cache = false;
+    std::filesystem::path cache_file;  // empty when no cache applies
+    std::string note;                  // what happened with the cache, for logs
+};
+Result<Q4CachedLoad> load_weights_q4_cached(const std::filesystem::path& checkpoint_dir, const LoadOptions& options,
+                                            const std::filesystem::path& cache_dir);
 
 }  // namespace fm

@@ -488,6 +488,101 @@ private slots:
         }
     }
 
+    // --- quantize-on-load cache ------------------------------------------------------------------
+    void q4_cache_round_trip() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const fs::path ckpt = fs::path(tmp.path().toStdString()) / "checkpoint";
+        const fs::path cache = fs::path(tmp.path().toStdString()) / "app-data" / "q4-cache";
+        fs::create_directories(ckpt);
+        for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(kCheckpoints + "tiny-bf16/" + f, ckpt / f);
+        const auto tokens = ids_of(golden()["tiny-bf16"]["tokens"]);
+        auto logits_of = [&](const std::shared_ptr<ModelWeights>& w) { return all_logits(w, tokens); };
+        auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
+            return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
+        };
+
+        LoadOptions o;
+        o.quantize_4bit = true;
+        auto direct = load_weights(ckpt, o);
+        QVERIFY(direct.ok());
+        const auto expected = logits_of(*direct);
+
+        auto first = load_weights_q4_cached(ckpt, o, cache);
+        QVERIFY2(first.ok(), first.error().c_str());
+        qInfo("%s", first->note.c_str());
+        QVERIFY(!first->from_cache);
+        QVERIFY(fs::exists(first->cache_file));
+        QCOMPARE(first->cache_file.parent_path(), cache);
+        QVERIFY(same(logits_of(first->weights), expected));
+
+        auto second = load_weights_q4_cached(ckpt, o, cache);
+        QVERIFY2(second.ok(), second.error().c_str());
+        qInfo("%s", second->note.c_str());
+        QVERIFY(second->from_cache);
+        QCOMPARE(second->weights->format, WeightFormat::Q4);
+        QCOMPARE(second->weights->fingerprint(), (*direct)->fingerprint());
+        QCOMPARE(second->weights->weight_bytes(), (*direct)->weight_bytes());
+        QVERIFY(same(logits_of(second->weights), expected));
+
+        // Nothing was written next to the checkpoint.
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(ckpt)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        QCOMPARE(names, (std::vector<std::string>{"config.json", "model.safetensors"}));
+
+        // Embeddings quantized too: another file; the first one stays.
+        LoadOptions oe = o;
+        oe.quantize_embeddings = true;
+        auto direct_e = load_weights(ckpt, oe);
+        QVERIFY(direct_e.ok());
+        const auto expected_e = logits_of(*direct_e);
+        auto third = load_weights_q4_cached(ckpt, oe, cache);
+        QVERIFY(third.ok() && !third->from_cache);
+        QVERIFY(third->cache_file != first->cache_file);
+        QVERIFY(fs::exists(first->cache_file));
+        auto fourth = load_weights_q4_cached(ckpt, oe, cache);
+        QVERIFY(fourth.ok() && fourth->from_cache);
+        QCOMPARE(fourth->weights->embedding.dtype, DType::Q4);
+        QVERIFY(same(logits_of(fourth->weights), expected_e));
+
+        // A truncated cache file is noticed, replaced, and the load still succeeds.
+        fs::resize_file(third->cache_file, fs::file_size(third->cache_file) / 2);
+        auto fifth = load_weights_q4_cached(ckpt, oe, cache);
+        QVERIFY2(fifth.ok(), fifth.error().c_str());
+        qInfo("%s", fifth->note.c_str());
+        QVERIFY(!fifth->from_cache);
+        QVERIFY(QString::fromStdString(fifth->note).contains("broken"));
+        QVERIFY(same(logits_of(fifth->weights), expected_e));
+        auto sixth = load_weights_q4_cached(ckpt, oe, cache);
+        QVERIFY(sixth.ok() && sixth->from_cache);
+
+        // The checkpoint changes (new modification time): new file, the stale ones are removed.
+        fs::last_write_time(ckpt / "model.safetensors", fs::last_write_time(ckpt / "model.safetensors") + std::chrono::seconds(5));
+        auto seventh = load_weights_q4_cached(ckpt, o, cache);
+        QVERIFY(seventh.ok() && !seventh->from_cache);
+        QVERIFY(seventh->cache_file != first->cache_file);
+        QVERIFY(!fs::exists(first->cache_file));
+        QVERIFY(!fs::exists(third->cache_file));
+        QVERIFY(fs::exists(seventh->cache_file));
+    }
+
+    void q4_cache_refuses_the_checkpoint_folder() {
+        LoadOptions o;
+        o.quantize_4bit = true;
+        auto r = load_weights_q4_cached(kCheckpoints + "tiny-bf16", o, kCheckpoints + "tiny-bf16/cache");
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("inside the checkpoint folder"), r.error().c_str());
+        QVERIFY(!fs::exists(kCheckpoints + "tiny-bf16/cache"));
+        // bitsandbytes checkpoints are already 4-bit: loaded as they are, nothing cached.
+        QTemporaryDir tmp;
+        auto b = load_weights_q4_cached(kCheckpoints + "tiny-bnb-fp4", o, tmp.path().toStdString());
+        QVERIFY2(b.ok(), b.error().c_str());
+        QVERIFY(!b->from_cache);
+        QCOMPARE(b->weights->layers[0].in_proj.dtype, DType::Q4);
+        QVERIFY(fs::is_empty(tmp.path().toStdString()));
+    }
+
 private:
     QSet<QString> errors_seen_;
 };
