@@ -130,6 +130,9 @@ private slots:
         run.app->ui()->setTheme(QStringLiteral("light"));
         QVERIFY(saveScreenshot(run.window, QStringLiteral("ui-models-light.png")));
         QVERIFY2(run.warnings.isEmpty(), qPrintable(run.warnings.join(QLatin1Char('\n'))));
+        // Closing saves the geometry; the next start restores it.
+        run.window->resize(1111, 777);
+        QTRY_COMPARE(run.window->width(), 1111);
         run.window->close();
     }
 
@@ -147,7 +150,8 @@ private slots:
         QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::ContentRole).toString(), reply_);
         QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::StatusRole).toString(), QStringLiteral("complete"));
         // The window came back where it was (geometry kept in QSettings).
-        QCOMPARE(run.window->width(), 1280);
+        QCOMPARE(run.window->width(), 1111);
+        QCOMPARE(run.window->height(), 777);
         // Search finds it by message text.
         list->setFilter(QStringLiteral("haiku"));
         QCOMPARE(list->count(), 1);

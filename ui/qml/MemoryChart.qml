@@ -64,7 +64,8 @@ Canvas {
         ctx.textAlign = "left"
         ctx.fillText("0", left, height - 6)
         ctx.textAlign = "right"
-        ctx.fillText(maxTokens.toLocaleString(Qt.locale(), "f", 0) + qsTr(" tokens"), left + w, height - 6)
+        if (history.length > 0)
+            ctx.fillText(qsTr("%1 tokens").arg(maxTokens.toLocaleString(Qt.locale(), "f", 0)), left + w, height - 6)
         ctx.textAlign = "center"
 
         if (history.length === 0) {
