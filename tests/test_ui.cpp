@@ -121,6 +121,14 @@ private slots:
         QTest::qWait(100);  // let the view settle before the picture
         QVERIFY(saveScreenshot(run.window, QStringLiteral("ui-chat-light.png")));
 
+        QObject* drawer = run.window->findChild<QObject*>(QStringLiteral("settingsDrawer"));
+        QVERIFY(drawer);
+        QMetaObject::invokeMethod(drawer, "open");
+        QTest::qWait(400);  // the slide-in animation
+        QVERIFY(saveScreenshot(run.window, QStringLiteral("ui-settings-light.png")));
+        QMetaObject::invokeMethod(drawer, "close");
+        QTest::qWait(400);
+
         run.app->ui()->setTheme(QStringLiteral("dark"));
         QTest::qWait(100);
         QVERIFY(saveScreenshot(run.window, QStringLiteral("ui-chat-dark.png")));

@@ -181,6 +181,7 @@ Item {
 
     Drawer {
         id: settingsDrawer
+        objectName: "settingsDrawer"
         edge: Qt.RightEdge
         width: 360
         height: root.Window.window ? root.Window.window.height : root.height

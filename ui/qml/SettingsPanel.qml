@@ -52,12 +52,13 @@ Pane {
     ColumnLayout {
         anchors.fill: parent
         spacing: 0
-        RowLayout {
+        Item {
             Layout.fillWidth: true
-            Layout.margins: 16
-            Layout.bottomMargin: 8
+            implicitHeight: 68
             ColumnLayout {
-                Layout.fillWidth: true
+                anchors.left: parent.left
+                anchors.leftMargin: 16
+                anchors.verticalCenter: parent.verticalCenter
                 spacing: 2
                 Label { text: qsTr("Generation settings"); font.pixelSize: 17; font.weight: Font.DemiBold }
                 Label {
@@ -66,7 +67,14 @@ Pane {
                     color: root.subtleText
                 }
             }
-            IconButton { iconPath: Icons.close; tip: qsTr("Close settings"); onClicked: root.closeRequested() }
+            IconButton {
+                anchors.right: parent.right
+                anchors.rightMargin: 8
+                anchors.verticalCenter: parent.verticalCenter
+                iconPath: Icons.close
+                tip: qsTr("Close settings")
+                onClicked: root.closeRequested()
+            }
         }
 
         ScrollView {
@@ -141,14 +149,16 @@ Pane {
                     rowSpacing: 8
                     Label { text: qsTr("Top-k"); Layout.fillWidth: true }
                     SpinBox {
+                        Layout.preferredWidth: 150
                         from: 0; to: 1000
                         editable: true
                         value: root.settings.topK
                         Accessible.name: qsTr("Top-k")
                         onValueModified: root.settings.topK = value
                     }
-                    Label { text: qsTr("Maximum new tokens"); Layout.fillWidth: true }
+                    Label { text: qsTr("Max new tokens"); Layout.fillWidth: true }
                     SpinBox {
+                        Layout.preferredWidth: 150
                         from: 1; to: 65536
                         stepSize: 64
                         editable: true
@@ -158,7 +168,7 @@ Pane {
                     }
                     Label { text: qsTr("Seed"); Layout.fillWidth: true }
                     TextField {
-                        Layout.preferredWidth: 140
+                        Layout.preferredWidth: 150
                         text: root.settings.seed < 0 ? "" : String(root.settings.seed)
                         placeholderText: qsTr("random")
                         validator: RegularExpressionValidator { regularExpression: /[0-9]{0,15}/ }
