@@ -1,0 +1,422 @@
+#include "app/export/document_formats.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QRegularExpression>
+
+#include <algorithm>
+
+#ifndef FM_EXPORT_APP_VERSION
+#define FM_EXPORT_APP_VERSION "0.0.0"
+#endif
+
+namespace fm {
+namespace {
+
+// A message of the visible branch with its place among its siblings ("version 2 of 3").
+struct Shown {
+    Message message;
+    int version = 1;
+    int versions = 1;
+};
+
+QList<Shown> shownMessages(const ConversationArchive& archive)
+{
+    QList<Shown> shown;
+    for (const Message& m : archive.visibleBranch()) {
+        QList<qint64> siblings;
+        for (const Message& other : archive.messages) {
+            if (other.parentId == m.parentId) {
+                siblings.append(other.id);
+            }
+        }
+        std::sort(siblings.begin(), siblings.end());
+        shown.append({m, int(siblings.indexOf(m.id)) + 1, int(siblings.size())});
+    }
+    return shown;
+}
+
+// UTC with the zone spelled out: an export is read on other machines and in other zones.
+QString formatTime(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)
+               .toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+}
+
+QString roleName(MessageRole role)
+{
+    switch (role) {
+    case MessageRole::System: return QStringLiteral("System");
+    case MessageRole::User: return QStringLiteral("User");
+    case MessageRole::Assistant: return QStringLiteral("Assistant");
+    }
+    return {};
+}
+
+// A checkpoint folder's name rather than its full path: shorter, and an export shared with
+// someone else should not reveal the folder layout of the exporting machine.
+QString modelName(const QString& model)
+{
+    const QString trimmed = model.trimmed();
+    const qsizetype slash = std::max(trimmed.lastIndexOf(QLatin1Char('/')),
+                                     trimmed.lastIndexOf(QLatin1Char('\\')));
+    if (slash >= 0 && slash + 1 < trimmed.size()) {
+        return trimmed.mid(slash + 1);
+    }
+    return trimmed;
+}
+
+QString describeSettings(const GenerationSettings& settings)
+{
+    QStringList parts;
+    const QJsonObject json = settings.toJson();
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        parts.append(QStringLiteral("%1 %2").arg(it.key(), it.value().toVariant().toString()));
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+// "Assistant · falcon-mamba-7b-instruct · version 2 of 3 · interrupted"
+QString messageLabel(const Shown& s)
+{
+    QStringList parts{roleName(s.message.role)};
+    if (s.message.role == MessageRole::Assistant && !s.message.model.isEmpty()) {
+        parts.append(modelName(s.message.model));
+    }
+    if (s.versions > 1) {
+        parts.append(QStringLiteral("version %1 of %2").arg(s.version).arg(s.versions));
+    }
+    if (s.message.status == MessageStatus::Interrupted ||
+        s.message.status == MessageStatus::Streaming) {
+        parts.append(QStringLiteral("interrupted"));
+    } else if (s.message.status == MessageStatus::Error) {
+        parts.append(QStringLiteral("error"));
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
+QStringList metadataLines(const Conversation& c)
+{
+    QStringList lines;
+    lines.append(QStringLiteral("Created %1, last activity %2")
+                     .arg(formatTime(c.createdAtMs), formatTime(c.updatedAtMs)));
+    if (!c.options.model.isEmpty()) {
+        lines.append(QStringLiteral("Model: %1").arg(modelName(c.options.model)));
+    }
+    if (c.options.mode == ConversationMode::Completion) {
+        lines.append(QStringLiteral("Mode: completion"));
+    }
+    if (!c.options.settings.isDefault()) {
+        lines.append(QStringLiteral("Settings: %1").arg(describeSettings(c.options.settings)));
+    }
+    return lines;
+}
+
+QString titleOf(const Conversation& c)
+{
+    return c.title.trimmed().isEmpty() ? QStringLiteral("Untitled conversation") : c.title;
+}
+
+// Prose for the HTML page: escaped, with `inline code` as <code>.
+QString proseToHtml(const QString& text)
+{
+    QString html;
+    const QStringList pieces = text.split(QLatin1Char('`'));
+    // An odd number of backticks leaves the last one unmatched: shown as it is.
+    const qsizetype paired = pieces.size() % 2 == 1 ? pieces.size() : pieces.size() - 1;
+    for (qsizetype i = 0; i < pieces.size(); ++i) {
+        if (i % 2 == 1 && i < paired && !pieces[i].isEmpty()) {
+            html += QStringLiteral("<code>") + escapeHtml(pieces[i]) + QStringLiteral("</code>");
+        } else {
+            if (i % 2 == 1) {
+                html += QLatin1Char('`');
+            }
+            html += escapeHtml(pieces[i]);
+        }
+    }
+    return html;
+}
+
+// Only characters that cannot end the attribute or start markup.
+QString languageClass(const QString& language)
+{
+    QString safe;
+    for (QChar ch : language) {
+        if (ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_') ||
+            ch == QLatin1Char('+') || ch == QLatin1Char('#') || ch == QLatin1Char('.')) {
+            safe += ch;
+        }
+    }
+    return safe.left(32);
+}
+
+QString bodyToHtml(const QString& content, bool richText)
+{
+    QString html;
+    for (const TextSegment& segment : splitCodeBlocks(content)) {
+        if (segment.code) {
+            const QString lang = languageClass(segment.language);
+            if (richText) {
+                html += QStringLiteral("<pre class=\"code\">%1</pre>\n").arg(escapeHtml(segment.text));
+            } else {
+                html += lang.isEmpty()
+                            ? QStringLiteral("<pre><code>")
+                            : QStringLiteral("<pre><code class=\"language-%1\">").arg(lang);
+                html += escapeHtml(segment.text) + QStringLiteral("</code></pre>\n");
+            }
+        } else if (!segment.text.trimmed().isEmpty()) {
+            if (richText) {
+                // QTextDocument honours pre-wrap, but line breaks are sturdier as <br>.
+                QString text = proseToHtml(segment.text.trimmed());
+                text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+                html += QStringLiteral("<p>%1</p>\n").arg(text);
+            } else {
+                html += QStringLiteral("<div class=\"text\">%1</div>\n")
+                            .arg(proseToHtml(segment.text.trimmed()));
+            }
+        }
+    }
+    if (html.isEmpty()) {
+        html = richText ? QStringLiteral("<p><i>(empty)</i></p>\n")
+                        : QStringLiteral("<div class=\"text empty\">(empty)</div>\n");
+    }
+    return html;
+}
+
+const char* const kPageStyle = R"css(
+:root { color-scheme: light dark; --bg: #f7f7f8; --fg: #1f2328; --muted: #656d76;
+  --card: #ffffff; --user: #e8f0fe; --border: #d0d7de; --code-bg: #f0f1f3; --accent: #2f6feb; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #17181b; --fg: #e6e7ea; --muted: #9aa0a8; --card: #202226; --user: #1f2a3d;
+    --border: #33363c; --code-bg: #121316; --accent: #6ea0ff; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", sans-serif; }
+main { max-width: 52rem; margin: 0 auto; padding: 2rem 1rem 4rem; }
+article.conversation + article.conversation { margin-top: 4rem; border-top: 1px solid var(--border); padding-top: 2rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }
+.meta { color: var(--muted); font-size: .9rem; margin: 0 0 1.5rem; }
+.meta span { display: block; }
+.message { background: var(--card); border: 1px solid var(--border); border-radius: 12px;
+  padding: .8rem 1rem; margin: 0 0 1rem; }
+.message.user { background: var(--user); }
+.message.system { border-style: dashed; }
+.label { font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: none; margin-bottom: .3rem; }
+.message.assistant .label { color: var(--accent); }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.text + .text, .text + pre, pre + .text { margin-top: .6rem; }
+.empty { color: var(--muted); font-style: italic; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .92em;
+  background: var(--code-bg); border-radius: 4px; padding: .05em .3em; }
+pre { background: var(--code-bg); border: 1px solid var(--border); border-radius: 8px;
+  padding: .7rem .9rem; overflow-x: auto; margin: .6rem 0; }
+pre code { background: none; padding: 0; font-size: .88em; white-space: pre; }
+footer { color: var(--muted); font-size: .8rem; text-align: center; margin-top: 3rem; }
+@media print { body { background: #fff; color: #000; } .message { break-inside: avoid; } }
+)css";
+
+}  // namespace
+
+QString escapeHtml(const QString& text)
+{
+    QString out;
+    out.reserve(text.size() + text.size() / 8);
+    for (QChar ch : text) {
+        switch (ch.unicode()) {
+        case '&': out += QLatin1String("&amp;"); break;
+        case '<': out += QLatin1String("&lt;"); break;
+        case '>': out += QLatin1String("&gt;"); break;
+        case '"': out += QLatin1String("&quot;"); break;
+        case '\'': out += QLatin1String("&#39;"); break;
+        default: out += ch;
+        }
+    }
+    return out;
+}
+
+QList<TextSegment> splitCodeBlocks(const QString& markdown)
+{
+    static const QRegularExpression kFence(QStringLiteral("^ {0,3}(`{3,}|~{3,})\\s*([^`\\s]*)"));
+    QList<TextSegment> segments;
+    TextSegment current;
+    QString fence;  // the opening fence while inside a code block
+    const QStringList lines = markdown.split(QLatin1Char('\n'));
+    auto flush = [&]() {
+        if (current.code || !current.text.isEmpty()) {
+            segments.append(current);
+        }
+        current = {};
+    };
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QString& line = lines[i];
+        const QString newline = i + 1 < lines.size() ? QStringLiteral("\n") : QString();
+        if (fence.isEmpty()) {
+            const QRegularExpressionMatch open = kFence.match(line);
+            if (open.hasMatch()) {
+                flush();
+                fence = open.captured(1);
+                current.code = true;
+                current.language = open.captured(2);
+            } else {
+                current.text += line + newline;
+            }
+        } else {
+            const QString trimmed = line.trimmed();
+            // A closing fence: the same character, at least as long, nothing after it.
+            if (trimmed.startsWith(fence) &&
+                trimmed.count(fence.front()) == trimmed.size()) {
+                if (current.text.endsWith(QLatin1Char('\n'))) {
+                    current.text.chop(1);
+                }
+                flush();
+                fence.clear();
+            } else {
+                current.text += line + newline;
+            }
+        }
+    }
+    // An unclosed fence (a reply cut off mid-block) still shows as code.
+    flush();
+    return segments;
+}
+
+QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
+{
+    QString md;
+    for (qsizetype n = 0; n < conversations.size(); ++n) {
+        const ConversationArchive& archive = conversations[n];
+        const Conversation& c = archive.conversation;
+        if (n > 0) {
+            md += QStringLiteral("\n---\n\n");
+        }
+        md += QStringLiteral("# %1\n\n").arg(titleOf(c).simplified());
+        for (const QString& line : metadataLines(c)) {
+            md += QStringLiteral("- %1\n").arg(line);
+        }
+        if (!c.options.systemPrompt.isEmpty()) {
+            md += QStringLiteral("\n**System prompt:**\n\n");
+            for (const QString& line : c.options.systemPrompt.split(QLatin1Char('\n'))) {
+                md += (line.isEmpty() ? QStringLiteral(">") : QStringLiteral("> ") + line) +
+                      QLatin1Char('\n');
+            }
+        }
+        for (const Shown& s : shownMessages(archive)) {
+            md += QStringLiteral("\n## %1\n\n").arg(messageLabel(s));
+            md += s.message.content.isEmpty() ? QStringLiteral("*(empty)*") : s.message.content;
+            md += QLatin1Char('\n');
+        }
+    }
+    return md;
+}
+
+QString conversationsToPlainText(const QList<ConversationArchive>& conversations)
+{
+    QString text;
+    for (qsizetype n = 0; n < conversations.size(); ++n) {
+        const ConversationArchive& archive = conversations[n];
+        const Conversation& c = archive.conversation;
+        if (n > 0) {
+            text += QStringLiteral("\n\n") + QString(72, QLatin1Char('=')) + QStringLiteral("\n\n");
+        }
+        const QString title = titleOf(c).simplified();
+        text += title + QLatin1Char('\n') + QString(std::min<qsizetype>(title.size(), 72), QLatin1Char('=')) +
+                QLatin1Char('\n');
+        for (const QString& line : metadataLines(c)) {
+            text += line + QLatin1Char('\n');
+        }
+        if (!c.options.systemPrompt.isEmpty()) {
+            text += QStringLiteral("\nSystem prompt:\n%1\n").arg(c.options.systemPrompt);
+        }
+        for (const Shown& s : shownMessages(archive)) {
+            text += QStringLiteral("\n[%1]\n%2\n")
+                        .arg(messageLabel(s), s.message.content.isEmpty()
+                                                  ? QStringLiteral("(empty)")
+                                                  : s.message.content);
+        }
+    }
+    return text;
+}
+
+QString conversationsToHtml(const QList<ConversationArchive>& conversations)
+{
+    const QString pageTitle = conversations.size() == 1
+                                  ? titleOf(conversations.front().conversation)
+                                  : QStringLiteral("Conversations");
+    QString html;
+    html += QStringLiteral(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        // Defence in depth: even if some text escaped escaping, nothing could run or load.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src 'none'; script-src 'none'\">\n"
+        "<meta name=\"generator\" content=\"Falcon Mamba Chat " FM_EXPORT_APP_VERSION "\">\n");
+    html += QStringLiteral("<title>%1</title>\n").arg(escapeHtml(pageTitle.simplified()));
+    html += QStringLiteral("<style>%1</style>\n</head>\n<body>\n<main>\n")
+                .arg(QString::fromUtf8(kPageStyle));
+    for (const ConversationArchive& archive : conversations) {
+        const Conversation& c = archive.conversation;
+        html += QStringLiteral("<article class=\"conversation\">\n<header>\n<h1>%1</h1>\n"
+                               "<p class=\"meta\">")
+                    .arg(escapeHtml(titleOf(c)));
+        for (const QString& line : metadataLines(c)) {
+            html += QStringLiteral("<span>%1</span>").arg(escapeHtml(line));
+        }
+        html += QStringLiteral("</p>\n</header>\n");
+        if (!c.options.systemPrompt.isEmpty()) {
+            html += QStringLiteral("<section class=\"message system\">\n"
+                                   "<div class=\"label\">System prompt</div>\n%1</section>\n")
+                        .arg(bodyToHtml(c.options.systemPrompt, false));
+        }
+        for (const Shown& s : shownMessages(archive)) {
+            html += QStringLiteral("<section class=\"message %1\">\n<div class=\"label\">%2</div>\n"
+                                   "%3</section>\n")
+                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)),
+                             bodyToHtml(s.message.content, false));
+        }
+        html += QStringLiteral("</article>\n");
+    }
+    html += QStringLiteral("<footer>Exported from Falcon Mamba Chat</footer>\n</main>\n</body>\n</html>\n");
+    return html;
+}
+
+QString conversationsToRichText(const QList<ConversationArchive>& conversations)
+{
+    QString html = QStringLiteral(
+        "<html><head><style>"
+        "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1f2328; }"
+        "h1 { font-size: 17pt; margin-bottom: 2pt; }"
+        "p.meta { color: #656d76; font-size: 9pt; margin-top: 0; }"
+        "p.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 12pt; "
+        "margin-bottom: 2pt; }"
+        "p.label.user { color: #1a7f37; }"
+        "p { margin-top: 2pt; margin-bottom: 4pt; }"
+        "pre.code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; "
+        "background-color: #f0f1f3; margin-top: 4pt; margin-bottom: 4pt; white-space: pre-wrap; }"
+        "code { font-family: 'DejaVu Sans Mono', monospace; background-color: #f0f1f3; }"
+        "</style></head><body>");
+    for (qsizetype n = 0; n < conversations.size(); ++n) {
+        const ConversationArchive& archive = conversations[n];
+        const Conversation& c = archive.conversation;
+        // Each conversation starts on a new page.
+        html += (n == 0 ? QStringLiteral("<h1>")
+                        : QStringLiteral("<h1 style=\"page-break-before: always\">")) +
+                escapeHtml(titleOf(c)) + QStringLiteral("</h1>");
+        html += QStringLiteral("<p class=\"meta\">%1</p>")
+                    .arg(escapeHtml(metadataLines(c).join(QLatin1Char('\n')))
+                             .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+        if (!c.options.systemPrompt.isEmpty()) {
+            html += QStringLiteral("<p class=\"label\">System prompt</p>") +
+                    bodyToHtml(c.options.systemPrompt, true);
+        }
+        for (const Shown& s : shownMessages(archive)) {
+            html += QStringLiteral("<p class=\"label %1\">%2</p>")
+                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)));
+            html += bodyToHtml(s.message.content, true);
+        }
+    }
+    html += QStringLiteral("</body></html>");
+    return html;
+}
+
+}  // namespace fm

@@ -1,0 +1,39 @@
+#pragma once
+// The human-readable exports: Markdown, plain text, self-contained HTML, and the Qt rich text
+// the PDF writer lays out. Each shows a conversation's visible branch (first-level message
+// to the current leaf), not the other branches: that is what the user saw on screen.
+// Several conversations are written one after the other in one document.
+
+#include "app/export/conversation_archive.h"
+
+#include <QList>
+#include <QString>
+
+namespace fm {
+
+// Message text is Markdown already, so it is copied as it is.
+QString conversationsToMarkdown(const QList<ConversationArchive>& conversations);
+
+QString conversationsToPlainText(const QList<ConversationArchive>& conversations);
+
+// A standalone page: inline CSS (light and dark through prefers-color-scheme), a
+// Content-Security-Policy that forbids scripts, every piece of text HTML-escaped, fenced
+// code blocks as <pre><code>.
+QString conversationsToHtml(const QList<ConversationArchive>& conversations);
+
+// The subset of HTML that QTextDocument understands (no CSS variables or media queries),
+// for the PDF. Escaped the same way.
+QString conversationsToRichText(const QList<ConversationArchive>& conversations);
+
+// &, <, >, " and ' as entities: safe in element content and in quoted attributes.
+QString escapeHtml(const QString& text);
+
+// A message split into prose and fenced (``` or ~~~) code blocks, in order.
+struct TextSegment {
+    bool code = false;
+    QString language;  // the fence's info word, code blocks only
+    QString text;
+};
+QList<TextSegment> splitCodeBlocks(const QString& markdown);
+
+}  // namespace fm

@@ -1,0 +1,30 @@
+#pragma once
+// The JSON export format (docs/export-format.md): everything needed to rebuild conversations,
+// branches included. Writing never fails; reading validates the whole document before
+// anything is returned, so an import can refuse a bad file before touching the database.
+
+#include "app/export/conversation_archive.h"
+
+#include <QByteArray>
+#include <QList>
+
+namespace fm {
+
+// The "format" field's value and the version this build writes and reads.
+inline constexpr char kExportFormatName[] = "falcon-mamba-chat-conversations";
+inline constexpr int kExportFormatVersion = 1;
+
+// Database ids become ids local to the file (1, 2, ... per conversation, in creation order);
+// the current leaf and parent references use those ids. A message still streaming is
+// written as 'interrupted': the file is a snapshot and nothing will finish that reply.
+// `exportedAtMs` and the generator name are informational.
+QByteArray conversationsToJson(const QList<ConversationArchive>& conversations,
+                               qint64 exportedAtMs);
+
+// Parses and validates a document. On success the archives carry the file's local ids
+// (Message::id, Message::parentId, Conversation::currentLeafMessageId; conversation ids 0).
+// On failure the message names the first problem with its JSON path, e.g.
+// "conversations[0].messages[3].parent: unknown id 17".
+DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document);
+
+}  // namespace fm
