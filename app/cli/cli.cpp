@@ -29,12 +29,22 @@ Text commands:
 Other:
   --version, --help
 )";
+#ifdef FM_CLI_HAS_STORAGE
+const char* kStorageUsage = R"(Conversation commands (--db FILE is the app's conversation database):
+  export     --db FILE (--conversation ID | --all) [--format md|json|html|txt|pdf] --out PATH
+                                                 the visible branch as a document, or the whole
+                                                 trees as JSON; the format defaults to PATH's suffix
+  import     --db FILE --in PATH                 a JSON export, validated, all or nothing
+)";
+#else
+const char* kStorageUsage = "";
+#endif
 
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, std::istream& in) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        (args.empty() ? err : out) << kUsage;
+        (args.empty() ? err : out) << kUsage << kStorageUsage;
         return args.empty() ? 2 : 0;
     }
     if (args[0] == "--version") {
@@ -51,6 +61,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (command == "render") return cmd_render(rest, out, err);
     if (command == "generate") return cmd_generate(rest, out, err);
     if (command == "chat") return cmd_chat(rest, out, err, in);
+#ifdef FM_CLI_HAS_STORAGE
+    if (command == "export") return cmd_export(rest, out, err);
+    if (command == "import") return cmd_import(rest, out, err);
+#endif
     err << "falcon-mamba-cli: unknown command '" << command << "'\n" << kUsage;
     return 2;
 }

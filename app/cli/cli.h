@@ -20,5 +20,8 @@ int cmd_detokenize(const std::vector<std::string>& args, std::ostream& out, std:
 int cmd_render(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_generate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_chat(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, std::istream& in);
+// Conversation database commands (storage_commands.cpp; built with the app's storage only).
+int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace fm::cli

@@ -132,7 +132,8 @@ DbResult<ImportSummary> writeImportedConversations(Database& db,
         return {};
     });
     if (!status) {
-        return DbError{QStringLiteral("nothing was imported: %1").arg(status.error())};
+        return DbError{QStringLiteral("writing to the database failed, nothing was changed: %1")
+                           .arg(status.error())};
     }
     return summary;
 }
