@@ -72,7 +72,7 @@ void RecurrentState::clear() {
 std::vector<uint8_t> RecurrentState::serialize() const {
     std::vector<uint8_t> out;
     out.reserve(kHeaderBytes + static_cast<size_t>(bytes()) + 4);
-    out.insert(out.end(), kMagic, kMagic + 4);
+    for (char c : kMagic) out.push_back(static_cast<uint8_t>(c));  // (insert trips a GCC 12 false warning)
     put<uint32_t>(out, kVersion);
     put<int64_t>(out, layers);
     put<int64_t>(out, inner);

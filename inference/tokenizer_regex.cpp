@@ -288,7 +288,7 @@ private:
             }
             if (auto st = escape(s, false); !st) return st;
         } else {
-            char32_t cp;
+            char32_t cp = 0;
             if (auto st = next_cp(cp); !st) return st;
             s.ranges.push_back({cp, cp});
         }
@@ -350,7 +350,7 @@ private:
         if (std::isalnum(static_cast<unsigned char>(e)))
             return fail(std::string("escape \\") + e + (in_class ? " in a class" : "") + " is not supported");
         --i_;
-        char32_t cp;
+        char32_t cp = 0;
         if (auto st = next_cp(cp); !st) return st;
         return single(cp);
     }
@@ -406,7 +406,7 @@ private:
             if (c == '\\') {
                 if (auto st = escape(item, true); !st) return st;
             } else {
-                char32_t cp;
+                char32_t cp = 0;
                 if (auto st = next_cp(cp); !st) return st;
                 item.ranges.push_back({cp, cp});
             }
@@ -417,7 +417,7 @@ private:
                 if (peek() == '\\') {
                     if (auto st = escape(hi, true); !st) return st;
                 } else {
-                    char32_t cp;
+                    char32_t cp = 0;
                     if (auto st = next_cp(cp); !st) return st;
                     hi.ranges.push_back({cp, cp});
                 }
