@@ -132,13 +132,15 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
     }
     jobStarted();
     if (!problem.isEmpty()) {
-        // Queued like a job's result, so callers see the same order of events either way.
-        QMetaObject::invokeMethod(
-            this, [this, problem, file] {
-                jobDone();
-                emit exportFinished(false, problem, file);
-            },
-            Qt::QueuedConnection);
+        // Reported through the queue like a job's result: results arrive in request order.
+        pool_.start([this, problem, file] {
+            QMetaObject::invokeMethod(
+                this, [this, problem, file] {
+                    jobDone();
+                    emit exportFinished(false, problem, file);
+                },
+                Qt::QueuedConnection);
+        });
         return;
     }
     const QString dbPath = databasePath_;
@@ -178,12 +180,14 @@ void ExportController::importFile(const QUrl& file)
                 ? QStringLiteral("Cannot import %1: only local files are supported")
                       .arg(file.toDisplayString())
                 : QStringLiteral("Cannot import: no conversation database is set");
-        QMetaObject::invokeMethod(
-            this, [this, problem] {
-                jobDone();
-                emit importFinished(false, problem, {});
-            },
-            Qt::QueuedConnection);
+        pool_.start([this, problem] {
+            QMetaObject::invokeMethod(
+                this, [this, problem] {
+                    jobDone();
+                    emit importFinished(false, problem, {});
+                },
+                Qt::QueuedConnection);
+        });
         return;
     }
     const QString dbPath = databasePath_;

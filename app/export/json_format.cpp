@@ -515,8 +515,8 @@ DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& doc
     }
     Reader r;
     if (!json.isObject()) {
-        return DbError{QStringLiteral("the document is a JSON array, not a Falcon Mamba Chat "
-                                      "export (expected an object with \"format\")")};
+        return DbError{QStringLiteral("the document is not a JSON object, so not a Falcon Mamba "
+                                      "Chat export (expected an object with \"format\")")};
     }
     const QJsonObject root = json.object();
     const QJsonValue format = root.value(QLatin1String("format"));
