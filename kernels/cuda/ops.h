@@ -1,0 +1,142 @@
+#pragma once
+// CUDA compute ops of the Mamba block: host launch functions over device pointers. Each has a
+// CPU twin of the same name in kernels/cpu/ops.h or kernels/cpu/ops_fused.h computing the same
+// thing, and tests/gpu compares the two. Plain C++ (no CUDA compiler needed to include it).
+//
+// Conventions: activations and state are fp32 device arrays; matrices are fm::MatrixView whose
+// pointers (data, or q4.codes/q4.scales/q4.codebook) are device pointers; every function
+// enqueues work on ex.stream and returns at once. A failed launch returns an Error naming the
+// kernel; nothing aborts. Shapes as in kernels/cpu/ops.h: T tokens, H hidden, I inner, N state,
+// R dt rank, K conv width, V vocabulary.
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "inference/result.h"
+#include "kernels/common/matrix_view.h"
+
+typedef struct cublasContext* cublasHandle_t;
+
+namespace fm::cuda {
+
+// Where and how kernels are launched.
+struct Exec {
+    cudaStream_t stream = nullptr;
+    bool pdl = false;   // programmatic dependent launch (compute capability 9.0+ only)
+    int sm_count = 0;   // multiprocessors; 0: asked from the current device
+};
+
+// ---- elementwise and normalisation --------------------------------------------------------
+
+// out[t, :] = table[ids[t], :]; ids on the device; an id outside [0, rows) gives a zero row.
+Status embedding(const MatrixView& table, const int32_t* ids, int64_t T, float* out, int64_t ldo, const Exec& ex);
+
+// out[t, :] = rms(x[t, :], eps) * weight (weight may be nullptr). out may alias x.
+Status rms_norm(const float* x, int64_t ldx, const float* weight, int64_t T, int64_t n, float eps, float* out,
+                int64_t ldo, const Exec& ex);
+
+// The three weightless norms of Falcon Mamba in one launch, in place on the x_proj output
+// dbc [T, R+2N] (row stride ld): d = rms(d), B = rms(B), C = rms(C), all with eps.
+Status bcdt_rms_norm(float* dbc, int64_t ld, int64_t T, int64_t R, int64_t N, float eps, const Exec& ex);
+
+// hi[t, c] = bf16(x[t, c]) (or f16 when `as_f16` is set), dense [T, cols]; when lo is given it
+// receives the rounding remainder, so hi + lo carries ~16 bits of mantissa (precise prefill).
+Status to_half(const float* x, int64_t ldx, int64_t T, int64_t cols, bool as_f16, uint16_t* hi, uint16_t* lo,
+               const Exec& ex);
+
+// Dense bf16 copy of a matrix of any dtype (Q4 dequantized as codebook[code] * scale).
+Status dequantize_to_bf16(const MatrixView& W, uint16_t* out, const Exec& ex);
+
+// out[0] = index of the largest of x[0..n) (the first one on ties; NaN never wins).
+Status argmax(const float* x, int64_t n, int32_t* out, const Exec& ex);
+
+// ---- matrix-vector products (decode, and prefill chunks of a few tokens) ------------------
+
+enum class Epilogue : int32_t {
+    Store = 0,         // y = W x
+    Accumulate = 1,    // y += W x          (residual add fused into out_proj)
+    BiasSoftplus = 2,  // y = softplus(W x + bias)   (dt_proj)
+};
+
+// Y[t, r] (ldy) = epilogue(W X[t, :]) for t < T, X [T, cols] (ldx). fp32 accumulation, any
+// dtype (BF16/F16/F32/Q4). Reads W once per group of up to 8 tokens. For BiasSoftplus, bias [rows].
+Status gemv(const MatrixView& W, const float* X, int64_t ldx, int64_t T, float* Y, int64_t ldy, Epilogue ep,
+            const float* bias, const Exec& ex);
+
+// Decode in_proj with the causal conv step fused into its output (one token):
+//   xz = W u;  x = xz[0..I), z = xz[I..2I)
+//   xz[0..I) <- silu(conv_step(x) + conv_bias), updating conv_state [I, K-1];  xz[I..2I) <- z
+// CPU twins: cpu::matmul then cpu::conv1d_step.
+Status gemv_conv(const MatrixView& W, const float* u, float* xz, int64_t I, int64_t K, const float* conv_weight,
+                 const float* conv_bias, float* conv_state, const Exec& ex);
+
+// ---- conv and selective scan ----------------------------------------------------------------
+
+// One token: x [I] <- silu(conv(state, x) + bias), state [I, K-1] shifted. CPU twin cpu::conv1d_step.
+Status conv1d_step(float* x, int64_t I, int64_t K, const float* weight, const float* bias, float* state,
+                   const Exec& ex);
+
+// A chunk: out [T, I] (ldo) = silu(conv(x) + bias) from the carried state, which is updated.
+// x [T, I] (ldx) is left as it is; out must not overlap x or state. CPU twin cpu::conv1d_chunk
+// (which works in place).
+Status conv1d_chunk(const float* x, int64_t ldx, float* out, int64_t ldo, int64_t T, int64_t I, int64_t K,
+                    const float* weight, const float* bias, float* state, const Exec& ex);
+
+// One token of the selective scan (REFERENCE.md §2): dt = dt_bias ? softplus(dt_in + dt_bias)
+// : dt_in; s = exp(dt*A)*s + dt*B*x; y = (C.s + D*x) * silu(z). x, dt_in, z, y [I]; B, C [N];
+// A [I, N]; state [I, N]. CPU twin cpu::ssm_step (and cpu::selective_scan with T = 1).
+Status ssm_step(const float* x, const float* dt_in, const float* dt_bias, const float* B, const float* C,
+                const float* z, const float* A, const float* D, float* state, float* y, int64_t I, int64_t N,
+                const Exec& ex);
+
+// Decode: everything between x_proj and out_proj in one launch. dbc [R+2N] is x_proj's raw
+// output; when `norms` is set the weightless RMS norms (eps) are applied to d, B and C first
+// (dbc itself is left as it is); then dt = softplus(dt_proj d + dt_bias) and ssm_step.
+// CPU twins: cpu::rms_norm x3, cpu::matmul(dt_proj), cpu::selective_scan with T = 1.
+Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64_t N, bool norms, float eps,
+                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D,
+                   float* state, float* y, int64_t I, const Exec& ex);
+
+// Chunked selective scan from and into the carried state; same arguments as cpu::selective_scan.
+// y must not overlap the inputs.
+Status selective_scan(const float* x, int64_t ldx, const float* dt_raw, int64_t ldd, const float* B, const float* C,
+                      int64_t ldbc, const float* z, int64_t ldz, const float* A, const float* D, const float* dt_bias,
+                      float* state, float* y, int64_t ldy, int64_t T, int64_t I, int64_t N, const Exec& ex);
+
+// ---- prefill matrix products (cuBLAS) -----------------------------------------------------
+
+enum class PrefillPrecision {
+    Fast,     // activations rounded to bf16 (f16 for F16 weights), tensor cores, fp32 accumulation
+    Precise,  // activations split into hi + lo halves: two products, ~fp32 activations
+};
+
+// Device scratch for matmul; sizes in elements. Grown by the caller (see matmul_scratch_need).
+struct MatmulScratch {
+    uint16_t* act_hi = nullptr;   // [T * cols]
+    uint16_t* act_lo = nullptr;   // [T * cols], Precise only
+    int64_t act_elements = 0;
+    uint16_t* weights = nullptr;  // [rows * cols], dequantized Q4 weights
+    int64_t weight_elements = 0;
+};
+
+// Largest T for which matmul uses the gemv kernels (fp32 activations) instead of cuBLAS.
+inline constexpr int64_t kGemvMaxTokens = 4;
+
+// What matmul needs in `scratch` for this matrix and T.
+void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision p, int64_t* act_elements,
+                         int64_t* weight_elements);
+
+// Y[t, :] (ldy) = W X[t, :] (or += when accumulate) for X [T, cols] (ldx). T <= kGemvMaxTokens:
+// gemv kernels; else cuBLAS (the handle must be bound to ex.stream by the caller).
+// CPU twin cpu::matmul.
+Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y,
+              int64_t ldy, bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch,
+              const Exec& ex);
+
+// ---- device ---------------------------------------------------------------------------------
+
+// Launches a trivial kernel and waits for it: fails when this build has no code for the device.
+Status self_test(cudaStream_t stream);
+
+}  // namespace fm::cuda
