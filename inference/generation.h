@@ -90,6 +90,8 @@ public:
                                       const GenerationCallbacks& callbacks = {});
 
     const std::vector<int32_t>& context_tokens() const { return context_; }
+    // The text those tokens were matched as: a prompt that starts with it continues the state.
+    const std::string& context_text() const { return context_text_; }
     SessionSnapshot snapshot() const;
     Status restore(const SessionSnapshot& snapshot);
     void reset();

@@ -54,6 +54,10 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     const QString hubCache = environment_.hubCacheDir.isEmpty() ? huggingFaceHubCache() : environment_.hubCacheDir;
     models_ = std::make_unique<ModelController>(worker_, ui_.get(), hubCache);
     chat_ = std::make_unique<ConversationController>(store_.get(), worker_, saver_, models_.get(), memory_.get());
+    // Instant resume: the worker keeps conversations' states next to the database.
+    snapshots_ = std::make_unique<SnapshotController>(store_.get(), worker_,
+                                                      QDir(environment_.dataDir).filePath(QStringLiteral("snapshots")));
+    if (store_) snapshots_->start(environment_.databasePath());
     connect(worker_, &InferenceWorker::memoryReported, memory_.get(), &MemoryMonitor::setFigures, Qt::QueuedConnection);
     connect(worker_, &InferenceWorker::modelLoaded, memory_.get(), &MemoryMonitor::clearHistory, Qt::QueuedConnection);
     connect(chat_.get(), &ConversationController::currentConversationChanged, this, [this] {
@@ -62,7 +66,8 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
         memory_->clearHistory();
     });
     // QML-owned? No: these objects belong to this controller, whatever QML does with them.
-    for (QObject* object : std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get()})
+    for (QObject* object :
+         std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get(), snapshots_.get()})
         QQmlEngine::setObjectOwnership(object, QQmlEngine::CppOwnership);
 }
 

@@ -15,6 +15,7 @@
 #include "app/controllers/conversation_controller.h"
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
+#include "app/controllers/snapshot_controller.h"
 #include "app/controllers/ui_settings.h"
 
 namespace fm {
@@ -35,6 +36,8 @@ class AppController : public QObject {
     Q_PROPERTY(fm::app::ModelController* models READ models CONSTANT)
     Q_PROPERTY(fm::app::MemoryMonitor* memory READ memory CONSTANT)
     Q_PROPERTY(fm::app::UiSettings* ui READ ui CONSTANT)
+    // Saved conversation states (instant resume): retention setting and disk usage.
+    Q_PROPERTY(fm::app::SnapshotController* snapshots READ snapshots CONSTANT)
     Q_PROPERTY(QString version READ version CONSTANT)
     // Non-empty when the database could not be opened: the window says so instead of crashing.
     Q_PROPERTY(QString startupError READ startupError CONSTANT)
@@ -49,6 +52,7 @@ public:
     ModelController* models() { return models_.get(); }
     MemoryMonitor* memory() { return memory_.get(); }
     UiSettings* ui() { return ui_.get(); }
+    SnapshotController* snapshots() { return snapshots_.get(); }
     QString version() const;
     QString startupError() const { return startupError_; }
     int interruptedReplies() const { return interruptedReplies_; }
@@ -73,6 +77,7 @@ private:
     std::unique_ptr<MemoryMonitor> memory_;
     std::unique_ptr<ModelController> models_;
     std::unique_ptr<ConversationController> chat_;
+    std::unique_ptr<SnapshotController> snapshots_;
 };
 
 }  // namespace fm::app

@@ -37,6 +37,11 @@ ConversationController::ConversationController(fm::ConversationStore* store, Inf
                 Qt::QueuedConnection);
         connect(worker_, &InferenceWorker::generationFailed, this, &ConversationController::onFailed,
                 Qt::QueuedConnection);
+        connect(worker_, &InferenceWorker::resumePrepared, this, &ConversationController::onResumePrepared,
+                Qt::QueuedConnection);
+        // A damaged saved state was set aside and is being rebuilt: worth telling, not fatal.
+        connect(worker_, &InferenceWorker::snapshotWarning, this, &ConversationController::setError,
+                Qt::QueuedConnection);
     }
     if (saver_) {
         connect(saver_, &StreamingSaver::finished, this, &ConversationController::onSaved, Qt::QueuedConnection);
@@ -102,6 +107,7 @@ void ConversationController::dismissError() { setError({}); }
 
 void ConversationController::showConversation(qint64 conversationId) {
     currentId_ = conversationId;
+    if (activeRequest_ == 0) setResumeNotice({});
     if (conversationId == 0) {
         messages_.clear();
         settings_.setConversation(0, {});
@@ -209,7 +215,7 @@ bool ConversationController::send(const QString& text) {
     return startReply(appended->id);
 }
 
-QList<ChatTurn> ConversationController::promptFor(qint64 parentMessageId, QString* error) const {
+QList<ChatTurn> ConversationController::promptFor(qint64 parentMessageId, QString* error, QList<qint64>* ids) const {
     QList<ChatTurn> turns;
     auto path = store_->pathTo(parentMessageId);
     if (!path) {
@@ -217,12 +223,16 @@ QList<ChatTurn> ConversationController::promptFor(qint64 parentMessageId, QStrin
         return turns;
     }
     const QString system = settings_.systemPrompt();
-    if (!settings_.completionMode() && !system.isEmpty()) turns.append({QStringLiteral("system"), system});
+    if (!settings_.completionMode() && !system.isEmpty()) {
+        turns.append({QStringLiteral("system"), system});
+        if (ids) ids->append(0);
+    }
     for (const fm::BranchMessage& branch : *path) {
         const fm::Message& m = branch.message;
         // A reply that failed before any text says nothing the model should read.
         if (m.role == fm::MessageRole::Assistant && m.content.isEmpty()) continue;
         turns.append({fm::toText(m.role), m.content});
+        if (ids) ids->append(m.id);
     }
     return turns;
 }
@@ -230,7 +240,8 @@ QList<ChatTurn> ConversationController::promptFor(qint64 parentMessageId, QStrin
 bool ConversationController::startReply(qint64 parentMessageId) {
     if (!canSend() || !worker_) return false;
     QString error;
-    const QList<ChatTurn> turns = promptFor(parentMessageId, &error);
+    QList<qint64> ids;
+    const QList<ChatTurn> turns = promptFor(parentMessageId, &error, &ids);
     if (!error.isEmpty()) {
         setError(error);
         return false;
@@ -239,6 +250,7 @@ bool ConversationController::startReply(qint64 parentMessageId) {
     request.requestId = ++nextRequestId_;
     request.conversationId = currentId_;
     request.messages = turns;
+    request.messageIds = ids;
     request.completionMode = settings_.completionMode();
     request.params = settings_.engineParams();
 
@@ -255,6 +267,8 @@ bool ConversationController::startReply(qint64 parentMessageId) {
         setError(reply.error());
         return false;
     }
+    request.replyMessageId = reply->id;  // the worker keys this reply's saved states to it
+    setResumeNotice({});
     streamedText_.clear();
     streamingConversationId_ = currentId_;
     sinceSave_.start();
@@ -353,6 +367,20 @@ void ConversationController::onPrefillProgress(quint64 requestId, qint64 done, q
     if (requestId != activeRequest_ || total <= 0) return;
     prefillProgress_ = done >= total ? -1 : static_cast<double>(done) / static_cast<double>(total);
     emit prefillProgressChanged();
+}
+
+void ConversationController::setResumeNotice(const QString& notice) {
+    if (notice == resumeNotice_) return;
+    resumeNotice_ = notice;
+    emit resumeNoticeChanged();
+}
+
+void ConversationController::onResumePrepared(quint64 requestId, const QString& source, qint64 reusedTokens,
+                                              const QString& reason) {
+    Q_UNUSED(source);
+    Q_UNUSED(reusedTokens);
+    if (requestId != activeRequest_) return;
+    setResumeNotice(reason.isEmpty() ? QString() : QStringLiteral("Reading the conversation again: %1.").arg(reason));
 }
 
 void ConversationController::onTokens(quint64 requestId, const QString& text, int tokenCount) {

@@ -41,6 +41,9 @@ class ConversationController : public QObject {
     Q_PROPERTY(qint64 streamingMessageId READ streamingMessageId NOTIFY generatingChanged)
     // 0..1 while a long prompt is read; -1 otherwise.
     Q_PROPERTY(double prefillProgress READ prefillProgress NOTIFY prefillProgressChanged)
+    // Why the reply being prepared reads the conversation again instead of resuming its saved
+    // state ("Reading the conversation again: ..."); empty when it resumes.
+    Q_PROPERTY(QString resumeNotice READ resumeNotice NOTIFY resumeNoticeChanged)
     Q_PROPERTY(bool canSend READ canSend NOTIFY canSendChanged)
     // Why the composer is disabled ("Load a model to start chatting"), empty when it is not.
     Q_PROPERTY(QString composerDisabledReason READ composerDisabledReason NOTIFY canSendChanged)
@@ -61,6 +64,7 @@ public:
     bool isGenerating() const { return activeRequest_ != 0; }
     qint64 streamingMessageId() const { return streamingMessageId_; }
     double prefillProgress() const { return prefillProgress_; }
+    QString resumeNotice() const { return resumeNotice_; }
     bool canSend() const;
     QString composerDisabledReason() const;
     bool undoAvailable() const { return undoConversationId_ != 0; }
@@ -105,6 +109,7 @@ signals:
     void currentConversationChanged();
     void generatingChanged();
     void prefillProgressChanged();
+    void resumeNoticeChanged();
     void canSendChanged();
     void undoChanged();
     void errorMessageChanged();
@@ -119,7 +124,10 @@ private:
     void showConversation(qint64 conversationId);
     void setError(const QString& message);
     void setGenerating(quint64 requestId, qint64 messageId);
-    QList<ChatTurn> promptFor(qint64 parentMessageId, QString* error) const;
+    // The prompt for a reply under `parentMessageId`; `ids` gets each turn's message id.
+    QList<ChatTurn> promptFor(qint64 parentMessageId, QString* error, QList<qint64>* ids = nullptr) const;
+    void setResumeNotice(const QString& notice);
+    void onResumePrepared(quint64 requestId, const QString& source, qint64 reusedTokens, const QString& reason);
 
     void onGenerationStarted(quint64 requestId);
     void onPrefillProgress(quint64 requestId, qint64 done, qint64 total);
@@ -145,6 +153,7 @@ private:
     QString streamedText_;
     QElapsedTimer sinceSave_;
     double prefillProgress_ = -1;
+    QString resumeNotice_;
     qint64 undoConversationId_ = 0;
     QString undoTitle_;
     QString errorMessage_;

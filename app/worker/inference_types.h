@@ -42,6 +42,10 @@ struct GenerationRequest {
     quint64 requestId = 0;
     qint64 conversationId = 0;
     QList<ChatTurn> messages;   // the visible branch, ending with the user's message
+    // Instant resume: the stored message behind each of `messages` (0 for the system prompt),
+    // and the assistant message this reply goes into. Snapshots are keyed to them.
+    QList<qint64> messageIds;
+    qint64 replyMessageId = 0;
     bool completionMode = false;  // plain text continuation instead of the chat template
     fm::GenerationParams params;
     // Generate exactly max_new_tokens: the format's stop ids are ignored (memory tests, demos).
@@ -59,6 +63,10 @@ struct GenerationSummary {
     double tokensPerSecond = 0;
     bool restarted = false;
     QString restartReason;
+    // Instant resume: where the state started ("memory", "turn", "before_reply",
+    // "checkpoint", or empty: from the start) and how many tokens it had already read.
+    QString resumedFrom;
+    qint64 reusedTokens = 0;
 };
 
 struct MemoryFigures {

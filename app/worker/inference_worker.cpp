@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "app/checkpoint_inspection.h"
 #include "app/worker/chat_format_adapter.h"
+#include "app/worker/session_resumer.h"
 
 namespace fm::app {
 
@@ -180,6 +182,30 @@ MemoryFigures InferenceWorker::currentMemory() const {
 
 void InferenceWorker::reportMemory() { emit memoryReported(currentMemory()); }
 
+void InferenceWorker::openSnapshots(const QString& databasePath, const QString& directory, int retentionConversations) {
+    auto resumer = std::make_unique<SessionResumer>();
+    resumer->setRetention(retentionConversations);
+    if (const QString error = resumer->open(databasePath, directory); !error.isEmpty()) {
+        resumer_.reset();
+        emit snapshotWarning(QStringLiteral("Conversation states cannot be kept: %1").arg(error));
+        return;
+    }
+    resumer_ = std::move(resumer);
+    for (const QString& problem : resumer_->applyRetention()) emit snapshotWarning(problem);
+    reportSnapshotUsage();
+}
+
+void InferenceWorker::setSnapshotRetention(int conversations) {
+    if (!resumer_) return;
+    resumer_->setRetention(conversations);
+    for (const QString& problem : resumer_->applyRetention()) emit snapshotWarning(problem);
+    reportSnapshotUsage();
+}
+
+void InferenceWorker::reportSnapshotUsage() {
+    emit snapshotUsage(resumer_ ? resumer_->diskUsageBytes() : 0, resumer_ ? resumer_->fileCount() : 0);
+}
+
 void InferenceWorker::generate(const GenerationRequest& request) {
     // Publish which request runs before clearing the flag, then look for a stop that came
     // while it was queued: with requestStop() doing the reverse, no stop is ever lost.
@@ -255,7 +281,35 @@ void InferenceWorker::generate(const GenerationRequest& request) {
 
     fm::GenerationParams params = request.params;
     if (request.ignoreStopTokens) params.ignore_stop_ids = true;
-    auto result = model_->session->reply(messages, params, callbacks);
+
+    // Instant resume: start from the deepest saved state of this branch this model can use,
+    // read the prompt (a reply of zero tokens), keep the state before sampling for
+    // regeneration, then generate from it: the same tokens as one reply() call.
+    ResumeOutcome resume;
+    std::string fingerprint;
+    if (resumer_) {
+        fingerprint = SessionResumer::fingerprint(*model_->backend, model_->weights->checkpoint_dir, request.completionMode);
+        resume = resumer_->prepare(*model_->session, request, messages, fingerprint);
+        for (const QString& warning : resume.warnings) emit snapshotWarning(warning);
+    }
+    emit resumePrepared(request.requestId, resume.source, resume.reusedTokens, resume.reason);
+    std::optional<fm::SessionSnapshot> beforeReply;
+    auto result = [&]() -> fm::Result<fm::GenerationResult> {
+        if (!resumer_ || !resumer_->saving()) return model_->session->reply(messages, params, callbacks);
+        fm::GenerationParams readOnly = params;
+        readOnly.max_new_tokens = 0;
+        auto read = model_->session->reply(messages, readOnly, callbacks);
+        if (!read || read->stop_reason == fm::StopReason::Cancelled) return read;
+        beforeReply = model_->session->snapshot();
+        auto reply = model_->session->reply(messages, params, callbacks);
+        if (!reply) return reply;
+        reply->prefilled_tokens += read->prefilled_tokens;
+        reply->prefill_seconds += read->prefill_seconds;
+        reply->prompt_tokens = read->prompt_tokens;
+        reply->restarted = read->restarted;
+        reply->restart_reason = read->restart_reason;
+        return reply;
+    }();
     flush();
     if (!result) {
         // The state may be half-updated: start clean next time.
@@ -275,8 +329,23 @@ void InferenceWorker::generate(const GenerationRequest& request) {
     summary.tokensPerSecond = result->decode_tokens_per_second();
     summary.restarted = result->restarted;
     summary.restartReason = QString::fromStdString(result->restart_reason);
+    if (!resume.reason.isEmpty()) {
+        summary.restarted = resume.source.isEmpty();
+        summary.restartReason = resume.reason;
+    }
+    summary.resumedFrom = resume.source;
+    summary.reusedTokens = resume.reusedTokens;
     emit generationFinished(request.requestId, summary);
     emit memoryReported(currentMemory());
+
+    // After the reply is out: snapshots cost a state copy and tens of megabytes of writing.
+    // A reply cut off while the prompt was read leaves a partial state: nothing to keep.
+    if (resumer_ && resumer_->saving() && beforeReply) {
+        for (const QString& problem :
+             resumer_->saveAfterReply(*model_->session, request, messages, result->text, beforeReply, fingerprint))
+            emit snapshotWarning(problem);
+        reportSnapshotUsage();
+    }
 }
 
 }  // namespace fm::app

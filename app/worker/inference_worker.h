@@ -23,6 +23,8 @@
 
 namespace fm::app {
 
+class SessionResumer;
+
 class InferenceWorker : public QObject {
     Q_OBJECT
 public:
@@ -53,6 +55,14 @@ public slots:
     void resetSession();
     void reportMemory();
 
+    // Instant resume: keep each conversation's recurrent state in `directory` (rows in the
+    // database at `databasePath`, through this thread's own connection) for the
+    // `retentionConversations` most recent conversations. Without this, every conversation
+    // switch reads the history again.
+    void openSnapshots(const QString& databasePath, const QString& directory, int retentionConversations);
+    void setSnapshotRetention(int conversations);
+    void reportSnapshotUsage();
+
 signals:
     void loadProgress(double fraction);
     void modelLoaded(const fm::app::LoadedModelInfo& info);
@@ -69,6 +79,13 @@ signals:
 
     void memoryReported(const fm::app::MemoryFigures& figures);
 
+    // Before the prompt is read: where the state starts (see GenerationSummary::resumedFrom)
+    // and, when history is read again, why (empty otherwise).
+    void resumePrepared(quint64 requestId, const QString& source, qint64 reusedTokens, const QString& reason);
+    // A saved state was damaged (set aside and rebuilt) or could not be saved.
+    void snapshotWarning(const QString& message);
+    void snapshotUsage(qint64 bytes, int files);
+
 private:
     struct LoadedModel;
 
@@ -76,6 +93,7 @@ private:
     void releaseModel();
 
     std::unique_ptr<LoadedModel> model_;
+    std::unique_ptr<SessionResumer> resumer_;  // null until openSnapshots()
     qint64 sessionConversationId_ = 0;
 
     std::atomic<bool> cancelGeneration_{false};
