@@ -386,13 +386,14 @@ QString conversationsToRichText(const QList<ConversationArchive>& conversations)
         "<html><head><style>"
         "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1f2328; }"
         "h1 { font-size: 17pt; margin-bottom: 2pt; }"
-        "p.meta { color: #656d76; font-size: 9pt; margin-top: 0; }"
-        "p.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 12pt; "
-        "margin-bottom: 2pt; }"
-        "p.label.user { color: #1a7f37; }"
-        "p { margin-top: 2pt; margin-bottom: 4pt; }"
-        "pre.code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; "
-        "background-color: #f0f1f3; margin-top: 4pt; margin-bottom: 4pt; white-space: pre-wrap; }"
+        "p.meta { color: #656d76; font-size: 9pt; margin-top: 0px; margin-bottom: 10px; }"
+        // Qt's rich text does not weigh selector specificity: the generic rule goes first.
+        "p { margin-top: 2px; margin-bottom: 5px; }"
+        "p.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 18px; "
+        "margin-bottom: 3px; }"
+        "p.user { color: #1a7f37; }"
+        "pre.code { font-family: 'DejaVu Sans Mono', monospace; font-size: 9pt; "
+        "background-color: #f0f1f3; margin-top: 5px; margin-bottom: 5px; white-space: pre-wrap; }"
         "code { font-family: 'DejaVu Sans Mono', monospace; background-color: #f0f1f3; }"
         "</style></head><body>");
     for (qsizetype n = 0; n < conversations.size(); ++n) {

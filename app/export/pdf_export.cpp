@@ -34,6 +34,9 @@ DbStatus writeConversationsPdf(const QList<ConversationArchive>& conversations,
     // The style sheet names DejaVu (Debian's default fonts); this is the fallback otherwise.
     QFont font(QStringLiteral("DejaVu Sans"));
     font.setPointSizeF(10);
+    // No ligatures: with them "fi" becomes one glyph that copies out of the PDF (and reaches
+    // search and screen readers) as U+FB01 instead of the two letters.
+    font.setStyleStrategy(QFont::PreferNoShaping);
     document.setDefaultFont(font);
     document.setHtml(conversationsToRichText(conversations));
     document.print(&writer);
