@@ -115,6 +115,18 @@ Item {
             value: root.app.chat.prefillProgress
             Accessible.name: qsTr("Reading the conversation")
         }
+        // Why the conversation is read again instead of resumed from its saved state.
+        Label {
+            Layout.fillWidth: true
+            Layout.leftMargin: 16
+            Layout.rightMargin: 16
+            visible: root.app.chat.resumeNotice.length > 0 && root.app.chat.generating
+            text: root.app.chat.resumeNotice
+            wrapMode: Text.Wrap
+            font.pixelSize: 12
+            color: root.subtleText
+            Accessible.name: text
+        }
 
         Composer {
             id: composer

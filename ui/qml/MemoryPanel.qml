@@ -74,6 +74,37 @@ Rectangle {
         Figure { label: qsTr("Tokens in this chat"); value: Number(root.memory.tokensProcessed).toLocaleString(Qt.locale(), "f", 0) }
         Figure { label: qsTr("Speed"); value: root.memory.tokensPerSecond > 0 ? qsTr("%1 tok/s").arg(root.memory.tokensPerSecond.toFixed(1)) : "—" }
 
+        Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }
+
+        // Instant resume: each recent chat keeps its state on disk, so reopening it does not
+        // read the history again. What that costs, and how many chats keep one.
+        Figure {
+            label: qsTr("Saved chat states")
+            value: root.memory.formatBytes(root.app.snapshots.diskUsageBytes)
+            Accessible.name: qsTr("Saved chat states: %1").arg(root.app.snapshots.diskUsageText)
+        }
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: 8
+            Label {
+                Layout.fillWidth: true
+                Layout.leftMargin: 16  // under the figures' labels, past their swatch
+                text: qsTr("Recent chats kept")
+                color: root.subtleText
+                elide: Text.ElideRight
+            }
+            SpinBox {
+                Layout.preferredWidth: 112
+                from: 0; to: 1000
+                editable: true
+                value: root.app.snapshots.retentionConversations
+                Accessible.name: qsTr("Keep saved states for this many recent chats (0: none)")
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("The most recent chats keep their state on disk and reopen without reading their history again. 0 keeps none.")
+                onValueModified: root.app.snapshots.retentionConversations = value
+            }
+        }
+
         Item { Layout.fillHeight: true }
     }
 }
