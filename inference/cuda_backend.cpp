@@ -4,7 +4,7 @@
 //   4-bit matrices keep their codes, fp32 scales and code book); fp32 vectors as they are.
 // - The recurrent state lives on the device in fm::RecurrentState's layout (conv [L, I, K-1],
 //   ssm [L, I, N]), so state() / set_state() are plain copies.
-// - Decode (one token) runs five kernels per layer (rms_norm, in_proj + conv step, x_proj,
+// - Decode (one token) runs four kernels per layer (norm + in_proj + conv step, x_proj,
 //   norms + dt_proj + softplus + scan step + gate, out_proj + residual) on fixed buffers,
 //   captured once in a CUDA graph that reads the token id from a device buffer and replayed per
 //   token; only the logits row comes back to the host.
@@ -377,10 +377,10 @@ Status CudaBackend::enqueue_step(bool logits, bool pdl) {
         const DeviceLayer& L = layers_[static_cast<size_t>(l)];
         float* conv_state = d_conv_ + l * I * (K - 1);
         float* ssm_state = d_ssm_ + l * I * N;
-        // u = rms(h, layer_norm_epsilon) * norm.weight
-        FM_STATUS_TRY(cuda::rms_norm(d_h_, H, L.norm, 1, H, c.layer_norm_epsilon, d_u_, H, ex));
-        // [x, z] = in_proj(u); x = silu(conv_t(x) + conv1d.bias), carrying conv_state (fused epilogue)
-        FM_STATUS_TRY(cuda::gemv_conv(L.in_proj, d_u_, d_xz_, I, K, L.conv_w, L.conv_b, conv_state, ex));
+        // u = rms(h, layer_norm_epsilon) * norm.weight; [x, z] = in_proj(u);
+        // x = silu(conv_t(x) + conv1d.bias), carrying conv_state   (one kernel: norm prologue, conv epilogue)
+        FM_STATUS_TRY(cuda::gemv_conv(L.in_proj, d_h_, L.norm, c.layer_norm_epsilon, d_xz_, I, K, L.conv_w, L.conv_b,
+                                      conv_state, ex));
         // [d, B, C] = x_proj(x)
         FM_STATUS_TRY(cuda::gemv(L.x_proj, d_xz_, I, 1, d_dbc_, DBC, cuda::Epilogue::Store, nullptr, ex));
         // B, C, d = rms(.) (Falcon Mamba); dt = softplus(dt_proj(d) + bias);
@@ -391,9 +391,9 @@ Status CudaBackend::enqueue_step(bool logits, bool pdl) {
         FM_STATUS_TRY(cuda::gemv(L.out_proj, d_y_, I, 1, d_h_, H, cuda::Epilogue::Accumulate, nullptr, ex));
     }
     if (!logits) return {};
-    // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight)
-    FM_STATUS_TRY(cuda::rms_norm(d_h_, H, norm_f_, 1, H, c.layer_norm_epsilon, d_u_, H, ex));
-    FM_STATUS_TRY(cuda::gemv(lm_head_, d_u_, H, 1, d_logits_, c.vocab_size, cuda::Epilogue::Store, nullptr, ex));
+    // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight)   (norm fused)
+    FM_STATUS_TRY(cuda::rms_gemv(lm_head_, d_h_, norm_f_, c.layer_norm_epsilon, d_logits_, cuda::Epilogue::Store, nullptr,
+                                 ex));
     return cuda::argmax(d_logits_, c.vocab_size, d_argmax_, ex);
 }
 
@@ -483,7 +483,7 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
             act = std::max(act, a);
             wts = std::max(wts, w);
         };
-        need(lm_head_);
+        if (lm_head_.dtype != DType::Q4) need(lm_head_);  // a 4-bit lm_head goes through gemv (no scratch)
         for (const DeviceLayer& L : layers_) {
             need(L.in_proj);
             need(L.x_proj);
@@ -552,6 +552,8 @@ Status CudaBackend::enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_d
     // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight), for the rows asked for
     const float* last = w_h_ + (T - logit_rows) * H;
     FM_STATUS_TRY(cuda::rms_norm(last, H, norm_f_, logit_rows, H, c.layer_norm_epsilon, w_u_, H, ex));
+    if (lm_head_.dtype == DType::Q4)  // reads the codes once per 4 rows; spares a V x H dequantized copy
+        return cuda::gemv(lm_head_, w_u_, H, logit_rows, logits_dev, c.vocab_size, cuda::Epilogue::Store, nullptr, ex);
     return cuda::matmul(blas_, lm_head_, w_u_, logit_rows, H, logits_dev, c.vocab_size, false, prec, scratch_, ex);
 }
 

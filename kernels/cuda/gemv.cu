@@ -12,7 +12,10 @@
 // 2, or 4 for 4-bit whose 16 bytes hold 32 elements) and by the NT tokens. Accumulation is fp32
 // in registers: a butterfly warp reduction, then (wpr > 1) a cross-warp sum through shared
 // memory; lane 0 applies the epilogue (store, residual add, bias + softplus, or the fused causal
-// conv step of in_proj's x half). Rows whose length or alignment does not allow 16-byte vectors
+// conv step of in_proj's x half). The RMS norm that precedes in_proj and lm_head can be fused
+// too: after issuing its first weight loads, each block normalises the (single) input row into
+// shared memory (16 KB for 7B; a block-wide sum of squares, recomputed per block: cheaper than a
+// separate one-block launch on the critical path) and reads x from there. Rows whose length or alignment does not allow 16-byte vectors
 // (odd test shapes, dt_proj of tiny models) take a scalar kernel with the same decomposition.
 
 #include <algorithm>
@@ -43,6 +46,9 @@ struct GemvParams {
     const float* conv_w;
     const float* conv_b;
     float* conv_state;
+    // Fused RMS norm of the input (NT = 1 only): x <- rms(x, norm_eps) * norm_w, staged in shared memory.
+    const float* norm_w;
+    float norm_eps;
 };
 
 __device__ __forceinline__ void apply_epilogue(const GemvParams& p, int64_t row, int t, float v) {
@@ -99,20 +105,37 @@ __device__ __forceinline__ void finish(const GemvParams& p, float (&acc)[RPW][NT
 // Token t's activations; tokens past p.T (a partial group) re-read token 0 and are not stored.
 __device__ __forceinline__ const float* xrow(const GemvParams& p, int t) { return p.x + (t < p.T ? t : 0) * p.ldx; }
 
-template <int NT>
-__device__ __forceinline__ void load_x8(const GemvParams& p, int64_t v, float4 (&xa)[NT], float4 (&xb)[NT]) {
-#pragma unroll
-    for (int t = 0; t < NT; ++t) {
-        const float4* x4 = reinterpret_cast<const float4*>(xrow(p, t)) + 2 * v;
-        xa[t] = __ldg(x4);
-        xb[t] = __ldg(x4 + 1);
+// 16 bytes of activations: from shared memory (the normalised input) or through the read-only
+// cache.
+template <bool SHARED>
+__device__ __forceinline__ float4 ld4(const float* base, int64_t i) {
+    if constexpr (SHARED) return reinterpret_cast<const float4*>(base)[i];
+    else return __ldg(reinterpret_cast<const float4*>(base) + i);
+}
+
+// u = rms(x) * w for the whole row into shared memory s_u (cols floats, cols % 4 == 0, x 16-byte
+// aligned), in the order of cpu::rms_norm: (x * scale) * w. All threads must call it.
+__device__ __forceinline__ void stage_rms(const float* x, const float* __restrict__ w, int64_t cols, float eps,
+                                          float* s_u) {
+    __shared__ float scratch[32];
+    float ss = 0.0f;
+    for (int64_t c = threadIdx.x; c < cols / 4; c += blockDim.x) {
+        const float4 v = __ldg(reinterpret_cast<const float4*>(x) + c);
+        reinterpret_cast<float4*>(s_u)[c] = v;
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
     }
+    ss = block_sum(ss, scratch);
+    const float scale = num::rms_scale(ss, static_cast<int>(cols), eps);
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) s_u[c] = s_u[c] * scale * w[c];
+    __syncthreads();
 }
 
 // Vectorized kernel. DT: the weight dtype (compile time); NT tokens; RPW rows per warp; U
 // vectors per lane in flight per row.
-template <DType DT, int NT, int RPW, int U>
+template <DType DT, int NT, int RPW, int U, bool PRENORM>
 __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
+    static_assert(!PRENORM || NT == 1, "the fused norm is for one token");
+    extern __shared__ __align__(16) float s_u[];  // [cols] when PRENORM
     __shared__ float cb[16];
     if constexpr (DT == DType::Q4) {
         if (threadIdx.x < 16) cb[threadIdx.x] = p.W.q4.codebook[threadIdx.x];
@@ -155,6 +178,14 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
     };
     load_batch(first);
     grid_dependency_wait();  // the activations come from the previous kernel
+    const float* xs[NT];
+    if constexpr (PRENORM) {
+        stage_rms(p.x, p.norm_w, cols, p.norm_eps, s_u);
+        xs[0] = s_u;
+    } else {
+#pragma unroll
+        for (int t = 0; t < NT; ++t) xs[t] = xrow(p, t);
+    }
 
     for (int64_t base = first; base < nvec; base += stride * U) {
         if (base != first) load_batch(base);
@@ -164,7 +195,11 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
             if (v >= nvec) break;
             if constexpr (DT == DType::BF16 || DT == DType::F16) {
                 float4 xa[NT], xb[NT];
-                load_x8<NT>(p, v, xa, xb);
+#pragma unroll
+                for (int t = 0; t < NT; ++t) {
+                    xa[t] = ld4<PRENORM>(xs[t], 2 * v);
+                    xb[t] = ld4<PRENORM>(xs[t], 2 * v + 1);
+                }
 #pragma unroll
                 for (int rr = 0; rr < RPW; ++rr)
 #pragma unroll
@@ -174,7 +209,7 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
             } else if constexpr (DT == DType::F32) {
 #pragma unroll
                 for (int t = 0; t < NT; ++t) {
-                    const float4 xa = __ldg(reinterpret_cast<const float4*>(xrow(p, t)) + v);
+                    const float4 xa = ld4<PRENORM>(xs[t], v);
 #pragma unroll
                     for (int rr = 0; rr < RPW; ++rr) acc[rr][t] += dot4_f32(w[u][rr], xa);
                 }
@@ -187,10 +222,9 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
                 }
 #pragma unroll
                 for (int t = 0; t < NT; ++t) {
-                    const float4* x4 = reinterpret_cast<const float4*>(xrow(p, t)) + 8 * v;
 #pragma unroll
                     for (int q = 0; q < 4; ++q) {
-                        const float4 xa = __ldg(x4 + 2 * q), xb = __ldg(x4 + 2 * q + 1);
+                        const float4 xa = ld4<PRENORM>(xs[t], 8 * v + 2 * q), xb = ld4<PRENORM>(xs[t], 8 * v + 2 * q + 1);
 #pragma unroll
                         for (int rr = 0; rr < RPW; ++rr) {
                             const uint32_t word = q == 0 ? w[u][rr].x : q == 1 ? w[u][rr].y : q == 2 ? w[u][rr].z : w[u][rr].w;
@@ -216,11 +250,22 @@ __global__ void __launch_bounds__(kThreads) gemv_scalar_kernel(GemvParams p) {
     const int group = warp / p.wpr, slice = warp % p.wpr;
     const int64_t row0 = static_cast<int64_t>(blockIdx.x) * (kWarps / p.wpr) + group;
     const int64_t r = min(row0, p.W.rows - 1), cols = p.W.cols;
+    float scale = 1.0f;
+    if (p.norm_w) {  // fused RMS norm of the (single) input row, recomputed by each block
+        __shared__ float scratch[32];
+        float ss = 0.0f;
+        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) ss += p.x[c] * p.x[c];
+        scale = num::rms_scale(block_sum(ss, scratch), static_cast<int>(cols), p.norm_eps);
+    }
     float acc[1][NT];
 #pragma unroll
     for (int t = 0; t < NT; ++t) acc[0][t] = 0.0f;
     for (int64_t c = slice * 32 + lane; c < cols; c += 32 * static_cast<int64_t>(p.wpr)) {
         const float wv = matrix_at(p.W, r * cols + c, cb);
+        if (p.norm_w) {
+            acc[0][0] += wv * (p.x[c] * scale * p.norm_w[c]);
+            continue;
+        }
 #pragma unroll
         for (int t = 0; t < NT; ++t)
             if (t < p.T) acc[0][t] += wv * p.x[t * p.ldx + c];
@@ -237,14 +282,17 @@ int choose_wpr(int64_t groups, int64_t vecs_per_row, int sms) {
     return wpr;
 }
 
-template <DType DT, int NT, int RPW, int U>
+constexpr int64_t kMaxStagedCols = 12 * 1024;  // 48 KB of shared memory for the fused norm
+
+template <DType DT, int NT, int RPW, int U, bool PRENORM>
 Status launch_vec(GemvParams p, const Exec& ex, int sms) {
     const int64_t groups = (p.W.rows + RPW - 1) / RPW;
     p.wpr = choose_wpr(groups, p.W.cols / vec_elems(DT), sms);
     const int64_t per_block = kWarps / p.wpr;
     const int64_t blocks = (groups + per_block - 1) / per_block;
-    return launch("gemv kernel", gemv_vec_kernel<DT, NT, RPW, U>, dim3(static_cast<unsigned>(blocks)), dim3(kThreads),
-                  0, ex, p);
+    const size_t smem = PRENORM ? static_cast<size_t>(p.W.cols) * sizeof(float) : 0;
+    return launch("gemv kernel", gemv_vec_kernel<DT, NT, RPW, U, PRENORM>, dim3(static_cast<unsigned>(blocks)),
+                  dim3(kThreads), smem, ex, p);
 }
 
 template <DType DT, int NT>
@@ -252,9 +300,11 @@ Status dispatch_rows(const GemvParams& p, const Exec& ex, int sms) {
     constexpr int kBig = DT == DType::Q4 ? 4 : 2;
     constexpr int U = DT == DType::Q4 ? 2 : 4;
     if constexpr (NT == 1) {
-        if (p.W.rows >= static_cast<int64_t>(sms) * 64) return launch_vec<DT, 1, kBig, U>(p, ex, sms);
+        const bool big = p.W.rows >= static_cast<int64_t>(sms) * 64;
+        if (p.norm_w) return big ? launch_vec<DT, 1, kBig, U, true>(p, ex, sms) : launch_vec<DT, 1, 1, U, true>(p, ex, sms);
+        if (big) return launch_vec<DT, 1, kBig, U, false>(p, ex, sms);
     }
-    return launch_vec<DT, NT, 1, U>(p, ex, sms);
+    return launch_vec<DT, NT, 1, U, false>(p, ex, sms);
 }
 
 template <int NT>
@@ -289,7 +339,9 @@ Status check_matrix(const MatrixView& W, const char* what) {
 Status run(GemvParams p, int64_t T, const Exec& ex) {
     const int sms = sm_count(ex);
     const bool x_vec = aligned16(p.x) && p.ldx % 4 == 0;
-    const bool vec = x_vec && rows_vectorizable(p.W);
+    const bool staged_ok = !p.norm_w || (T == 1 && p.W.cols <= kMaxStagedCols);
+    const bool vec = x_vec && staged_ok && rows_vectorizable(p.W);
+    if (p.norm_w && T != 1) return Error{"gemv: the fused norm takes one token"};
     const float* x0 = p.x;
     float* y0 = p.y;
     for (int64_t t0 = 0; t0 < T;) {
@@ -322,14 +374,14 @@ Status gemv(const MatrixView& W, const float* X, int64_t ldx, int64_t T, float* 
     return run(p, T, ex);
 }
 
-Status gemv_conv(const MatrixView& W, const float* u, float* xz, int64_t I, int64_t K, const float* conv_weight,
-                 const float* conv_bias, float* conv_state, const Exec& ex) {
+Status gemv_conv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* xz, int64_t I,
+                 int64_t K, const float* conv_weight, const float* conv_bias, float* conv_state, const Exec& ex) {
     if (auto s = check_matrix(W, "gemv_conv"); !s) return s;
     if (W.rows != 2 * I) return Error{"gemv_conv: in_proj must have 2*I rows"};
     if (K < 1 || K > 64) return Error{"gemv_conv: unsupported conv width " + std::to_string(K)};
     GemvParams p{};
     p.W = W;
-    p.x = u;
+    p.x = h;
     p.ldx = W.cols;
     p.y = xz;
     p.ldy = W.rows;
@@ -339,6 +391,26 @@ Status gemv_conv(const MatrixView& W, const float* u, float* xz, int64_t I, int6
     p.conv_w = conv_weight;
     p.conv_b = conv_bias;
     p.conv_state = conv_state;
+    p.norm_w = norm_weight;
+    p.norm_eps = norm_eps;
+    return run(p, 1, ex);
+}
+
+Status rms_gemv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* y, Epilogue ep,
+                const float* bias, const Exec& ex) {
+    if (auto s = check_matrix(W, "rms_gemv"); !s) return s;
+    if (!norm_weight) return Error{"rms_gemv: no norm weight"};
+    if (ep == Epilogue::BiasSoftplus && !bias) return Error{"rms_gemv: BiasSoftplus needs a bias"};
+    GemvParams p{};
+    p.W = W;
+    p.x = h;
+    p.ldx = W.cols;
+    p.y = y;
+    p.ldy = W.rows;
+    p.ep = static_cast<int32_t>(ep);
+    p.bias = bias;
+    p.norm_w = norm_weight;
+    p.norm_eps = norm_eps;
     return run(p, 1, ex);
 }
 

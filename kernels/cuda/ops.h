@@ -65,11 +65,17 @@ Status gemv(const MatrixView& W, const float* X, int64_t ldx, int64_t T, float* 
             const float* bias, const Exec& ex);
 
 // Decode in_proj with the causal conv step fused into its output (one token):
+//   u = norm_weight ? rms(h, norm_eps) * norm_weight : h     (the block norm, fused when given)
 //   xz = W u;  x = xz[0..I), z = xz[I..2I)
 //   xz[0..I) <- silu(conv_step(x) + conv_bias), updating conv_state [I, K-1];  xz[I..2I) <- z
-// CPU twins: cpu::matmul then cpu::conv1d_step.
-Status gemv_conv(const MatrixView& W, const float* u, float* xz, int64_t I, int64_t K, const float* conv_weight,
-                 const float* conv_bias, float* conv_state, const Exec& ex);
+// CPU twins: cpu::rms_norm, cpu::matmul, then cpu::conv1d_step.
+Status gemv_conv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* xz, int64_t I,
+                 int64_t K, const float* conv_weight, const float* conv_bias, float* conv_state, const Exec& ex);
+
+// One token: y = epilogue(W (rms(h, norm_eps) * norm_weight)), the norm fused (lm_head after
+// norm_f). CPU twins: cpu::rms_norm then cpu::matmul.
+Status rms_gemv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* y, Epilogue ep,
+                const float* bias, const Exec& ex);
 
 // ---- conv and selective scan ----------------------------------------------------------------
 

@@ -97,21 +97,37 @@ Outcome check_gemv(DType dt, int64_t rows, int64_t cols, int64_t T, cuda::Epilog
     return compare(dy.download(), ref, kAtol, kRtol, "gemv");
 }
 
-Outcome check_gemv_conv(DType dt, int64_t I, int64_t H, int64_t K) {
+Outcome check_gemv_conv(DType dt, int64_t I, int64_t H, int64_t K, bool norm) {
     HostMatrix W = random_matrix(dt, 2 * I, H, 31);
     DevMatrix dW = upload(W);
     Rng rng(4);
-    std::vector<float> u = rng.vec(static_cast<size_t>(H), -1.0f, 1.0f);
+    std::vector<float> h = rng.vec(static_cast<size_t>(H), -3.0f, 3.0f), nw = rng.vec(static_cast<size_t>(H), 0.5f, 1.5f);
     std::vector<float> cw = rng.vec(static_cast<size_t>(I * K), -0.5f, 0.5f), cb = rng.vec(static_cast<size_t>(I), -0.5f, 0.5f);
     std::vector<float> st = rng.vec(static_cast<size_t>(I * (K - 1)), -1.0f, 1.0f);
-    std::vector<float> xz(static_cast<size_t>(2 * I)), ref_st = st;
+    std::vector<float> u = h, xz(static_cast<size_t>(2 * I)), ref_st = st;
+    if (norm) cpu::rms_norm(h.data(), H, nw.data(), 1, H, 1e-5f, u.data(), H);
     cpu::matmul(W.view, u.data(), 1, H, xz.data(), 2 * I, nullptr);
     cpu::conv1d_step(xz.data(), I, K, cw.data(), cb.data(), ref_st.data());
-    DevBuf<float> du(u), dcw(cw), dcb(cb), dst(st), dxz(static_cast<size_t>(2 * I));
-    ok(cuda::gemv_conv(dW.view, du.get(), dxz.get(), I, K, dcw.get(), dcb.get(), dst.get(), exec()));
+    DevBuf<float> dh(h), dnw(nw), dcw(cw), dcb(cb), dst(st), dxz(static_cast<size_t>(2 * I));
+    ok(cuda::gemv_conv(dW.view, dh.get(), norm ? dnw.get() : nullptr, 1e-5f, dxz.get(), I, K, dcw.get(), dcb.get(),
+                       dst.get(), exec()));
     Outcome o = compare(dxz.download(), xz, kAtol, kRtol, "gemv_conv output");
     if (!o.pass) return o;
     return compare(dst.download(), ref_st, kAtol, kRtol, "gemv_conv state");
+}
+
+Outcome check_rms_gemv(DType dt, int64_t rows, int64_t cols) {
+    HostMatrix W = random_matrix(dt, rows, cols, 32);
+    DevMatrix dW = upload(W);
+    Rng rng(14);
+    std::vector<float> h = rng.vec(static_cast<size_t>(cols), -5.0f, 5.0f), nw = rng.vec(static_cast<size_t>(cols), 0.5f, 1.5f);
+    std::vector<float> u(static_cast<size_t>(cols)), ref(static_cast<size_t>(rows));
+    cpu::rms_norm(h.data(), cols, nw.data(), 1, cols, 1e-5f, u.data(), cols);
+    cpu::matmul(W.view, u.data(), 1, cols, ref.data(), rows, nullptr);
+    DevBuf<float> dh(h), dnw(nw), y(static_cast<size_t>(rows));
+    ok(cuda::rms_gemv(dW.view, dh.get(), dnw.get(), 1e-5f, y.get(), cuda::Epilogue::Store, nullptr, exec()));
+    if (dh.download() != h) return Outcome{false, 0.0, "rms_gemv modified its input"};
+    return compare(y.download(), ref, kAtol, kRtol, "rms_gemv");
 }
 
 Outcome check_conv_step(int64_t I, int64_t K) {
@@ -347,11 +363,19 @@ std::vector<Case> kernel_cases() {
     add(v, "gemv/Q4/7x64/block48 (scalar)", [] { return check_gemv(DType::Q4, 7, 64, 1, E::Store, 48); });
     // in_proj + conv step.
     for (DType d : all) {
-        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64", [d] { return check_gemv_conv(d, 128, 64, 4); });
+        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64", [d] { return check_gemv_conv(d, 128, 64, 4, true); });
+        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64/nonorm", [d] { return check_gemv_conv(d, 128, 64, 4, false); });
     }
-    add(v, "gemv_conv/BF16/I8192xH4096", [] { return check_gemv_conv(DType::BF16, 8192, 4096, 4); });
-    add(v, "gemv_conv/Q4/I8192xH4096", [] { return check_gemv_conv(DType::Q4, 8192, 4096, 4); });
-    add(v, "gemv_conv/F32/I7xH33/K2", [] { return check_gemv_conv(DType::F32, 7, 33, 2); });
+    add(v, "gemv_conv/BF16/I8192xH4096", [] { return check_gemv_conv(DType::BF16, 8192, 4096, 4, true); });
+    add(v, "gemv_conv/Q4/I8192xH4096", [] { return check_gemv_conv(DType::Q4, 8192, 4096, 4, true); });
+    add(v, "gemv_conv/F32/I7xH33/K2", [] { return check_gemv_conv(DType::F32, 7, 33, 2, true); });
+    add(v, "gemv_conv/BF16/I7xH33/K4/nonorm", [] { return check_gemv_conv(DType::BF16, 7, 33, 4, false); });
+    // norm + lm_head
+    add(v, "rms_gemv/BF16/65024x4096", [] { return check_rms_gemv(DType::BF16, 65024, 4096); });
+    add(v, "rms_gemv/F16/512x64", [] { return check_rms_gemv(DType::F16, 512, 64); });
+    add(v, "rms_gemv/Q4/1000x4096", [] { return check_rms_gemv(DType::Q4, 1000, 4096); });
+    add(v, "rms_gemv/F32/7x33 (scalar)", [] { return check_rms_gemv(DType::F32, 7, 33); });
+    add(v, "rms_gemv/BF16/100x16384 (too wide to stage)", [] { return check_rms_gemv(DType::BF16, 100, 16384); });
     // conv.
     add(v, "conv1d_step/I7/K4", [] { return check_conv_step(7, 4); });
     add(v, "conv1d_step/I8192/K4", [] { return check_conv_step(8192, 4); });
