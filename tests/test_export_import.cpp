@@ -428,6 +428,10 @@ private slots:
             QVERIFY2(r.err.contains(QString::fromUtf8(f.message)), qPrintable(r.err));
         }
         QVERIFY(!QFileInfo::exists(path("x.md")));
+        // A refused import into a database that did not exist leaves no empty database behind.
+        CliRun refused = runCli({"import", "--db", path("new.sqlite").toStdString(), "--in", path("bad.json").toStdString()});
+        QCOMPARE(refused.code, 1);
+        QVERIFY(!QFileInfo::exists(path("new.sqlite")));
         // The refused import left the two earlier ones alone.
         TestDb check;
         QVERIFY(check.open(path("target.sqlite")));

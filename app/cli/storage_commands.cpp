@@ -2,6 +2,7 @@
 // Compiled only when the app's storage and export libraries are built (FM_CLI_HAS_STORAGE).
 
 #include <QCoreApplication>
+#include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
 
@@ -105,11 +106,20 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (!args->has("--in")) return fail(err, "import", "missing --in PATH (a JSON export)", 2);
 
     QtRuntime runtime(false);
+    const QString dbPath = qstr(args->get("--db"));
+    const bool existed = QFileInfo::exists(dbPath);
     Database db;
-    if (DbStatus opened = db.open(qstr(args->get("--db"))); !opened)
-        return fail(err, "import", utf8(opened.error()));
+    if (DbStatus opened = db.open(dbPath); !opened) return fail(err, "import", utf8(opened.error()));
     DbResult<ImportSummary> done = importConversationsFile(db, qstr(args->get("--in")));
-    if (!done) return fail(err, "import", "nothing was imported: " + utf8(done.error()));
+    if (!done) {
+        // A database this command created for the import goes again: a refused import leaves
+        // nothing behind.
+        if (!existed) {
+            db.close();
+            for (const char* suffix : {"", "-wal", "-shm"}) QFile::remove(dbPath + QLatin1String(suffix));
+        }
+        return fail(err, "import", "nothing was imported: " + utf8(done.error()));
+    }
     std::string ids;
     for (qint64 conversationId : done->conversationIds)
         ids += (ids.empty() ? "" : ", ") + std::to_string(conversationId);
