@@ -199,7 +199,7 @@ public:
 
 private:
     int64_t state_bytes() const { return weights_->config.state_bytes(); }
-    cuda::Exec exec(bool pdl) const { return cuda::Exec{stream_, pdl && pdl_ok_, sm_count_}; }
+    cuda::Exec exec(bool pdl) const { return cuda::Exec{stream_, pdl && pdl_ok_, sm_count_, capability_}; }
     Status upload_weights(Arena& arena);
     Status enqueue_step(bool logits, bool pdl);
     Status enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_dev);
@@ -213,6 +213,7 @@ private:
     int device_ = 0;
     std::string device_name_;
     int sm_count_ = 0;
+    int capability_ = 0;
     bool pdl_ok_ = false;
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
@@ -306,6 +307,7 @@ Status CudaBackend::init() {
     FM_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));
     device_name_ = prop.name;
     sm_count_ = prop.multiProcessorCount;
+    capability_ = prop.major * 10 + prop.minor;
     pdl_ok_ = opt_.pdl && prop.major >= 9;
 
     // Measure, check free memory, then allocate and upload.
@@ -318,7 +320,8 @@ Status CudaBackend::init() {
     const int64_t max_cols = std::max({H, I, c.time_step_rank});
     const int64_t estimate = measure.used() + state_bytes() + decode_bytes_ +
                              first_chunk * (chunk_floats_per_token(c) * 4 + 4 + 4 * max_cols) +
-                             (weights_->format == WeightFormat::Q4 ? 2 * I * H * 2 : 0) + (int64_t{96} << 20);
+                             ((weights_->format == WeightFormat::Q4 || capability_ < 80) ? 2 * I * H * 2 : 0) +
+                             (int64_t{96} << 20);
     size_t free_b = 0, total_b = 0;
     FM_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     if (estimate > static_cast<int64_t>(free_b))
@@ -479,7 +482,7 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
         int64_t act = 0, wts = 0;
         auto need = [&](const MatrixView& m) {
             int64_t a = 0, w = 0;
-            cuda::matmul_scratch_need(m, T, precision, &a, &w);
+            cuda::matmul_scratch_need(m, T, precision, exec(false), &a, &w);
             act = std::max(act, a);
             wts = std::max(wts, w);
         };

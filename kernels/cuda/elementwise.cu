@@ -23,6 +23,15 @@ int sm_count(const Exec& ex) {
     return count;
 }
 
+int compute_capability(const Exec& ex) {
+    if (ex.compute_capability > 0) return ex.compute_capability;
+    int device = 0, major = 0, minor = 0;
+    if (cudaGetDevice(&device) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) return 0;
+    return major * 10 + minor;
+}
+
 }  // namespace detail
 
 namespace {
@@ -103,15 +112,17 @@ __global__ void to_half_kernel(const float* __restrict__ x, int64_t ldx, int64_t
     }
 }
 
-__global__ void dequantize_kernel(MatrixView W, uint16_t* __restrict__ out) {
+__global__ void dequantize_kernel(MatrixView W, bool as_f16, uint16_t* __restrict__ out) {
     __shared__ float cb[16];
     if (W.dtype == DType::Q4 && threadIdx.x < 16) cb[threadIdx.x] = W.q4.codebook[threadIdx.x];
     __syncthreads();
     grid_dependency_wait();
     const int64_t total = W.rows * W.cols;
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-        out[i] = num::float_to_bf16(matrix_at(W, i, cb));
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float v = matrix_at(W, i, cb);
+        out[i] = as_f16 ? __half_as_ushort(__float2half_rn(v)) : num::float_to_bf16(v);
+    }
 }
 
 __device__ __forceinline__ void argmax_take(float& best, int32_t& idx, float v, int32_t i) {
@@ -187,12 +198,12 @@ Status to_half(const float* x, int64_t ldx, int64_t T, int64_t cols, bool as_f16
                   ldx, T, cols, as_f16, hi, lo);
 }
 
-Status dequantize_to_bf16(const MatrixView& W, uint16_t* out, const Exec& ex) {
+Status dequantize_to_half(const MatrixView& W, bool as_f16, uint16_t* out, const Exec& ex) {
     if (W.elements() <= 0) return {};
-    if (W.dtype == DType::U8) return Error{"dequantize_to_bf16: unsupported dtype U8"};
+    if (W.dtype == DType::U8) return Error{"dequantize_to_half: unsupported dtype U8"};
     const int threads = 256;
     return launch("dequantize kernel", dequantize_kernel, dim3(grid_for(W.elements(), threads, ex)), dim3(threads), 0,
-                  ex, W, out);
+                  ex, W, as_f16, out);
 }
 
 Status argmax(const float* x, int64_t n, int32_t* out, const Exec& ex) {

@@ -4,9 +4,11 @@
 // with PrefillPrecision::Precise the activations are split into hi + lo halves and the product
 // is taken twice (accumulating), which keeps ~16 bits of their mantissa. 4-bit matrices are
 // dequantized to bf16 scratch first (one pass over the codes per chunk). fp32 weights use plain
-// fp32 GEMM (no TF32).
+// fp32 GEMM (no TF32). Before compute capability 8.0 (Turing), which has no bf16 tensor cores,
+// everything goes through f16 instead.
 
 #include <cublas_v2.h>
+#include <cuda_runtime_api.h>
 
 #include <climits>
 #include <string>
@@ -23,15 +25,32 @@ Status blas_status(cublasStatus_t s, const char* what) {
 
 bool needs_activation_copy(const MatrixView& W) { return W.dtype != DType::F32; }
 
+int capability(const Exec& ex) {
+    if (ex.compute_capability > 0) return ex.compute_capability;
+    int device = 0, major = 0, minor = 0;
+    if (cudaGetDevice(&device) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) return 0;
+    return major * 10 + minor;
+}
+
+// Before compute capability 8.0 there are no bf16 tensor cores: bf16 and 4-bit weights are
+// converted to f16 (exact for bf16 values inside f16's range) and the activations go as f16.
+bool use_f16(const MatrixView& W, const Exec& ex) { return W.dtype == DType::F16 || capability(ex) < 80; }
+
+bool needs_weight_copy(const MatrixView& W, const Exec& ex) {
+    return W.dtype == DType::Q4 || (W.dtype == DType::BF16 && use_f16(W, ex));
+}
+
 }  // namespace
 
-void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision, int64_t* act_elements,
+void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision, const Exec& ex, int64_t* act_elements,
                          int64_t* weight_elements) {
     *act_elements = 0;
     *weight_elements = 0;
     if (T <= kGemvMaxTokens) return;
     if (needs_activation_copy(W)) *act_elements = T * W.cols;
-    if (W.dtype == DType::Q4) *weight_elements = W.rows * W.cols;
+    if (needs_weight_copy(W, ex)) *weight_elements = W.rows * W.cols;
 }
 
 Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y,
@@ -53,13 +72,13 @@ Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t 
                                         CUDA_R_32F, static_cast<int>(ldx), &beta, Y, CUDA_R_32F, static_cast<int>(ldy),
                                         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                            "cublasGemmEx (fp32)");
-    const bool f16 = W.dtype == DType::F16;
+    const bool f16 = use_f16(W, ex);
     const cudaDataType type = f16 ? CUDA_R_16F : CUDA_R_16BF;
     const void* A = W.data;
-    if (W.dtype == DType::Q4) {
+    if (needs_weight_copy(W, ex)) {
         if (!scratch.weights || scratch.weight_elements < W.rows * W.cols)
-            return Error{"matmul: the 4-bit dequantization scratch is too small"};
-        if (auto s = dequantize_to_bf16(W, scratch.weights, ex); !s) return s;
+            return Error{"matmul: the weight conversion scratch is too small"};
+        if (auto s = dequantize_to_half(W, f16, scratch.weights, ex); !s) return s;
         A = scratch.weights;
     }
     const bool precise = precision == PrefillPrecision::Precise;

@@ -25,6 +25,7 @@ struct Exec {
     cudaStream_t stream = nullptr;
     bool pdl = false;   // programmatic dependent launch (compute capability 9.0+ only)
     int sm_count = 0;   // multiprocessors; 0: asked from the current device
+    int compute_capability = 0;  // major * 10 + minor; 0: asked from the current device
 };
 
 // ---- elementwise and normalisation --------------------------------------------------------
@@ -45,8 +46,9 @@ Status bcdt_rms_norm(float* dbc, int64_t ld, int64_t T, int64_t R, int64_t N, fl
 Status to_half(const float* x, int64_t ldx, int64_t T, int64_t cols, bool as_f16, uint16_t* hi, uint16_t* lo,
                const Exec& ex);
 
-// Dense bf16 copy of a matrix of any dtype (Q4 dequantized as codebook[code] * scale).
-Status dequantize_to_bf16(const MatrixView& W, uint16_t* out, const Exec& ex);
+// Dense bf16 (or f16 when as_f16) copy of a matrix of any dtype (Q4 dequantized as
+// codebook[code] * scale).
+Status dequantize_to_half(const MatrixView& W, bool as_f16, uint16_t* out, const Exec& ex);
 
 // out[0] = index of the largest of x[0..n) (the first one on ties; NaN never wins).
 Status argmax(const float* x, int64_t n, int32_t* out, const Exec& ex);
@@ -113,7 +115,8 @@ Status selective_scan(const float* x, int64_t ldx, const float* dt_raw, int64_t 
 // ---- prefill matrix products (cuBLAS) -----------------------------------------------------
 
 enum class PrefillPrecision {
-    Fast,     // activations rounded to bf16 (f16 for F16 weights), tensor cores, fp32 accumulation
+    Fast,     // activations rounded to bf16 (f16 for F16 weights, and on GPUs older than compute
+              // capability 8.0, which have no bf16 tensor cores), tensor cores, fp32 accumulation
     Precise,  // activations split into hi + lo halves: two products, ~fp32 activations
 };
 
@@ -122,15 +125,15 @@ struct MatmulScratch {
     uint16_t* act_hi = nullptr;   // [T * cols]
     uint16_t* act_lo = nullptr;   // [T * cols], Precise only
     int64_t act_elements = 0;
-    uint16_t* weights = nullptr;  // [rows * cols], dequantized Q4 weights
+    uint16_t* weights = nullptr;  // [rows * cols], dequantized Q4 weights (and f16 copies of bf16 before sm_80)
     int64_t weight_elements = 0;
 };
 
 // Largest T for which matmul uses the gemv kernels (fp32 activations) instead of cuBLAS.
 inline constexpr int64_t kGemvMaxTokens = 4;
 
-// What matmul needs in `scratch` for this matrix and T.
-void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision p, int64_t* act_elements,
+// What matmul needs in `scratch` for this matrix and T on the device of ex.
+void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision p, const Exec& ex, int64_t* act_elements,
                          int64_t* weight_elements);
 
 // Y[t, :] (ldy) = W X[t, :] (or += when accumulate) for X [T, cols] (ldx). T <= kGemvMaxTokens:

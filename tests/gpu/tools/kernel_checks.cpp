@@ -267,7 +267,7 @@ Outcome check_matmul(DType dt, int64_t rows, int64_t cols, int64_t T, bool preci
         }
     const auto prec = precise ? cuda::PrefillPrecision::Precise : cuda::PrefillPrecision::Fast;
     int64_t act = 0, wts = 0;
-    cuda::matmul_scratch_need(dW.view, T, prec, &act, &wts);
+    cuda::matmul_scratch_need(dW.view, T, prec, exec(), &act, &wts);
     DevBuf<uint16_t> hi(static_cast<size_t>(act)), lo(static_cast<size_t>(act)), deq(static_cast<size_t>(wts));
     cuda::MatmulScratch scratch{hi.get(), lo.get(), act, deq.get(), wts};
     cublasHandle_t blas = nullptr;
@@ -282,21 +282,23 @@ Outcome check_matmul(DType dt, int64_t rows, int64_t cols, int64_t T, bool preci
     return compare(got, ref, atol, precise ? kRtol : 1e-2, "matmul");
 }
 
-Outcome check_dequantize(DType dt, int64_t rows, int64_t cols) {
+Outcome check_dequantize(DType dt, int64_t rows, int64_t cols, bool as_f16) {
     HostMatrix W = random_matrix(dt, rows, cols, 71, 64);
     DevMatrix dW = upload(W);
     std::vector<float> ref(static_cast<size_t>(rows * cols)), row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
         cpu::matrix_row(W.view, r, row.data());
         for (int64_t c = 0; c < cols; ++c)
-            ref[static_cast<size_t>(r * cols + c)] = num::bf16_to_float(num::float_to_bf16(row[static_cast<size_t>(c)]));
+            ref[static_cast<size_t>(r * cols + c)] =
+                as_f16 ? num::f16_to_float(num::float_to_f16(row[static_cast<size_t>(c)]))
+                       : num::bf16_to_float(num::float_to_bf16(row[static_cast<size_t>(c)]));
     }
     DevBuf<uint16_t> out(static_cast<size_t>(rows * cols));
-    ok(cuda::dequantize_to_bf16(dW.view, out.get(), exec()));
+    ok(cuda::dequantize_to_half(dW.view, as_f16, out.get(), exec()));
     std::vector<uint16_t> got16 = out.download();
     std::vector<float> got(got16.size());
-    for (size_t i = 0; i < got.size(); ++i) got[i] = num::bf16_to_float(got16[i]);
-    return compare(got, ref, 0.0, 0.0, "dequantize_to_bf16");
+    for (size_t i = 0; i < got.size(); ++i) got[i] = as_f16 ? num::f16_to_float(got16[i]) : num::bf16_to_float(got16[i]);
+    return compare(got, ref, 0.0, 0.0, "dequantize_to_half");
 }
 
 Outcome check_argmax(int64_t n, bool special) {
@@ -409,8 +411,11 @@ std::vector<Case> kernel_cases() {
     add(v, "matmul/BF16/4096x8192/T64/accumulate", [] { return check_matmul(DType::BF16, 4096, 8192, 64, true, true); });
     add(v, "matmul/Q4/16384x4096/T8/fast", [] { return check_matmul(DType::Q4, 16384, 4096, 8, false, false); });
     add(v, "matmul/BF16/8192x256/T3 (gemv path)", [] { return check_matmul(DType::BF16, 8192, 256, 3, false, false); });
-    for (DType d : all) add(v, std::string("dequantize/") + dname(d) + "/7x33", [d] { return check_dequantize(d, 7, 33); });
-    add(v, "dequantize/Q4/512x4096", [] { return check_dequantize(DType::Q4, 512, 4096); });
+    for (DType d : all)
+        for (bool h : {false, true})
+            add(v, std::string("dequantize/") + dname(d) + "/7x33/" + (h ? "f16" : "bf16"),
+                [d, h] { return check_dequantize(d, 7, 33, h); });
+    add(v, "dequantize/Q4/512x4096", [] { return check_dequantize(DType::Q4, 512, 4096, false); });
     add(v, "argmax/65024", [] { return check_argmax(65024, false); });
     add(v, "argmax/65024/nan_and_ties", [] { return check_argmax(65024, true); });
     add(v, "argmax/7", [] { return check_argmax(7, false); });
