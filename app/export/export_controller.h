@@ -5,11 +5,15 @@
 // result comes back as a signal on the GUI thread. Requests run one at a time, in order.
 //
 // Compiled as part of the FalconMamba.App QML module (fm_app), not of fm_export: see
-// app/export/CMakeLists.txt. In QML:
+// app/export/CMakeLists.txt. The app either owns one (constructed with
+// AppEnvironment::databasePath() and exposed as a CONSTANT property) or QML creates one with
+// `databasePath` bound to that path. In QML:
 //
-//     ExportController { id: exporter; databasePath: app.databasePath }
 //     exporter.exportConversation(id, "md", fileDialog.selectedFile)
 //     Connections { target: exporter; function onImportFinished(ok, message, ids) { ... } }
+//
+// After a successful import the conversation list must be reloaded (it does not watch the
+// database).
 
 #include <QObject>
 #include <QString>
