@@ -185,7 +185,7 @@ public:
         MemoryReport m;
         m.weight_bytes = arena_bytes_;
         m.state_bytes = state_bytes();
-        m.workspace_bytes = decode_bytes_ + ws_bytes_ + scratch_bytes_ + logits_all_bytes_;
+        m.workspace_bytes = decode_bytes_ + ws_bytes_ + scratch_bytes_ + logits_all_bytes_ + gen_cap_ * 4;
         size_t free_b = 0, total_b = 0;
         cudaSetDevice(device_);
         if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) {
@@ -610,8 +610,9 @@ Result<std::vector<int32_t>> CudaBackend::greedy(int32_t first, int64_t steps) {
         if (gen_buf_) FM_CUDA_TRY(cudaFree(gen_buf_));
         gen_buf_ = nullptr;
         gen_cap_ = 0;
-        FM_CUDA_TRY(cudaMalloc(&gen_buf_, static_cast<size_t>(steps) * 4));
-        gen_cap_ = steps;
+        const int64_t cap = std::max<int64_t>(steps, int64_t{1} << 18);  // 1 MB at least: no regrowth for 100k
+        FM_CUDA_TRY(cudaMalloc(&gen_buf_, static_cast<size_t>(cap) * 4));
+        gen_cap_ = cap;
     }
     cudaGraphExec_t g = nullptr;
     if (opt_.use_graph) FM_STATUS_TRY(graph_for(true, &g));

@@ -222,15 +222,20 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
                 }
 #pragma unroll
                 for (int t = 0; t < NT; ++t) {
+                    float part[RPW];
+#pragma unroll
+                    for (int rr = 0; rr < RPW; ++rr) part[rr] = 0.0f;
 #pragma unroll
                     for (int q = 0; q < 4; ++q) {
                         const float4 xa = ld4<PRENORM>(xs[t], 8 * v + 2 * q), xb = ld4<PRENORM>(xs[t], 8 * v + 2 * q + 1);
 #pragma unroll
                         for (int rr = 0; rr < RPW; ++rr) {
                             const uint32_t word = q == 0 ? w[u][rr].x : q == 1 ? w[u][rr].y : q == 2 ? w[u][rr].z : w[u][rr].w;
-                            acc[rr][t] += dot8_q4(word, scale[rr], cb, xa, xb);
+                            part[rr] += dot8_q4(word, cb, xa, xb);
                         }
                     }
+#pragma unroll
+                    for (int rr = 0; rr < RPW; ++rr) acc[rr][t] += scale[rr] * part[rr];
                 }
             }
         }

@@ -108,6 +108,11 @@ if [[ -z $SELFCHECK ]]; then
 fi
 
 # ---- 2. correctness ----------------------------------------------------------------------------
+if ! "$SELFCHECK" --filter no-such-check >/dev/null 2>&1; then
+    say "FAIL: no usable CUDA device here: $("$SELFCHECK" --filter no-such-check 2>&1 | head -n 1)"
+    echo '{"error": "no usable CUDA device"}' >"$OUT_DIR/summary.json"
+    exit 1
+fi
 if ((HAVE_QT)); then
     pushd "$BUILD" >/dev/null
     run_step ctest_gpu $(($(left) - 200)) ctest -L gpu --output-on-failure || FAILED=1
