@@ -309,7 +309,8 @@ Status dispatch_rows(const GemvParams& p, const Exec& ex, int sms) {
         if (p.norm_w) return big ? launch_vec<DT, 1, kBig, U, true>(p, ex, sms) : launch_vec<DT, 1, 1, U, true>(p, ex, sms);
         if (big) return launch_vec<DT, 1, kBig, U, false>(p, ex, sms);
     }
-    return launch_vec<DT, NT, 1, U, false>(p, ex, sms);
+    constexpr int U1 = DT == DType::Q4 && NT == 1 ? 4 : U;  // one row per warp: more vectors in flight
+    return launch_vec<DT, NT, 1, U1, false>(p, ex, sms);
 }
 
 template <int NT>
