@@ -2,7 +2,8 @@
 # GPU check for a machine with an NVIDIA GPU: build (release, this GPU's architecture), run the
 # GPU correctness checks, then benchmark the CUDA backend on a random checkpoint with the
 # Falcon Mamba 7B shapes (bf16, then 4-bit quantized on load). Meant to finish within 8 minutes
-# on an H200. Logs and JSON go to $OUT (or build-gpu-check/out).
+# on an H200. Results go to $OUT (or build-gpu-check/out): check.log (what ran), steps.log (every
+# step's output), summary.json, bench_bf16.json, bench_q4.json.
 #
 #   bash tests/gpu/check.sh
 #
@@ -29,16 +30,19 @@ PREBUILT=${FM_GPU_PREBUILT:-$ROOT/.devcarry/gpu-tools}
 FAR_MODE=${FM_BENCH_FAR_MODE:-prefill}
 CKPT=${FM_CHECKPOINT_DIR:-/tmp/fm-7b-random}
 BUILD=$ROOT/build-gpu-check/build
-mkdir -p "$OUT_DIR" "$BUILD"
+LOGS=$ROOT/build-gpu-check/logs  # one log per step; gathered into $OUT_DIR/steps.log at the end
+rm -rf "$LOGS"
+mkdir -p "$OUT_DIR" "$BUILD" "$LOGS"
 LOG=$OUT_DIR/check.log
 : >"$LOG"
 START=$SECONDS
 FAILED=0
 declare -A RESULT
 
+gather_logs() { for f in "$LOGS"/*.log; do echo "===== $(basename "$f")"; cat "$f"; done >"$OUT_DIR/steps.log" 2>/dev/null; }
 say() { echo "[check.sh $((SECONDS - START))s] $*" | tee -a "$LOG"; }
 left() { echo $((BUDGET - (SECONDS - START))); }
-# run_step NAME SECONDS CMD...: runs CMD with a timeout, output to $OUT_DIR/NAME.log
+# run_step NAME SECONDS CMD...: runs CMD with a timeout, output to $LOGS/NAME.log
 run_step() {
     local name=$1 limit=$2
     shift 2
@@ -48,11 +52,11 @@ run_step() {
         return 124
     fi
     say "$name: $* (limit ${limit}s)"
-    timeout --kill-after=10 "$limit" "$@" >"$OUT_DIR/$name.log" 2>&1
+    timeout --kill-after=10 "$limit" "$@" >"$LOGS/$name.log" 2>&1
     local rc=$?
     RESULT[$name]=$rc
     say "$name: exit $rc"
-    tail -n 5 "$OUT_DIR/$name.log" | sed 's/^/    /' | tee -a "$LOG"
+    tail -n 5 "$LOGS/$name.log" | sed 's/^/    /' | tee -a "$LOG"
     return $rc
 }
 
@@ -68,18 +72,18 @@ CONFIG=(-DCMAKE_BUILD_TYPE=Release -DFM_CUDA_ARCHITECTURES="${FM_CUDA_ARCH:-nati
         -DCMAKE_CUDA_COMPILER="$NVCC")
 HAVE_QT=0
 CONFIGURED=0
-if cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=ON >"$OUT_DIR/configure.log" 2>&1; then
+if cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=ON >"$LOGS/configure.log" 2>&1; then
     HAVE_QT=1
     CONFIGURED=1
 else
     say "configure with Qt tests failed (no Qt 6 Test here?): building the Qt-free tools only"
     rm -rf "$BUILD"
     mkdir -p "$BUILD"
-    if cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=OFF >"$OUT_DIR/configure.log" 2>&1; then
+    if cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=OFF >"$LOGS/configure.log" 2>&1; then
         CONFIGURED=1
     else
         say "configure failed:"
-        grep -iE "error|could not|not found" "$OUT_DIR/configure.log" | head -n 8 | sed 's/^/    /' | tee -a "$LOG"
+        grep -iE "error|could not|not found" "$LOGS/configure.log" | head -n 8 | sed 's/^/    /' | tee -a "$LOG"
     fi
 fi
 
@@ -104,6 +108,7 @@ fi
 if [[ -z $SELFCHECK ]]; then
     say "FAIL: nothing to run (no build, no prebuilt tools in $PREBUILT)"
     echo '{"error": "build failed and no prebuilt tools"}' >"$OUT_DIR/summary.json"
+    gather_logs
     exit 1
 fi
 
@@ -111,6 +116,7 @@ fi
 if ! "$SELFCHECK" --filter no-such-check >/dev/null 2>&1; then
     say "FAIL: no usable CUDA device here: $("$SELFCHECK" --filter no-such-check 2>&1 | head -n 1)"
     echo '{"error": "no usable CUDA device"}' >"$OUT_DIR/summary.json"
+    gather_logs
     exit 1
 fi
 if ((HAVE_QT)); then
@@ -119,7 +125,7 @@ if ((HAVE_QT)); then
     popd >/dev/null
 else
     run_step selfcheck $(($(left) - 200)) "$SELFCHECK" --data "$ROOT/tests/data" || FAILED=1
-    grep '"pass": false' "$OUT_DIR/selfcheck.log" | head -n 20 | tee -a "$LOG"
+    grep '"pass": false' "$LOGS/selfcheck.log" | head -n 20 | tee -a "$LOG"
 fi
 
 # ---- 3. random 7B checkpoint -------------------------------------------------------------------
@@ -141,17 +147,16 @@ if [[ -f $CKPT/config.json ]]; then
 fi
 
 # ---- summary -----------------------------------------------------------------------------------
+gather_logs
 {
     echo "{"
     echo "  \"elapsed_s\": $((SECONDS - START)),"
     echo "  \"qt_tests\": $HAVE_QT,"
-    for k in "${!RESULT[@]}"; do echo "  \"exit_$k\": \"${RESULT[$k]}\","; done
+    steps=""
+    for k in "${!RESULT[@]}"; do steps+="${steps:+, }\"$k\": \"${RESULT[$k]}\""; done
+    echo "  \"step_exit_codes\": {$steps},"
     for f in bench_bf16 bench_q4; do
-        if [[ -s $OUT_DIR/$f.json ]]; then
-            echo "  \"$f\":"
-            sed 's/^/    /' "$OUT_DIR/$f.json"
-            echo "  ,"
-        fi
+        [[ -s $OUT_DIR/$f.json ]] && echo "  \"$f\": $(cat "$OUT_DIR/$f.json"),"
     done
     echo "  \"failed\": $FAILED"
     echo "}"
