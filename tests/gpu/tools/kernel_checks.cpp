@@ -378,6 +378,7 @@ std::vector<Case> kernel_cases() {
     add(v, "rms_gemv/Q4/1000x4096", [] { return check_rms_gemv(DType::Q4, 1000, 4096); });
     add(v, "rms_gemv/F32/7x33 (scalar)", [] { return check_rms_gemv(DType::F32, 7, 33); });
     add(v, "rms_gemv/BF16/100x16384 (too wide to stage)", [] { return check_rms_gemv(DType::BF16, 100, 16384); });
+    add(v, "rms_gemv/BF16/64x11264 (widest staged)", [] { return check_rms_gemv(DType::BF16, 64, 11264); });
     // conv.
     add(v, "conv1d_step/I7/K4", [] { return check_conv_step(7, 4); });
     add(v, "conv1d_step/I8192/K4", [] { return check_conv_step(8192, 4); });
