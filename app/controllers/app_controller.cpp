@@ -58,6 +58,8 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     snapshots_ = std::make_unique<SnapshotController>(store_.get(), worker_,
                                                       QDir(environment_.dataDir).filePath(QStringLiteral("snapshots")));
     if (store_) snapshots_->start(environment_.databasePath());
+    // Export and import run on their own thread with their own database connection.
+    exporter_ = std::make_unique<ExportController>(environment_.databasePath());
     connect(worker_, &InferenceWorker::memoryReported, memory_.get(), &MemoryMonitor::setFigures, Qt::QueuedConnection);
     connect(worker_, &InferenceWorker::modelLoaded, memory_.get(), &MemoryMonitor::clearHistory, Qt::QueuedConnection);
     connect(chat_.get(), &ConversationController::currentConversationChanged, this, [this] {
@@ -67,7 +69,8 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     });
     // QML-owned? No: these objects belong to this controller, whatever QML does with them.
     for (QObject* object :
-         std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get(), snapshots_.get()})
+         std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get(), snapshots_.get(),
+                                        exporter_.get()})
         QQmlEngine::setObjectOwnership(object, QQmlEngine::CppOwnership);
 }
 

@@ -16,6 +16,7 @@
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
 #include "app/controllers/snapshot_controller.h"
+#include "app/export/export_controller.h"
 #include "app/controllers/ui_settings.h"
 
 namespace fm {
@@ -38,6 +39,7 @@ class AppController : public QObject {
     Q_PROPERTY(fm::app::UiSettings* ui READ ui CONSTANT)
     // Saved conversation states (instant resume): retention setting and disk usage.
     Q_PROPERTY(fm::app::SnapshotController* snapshots READ snapshots CONSTANT)
+    Q_PROPERTY(fm::ExportController* exporter READ exporter CONSTANT)
     Q_PROPERTY(QString version READ version CONSTANT)
     // Non-empty when the database could not be opened: the window says so instead of crashing.
     Q_PROPERTY(QString startupError READ startupError CONSTANT)
@@ -53,6 +55,7 @@ public:
     MemoryMonitor* memory() { return memory_.get(); }
     UiSettings* ui() { return ui_.get(); }
     SnapshotController* snapshots() { return snapshots_.get(); }
+    ExportController* exporter() { return exporter_.get(); }
     QString version() const;
     QString startupError() const { return startupError_; }
     int interruptedReplies() const { return interruptedReplies_; }
@@ -78,6 +81,7 @@ private:
     std::unique_ptr<ModelController> models_;
     std::unique_ptr<ConversationController> chat_;
     std::unique_ptr<SnapshotController> snapshots_;
+    std::unique_ptr<ExportController> exporter_;
 };
 
 }  // namespace fm::app

@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import FalconMamba.App
 import "Icons.js" as Icons
@@ -58,6 +59,36 @@ Rectangle {
                 tip: qsTr("New chat (Ctrl+N)")
                 onClicked: { root.app.chat.newConversation(); root.openChat() }
             }
+            IconButton {
+                iconPath: Icons.more
+                tip: qsTr("Import and export")
+                onClicked: transferMenu.popup()
+                Menu {
+                    id: transferMenu
+                    MenuItem {
+                        text: qsTr("Import conversations…")
+                        Accessible.name: qsTr("Import conversations from a JSON export")
+                        onTriggered: importDialog.open()
+                    }
+                    MenuItem {
+                        text: qsTr("Export all conversations…")
+                        Accessible.name: qsTr("Export all conversations")
+                        onTriggered: exportDialog.openFor(0, "all-conversations")
+                    }
+                }
+            }
+        }
+
+        Label {
+            id: transferStatus
+            Layout.fillWidth: true
+            visible: text.length > 0
+            wrapMode: Text.Wrap
+            font.pixelSize: 12
+            color: root.subtleText
+            Accessible.name: qsTr("Import and export status")
+            Timer { id: transferStatusTimer; interval: 8000; onTriggered: transferStatus.text = "" }
+            function show(message) { text = message; transferStatusTimer.restart() }
         }
 
         TextField {
@@ -169,6 +200,11 @@ Rectangle {
                         onTriggered: renameDialog.openFor(row.conversationId, row.title)
                     }
                     MenuItem {
+                        text: qsTr("Export…")
+                        Accessible.name: qsTr("Export conversation")
+                        onTriggered: exportDialog.openFor(row.conversationId, row.title)
+                    }
+                    MenuItem {
                         text: qsTr("Delete")
                         Accessible.name: qsTr("Delete conversation")
                         onTriggered: root.app.chat.deleteConversation(row.conversationId)
@@ -270,5 +306,41 @@ Rectangle {
     RenameDialog {
         id: renameDialog
         onAccepted: root.app.chat.renameConversation(conversationId, newTitle)
+    }
+
+    // ---- Export and import: file dialogs; the work runs on the exporter's own thread -------
+    FileDialog {
+        id: exportDialog
+        property var conversationId: 0
+        title: conversationId ? qsTr("Export conversation") : qsTr("Export all conversations")
+        fileMode: FileDialog.SaveFile
+        nameFilters: root.app.exporter.nameFilters()
+        function openFor(id, title) {
+            conversationId = id
+            selectedFile = root.app.exporter.suggestedFileName(title, "md")
+            open()
+        }
+        onAccepted: {
+            const format = root.app.exporter.formats[selectedNameFilter.index]
+            if (conversationId)
+                root.app.exporter.exportConversation(conversationId, format, selectedFile)
+            else
+                root.app.exporter.exportAll(format, selectedFile)
+        }
+    }
+    FileDialog {
+        id: importDialog
+        title: qsTr("Import conversations")
+        fileMode: FileDialog.OpenFile
+        nameFilters: root.app.exporter.nameFilters("json")
+        onAccepted: root.app.exporter.importFile(selectedFile)
+    }
+    Connections {
+        target: root.app.exporter
+        function onExportFinished(ok, message, file) { transferStatus.show(message) }
+        function onImportFinished(ok, message, conversationIds) {
+            transferStatus.show(message)
+            if (ok) root.app.chat.conversations.reload()
+        }
     }
 }
