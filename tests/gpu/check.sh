@@ -15,6 +15,7 @@
 #                         by tests/gpu/build_prebuilt.sh), used when this machine cannot
 #                         configure the project (no nlohmann_json / sentencepiece / pkg-config);
 #                         default .devcarry/gpu-tools
+#   FM_GPU_USE_PREBUILT   1: skip the build and use FM_GPU_PREBUILT straight away
 #   FM_BENCH_FAR_MODE     prefill (default) or decode: how bench_cuda reaches position 100,000
 #   FM_CHECKPOINT_DIR     where the random 7B checkpoint is written (default /tmp/fm-7b-random)
 #   FM_CUDA_ARCH          CUDA architectures to build for (default native)
@@ -72,7 +73,9 @@ CONFIG=(-DCMAKE_BUILD_TYPE=Release -DFM_CUDA_ARCHITECTURES="${FM_CUDA_ARCH:-nati
         -DCMAKE_CUDA_COMPILER="$NVCC")
 HAVE_QT=0
 CONFIGURED=0
-if cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=ON >"$LOGS/configure.log" 2>&1; then
+if [[ ${FM_GPU_USE_PREBUILT:-0} == 1 ]]; then
+    say "FM_GPU_USE_PREBUILT=1: not building"
+elif cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" "${CONFIG[@]}" -DFM_BUILD_TESTS=ON >"$LOGS/configure.log" 2>&1; then
     HAVE_QT=1
     CONFIGURED=1
 else
