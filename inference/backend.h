@@ -58,6 +58,11 @@ public:
     virtual MemoryReport memory() const = 0;
 };
 
+// Shared by the backends before a forward pass: every id must be in the vocabulary (the error
+// names the first that is not and its position), and `logits` is sized for `mode`.
+Status check_tokens_and_size_logits(std::span<const int32_t> tokens, int64_t vocab_size, LogitsMode mode,
+                                    std::vector<float>& logits);
+
 enum class BackendKind { Auto, Cpu, Cuda };
 
 struct BackendRequest {

@@ -52,12 +52,7 @@ public:
                             const ForwardOptions& options) override {
         const ModelConfig& c = weights_->config;
         const int64_t T = static_cast<int64_t>(tokens.size()), V = c.vocab_size;
-        for (int64_t t = 0; t < T; ++t)
-            if (tokens[t] < 0 || tokens[t] >= V)
-                return Error{"token id " + std::to_string(tokens[t]) + " at position " + std::to_string(t) +
-                             " is outside the vocabulary (size " + std::to_string(V) + ")"};
-        if (mode == LogitsMode::All) logits.assign(static_cast<size_t>(T * V), 0.0f);
-        else if (mode == LogitsMode::Last) logits.assign(static_cast<size_t>(V), 0.0f);
+        if (auto s = check_tokens_and_size_logits(tokens, V, mode, logits); !s) return Error{s.error()};
         const int64_t chunk = std::max<int64_t>(1, options.chunk_size);
         int64_t done = 0;
         while (done < T) {
