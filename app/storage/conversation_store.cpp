@@ -601,24 +601,10 @@ DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot&
 DbResult<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId)
 {
     return readAll<StateSnapshot>(
-        db_.exec(QStringLiteral("SELECT id, conversation_id, message_id, kind, fingerprint, "
-                                "file_path, byte_size, checksum, token_count, created_at "
-                                "FROM state_snapshots WHERE conversation_id = ? ORDER BY id"),
+        db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? ORDER BY s.id")
+                     .arg(kStateSnapshotColumns),
                  {conversationId}),
-        [](const QSqlQuery& q) {
-            StateSnapshot s;
-            s.id = q.value(0).toLongLong();
-            s.conversationId = q.value(1).toLongLong();
-            s.messageId = q.value(2).toLongLong();
-            s.kind = q.value(3).toString();
-            s.fingerprint = q.value(4).toString();
-            s.filePath = q.value(5).toString();
-            s.byteSize = q.value(6).toLongLong();
-            s.checksum = q.value(7).toString();
-            s.tokenCount = q.value(8).toLongLong();
-            s.createdAtMs = q.value(9).toLongLong();
-            return s;
-        });
+        stateSnapshotFromRow);
 }
 
 }  // namespace fm

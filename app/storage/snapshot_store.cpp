@@ -14,26 +14,6 @@
 namespace fm {
 namespace {
 
-const QString kRowColumns = QStringLiteral(
-    "s.id, s.conversation_id, s.message_id, s.kind, s.fingerprint, s.file_path, s.byte_size, "
-    "s.checksum, s.token_count, s.created_at");
-
-StateSnapshot readRow(const QSqlQuery& q)
-{
-    StateSnapshot s;
-    s.id = q.value(0).toLongLong();
-    s.conversationId = q.value(1).toLongLong();
-    s.messageId = q.value(2).toLongLong();
-    s.kind = q.value(3).toString();
-    s.fingerprint = q.value(4).toString();
-    s.filePath = q.value(5).toString();
-    s.byteSize = q.value(6).toLongLong();
-    s.checksum = q.value(7).toString();
-    s.tokenCount = q.value(8).toLongLong();
-    s.createdAtMs = q.value(9).toLongLong();
-    return s;
-}
-
 DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query)
 {
     if (!query) {
@@ -41,7 +21,7 @@ DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query)
     }
     QList<StateSnapshot> rows;
     while (query->next()) {
-        rows.append(readRow(*query));
+        rows.append(stateSnapshotFromRow(*query));
     }
     return rows;
 }
@@ -104,7 +84,7 @@ DbStatus SnapshotStore::open()
         return DbError{QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
     }
     DbResult<QList<StateSnapshot>> rows =
-        readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s").arg(kRowColumns)));
+        readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s").arg(kStateSnapshotColumns)));
     if (!rows) {
         return rows.status();
     }
@@ -174,7 +154,7 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
     const QString supersededKind = isBefore ? snapshot_kind::kBeforeReply : snapshot_kind::kTurn;
     DbResult<QList<StateSnapshot>> superseded = readRows(
         db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ?")
-                     .arg(kRowColumns),
+                     .arg(kStateSnapshotColumns),
                  {conversationId, supersededKind}));
     if (!superseded) {
         QFile::remove(path);
@@ -218,14 +198,14 @@ DbResult<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId)
         QStringLiteral("SELECT %1, m.parent_id FROM state_snapshots AS s "
                        "LEFT JOIN messages AS m ON m.id = s.message_id "
                        "WHERE s.conversation_id = ? ORDER BY s.id")
-            .arg(kRowColumns),
+            .arg(kStateSnapshotColumns),
         {conversationId});
     if (!q) {
         return DbError{q.error()};
     }
     QList<SnapshotRow> rows;
     while (q->next()) {
-        rows.append({readRow(*q), q->value(10).toLongLong()});
+        rows.append({stateSnapshotFromRow(*q), q->value(10).toLongLong()});
     }
     return rows;
 }
@@ -380,7 +360,7 @@ DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId)
     DbResult<QList<StateSnapshot>> rows = readRows(db_.exec(
         QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ? "
                        "ORDER BY s.token_count, s.id")
-            .arg(kRowColumns),
+            .arg(kStateSnapshotColumns),
         {conversationId, snapshot_kind::kCheckpoint}));
     if (!rows) {
         return rows.status();
@@ -411,7 +391,7 @@ DbResult<RetentionReport> SnapshotStore::enforceRetention(int keepConversations)
         QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id NOT IN "
                        "(SELECT c.id FROM conversations AS c WHERE c.deleted_at IS NULL "
                        " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?)")
-            .arg(kRowColumns),
+            .arg(kStateSnapshotColumns),
         {std::max(0, keepConversations)}));
     if (!rows) {
         return DbError{rows.error()};

@@ -1,6 +1,8 @@
 #include "app/storage/storage_types.h"
 
 #include <QJsonDocument>
+#include <QSqlQuery>
+#include <QVariant>
 
 namespace fm {
 namespace {
@@ -134,6 +136,26 @@ GenerationSettings GenerationSettings::fromJsonText(const QString& text)
     }
     // Unknown keys (from a newer app) are ignored rather than failing the whole load.
     return fromJson(QJsonDocument::fromJson(text.toUtf8()).object());
+}
+
+const QString kStateSnapshotColumns = QStringLiteral(
+    "s.id, s.conversation_id, s.message_id, s.kind, s.fingerprint, s.file_path, s.byte_size, "
+    "s.checksum, s.token_count, s.created_at");
+
+StateSnapshot stateSnapshotFromRow(const QSqlQuery& q)
+{
+    StateSnapshot s;
+    s.id = q.value(0).toLongLong();
+    s.conversationId = q.value(1).toLongLong();
+    s.messageId = q.value(2).toLongLong();
+    s.kind = q.value(3).toString();
+    s.fingerprint = q.value(4).toString();
+    s.filePath = q.value(5).toString();
+    s.byteSize = q.value(6).toLongLong();
+    s.checksum = q.value(7).toString();
+    s.tokenCount = q.value(8).toLongLong();
+    s.createdAtMs = q.value(9).toLongLong();
+    return s;
 }
 
 }  // namespace fm

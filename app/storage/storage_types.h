@@ -9,6 +9,8 @@
 
 #include <optional>
 
+class QSqlQuery;
+
 namespace fm {
 
 enum class ConversationMode { Chat, Completion };
@@ -133,5 +135,10 @@ struct StateSnapshot {
     qint64 tokenCount = 0;
     qint64 createdAtMs = 0;
 };
+
+// The state_snapshots columns in the order stateSnapshotFromRow reads them, qualified by the
+// table alias `s` (SELECT ... FROM state_snapshots AS s).
+extern const QString kStateSnapshotColumns;
+StateSnapshot stateSnapshotFromRow(const QSqlQuery& query);
 
 }  // namespace fm
