@@ -10,30 +10,18 @@
 #include "inference/backend.h"
 #include "inference/config.h"
 #include "inference/weights.h"
+#include "tests/golden_support.h"
 
 using namespace fm;
+using fm::testing::golden;
+using fm::testing::ids_of;
 
 namespace {
-
-const nlohmann::json& golden() {
-    static const nlohmann::json j = [] {
-        std::ifstream in(std::string(FM_TEST_DATA_DIR) + "/checkpoints/golden.json");
-        return nlohmann::json::parse(in);
-    }();
-    return j;
-}
 
 std::shared_ptr<ModelWeights> load(const QString& folder) {
     auto w = load_weights(std::string(FM_TEST_DATA_DIR) + "/checkpoints/" + folder.toStdString());
     if (!w) qFatal("%s", w.error().c_str());
     return *w;
-}
-
-std::vector<int32_t> ids_of(const nlohmann::json& a) { return a.get<std::vector<int32_t>>(); }
-
-// First index of the largest logit, as torch.argmax picks it.
-int32_t first_argmax(const std::vector<float>& v) {
-    return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
 }  // namespace
@@ -60,15 +48,7 @@ private slots:
         auto n = backend->forward(tokens, LogitsMode::All, logits, options);
         QVERIFY2(n.ok(), n.error().c_str());
         QCOMPARE(*n, static_cast<int64_t>(tokens.size()));
-        const auto& expected = g["logits"];
-        const size_t V = static_cast<size_t>(backend->config().vocab_size);
-        QCOMPARE(expected.size(), tokens.size());
-        double worst = 0;
-        for (size_t t = 0; t < tokens.size(); ++t) {
-            QCOMPARE(expected[t].size(), V);
-            for (size_t v = 0; v < V; ++v)
-                worst = std::max(worst, std::abs(double(logits[t * V + v]) - expected[t][v].get<double>()));
-        }
+        const double worst = testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(backend->config().vocab_size));
         qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
         QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
     }
@@ -82,17 +62,10 @@ private slots:
         QFETCH(QString, folder);
         const auto& g = golden()[folder.toStdString()];
         auto backend = make_cpu_backend(load(folder), 2);
-        std::vector<float> logits;
-        auto prompt = ids_of(g["greedy_prompt"]);
-        QVERIFY(backend->forward(prompt, LogitsMode::Last, logits).ok());
-        std::vector<int32_t> generated;
         const auto expected = ids_of(g["greedy_continuation"]);
-        while (generated.size() < expected.size()) {
-            int32_t next = first_argmax(logits);
-            generated.push_back(next);
-            QVERIFY(backend->forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits).ok());
-        }
-        QCOMPARE(generated, expected);
+        auto generated = testing::greedy_continuation(*backend, ids_of(g["greedy_prompt"]), expected.size());
+        QVERIFY2(generated.ok(), generated.error().c_str());
+        QCOMPARE(*generated, expected);
     }
 
     // Whole, token by token and in chunks of 1, 3, 7, 16: the same logits (REFERENCE.md §2).

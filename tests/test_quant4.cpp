@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/golden_support.h"
 #include "inference/backend.h"
 #include "inference/config.h"
 #include "inference/quant4.h"
@@ -26,29 +27,20 @@
 #include "kernels/cpu/thread_pool.h"
 
 using namespace fm;
+using fm::testing::first_argmax;
+using fm::testing::golden;
+using fm::testing::ids_of;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kCheckpoints = std::string(FM_TEST_DATA_DIR) + "/checkpoints/";
 
-const nlohmann::json& golden() {
-    static const nlohmann::json j = [] {
-        std::ifstream in(kCheckpoints + "golden.json");
-        return nlohmann::json::parse(in);
-    }();
-    return j;
-}
-
 std::shared_ptr<ModelWeights> load(const std::string& folder, const LoadOptions& options = {}) {
     auto w = load_weights(kCheckpoints + folder, options);
     if (!w) qFatal("%s", w.error().c_str());
     return *w;
 }
-
-std::vector<int32_t> ids_of(const nlohmann::json& a) { return a.get<std::vector<int32_t>>(); }
-
-int32_t first_argmax(const float* v, size_t n) { return static_cast<int32_t>(std::max_element(v, v + n) - v); }
 
 std::vector<float> all_logits(const std::shared_ptr<ModelWeights>& w, const std::vector<int32_t>& tokens, int chunk = 256,
                               int threads = 2) {
@@ -153,15 +145,7 @@ private slots:
         QCOMPARE(w->layers[0].in_proj.dtype, DType::Q4);
         const auto tokens = ids_of(g["tokens"]);
         const auto logits = all_logits(w, tokens, chunk, threads);
-        const auto& expected = g["logits"];
-        const size_t V = static_cast<size_t>(w->config.vocab_size);
-        QCOMPARE(expected.size(), tokens.size());
-        double worst = 0;
-        for (size_t t = 0; t < tokens.size(); ++t) {
-            QCOMPARE(expected[t].size(), V);
-            for (size_t v = 0; v < V; ++v)
-                worst = std::max(worst, std::abs(double(logits[t * V + v]) - expected[t][v].get<double>()));
-        }
+        const double worst = testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(w->config.vocab_size));
         qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
         QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
     }
@@ -175,16 +159,10 @@ private slots:
         QFETCH(QString, folder);
         const auto& g = golden()[folder.toStdString()];
         auto backend = make_cpu_backend(load(folder.toStdString()), 2);
-        std::vector<float> logits;
-        QVERIFY(backend->forward(ids_of(g["greedy_prompt"]), LogitsMode::Last, logits).ok());
-        std::vector<int32_t> generated;
         const auto expected = ids_of(g["greedy_continuation"]);
-        while (generated.size() < expected.size()) {
-            int32_t next = first_argmax(logits.data(), logits.size());
-            generated.push_back(next);
-            QVERIFY(backend->forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits).ok());
-        }
-        QCOMPARE(generated, expected);
+        auto generated = testing::greedy_continuation(*backend, ids_of(g["greedy_prompt"]), expected.size());
+        QVERIFY2(generated.ok(), generated.error().c_str());
+        QCOMPARE(*generated, expected);
     }
 
     // The codes are used in place in the mapping; scales (expanded from double quantization)
