@@ -7,7 +7,7 @@
 #include <QJsonObject>
 #include <QLocale>
 
-#include "inference/config.h"
+#include "inference/checkpoint/config.h"
 
 namespace fm::app {
 namespace {

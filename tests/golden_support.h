@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/backend.h"
+#include "inference/backends/backend.h"
 
 namespace fm::testing {
 

@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/safetensors.h"
-#include "inference/safetensors_writer.h"
-#include "inference/weights.h"
+#include "inference/checkpoint/safetensors.h"
+#include "inference/checkpoint/safetensors_writer.h"
+#include "inference/checkpoint/weights.h"
 #include "tests/tools/checkpoint_generator.h"
 
 using namespace fm;

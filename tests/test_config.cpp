@@ -2,7 +2,7 @@
 
 #include <QtTest>
 
-#include "inference/config.h"
+#include "inference/checkpoint/config.h"
 
 using namespace fm;
 

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/checkpoint/weights.h"
 #include "tests/golden_support.h"
 
 using namespace fm;

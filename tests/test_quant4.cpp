@@ -16,12 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/golden_support.h"
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/quant4.h"
-#include "inference/safetensors.h"
-#include "inference/safetensors_writer.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/checkpoint/quant4.h"
+#include "inference/checkpoint/safetensors.h"
+#include "inference/checkpoint/safetensors_writer.h"
+#include "inference/checkpoint/weights.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"

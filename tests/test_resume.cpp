@@ -21,8 +21,8 @@
 #include "app/storage/snapshot_store.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
-#include "inference/chat_format.h"
-#include "inference/tokenizer.h"
+#include "inference/text/chat_format.h"
+#include "inference/text/tokenizer.h"
 
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;

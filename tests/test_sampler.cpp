@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "inference/sampler.h"
+#include "inference/session/sampler.h"
 
 using fm::Sampler;
 using fm::SamplingParams;

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli.h"
-#include "inference/backend.h"
-#include "inference/snapshot_file.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/session/snapshot_file.h"
+#include "inference/checkpoint/weights.h"
 
 using namespace fm;
 using json = nlohmann::json;

@@ -2,10 +2,10 @@
 
 #include <QtTest>
 
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/state.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/backends/state.h"
+#include "inference/checkpoint/weights.h"
 
 using namespace fm;
 

@@ -19,11 +19,11 @@
 #define FM_HAVE_SP_TRAINER 1
 #endif
 
-#include "inference/bpe_tokenizer.h"
-#include "inference/pretokenizer.h"
-#include "inference/tokenizer.h"
-#include "inference/tokenizer_regex.h"
-#include "inference/unicode_tables.h"
+#include "inference/text/bpe_tokenizer.h"
+#include "inference/text/pretokenizer.h"
+#include "inference/text/tokenizer.h"
+#include "inference/text/tokenizer_regex.h"
+#include "inference/text/unicode_tables.h"
 
 namespace {
 

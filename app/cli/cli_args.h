@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "inference/result.h"
+#include "inference/core/result.h"
 
 namespace fm::cli {
 

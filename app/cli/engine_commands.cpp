@@ -10,7 +10,7 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/model_loading.h"
-#include "inference/config.h"
+#include "inference/checkpoint/config.h"
 
 namespace fm::cli {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "app/cli/cli_args.h"
-#include "inference/backend.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/weights.h"
 
 namespace fm::cli {
 

@@ -8,11 +8,11 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/model_loading.h"
-#include "inference/chat_format.h"
-#include "inference/config.h"
-#include "inference/generation.h"
-#include "inference/snapshot_file.h"
-#include "inference/tokenizer.h"
+#include "inference/text/chat_format.h"
+#include "inference/checkpoint/config.h"
+#include "inference/session/generation.h"
+#include "inference/session/snapshot_file.h"
+#include "inference/text/tokenizer.h"
 
 namespace fm::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include <QtQml/qqmlregistration.h>
 
 #include "app/storage/storage_types.h"
-#include "inference/generation.h"
+#include "inference/session/generation.h"
 
 namespace fm {
 class ConversationStore;

@@ -8,7 +8,7 @@
 
 #include "app/controllers/ui_settings.h"
 #include "app/worker/inference_worker.h"
-#include "inference/backend.h"
+#include "inference/backends/backend.h"
 
 namespace fm::app {
 namespace {

@@ -31,7 +31,7 @@
 
 #include <optional>
 
-#include "inference/snapshot_file.h"
+#include "inference/session/snapshot_file.h"
 
 namespace fm {
 

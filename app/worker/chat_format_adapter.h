@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "inference/chat_format.h"
-#include "inference/result.h"
-#include "inference/tokenizer.h"
+#include "inference/text/chat_format.h"
+#include "inference/core/result.h"
+#include "inference/text/tokenizer.h"
 
 namespace fm::app {
 

@@ -6,8 +6,8 @@
 #include <QMetaType>
 #include <QString>
 
-#include "inference/backend.h"
-#include "inference/generation.h"
+#include "inference/backends/backend.h"
+#include "inference/session/generation.h"
 
 namespace fm::app {
 

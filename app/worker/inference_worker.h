@@ -15,11 +15,11 @@
 #include <memory>
 
 #include "app/worker/inference_types.h"
-#include "inference/backend.h"
-#include "inference/chat_format.h"
-#include "inference/generation.h"
-#include "inference/tokenizer.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/text/chat_format.h"
+#include "inference/session/generation.h"
+#include "inference/text/tokenizer.h"
+#include "inference/checkpoint/weights.h"
 
 namespace fm::app {
 

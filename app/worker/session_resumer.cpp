@@ -8,8 +8,8 @@
 #include <system_error>
 
 #include "app/storage/database.h"
-#include "inference/backend.h"
-#include "inference/snapshot_file.h"
+#include "inference/backends/backend.h"
+#include "inference/session/snapshot_file.h"
 
 namespace fm::app {
 namespace {

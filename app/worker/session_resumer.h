@@ -19,7 +19,7 @@
 
 #include "app/storage/snapshot_store.h"
 #include "app/worker/inference_types.h"
-#include "inference/generation.h"
+#include "inference/session/generation.h"
 
 namespace fm {
 class Database;

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "inference/result.h"
+#include "inference/core/result.h"
 #include "kernels/common/matrix_view.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cuda/ops.h"

@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "inference/result.h"
+#include "inference/core/result.h"
 #include "kernels/common/matrix_view.h"
 
 typedef struct cublasContext* cublasHandle_t;

@@ -25,10 +25,10 @@
 #include <unistd.h>
 #include <vector>
 
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/quant4.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/checkpoint/quant4.h"
+#include "inference/checkpoint/weights.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_q4.h"

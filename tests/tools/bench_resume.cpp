@@ -25,13 +25,13 @@
 #include <unistd.h>
 #include <vector>
 
-#include "inference/backend.h"
-#include "inference/chat_format.h"
-#include "inference/config.h"
-#include "inference/generation.h"
-#include "inference/snapshot_file.h"
-#include "inference/tokenizer.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/text/chat_format.h"
+#include "inference/checkpoint/config.h"
+#include "inference/session/generation.h"
+#include "inference/session/snapshot_file.h"
+#include "inference/text/tokenizer.h"
+#include "inference/checkpoint/weights.h"
 #include "tests/tools/checkpoint_generator.h"
 
 namespace fs = std::filesystem;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "inference/tokenizer.h"
+#include "inference/text/tokenizer.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/safetensors_writer.h"
+#include "inference/checkpoint/safetensors_writer.h"
 #include "kernels/common/numerics.h"
 
 namespace fm::testing {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "inference/result.h"
+#include "inference/core/result.h"
 #include "kernels/common/matrix_view.h"
 
 namespace fm::testing {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/cuda_backend.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/backends/cuda_backend.h"
+#include "inference/checkpoint/weights.h"
 #include "tests/gpu/tools/device_util.h"
 #include "tests/gpu/tools/gpu_checks.h"
 

@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "inference/backend.h"
-#include "inference/config.h"
-#include "inference/cuda_backend.h"
-#include "inference/weights.h"
+#include "inference/backends/backend.h"
+#include "inference/checkpoint/config.h"
+#include "inference/backends/cuda_backend.h"
+#include "inference/checkpoint/weights.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "inference/result.h"
+#include "inference/core/result.h"
 #include "kernels/common/matrix_view.h"
 #include "kernels/common/numerics.h"
 

@@ -1,0 +1,68 @@
+#pragma once
+// Memory-mapped safetensors files: a single model.safetensors or the shards listed in
+// model.safetensors.index.json. Every tensor's dtype, shape and byte range are checked against
+// the file when it is opened; errors name the file and the tensor.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inference/core/result.h"
+#include "kernels/common/matrix_view.h"
+
+namespace fm {
+
+class MappedFile {
+public:
+    static Result<std::shared_ptr<MappedFile>> open(const std::filesystem::path& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    uint64_t size() const { return size_; }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    MappedFile() = default;
+    std::filesystem::path path_;
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+};
+
+struct TensorInfo {
+    std::string name;
+    DType dtype = DType::F32;
+    std::vector<int64_t> shape;
+    const uint8_t* data = nullptr;  // inside the mapping
+    uint64_t byte_size = 0;
+    std::shared_ptr<MappedFile> file;
+
+    int64_t elements() const;
+    std::string describe() const;  // "name (BF16 [2, 3]) in file"
+};
+
+class TensorStore {
+public:
+    // A folder with model.safetensors or model.safetensors.index.json, or one .safetensors file.
+    static Result<TensorStore> open(const std::filesystem::path& checkpoint_dir);
+    static Result<TensorStore> open_file(const std::filesystem::path& file);
+
+    const TensorInfo* find(const std::string& name) const;
+    const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
+    const std::vector<std::shared_ptr<MappedFile>>& files() const { return files_; }
+    uint64_t total_bytes() const;
+
+private:
+    Status add_file(const std::filesystem::path& file, const std::vector<std::string>* expected);
+    std::map<std::string, TensorInfo> tensors_;
+    std::vector<std::shared_ptr<MappedFile>> files_;
+};
+
+// Parses one file's header and checks it; exposed for tests.
+Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> file);
+
+}  // namespace fm

@@ -1,0 +1,363 @@
+#include "inference/jinja/jinja_eval.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "inference/jinja/jinja_builtins.h"
+
+namespace fm::jinja {
+namespace {
+
+constexpr size_t kMaxOutputBytes = size_t{64} << 20;
+constexpr int kMaxCallDepth = 64;
+constexpr int64_t kMaxSteps = 10'000'000;
+
+class Evaluator {
+public:
+    explicit Evaluator(const Dict& variables) {
+        Dict globals;
+        add_globals(globals);
+        Frame root;
+        for (const auto& [k, v] : globals.items) root[k] = v;
+        for (const auto& [k, v] : variables.items) root[k] = v;
+        frames_.push_back(std::move(root));
+    }
+
+    std::string run(const Body& body) {
+        exec_body(body);
+        return std::move(out_);
+    }
+
+private:
+    using Frame = std::unordered_map<std::string, Value>;
+    enum class Flow { Normal, Break, Continue };
+
+    // Pushes a variable frame for one loop iteration or macro call.
+    struct FrameGuard {
+        Evaluator& ev;
+        size_t saved_base;
+        FrameGuard(Evaluator& e, bool isolate) : ev(e), saved_base(e.base_) {
+            ev.frames_.emplace_back();
+            if (isolate) ev.base_ = ev.frames_.size() - 1;
+        }
+        ~FrameGuard() {
+            ev.frames_.pop_back();
+            ev.base_ = saved_base;
+        }
+    };
+
+    static void locate(TemplateError& err, int line, int column) {
+        if (err.line == 0) {
+            err.line = line;
+            err.column = column;
+        }
+    }
+
+    void step() {
+        if (++steps_ > kMaxSteps) fail("the template takes too long to render (endless loop?)");
+    }
+
+    void write(const std::string& s) {
+        if (out_.size() + s.size() > kMaxOutputBytes) fail("the rendered text is too large");
+        out_ += s;
+    }
+
+    Value lookup(const std::string& name) const {
+        for (size_t i = frames_.size(); i-- > base_;) {
+            auto it = frames_[i].find(name);
+            if (it != frames_[i].end()) return it->second;
+        }
+        if (base_ > 0) {
+            auto it = frames_[0].find(name);
+            if (it != frames_[0].end()) return it->second;
+        }
+        return Value::undefined("'" + name + "' is undefined");
+    }
+
+    void assign(const std::string& name, Value v) { frames_.back()[name] = std::move(v); }
+
+    void bind(const std::vector<std::string>& targets, const Value& v) {
+        if (targets.size() == 1) {
+            assign(targets[0], v);
+            return;
+        }
+        if (!v.is_list()) fail("cannot unpack a '" + type_name(v) + "' into " + std::to_string(targets.size()) + " names");
+        const auto& items = v.as_list().items;
+        if (items.size() != targets.size())
+            fail(std::string(items.size() > targets.size() ? "too many" : "not enough") + " values to unpack (expected " +
+                 std::to_string(targets.size()) + ", got " + std::to_string(items.size()) + ")");
+        for (size_t i = 0; i < targets.size(); ++i) assign(targets[i], items[i]);
+    }
+
+    // ---- statements ----
+
+    Flow exec_body(const Body& body) {
+        for (const auto& s : body) {
+            Flow f = exec(*s);
+            if (f != Flow::Normal) return f;
+        }
+        return Flow::Normal;
+    }
+
+    Flow exec(const Stmt& s) {
+        try {
+            step();
+            return exec_node(s);
+        } catch (TemplateError& err) {
+            locate(err, s.line, s.column);
+            throw;
+        }
+    }
+
+    Flow exec_node(const Stmt& s) {
+        switch (s.kind) {
+            case Stmt::Kind::Text: write(s.text); return Flow::Normal;
+            case Stmt::Kind::Output: write(to_str(eval(*s.expr))); return Flow::Normal;
+            case Stmt::Kind::If:
+                for (size_t i = 0; i < s.conditions.size(); ++i)
+                    if (truthy(eval(*s.conditions[i]))) return exec_body(s.bodies[i]);
+                if (s.bodies.size() > s.conditions.size()) return exec_body(s.bodies.back());
+                return Flow::Normal;
+            case Stmt::Kind::For: return exec_for(s);
+            case Stmt::Kind::Set: {
+                Value v = eval(*s.expr);
+                if (!s.set_attr) {
+                    bind(s.targets, v);
+                    return Flow::Normal;
+                }
+                Value ns = lookup(s.targets[0]);
+                if (!ns.is_dict() || !ns.as_dict().is_namespace)
+                    fail("cannot assign attribute on non-namespace object '" + s.targets[0] + "'");
+                ns.as_dict().set(s.text, std::move(v));
+                return Flow::Normal;
+            }
+            case Stmt::Kind::SetBlock: assign(s.targets[0], Value::string(capture(s.body))); return Flow::Normal;
+            case Stmt::Kind::Macro: {
+                const Stmt* m = &s;
+                assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args); }));
+                return Flow::Normal;
+            }
+            case Stmt::Kind::Break: return Flow::Break;
+            case Stmt::Kind::Continue: return Flow::Continue;
+            case Stmt::Kind::Scope: return exec_body(s.body);
+        }
+        return Flow::Normal;
+    }
+
+    std::string capture(const Body& body) {
+        std::string saved = std::move(out_);
+        out_.clear();
+        exec_body(body);
+        std::string captured = std::move(out_);
+        out_ = std::move(saved);
+        return captured;
+    }
+
+    Flow exec_for(const Stmt& s) {
+        std::vector<Value> items = iterate(eval(*s.expr));
+        if (s.filter) {
+            std::vector<Value> kept;
+            for (auto& item : items) {
+                FrameGuard frame(*this, false);
+                bind(s.targets, item);
+                if (truthy(eval(*s.filter))) kept.push_back(std::move(item));
+            }
+            items = std::move(kept);
+        }
+        if (items.empty()) return exec_body(s.else_body);
+        const auto n = static_cast<int64_t>(items.size());
+        for (int64_t i = 0; i < n; ++i) {
+            step();
+            FrameGuard frame(*this, false);
+            const auto idx = static_cast<size_t>(i);
+            bind(s.targets, items[idx]);
+            auto loop = std::make_shared<Dict>();
+            loop->set("index", Value::integer(i + 1));
+            loop->set("index0", Value::integer(i));
+            loop->set("revindex", Value::integer(n - i));
+            loop->set("revindex0", Value::integer(n - i - 1));
+            loop->set("first", Value::boolean(i == 0));
+            loop->set("last", Value::boolean(i == n - 1));
+            loop->set("length", Value::integer(n));
+            loop->set("depth", Value::integer(1));
+            loop->set("depth0", Value::integer(0));
+            loop->set("previtem", i > 0 ? items[idx - 1] : Value::undefined("there is no previous item"));
+            loop->set("nextitem", i + 1 < n ? items[idx + 1] : Value::undefined("there is no next item"));
+            loop->set("cycle", Value::function("cycle", [idx](CallArgs& args) {
+                if (args.positional.empty()) fail("loop.cycle() needs at least one item");
+                return args.positional[idx % args.positional.size()];
+            }));
+            assign("loop", Value::dict(std::move(loop)));
+            if (exec_body(s.body) == Flow::Break) break;
+        }
+        return Flow::Normal;
+    }
+
+    Value call_macro(const Stmt& m, CallArgs& args) {
+        if (call_depth_ >= kMaxCallDepth) fail("macro '" + m.text + "' calls itself too deeply");
+        if (args.positional.size() > m.targets.size())
+            fail("macro '" + m.text + "' takes not more than " + std::to_string(m.targets.size()) + " argument(s)");
+        for (const auto& [k, v] : args.named)
+            if (std::find(m.targets.begin(), m.targets.end(), k) == m.targets.end())
+                fail("macro '" + m.text + "' takes no keyword argument '" + k + "'");
+        ++call_depth_;
+        FrameGuard frame(*this, true);
+        for (size_t i = 0; i < m.targets.size(); ++i) {
+            const std::string& p = m.targets[i];
+            Value v = Value::undefined("parameter '" + p + "' was not provided");
+            if (i < args.positional.size()) v = args.positional[i];
+            else if (auto it = std::find_if(args.named.begin(), args.named.end(), [&](auto& kv) { return kv.first == p; });
+                     it != args.named.end())
+                v = it->second;
+            else if (m.defaults[i]) v = eval(*m.defaults[i]);
+            assign(p, std::move(v));
+        }
+        std::string text = capture(m.body);
+        --call_depth_;
+        return Value::string(std::move(text));
+    }
+
+    // ---- expressions ----
+
+    Value eval(const Expr& e) {
+        try {
+            return eval_node(e);
+        } catch (TemplateError& err) {
+            locate(err, e.line, e.column);
+            throw;
+        }
+    }
+
+    // The value of `e`, failing at e's position when it is undefined (for operands that
+    // cannot be undefined: attribute access, calls, arithmetic).
+    Value eval_defined(const Expr& e) {
+        Value v = eval(e);
+        if (v.is_undefined()) throw TemplateError{v.undefined_reason(), e.line, e.column};
+        return v;
+    }
+
+    CallArgs eval_args(const Expr& e) {
+        CallArgs args;
+        for (size_t i = 1; i < e.children.size(); ++i) args.positional.push_back(eval(*e.children[i]));
+        for (const auto& [k, v] : e.kwargs) args.named.emplace_back(k, eval(*v));
+        return args;
+    }
+
+    bool compare_op(const std::string& op, const Value& a, const Value& b) {
+        if (op == "==") return equals(a, b);
+        if (op == "!=") return !equals(a, b);
+        if (op == "in") return contains(b, a);
+        if (op == "notin") return !contains(b, a);
+        int c = compare(a, b);
+        if (op == "<") return c < 0;
+        if (op == "<=") return c <= 0;
+        if (op == ">") return c > 0;
+        return c >= 0;
+    }
+
+    Value eval_node(const Expr& e) {
+        switch (e.kind) {
+            case Expr::Kind::Literal: return e.value;
+            case Expr::Kind::Name: return lookup(e.name);
+            case Expr::Kind::List:
+            case Expr::Kind::Tuple: {
+                std::vector<Value> items;
+                for (const auto& c : e.children) items.push_back(eval(*c));
+                return Value::list(std::move(items), e.kind == Expr::Kind::Tuple);
+            }
+            case Expr::Kind::Dict: {
+                auto d = std::make_shared<Dict>();
+                for (size_t i = 0; i + 1 < e.children.size(); i += 2) {
+                    Value k = eval(*e.children[i]);
+                    if (!k.is_string()) fail("dict keys must be strings, not '" + type_name(k) + "'");
+                    d->set(k.as_string(), eval(*e.children[i + 1]));
+                }
+                return Value::dict(std::move(d));
+            }
+            case Expr::Kind::GetAttr: return get_attr(eval_defined(*e.children[0]), e.name);
+            case Expr::Kind::GetItem: {
+                Value obj = eval_defined(*e.children[0]);
+                return get_item(obj, eval(*e.children[1]));
+            }
+            case Expr::Kind::Slice: {
+                Value obj = eval_defined(*e.children[0]);
+                Value parts[3];
+                for (int i = 0; i < 3; ++i)
+                    if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
+                return slice(obj, parts[0], parts[1], parts[2]);
+            }
+            case Expr::Kind::Call: {
+                Value callee = eval_defined(*e.children[0]);
+                CallArgs args = eval_args(e);
+                if (callee.is_function()) return callee.as_function().call(args);
+                fail("'" + type_name(callee) + "' object is not callable");
+            }
+            case Expr::Kind::Filter: {
+                Value input = eval(*e.children[0]);
+                return apply_filter(e.name, input, eval_args(e));
+            }
+            case Expr::Kind::Test: {
+                Value input = eval(*e.children[0]);
+                return Value::boolean(apply_test(e.name, input, eval_args(e)) != e.negated);
+            }
+            case Expr::Kind::Neg:
+            case Expr::Kind::Pos: {
+                Value v = eval_defined(*e.children[0]);
+                if (!v.is_number())
+                    fail(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Neg ? "-" : "+") + ": '" +
+                         type_name(v) + "'");
+                if (e.kind == Expr::Kind::Pos) return v.is_bool() ? Value::integer(v.as_int()) : v;
+                return binary_op("*", v, Value::integer(-1));
+            }
+            case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
+            case Expr::Kind::Binary: {
+                Value a = eval_defined(*e.children[0]);
+                return binary_op(e.name, a, eval_defined(*e.children[1]));
+            }
+            case Expr::Kind::Compare: {
+                Value left = eval(*e.children[0]);
+                for (size_t i = 0; i < e.ops.size(); ++i) {
+                    Value right = eval(*e.children[i + 1]);
+                    if (!compare_op(e.ops[i], left, right)) return Value::boolean(false);
+                    left = std::move(right);
+                }
+                return Value::boolean(true);
+            }
+            case Expr::Kind::And: {
+                Value a = eval(*e.children[0]);
+                return truthy(a) ? eval(*e.children[1]) : a;
+            }
+            case Expr::Kind::Or: {
+                Value a = eval(*e.children[0]);
+                return truthy(a) ? a : eval(*e.children[1]);
+            }
+            case Expr::Kind::CondExpr:
+                if (truthy(eval(*e.children[1]))) return eval(*e.children[0]);
+                if (e.children[2]) return eval(*e.children[2]);
+                return Value::undefined("the inline if-expression evaluated to false and has no else section");
+            case Expr::Kind::Concat: {
+                std::string out;
+                for (const auto& c : e.children) {
+                    out += to_str(eval(*c));
+                    if (out.size() > kMaxOutputBytes) fail("string too large");
+                }
+                return Value::string(std::move(out));
+            }
+        }
+        fail("unknown expression");
+    }
+
+    std::vector<Frame> frames_;
+    size_t base_ = 0;  // frames below base_, except the root, are hidden (a macro does not see its caller's)
+    std::string out_;
+    int64_t steps_ = 0;
+    int call_depth_ = 0;
+};
+
+}  // namespace
+
+std::string render(const Template& tpl, const Dict& variables) {
+    return Evaluator(variables).run(tpl.body);
+}
+
+}  // namespace fm::jinja

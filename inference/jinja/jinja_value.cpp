@@ -1,0 +1,551 @@
+#include "inference/jinja/jinja_value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace fm::jinja {
+
+void fail(std::string message) { throw TemplateError{std::move(message)}; }
+
+// ---- Dict -------------------------------------------------------------------------------
+
+const Value* Dict::find(std::string_view key) const {
+    for (const auto& [k, v] : items)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+Value* Dict::find(std::string_view key) {
+    for (auto& [k, v] : items)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+void Dict::set(std::string key, Value value) {
+    if (Value* existing = find(key)) {
+        *existing = std::move(value);
+        return;
+    }
+    items.emplace_back(std::move(key), std::move(value));
+}
+
+// ---- Value ------------------------------------------------------------------------------
+
+Value::Value() : v_(UndefinedTag{}) {}
+Value Value::undefined(std::string why) { return Value(Storage(UndefinedTag{std::move(why)})); }
+Value Value::none() { return Value(Storage(NoneTag{})); }
+Value Value::boolean(bool b) { return Value(Storage(b)); }
+Value Value::integer(int64_t i) { return Value(Storage(i)); }
+Value Value::number(double d) { return Value(Storage(d)); }
+Value Value::string(std::string s) { return Value(Storage(std::move(s))); }
+Value Value::list(std::vector<Value> items, bool tuple) {
+    auto l = std::make_shared<List>();
+    l->items = std::move(items);
+    l->is_tuple = tuple;
+    return Value(Storage(std::move(l)));
+}
+Value Value::dict(std::shared_ptr<Dict> d) { return Value(Storage(std::move(d))); }
+Value Value::empty_dict() { return dict(std::make_shared<Dict>()); }
+Value Value::function(std::string name, std::function<Value(CallArgs&)> fn) {
+    return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn)})));
+}
+
+const std::string& Value::undefined_reason() const {
+    static const std::string generic = "undefined value";
+    const auto* u = std::get_if<UndefinedTag>(&v_);
+    return (u && !u->why.empty()) ? u->why : generic;
+}
+bool Value::as_bool() const { return std::get<bool>(v_); }
+int64_t Value::as_int() const {
+    if (is_bool()) return as_bool() ? 1 : 0;
+    return std::get<int64_t>(v_);
+}
+double Value::as_double() const {
+    if (is_float()) return std::get<double>(v_);
+    return static_cast<double>(as_int());
+}
+const std::string& Value::as_string() const { return std::get<std::string>(v_); }
+List& Value::as_list() const { return *std::get<std::shared_ptr<List>>(v_); }
+Dict& Value::as_dict() const { return *std::get<std::shared_ptr<Dict>>(v_); }
+const std::shared_ptr<Dict>& Value::dict_ptr() const { return std::get<std::shared_ptr<Dict>>(v_); }
+const Function& Value::as_function() const { return *std::get<std::shared_ptr<const Function>>(v_); }
+
+// ---- UTF-8 and characters ---------------------------------------------------------------
+
+std::u32string utf8_decode(std::string_view s) {
+    std::u32string out;
+    out.reserve(s.size());
+    size_t i = 0;
+    while (i < s.size()) {
+        auto b = static_cast<unsigned char>(s[i]);
+        int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+        bool ok = len > 0 && i + static_cast<size_t>(len) <= s.size();
+        for (int k = 1; ok && k < len; ++k) {
+            auto c = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+            if ((c & 0xC0) != 0x80) ok = false;
+            cp = (cp << 6) | (c & 0x3F);
+        }
+        if (ok) {  // overlong forms, surrogates and values past U+10FFFF are invalid
+            static constexpr char32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+            if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = false;
+        }
+        if (!ok) {
+            out.push_back(0xDC00 + b);
+            ++i;
+            continue;
+        }
+        out.push_back(cp);
+        i += static_cast<size_t>(len);
+    }
+    return out;
+}
+
+std::string utf8_encode(std::u32string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char32_t c : s) {
+        if (c >= 0xDC80 && c <= 0xDCFF) {
+            out.push_back(static_cast<char>(c - 0xDC00));
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else if (c < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+    return out;
+}
+
+bool is_space(char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// Simple case mappings for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic: the scripts
+// whose casing chat templates might touch. Others are left as they are.
+char32_t to_upper(char32_t c) {
+    if (c >= 'a' && c <= 'z') return c - 32;
+    if (c < 0x80) return c;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+    if (c == 0xFF) return 0x178;
+    if (c == 0xB5) return 0x39C;
+    if (c >= 0x100 && c <= 0x17F) {
+        bool odd_is_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
+        bool even_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (odd_is_lower && (c & 1)) return c - 1;
+        if (even_is_lower && !(c & 1)) return c - 1;
+        return c;
+    }
+    if (c == 0x3C2) return 0x3A3;
+    if (c >= 0x3B1 && c <= 0x3C9) return c - 32;
+    if (c >= 0x430 && c <= 0x44F) return c - 32;
+    if (c >= 0x450 && c <= 0x45F) return c - 80;
+    return c;
+}
+
+char32_t to_lower(char32_t c) {
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0x80) return c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x100 && c <= 0x17F) {
+        bool even_is_upper = (c <= 0x136) || (c >= 0x14A && c <= 0x176);
+        bool odd_is_upper = (c >= 0x139 && c <= 0x147) || (c >= 0x179 && c <= 0x17D);
+        if (even_is_upper && !(c & 1)) return c + 1;
+        if (odd_is_upper && (c & 1)) return c + 1;
+        return c;
+    }
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+}
+
+// ---- Printing ---------------------------------------------------------------------------
+
+std::string type_name(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::Undefined: return "Undefined";
+        case Value::Kind::None: return "NoneType";
+        case Value::Kind::Bool: return "bool";
+        case Value::Kind::Int: return "int";
+        case Value::Kind::Float: return "float";
+        case Value::Kind::String: return "str";
+        case Value::Kind::List: return v.as_list().is_tuple ? "tuple" : "list";
+        case Value::Kind::Dict: return v.as_dict().is_namespace ? "Namespace" : "dict";
+        case Value::Kind::Function: return "function";
+    }
+    return "?";
+}
+
+bool truthy(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::Undefined:
+        case Value::Kind::None: return false;
+        case Value::Kind::Bool: return v.as_bool();
+        case Value::Kind::Int: return v.as_int() != 0;
+        case Value::Kind::Float: return v.as_double() != 0.0;
+        case Value::Kind::String: return !v.as_string().empty();
+        case Value::Kind::List: return !v.as_list().items.empty();
+        case Value::Kind::Dict: return v.as_dict().is_namespace || !v.as_dict().items.empty();
+        case Value::Kind::Function: return true;
+    }
+    return false;
+}
+
+std::string format_float(double d) {
+    if (std::isnan(d)) return "nan";
+    if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+    std::string sci(buf, res.ptr);
+    std::string sign;
+    if (!sci.empty() && sci[0] == '-') {
+        sign = "-";
+        sci.erase(0, 1);
+    }
+    size_t e_pos = sci.find('e');
+    std::string mantissa = sci.substr(0, e_pos);
+    int exponent = std::stoi(sci.substr(e_pos + 1));
+    std::string digits;
+    for (char c : mantissa)
+        if (c != '.') digits.push_back(c);
+    int decpt = exponent + 1;
+    auto ndigits = static_cast<int>(digits.size());
+    std::string out;
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            out = "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
+        } else if (decpt >= ndigits) {
+            out = digits + std::string(static_cast<size_t>(decpt - ndigits), '0') + ".0";
+        } else {
+            out = digits.substr(0, static_cast<size_t>(decpt)) + "." +
+                  digits.substr(static_cast<size_t>(decpt));
+        }
+    } else {
+        out = digits.substr(0, 1);
+        if (ndigits > 1) out += "." + digits.substr(1);
+        char exp_buf[16];
+        std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+',
+                      exponent < 0 ? -exponent : exponent);
+        out += exp_buf;
+    }
+    return sign + out;
+}
+
+namespace {
+
+bool repr_printable(char32_t c) {
+    if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) return false;
+    if (c != ' ' && is_space(c)) return false;
+    if ((c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+        (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF || c == 0xAD)
+        return false;
+    if ((c >= 0xD800 && c <= 0xDFFF) || (c >= 0xE000 && c <= 0xF8FF)) return false;
+    return true;
+}
+
+std::string repr_string(const std::string& s) {
+    char quote = '\'';
+    if (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) quote = '"';
+    std::u32string out;
+    out.push_back(static_cast<char32_t>(quote));
+    for (char32_t c : utf8_decode(s)) {
+        if (c == static_cast<char32_t>(quote) || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (c == '\t') {
+            out += U"\\t";
+        } else if (c == '\n') {
+            out += U"\\n";
+        } else if (c == '\r') {
+            out += U"\\r";
+        } else if (!repr_printable(c)) {
+            char buf[16];
+            if (c < 0x100) std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
+            else if (c < 0x10000) std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+            else std::snprintf(buf, sizeof(buf), "\\U%08x", static_cast<unsigned>(c));
+            for (const char* p = buf; *p; ++p) out.push_back(static_cast<char32_t>(*p));
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back(static_cast<char32_t>(quote));
+    return utf8_encode(out);
+}
+
+}  // namespace
+
+std::string repr(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::Undefined: return "Undefined";
+        case Value::Kind::None: return "None";
+        case Value::Kind::Bool: return v.as_bool() ? "True" : "False";
+        case Value::Kind::Int: return std::to_string(v.as_int());
+        case Value::Kind::Float: return format_float(v.as_double());
+        case Value::Kind::String: return repr_string(v.as_string());
+        case Value::Kind::List: {
+            const List& l = v.as_list();
+            std::string out = l.is_tuple ? "(" : "[";
+            for (size_t i = 0; i < l.items.size(); ++i) {
+                if (i) out += ", ";
+                out += repr(l.items[i]);
+            }
+            if (l.is_tuple && l.items.size() == 1) out += ",";
+            return out + (l.is_tuple ? ")" : "]");
+        }
+        case Value::Kind::Dict: {
+            const Dict& d = v.as_dict();
+            std::string out = d.is_namespace ? "<Namespace {" : "{";
+            for (size_t i = 0; i < d.items.size(); ++i) {
+                if (i) out += ", ";
+                out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
+            }
+            return out + (d.is_namespace ? "}>" : "}");
+        }
+        case Value::Kind::Function: return "<function " + v.as_function().name + ">";
+    }
+    return "";
+}
+
+std::string to_str(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::Undefined: return "";
+        case Value::Kind::String: return v.as_string();
+        default: return repr(v);
+    }
+}
+
+// ---- JSON -------------------------------------------------------------------------------
+
+namespace {
+
+void json_string(std::string& out, const std::string& s) {
+    out.push_back('"');
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out.push_back(ch);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+void json_value(std::string& out, const Value& v, const JsonOptions& o, int depth) {
+    if (depth > 512) fail("tojson: value nested too deeply");
+    const std::string item_sep = !o.item_separator.empty() ? o.item_separator : o.indent >= 0 ? "," : ", ";
+    const std::string key_sep = !o.key_separator.empty() ? o.key_separator : ": ";
+    auto newline = [&](int level) {
+        if (o.indent < 0) return;
+        out.push_back('\n');
+        out.append(static_cast<size_t>(o.indent) * static_cast<size_t>(level), ' ');
+    };
+    switch (v.kind()) {
+        case Value::Kind::None: out += "null"; return;
+        case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
+        case Value::Kind::Int: out += std::to_string(v.as_int()); return;
+        case Value::Kind::Float: {
+            double d = v.as_double();
+            if (std::isnan(d)) out += "NaN";
+            else if (std::isinf(d)) out += d < 0 ? "-Infinity" : "Infinity";
+            else out += format_float(d);
+            return;
+        }
+        case Value::Kind::String: json_string(out, v.as_string()); return;
+        case Value::Kind::List: {
+            const auto& items = v.as_list().items;
+            if (items.empty()) {
+                out += "[]";
+                return;
+            }
+            out.push_back('[');
+            for (size_t i = 0; i < items.size(); ++i) {
+                if (i) out += item_sep;
+                newline(depth + 1);
+                json_value(out, items[i], o, depth + 1);
+            }
+            newline(depth);
+            out.push_back(']');
+            return;
+        }
+        case Value::Kind::Dict: {
+            std::vector<const std::pair<std::string, Value>*> items;
+            for (const auto& kv : v.as_dict().items) items.push_back(&kv);
+            if (o.sort_keys)
+                std::stable_sort(items.begin(), items.end(),
+                                 [](auto* a, auto* b) { return a->first < b->first; });
+            if (items.empty()) {
+                out += "{}";
+                return;
+            }
+            out.push_back('{');
+            for (size_t i = 0; i < items.size(); ++i) {
+                if (i) out += item_sep;
+                newline(depth + 1);
+                json_string(out, items[i]->first);
+                out += key_sep;
+                json_value(out, items[i]->second, o, depth + 1);
+            }
+            newline(depth);
+            out.push_back('}');
+            return;
+        }
+        case Value::Kind::Undefined:
+        case Value::Kind::Function:
+            fail("Object of type " + type_name(v) + " is not JSON serializable");
+    }
+}
+
+}  // namespace
+
+std::string to_json(const Value& v, const JsonOptions& options) {
+    std::string out;
+    json_value(out, v, options, 0);
+    return out;
+}
+
+namespace {
+
+template <typename Json>
+Value convert_json(const Json& j) {
+    switch (j.type()) {
+        case nlohmann::detail::value_t::null: return Value::none();
+        case nlohmann::detail::value_t::boolean: return Value::boolean(j.template get<bool>());
+        case nlohmann::detail::value_t::number_integer: return Value::integer(j.template get<int64_t>());
+        case nlohmann::detail::value_t::number_unsigned: {
+            auto u = j.template get<uint64_t>();
+            if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
+            return Value::number(static_cast<double>(u));
+        }
+        case nlohmann::detail::value_t::number_float: return Value::number(j.template get<double>());
+        case nlohmann::detail::value_t::string: return Value::string(j.template get<std::string>());
+        case nlohmann::detail::value_t::array: {
+            std::vector<Value> items;
+            items.reserve(j.size());
+            for (const auto& e : j) items.push_back(convert_json(e));
+            return Value::list(std::move(items));
+        }
+        case nlohmann::detail::value_t::object: {
+            auto d = std::make_shared<Dict>();
+            for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
+            return Value::dict(std::move(d));
+        }
+        default: return Value::none();
+    }
+}
+
+}  // namespace
+
+Value from_json(const nlohmann::json& j) { return convert_json(j); }
+Value from_json(const nlohmann::ordered_json& j) { return convert_json(j); }
+
+// ---- Comparison and iteration -----------------------------------------------------------
+
+bool equals(const Value& a, const Value& b) {
+    if (a.is_number() && b.is_number()) {
+        if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
+        return a.as_int() == b.as_int();
+    }
+    if (a.kind() != b.kind()) return false;
+    switch (a.kind()) {
+        case Value::Kind::Undefined:
+        case Value::Kind::None: return true;
+        case Value::Kind::String: return a.as_string() == b.as_string();
+        case Value::Kind::List: {
+            const List& x = a.as_list();
+            const List& y = b.as_list();
+            if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
+            for (size_t i = 0; i < x.items.size(); ++i)
+                if (!equals(x.items[i], y.items[i])) return false;
+            return true;
+        }
+        case Value::Kind::Dict: {
+            const Dict& x = a.as_dict();
+            const Dict& y = b.as_dict();
+            if (x.is_namespace || y.is_namespace) return &x == &y;
+            if (x.items.size() != y.items.size()) return false;
+            for (const auto& [k, v] : x.items) {
+                const Value* other = y.find(k);
+                if (!other || !equals(v, *other)) return false;
+            }
+            return true;
+        }
+        case Value::Kind::Function: return &a.as_function() == &b.as_function();
+        default: return false;
+    }
+}
+
+int compare(const Value& a, const Value& b) {
+    if (a.is_number() && b.is_number()) {
+        if (a.is_float() || b.is_float()) {
+            double x = a.as_double(), y = b.as_double();
+            return x < y ? -1 : x > y ? 1 : 0;
+        }
+        int64_t x = a.as_int(), y = b.as_int();
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+    if (a.is_string() && b.is_string()) {
+        int c = a.as_string().compare(b.as_string());
+        return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    if (a.is_list() && b.is_list()) {
+        const auto& x = a.as_list().items;
+        const auto& y = b.as_list().items;
+        for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+            if (equals(x[i], y[i])) continue;
+            return compare(x[i], y[i]);
+        }
+        return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
+    }
+    if (a.is_undefined()) fail(a.undefined_reason());
+    if (b.is_undefined()) fail(b.undefined_reason());
+    fail("cannot order '" + type_name(a) + "' and '" + type_name(b) + "'");
+}
+
+std::vector<Value> iterate(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::Undefined: return {};
+        case Value::Kind::List: return v.as_list().items;
+        case Value::Kind::Dict: {
+            std::vector<Value> keys;
+            for (const auto& kv : v.as_dict().items) keys.push_back(Value::string(kv.first));
+            return keys;
+        }
+        case Value::Kind::String: {
+            std::vector<Value> chars;
+            for (char32_t c : utf8_decode(v.as_string()))
+                chars.push_back(Value::string(utf8_encode(std::u32string_view(&c, 1))));
+            return chars;
+        }
+        default: fail("'" + type_name(v) + "' object is not iterable");
+    }
+}
+
+}  // namespace fm::jinja

@@ -1,0 +1,164 @@
+#include "inference/session/snapshot_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
+
+#include "inference/checkpoint/weights.h"
+
+namespace fm {
+namespace {
+
+constexpr char kMagic[4] = {'F', 'M', 'S', 'S'};
+constexpr uint32_t kVersion = 1;
+
+template <typename T>
+void put(std::vector<uint8_t>& out, T v) {
+    uint8_t b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    out.insert(out.end(), b, b + sizeof(T));
+}
+
+void put_bytes(std::vector<uint8_t>& out, const void* data, size_t n) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    out.insert(out.end(), p, p + n);
+}
+
+// Bounds-checked reading: every read says what it was reading when the bytes run out.
+class Reader {
+public:
+    explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+    template <typename T>
+    Status read(T& v, const char* what) {
+        if (bytes_.size() - pos_ < sizeof(T)) return Error{std::string("snapshot truncated while reading ") + what};
+        std::memcpy(&v, bytes_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return {};
+    }
+    Status read_bytes(void* dst, uint64_t n, const char* what) {
+        if (n > bytes_.size() - pos_) return Error{std::string("snapshot truncated while reading ") + what};
+        if (n) std::memcpy(dst, bytes_.data() + pos_, n);
+        pos_ += n;
+        return {};
+    }
+    std::span<const uint8_t> take(uint64_t n) {
+        auto s = bytes_.subspan(pos_, n);
+        pos_ += n;
+        return s;
+    }
+    uint64_t left() const { return bytes_.size() - pos_; }
+
+private:
+    std::span<const uint8_t> bytes_;
+    size_t pos_ = 0;
+};
+
+#define FM_CHECK(expr)                   \
+    do {                                 \
+        if (auto s_ = (expr); !s_) return Error{s_.error()}; \
+    } while (0)
+
+}  // namespace
+
+std::vector<uint8_t> encode_snapshot(const StoredSnapshot& s) {
+    std::vector<uint8_t> out;
+    const auto state = s.snapshot.state.serialize();
+    out.reserve(72 + s.metadata.size() + s.fingerprint.size() + s.snapshot.tokens.size() * 4 + s.snapshot.text.size() +
+                s.snapshot.last_logits.size() * 4 + state.size());
+    put_bytes(out, kMagic, 4);
+    put<uint32_t>(out, kVersion);
+    put<uint32_t>(out, static_cast<uint32_t>(s.fingerprint.size()));
+    put_bytes(out, s.fingerprint.data(), s.fingerprint.size());
+    put<uint64_t>(out, s.snapshot.tokens.size());
+    put_bytes(out, s.snapshot.tokens.data(), s.snapshot.tokens.size() * sizeof(int32_t));
+    put<uint64_t>(out, s.snapshot.text.size());
+    put_bytes(out, s.snapshot.text.data(), s.snapshot.text.size());
+    put<uint64_t>(out, s.snapshot.last_logits.size());
+    put_bytes(out, s.snapshot.last_logits.data(), s.snapshot.last_logits.size() * sizeof(float));
+    put<uint64_t>(out, state.size());
+    put_bytes(out, state.data(), state.size());
+    put<uint64_t>(out, s.metadata.size());
+    put_bytes(out, s.metadata.data(), s.metadata.size());
+    put<uint32_t>(out, crc32(out.data(), out.size()));
+    return out;
+}
+
+Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
+    if (bytes.size() < 12) return Error{"snapshot truncated (" + std::to_string(bytes.size()) + " bytes)"};
+    if (std::memcmp(bytes.data(), kMagic, 4) != 0) return Error{"not a conversation snapshot (bad magic)"};
+    uint32_t stored_crc;
+    std::memcpy(&stored_crc, bytes.data() + bytes.size() - 4, 4);
+    if (crc32(bytes.data(), bytes.size() - 4) != stored_crc) return Error{"snapshot checksum mismatch: the file is corrupt or truncated"};
+    Reader r(bytes.first(bytes.size() - 4));
+    r.take(4);
+    uint32_t version = 0, fp_len = 0;
+    FM_CHECK(r.read(version, "the version"));
+    if (version != kVersion) return Error{"snapshot version " + std::to_string(version) + " is not supported"};
+    StoredSnapshot s;
+    FM_CHECK(r.read(fp_len, "the fingerprint"));
+    s.fingerprint.resize(fp_len);
+    FM_CHECK(r.read_bytes(s.fingerprint.data(), fp_len, "the fingerprint"));
+    uint64_t n = 0;
+    FM_CHECK(r.read(n, "the token count"));
+    if (n > r.left() / 4) return Error{"snapshot truncated while reading the tokens"};
+    s.snapshot.tokens.resize(n);
+    FM_CHECK(r.read_bytes(s.snapshot.tokens.data(), n * 4, "the tokens"));
+    FM_CHECK(r.read(n, "the text length"));
+    if (n > r.left()) return Error{"snapshot truncated while reading the text"};
+    s.snapshot.text.resize(n);
+    FM_CHECK(r.read_bytes(s.snapshot.text.data(), n, "the text"));
+    FM_CHECK(r.read(n, "the logit count"));
+    if (n > r.left() / 4) return Error{"snapshot truncated while reading the logits"};
+    s.snapshot.last_logits.resize(n);
+    FM_CHECK(r.read_bytes(s.snapshot.last_logits.data(), n * 4, "the logits"));
+    FM_CHECK(r.read(n, "the state length"));
+    if (n > r.left()) return Error{"snapshot truncated while reading the state"};
+    auto state = RecurrentState::deserialize(r.take(n));
+    if (!state) return Error{state.error()};
+    s.snapshot.state = std::move(*state);
+    FM_CHECK(r.read(n, "the metadata length"));
+    if (n != r.left()) return Error{"snapshot metadata section has the wrong length"};
+    s.metadata.resize(n);
+    FM_CHECK(r.read_bytes(s.metadata.data(), n, "the metadata"));
+    if (s.snapshot.state.tokens_seen != s.snapshot.tokens.size())
+        return Error{"snapshot is inconsistent: its state has read " + std::to_string(s.snapshot.state.tokens_seen) +
+                     " tokens but it lists " + std::to_string(s.snapshot.tokens.size())};
+    return s;
+}
+
+Status save_snapshot_file(const std::filesystem::path& path, const StoredSnapshot& s) {
+    const auto bytes = encode_snapshot(s);
+    const std::string tmp = path.string() + ".tmp";
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
+    if (!f) return Error{tmp + ": cannot create: " + std::strerror(errno)};
+    bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() && std::fflush(f.get()) == 0 &&
+              ::fsync(::fileno(f.get())) == 0;
+    const std::string why = std::strerror(errno);
+    f.reset();
+    if (!ok) {
+        std::remove(tmp.c_str());
+        return Error{path.string() + ": cannot write the snapshot (" + why + "); the previous one is kept"};
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return Error{path.string() + ": cannot move the snapshot into place: " + ec.message()};
+    return {};
+}
+
+Result<StoredSnapshot> load_snapshot_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{path.string() + ": cannot open"};
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    auto s = decode_snapshot(bytes);
+    if (!s) return Error{path.string() + ": " + s.error()};
+    return s;
+}
+
+std::string snapshot_fingerprint(const Backend& backend) {
+    return backend.weights().fingerprint() + "/" + backend.numerics_id();
+}
+
+}  // namespace fm

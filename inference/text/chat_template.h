@@ -1,0 +1,49 @@
+#pragma once
+// Hugging Face chat templates: the Jinja subset real checkpoints use, rendered the way
+// transformers renders them (ImmutableSandboxedEnvironment with trim_blocks and lstrip_blocks,
+// `tojson` as json.dumps(ensure_ascii=False), raise_exception, namespace, loop controls).
+//
+// Supported: {{ }}, {% %}, {# #}, whitespace control (-, +), if/elif/else, for (with `if`
+// filter, else, loop.* , break/continue), set (names, tuples, ns.attr, set blocks), macro,
+// raw, generation; literals, arithmetic, comparisons, in/not in, and/or/not, a if c else b,
+// ~, attributes, subscripts, slices, filters, tests (is [not] ...), common str/dict methods.
+// Undefined names print as "" and are falsy; using an attribute of one is an error.
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "inference/core/result.h"
+
+namespace fm {
+
+namespace jinja {
+struct Template;
+}
+
+class ChatTemplate {
+public:
+    // Fails with "chat template line L, column C: ..." on syntax errors.
+    static Result<ChatTemplate> parse(std::string source);
+
+    // `context` must be an object: messages (list of {role, content}), add_generation_prompt,
+    // bos_token, eos_token and anything else the template reads. Fails with "chat template
+    // line L, column C: ..." on evaluation errors; a template's raise_exception('msg') fails
+    // with exactly "msg".
+    Result<std::string> render(const nlohmann::json& context) const;
+    // The same with the context's key order kept: a message's keys reach the template in the
+    // order given (as Python dicts do), which shows when a template prints or `tojson`s them.
+    Result<std::string> render_ordered(const nlohmann::ordered_json& context) const;
+
+    const std::string& source() const { return source_; }
+
+private:
+    ChatTemplate(std::string source, std::shared_ptr<const jinja::Template> tpl)
+        : source_(std::move(source)), tpl_(std::move(tpl)) {}
+
+    std::string source_;
+    std::shared_ptr<const jinja::Template> tpl_;
+};
+
+}  // namespace fm
