@@ -7,6 +7,7 @@
 #include "inference/session/generation.h"
 #include "inference/text/tokenizer.h"
 #include "inference/checkpoint/weights.h"
+#include "inference/model/model.h"
 
 using namespace fm;
 
@@ -15,19 +16,18 @@ namespace {
 const std::string kChatDir = std::string(FM_TEST_DATA_DIR) + "/tiny-chat";
 
 struct Fixture {
-    std::shared_ptr<ModelWeights> weights;
-    std::unique_ptr<Backend> backend;
-    std::shared_ptr<const Tokenizer> tokenizer;
-    std::shared_ptr<const ChatFormat> format;
+    std::unique_ptr<Model> model;
+    const Tokenizer* tokenizer = nullptr;
+    const ChatFormat* format = nullptr;
     std::unique_ptr<GenerationSession> session;
 
     Fixture() {
-        weights = *load_weights(kChatDir);
-        backend = make_cpu_backend(weights, 1);
-        auto loaded = Tokenizer::load_from_dir(kChatDir);
-        tokenizer = std::shared_ptr<const Tokenizer>(std::move(loaded.value()));
-        format = std::make_shared<ChatFormat>(std::move(*ChatFormat::load(kChatDir, *tokenizer)));
-        session = std::make_unique<GenerationSession>(*backend, tokenizer, format);
+        ModelOptions options;
+        options.backend = {BackendKind::Cpu, false, 1};
+        model = std::move(Model::load(kChatDir, options).value());
+        tokenizer = model->tokenizer();
+        format = model->chat_format();
+        session = model->new_session();
     }
 };
 

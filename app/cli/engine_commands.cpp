@@ -58,12 +58,10 @@ std::set<std::string> with(std::set<std::string> a, const std::set<std::string>&
 int cmd_info(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
     auto args = Args::parse(argv, kModelFlags, kModelOptions);
     if (!args) return fail(err, "info", args.error());
-    LoadOptions options;
-    options.quantize_4bit = args->has("--4bit");
-    if (!args->has("--model")) return fail(err, "info", "--model DIR is required");
-    auto weights = load_weights(args->get("--model"), options);
-    if (!weights) return fail(err, "info", weights.error());
-    const ModelWeights& w = **weights;
+    // The weights and their sizes only: no device is needed for that.
+    auto model = load_model(*args, err, TokenizerPolicy::IfPresent, BackendKind::Cpu);
+    if (!model) return fail(err, "info", model.error());
+    const ModelWeights& w = (*model)->weights();
     json j;
     j["model"] = args->get("--model");
     j["config"] = json::parse(w.config.to_json().dump());
@@ -96,12 +94,12 @@ int cmd_logits(const std::vector<std::string>& argv, std::ostream& out, std::ost
     ForwardOptions options;
     options.chunk_size = *chunk;
     std::vector<float> logits;
-    auto n = model->backend->forward(*tokens, LogitsMode::All, logits, options);
+    auto n = (*model)->backend().forward(*tokens, LogitsMode::All, logits, options);
     if (!n) return fail(err, "logits", n.error());
-    const int64_t V = model->weights->config.vocab_size;
+    const int64_t V = (*model)->weights().config.vocab_size;
     if (auto s = write_npy(args->get("--out"), logits, static_cast<int64_t>(tokens->size()), V); !s)
         return fail(err, "logits", s.error());
-    out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", model->backend->name()}}.dump()
+    out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", (*model)->backend().name()}}.dump()
         << "\n";
     return 0;
 }
@@ -116,7 +114,7 @@ int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostr
         return fail(err, "bench", "--prompt-tokens, --generate and --chunk must be positive integers");
     auto model = load_model(*args, err);
     if (!model) return fail(err, "bench", model.error());
-    Backend& backend = *model->backend;
+    Backend& backend = (*model)->backend();
     const int64_t V = backend.config().vocab_size;
 
     std::mt19937 rng(1234);
@@ -143,8 +141,8 @@ int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     json j;
     j["model"] = args->get("--model");
     j["backend"] = backend.name();
-    j["weight_format"] = model->weights->format == WeightFormat::Q4 ? "4bit" : "native";
-    j["load_seconds"] = model->load_seconds;
+    j["weight_format"] = (*model)->weights().format == WeightFormat::Q4 ? "4bit" : "native";
+    j["load_seconds"] = (*model)->load_seconds();
     j["prompt_tokens"] = *prompt_n;
     j["prefill_seconds"] = prefill_s;
     j["prefill_tokens_per_second"] = prefill_s > 0 ? static_cast<double>(*prompt_n) / prefill_s : 0.0;

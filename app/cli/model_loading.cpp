@@ -1,6 +1,5 @@
 #include "app/cli/model_loading.h"
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -26,32 +25,26 @@ int64_t status_field_bytes(const std::string& key) {
 int64_t peak_resident_bytes() { return status_field_bytes("VmHWM"); }
 int64_t current_resident_bytes() { return status_field_bytes("VmRSS"); }
 
-Result<LoadedModel> load_model(const Args& args, std::ostream& err) {
+Result<std::unique_ptr<Model>> load_model(const Args& args, std::ostream& err, TokenizerPolicy tokenizer,
+                                          std::optional<BackendKind> backend_override) {
     if (!args.has("--model")) return Error{"--model DIR is required"};
-    BackendRequest request;
+    ModelOptions options;
     const std::string kind = args.get("--backend", "auto");
-    if (kind == "cpu") request.kind = BackendKind::Cpu;
-    else if (kind == "cuda") request.kind = BackendKind::Cuda;
-    else if (kind == "auto") request.kind = BackendKind::Auto;
+    if (kind == "cpu") options.backend.kind = BackendKind::Cpu;
+    else if (kind == "cuda") options.backend.kind = BackendKind::Cuda;
+    else if (kind == "auto") options.backend.kind = BackendKind::Auto;
     else return Error{"--backend must be auto, cpu or cuda"};
     auto threads = args.get_int("--threads", 0);
     if (!threads) return Error{threads.error()};
-    request.cpu_threads = static_cast<int>(*threads);
-
-    LoadOptions options;
+    options.backend.cpu_threads = static_cast<int>(*threads);
+    if (backend_override) options.backend.kind = *backend_override;
     options.quantize_4bit = args.has("--4bit");
-    const auto start = std::chrono::steady_clock::now();
-    auto weights = load_weights(args.get("--model"), options);
-    if (!weights) return Error{weights.error()};
-    auto choice = create_backend(*weights, request);
-    if (!choice) return Error{choice.error()};
-    if (!choice->fallback_reason.empty() && request.kind != BackendKind::Cpu)
-        err << "note: running on the CPU: " << choice->fallback_reason << "\n";
-    LoadedModel m;
-    m.weights = *weights;
-    m.backend = std::move(choice->backend);
-    m.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return m;
+    options.tokenizer = tokenizer;
+    auto model = Model::load(args.get("--model"), options);
+    if (!model) return Error{model.error()};
+    if (!(*model)->backend_fallback_reason().empty())
+        err << "note: running on the CPU: " << (*model)->backend_fallback_reason() << "\n";
+    return model;
 }
 
 }  // namespace fm::cli

@@ -43,24 +43,6 @@ Result<std::unique_ptr<Tokenizer>> tokenizer_from_args(const Args& args) {
     return Error{"give --tokenizer FILE or --model DIR"};
 }
 
-// The tokenizer and chat format of a checkpoint folder, when it has tokenizer files.
-struct TextSide {
-    std::shared_ptr<const Tokenizer> tokenizer;
-    std::shared_ptr<const ChatFormat> format;
-};
-
-Result<TextSide> text_side(const std::string& dir, bool required) {
-    auto tok = Tokenizer::load_from_dir(dir);
-    if (!tok) {
-        if (required) return Error{tok.error()};
-        return TextSide{};
-    }
-    std::shared_ptr<const Tokenizer> tokenizer(std::move(*tok));
-    auto format = ChatFormat::load(dir, *tokenizer);
-    if (!format) return Error{format.error()};
-    return TextSide{tokenizer, std::make_shared<ChatFormat>(std::move(*format))};
-}
-
 Result<GenerationParams> params_from_args(const Args& args) {
     GenerationParams p;
     auto n = args.get_int("-n", 128);
@@ -148,7 +130,7 @@ int cmd_render(const std::vector<std::string>& argv, std::ostream& out, std::ost
             return fail(err, "render", args->get("--messages") + ": every message needs string \"role\" and \"content\"");
         messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
     }
-    auto side = text_side(args->get("--model"), true);
+    auto side = load_model_text(args->get("--model"), TokenizerPolicy::Required);
     if (!side) return fail(err, "render", side.error());
     auto rendered = side->format->render(messages, args->has("--add-generation-prompt"));
     if (!rendered) return fail(err, "render", rendered.error());
@@ -164,14 +146,13 @@ int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::o
     if (args->has("-p") == args->has("--prompt-tokens")) return fail(err, "generate", "give either -p TEXT or --prompt-tokens 1,2,3");
     auto params = params_from_args(*args);
     if (!params) return fail(err, "generate", params.error());
-    auto side = text_side(args->get("--model"), args->has("-p"));
-    if (!side) return fail(err, "generate", side.error());
-    auto model = load_model(*args, err);
+    auto model = load_model(*args, err, args->has("-p") ? TokenizerPolicy::Required : TokenizerPolicy::IfPresent);
     if (!model) return fail(err, "generate", model.error());
-    GenerationSession session(*model->backend, side->tokenizer, side->format);
+    auto session_ptr = (*model)->new_session();
+    GenerationSession& session = *session_ptr;
     std::vector<int32_t> context;  // with --load-state: the tokens the saved state has read
     if (args->has("--load-state")) {
-        auto stored = load_state_for(args->get("--load-state"), *model->backend);
+        auto stored = load_state_for(args->get("--load-state"), (*model)->backend());
         if (!stored) return fail(err, "generate", stored.error());
         if (auto st = session.restore(stored->snapshot); !st) return fail(err, "generate", st.error());
         context = stored->snapshot.tokens;
@@ -186,7 +167,7 @@ int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::o
     } else {
         // The new prompt continues whatever the loaded state has read.
         std::vector<int32_t> prompt = context;
-        Result<std::vector<int32_t>> ids = args->has("-p") ? side->tokenizer->encode(args->get("-p"), false)
+        Result<std::vector<int32_t>> ids = args->has("-p") ? (*model)->tokenizer()->encode(args->get("-p"), false)
                                                            : args->get_ids("--prompt-tokens");
         if (!ids) return fail(err, "generate", ids.error());
         prompt.insert(prompt.end(), ids->begin(), ids->end());
@@ -196,7 +177,7 @@ int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::o
     if (args->has("--print-ids")) out << "\n" << json(result->tokens).dump() << "\n";
     else out << "\n";
     if (args->has("--save-state"))
-        if (auto st = save_state(args->get("--save-state"), session, *model->backend); !st)
+        if (auto st = save_state(args->get("--save-state"), session, (*model)->backend()); !st)
             return fail(err, "generate", st.error());
     err << json{{"prompt_tokens", result->prompt_tokens}, {"prefilled_tokens", result->prefilled_tokens},
                 {"generated_tokens", result->tokens.size()}, {"stop_reason", stop_reason_name(result->stop_reason)},
@@ -215,18 +196,17 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     auto params = params_from_args(*args);
     if (!params) return fail(err, "chat", params.error());
     if (!args->has("-n")) params->max_new_tokens = 512;
-    auto side = text_side(args->get("--model"), true);
-    if (!side) return fail(err, "chat", side.error());
-    auto model = load_model(*args, err);
+    auto model = load_model(*args, err, TokenizerPolicy::Required);
     if (!model) return fail(err, "chat", model.error());
-    GenerationSession session(*model->backend, side->tokenizer, side->format);
-    const bool chat_mode = side->format->mode() != ChatMode::Completion;
+    auto session_ptr = (*model)->new_session();
+    GenerationSession& session = *session_ptr;
+    const bool chat_mode = (*model)->chat_format()->mode() != ChatMode::Completion;
 
     std::vector<ChatMessage> history;
     std::vector<int32_t> completion_tokens;  // completion mode: the whole text so far
     if (args->has("--load-state")) {
         // The saved state carries the conversation it has read, so chatting resumes at once.
-        auto stored = load_state_for(args->get("--load-state"), *model->backend);
+        auto stored = load_state_for(args->get("--load-state"), (*model)->backend());
         if (!stored) return fail(err, "chat", stored.error());
         json saved = json::parse(stored->metadata, nullptr, false);
         if (saved.is_discarded() || !saved.contains("messages")) return fail(err, "chat", args->get("--load-state") + ": not a chat state");
@@ -242,9 +222,9 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         if (!args->has("--save-state")) return {};
         json messages = json::array();
         for (const auto& m : history) messages.push_back({{"role", m.role}, {"content", m.content}});
-        return save_state(args->get("--save-state"), session, *model->backend, json{{"messages", messages}}.dump());
+        return save_state(args->get("--save-state"), session, (*model)->backend(), json{{"messages", messages}}.dump());
     };
-    err << "Chatting with " << args->get("--model") << " on " << model->backend->name()
+    err << "Chatting with " << args->get("--model") << " on " << (*model)->backend().name()
         << (chat_mode ? "" : " (plain completion: this model has no chat template)") << ". End with Ctrl+D.\n";
     std::string line;
     while (true) {
@@ -258,7 +238,7 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
             history.push_back({"user", line});
             result = session.reply(history, *params, callbacks);
         } else {
-            auto ids = side->tokenizer->encode(line + "\n", false);
+            auto ids = (*model)->tokenizer()->encode(line + "\n", false);
             if (!ids) return fail(err, "chat", ids.error());
             completion_tokens.insert(completion_tokens.end(), ids->begin(), ids->end());
             result = session.complete(completion_tokens, *params, callbacks);

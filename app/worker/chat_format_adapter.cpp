@@ -2,10 +2,6 @@
 
 namespace fm::app {
 
-fm::Result<fm::ChatFormat> loadChatFormat(const std::filesystem::path& checkpointDir, const fm::Tokenizer& tokenizer) {
-    return fm::ChatFormat::load(checkpointDir, tokenizer);
-}
-
 bool formatIsChat(const fm::ChatFormat& format) { return format.mode() != fm::ChatMode::Completion; }
 
 std::shared_ptr<const fm::ChatFormat> formatFor(const fm::ChatFormat& checkpointFormat, bool completion) {

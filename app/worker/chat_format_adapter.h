@@ -1,6 +1,6 @@
 #pragma once
-// The few things the worker needs from fm::ChatFormat, in one place: loading a checkpoint's
-// format, asking which mode it declares, and a copy in the mode a conversation chose.
+// The few things the worker needs from fm::ChatFormat, in one place: asking which mode a
+// checkpoint's format declares, and a copy in the mode a conversation chose.
 
 #include <QString>
 
@@ -13,7 +13,6 @@
 
 namespace fm::app {
 
-fm::Result<fm::ChatFormat> loadChatFormat(const std::filesystem::path& checkpointDir, const fm::Tokenizer& tokenizer);
 bool formatIsChat(const fm::ChatFormat& format);
 // The checkpoint's format, switched to plain completion (or back to its chat template).
 std::shared_ptr<const fm::ChatFormat> formatFor(const fm::ChatFormat& checkpointFormat, bool completion);

@@ -15,10 +15,7 @@
 namespace fm::app {
 
 struct InferenceWorker::LoadedModel {
-    std::shared_ptr<fm::ModelWeights> weights;
-    std::unique_ptr<fm::Backend> backend;
-    std::shared_ptr<const fm::Tokenizer> tokenizer;
-    std::shared_ptr<const fm::ChatFormat> format;  // as the checkpoint declares it
+    std::unique_ptr<fm::Model> model;
     std::unique_ptr<fm::GenerationSession> session;
     int sessionFormatKey = -1;  // formatKey() of what the session was built with
     LoadedModelInfo info;
@@ -80,26 +77,11 @@ void InferenceWorker::loadModel(const ModelLoadRequest& request) {
     emit loadProgress(0.0);
 
     const std::filesystem::path dir = QDir(request.checkpointDir).absolutePath().toStdString();
-    const CheckpointCheck check = checkCheckpointFolder(request.checkpointDir);
-    if (!check.ok) {
-        emit loadFailed(check.message, false);
-        return;
-    }
-
-    auto tokenizer = fm::Tokenizer::load_from_dir(dir);
-    if (!tokenizer) {
-        emit loadFailed(QStringLiteral("Cannot load the tokenizer: %1").arg(QString::fromStdString(tokenizer.error())), false);
-        return;
-    }
-    std::shared_ptr<const fm::Tokenizer> sharedTokenizer(std::move(*tokenizer));
-    auto format = loadChatFormat(dir, *sharedTokenizer);
-    if (!format) {
-        emit loadFailed(QStringLiteral("Cannot read the chat template: %1").arg(QString::fromStdString(format.error())), false);
-        return;
-    }
-
-    fm::LoadOptions options;
+    fm::ModelOptions options;
     options.quantize_4bit = request.quantize4bit;
+    options.tokenizer = fm::TokenizerPolicy::Required;  // the window chats in text
+    options.backend.kind = toEngineKind(request.backend);
+    options.backend.cpu_threads = request.cpuThreads;
     options.cancel = &cancelLoad_;
     // Progress is reported per tensor; rate-limit so a big checkpoint doesn't flood the GUI.
     QElapsedTimer progressTimer;
@@ -110,46 +92,31 @@ void InferenceWorker::loadModel(const ModelLoadRequest& request) {
         progressTimer.restart();
         emit loadProgress(0.95 * static_cast<double>(done) / static_cast<double>(total));
     };
-    auto weights = fm::load_weights(dir, options);
+    auto loaded = fm::Model::load(dir, options);
     if (cancelLoad_.load()) {
         emit loadFailed(QStringLiteral("Loading was cancelled."), true);
         return;
     }
-    if (!weights) {
-        emit loadFailed(QString::fromStdString(weights.error()), false);
-        return;
-    }
-
-    fm::BackendRequest backendRequest;
-    backendRequest.kind = toEngineKind(request.backend);
-    backendRequest.cpu_threads = request.cpuThreads;
-    auto choice = fm::create_backend(*weights, backendRequest);
-    if (!choice) {
-        emit loadFailed(QStringLiteral("Cannot start the backend: %1").arg(QString::fromStdString(choice.error())), false);
-        return;
-    }
-    if (cancelLoad_.load()) {
-        emit loadFailed(QStringLiteral("Loading was cancelled."), true);
+    if (!loaded) {
+        emit loadFailed(QString::fromStdString(loaded.error()), false);
         return;
     }
 
     auto model = std::make_unique<LoadedModel>();
-    model->weights = *weights;
-    model->backend = std::move(choice->backend);
-    model->tokenizer = sharedTokenizer;
-    model->format = std::make_shared<const fm::ChatFormat>(std::move(*format));
+    model->model = std::move(*loaded);
+    const fm::Model& m = *model->model;
 
     LoadedModelInfo& info = model->info;
     info.checkpointDir = QDir::cleanPath(QString::fromStdString(dir.string()));
-    info.displayName = check.displayName;
-    info.backendName = QString::fromStdString(model->backend->name());
-    if (request.backend != BackendChoiceKind::Cpu) info.fallbackReason = QString::fromStdString(choice->fallback_reason);
+    info.displayName = checkpointDisplayName(info.checkpointDir);
+    info.backendName = QString::fromStdString(m.backend().name());
+    info.fallbackReason = QString::fromStdString(m.backend_fallback_reason());
     info.quantized4bit = request.quantize4bit;
-    info.chatTemplate = formatIsChat(*model->format);
-    info.weightBytes = model->weights->weight_bytes();
-    info.stateBytes = model->weights->config.state_bytes();
-    info.parameterCount = model->weights->config.parameter_count();
-    info.fingerprint = QString::fromStdString(model->weights->fingerprint());
+    info.chatTemplate = formatIsChat(*m.chat_format());
+    info.weightBytes = m.weights().weight_bytes();
+    info.stateBytes = m.config().state_bytes();
+    info.parameterCount = m.config().parameter_count();
+    info.fingerprint = QString::fromStdString(m.weights().fingerprint());
     model_ = std::move(model);
 
     emit loadProgress(1.0);
@@ -170,7 +137,7 @@ void InferenceWorker::resetSession() {
 MemoryFigures InferenceWorker::currentMemory() const {
     MemoryFigures figures;
     if (!model_) return figures;
-    const fm::MemoryReport report = model_->backend->memory();
+    const fm::MemoryReport report = model_->model->backend().memory();
     figures.weightBytes = report.weight_bytes;
     figures.stateBytes = report.state_bytes;
     figures.workspaceBytes = report.workspace_bytes;
@@ -230,9 +197,8 @@ void InferenceWorker::generate(const GenerationRequest& request) {
     // One active session: another conversation, or another mode, starts from a fresh state.
     const int wantedKey = request.completionMode ? 1 : 0;
     if (!model_->session || sessionConversationId_ != request.conversationId || model_->sessionFormatKey != wantedKey) {
-        model_->backend->reset_state();
-        auto format = formatFor(*model_->format, request.completionMode);
-        model_->session = std::make_unique<fm::GenerationSession>(*model_->backend, model_->tokenizer, std::move(format));
+        model_->model->backend().reset_state();
+        model_->session = model_->model->new_session(formatFor(*model_->model->chat_format(), request.completionMode));
         model_->sessionFormatKey = wantedKey;
         sessionConversationId_ = request.conversationId;
     }
@@ -288,7 +254,7 @@ void InferenceWorker::generate(const GenerationRequest& request) {
     ResumeOutcome resume;
     std::string fingerprint;
     if (resumer_) {
-        fingerprint = SessionResumer::fingerprint(*model_->backend, model_->weights->checkpoint_dir, request.completionMode);
+        fingerprint = SessionResumer::fingerprint(model_->model->backend(), model_->model->checkpoint_dir(), request.completionMode);
         resume = resumer_->prepare(*model_->session, request, messages, fingerprint);
         for (const QString& warning : resume.warnings) emit snapshotWarning(warning);
     }

@@ -20,6 +20,7 @@
 #include "inference/session/generation.h"
 #include "inference/text/tokenizer.h"
 #include "inference/checkpoint/weights.h"
+#include "inference/model/model.h"
 
 namespace fm::app {
 

@@ -153,13 +153,17 @@ std::string ModelWeights::fingerprint() const {
 }
 
 Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& dir, const LoadOptions& options) {
+    auto config = ModelConfig::load(dir);
+    if (!config) return Error{config.error()};
+    return load_weights(dir, *config, options);
+}
+
+Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& dir, const ModelConfig& config,
+                                                   const LoadOptions& options) {
     auto w = std::make_shared<ModelWeights>();
     w->checkpoint_dir = dir;
-    FM_TRY_ASSIGN(w->config, ModelConfig::load(dir));
+    w->config = config;
     FM_TRY_ASSIGN(w->store, TensorStore::open(dir));
-    if (w->config.quantization.enabled && options.quantize_4bit) {
-        // Already 4-bit: nothing to quantize.
-    }
     w->format = (w->config.quantization.enabled || options.quantize_4bit) ? WeightFormat::Q4 : WeightFormat::Native;
 
     const ModelConfig& c = w->config;

@@ -72,7 +72,11 @@ struct LoadOptions {
     const std::atomic<bool>* cancel = nullptr;
 };
 
+// Reads config.json, then the weights it describes.
 Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& checkpoint_dir,
                                                    const LoadOptions& options = {});
+// The weights of a checkpoint whose config.json the caller has parsed already.
+Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& checkpoint_dir,
+                                                   const ModelConfig& config, const LoadOptions& options = {});
 
 }  // namespace fm

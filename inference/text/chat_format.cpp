@@ -113,6 +113,16 @@ const std::string& builtin_chatml_template() {
 }
 
 Result<ChatFormat> ChatFormat::load(const fs::path& dir, const Tokenizer& tokenizer) {
+    return load_impl(dir, tokenizer, nullptr);
+}
+
+Result<ChatFormat> ChatFormat::load(const fs::path& dir, const Tokenizer& tokenizer,
+                                    const std::vector<int64_t>& config_eos_ids) {
+    return load_impl(dir, tokenizer, &config_eos_ids);
+}
+
+Result<ChatFormat> ChatFormat::load_impl(const fs::path& dir, const Tokenizer& tokenizer,
+                                         const std::vector<int64_t>* config_eos_ids) {
     ChatFormat format;
     std::set<int32_t> ids;
     std::optional<std::string> template_source;
@@ -165,7 +175,11 @@ Result<ChatFormat> ChatFormat::load(const fs::path& dir, const Tokenizer& tokeni
     }
 
     // Stop ids.
+    if (config_eos_ids)
+        for (int64_t id : *config_eos_ids)
+            if (id >= 0 && id <= INT32_MAX) ids.insert(static_cast<int32_t>(id));
     for (const char* file : {"generation_config.json", "config.json"}) {
+        if (config_eos_ids && std::string_view(file) == "config.json") continue;
         const fs::path path = dir / file;
         auto config = read_json(path);
         if (!config) return Error{config.error()};

@@ -43,6 +43,10 @@ public:
     // is not kept. Fails, naming the file, on invalid JSON, wrong field types or a template
     // that does not parse.
     static Result<ChatFormat> load(const std::filesystem::path& dir, const Tokenizer& tokenizer);
+    // The same, with config.json's eos_token_id given by the caller (Model::load has parsed
+    // config.json already), so config.json is not read here.
+    static Result<ChatFormat> load(const std::filesystem::path& dir, const Tokenizer& tokenizer,
+                                   const std::vector<int64_t>& config_eos_ids);
 
     // This format with another template (a user's override): Chat mode, same tokens and stops.
     Result<ChatFormat> with_template(std::string source) const;
@@ -73,6 +77,9 @@ public:
     const std::string& eos_token() const { return eos_token_; }
 
 private:
+    static Result<ChatFormat> load_impl(const std::filesystem::path& dir, const Tokenizer& tokenizer,
+                                        const std::vector<int64_t>* config_eos_ids);
+
     ChatMode mode_ = ChatMode::Completion;
     std::shared_ptr<const ChatTemplate> template_;  // null in Completion mode
     std::string bos_token_;

@@ -32,6 +32,7 @@
 #include "inference/session/snapshot_file.h"
 #include "inference/text/tokenizer.h"
 #include "inference/checkpoint/weights.h"
+#include "inference/model/model.h"
 #include "tests/tools/checkpoint_generator.h"
 
 namespace fs = std::filesystem;
@@ -112,15 +113,13 @@ int main(int argc, char** argv) {
         if (ec) fail(std::string("cannot copy ") + name + ": " + ec.message());
     }
 
-    auto weights = fm::load_weights(dir);
-    if (!weights) fail(weights.error());
-    auto backend = fm::make_cpu_backend(*weights, threads);
-    auto loaded_tokenizer = fm::Tokenizer::load_from_dir(dir);
-    if (!loaded_tokenizer) fail(loaded_tokenizer.error());
-    std::shared_ptr<const fm::Tokenizer> tokenizer(std::move(*loaded_tokenizer));
-    auto loaded_format = fm::ChatFormat::load(dir, *tokenizer);
-    if (!loaded_format) fail(loaded_format.error());
-    auto format = std::make_shared<const fm::ChatFormat>(std::move(*loaded_format));
+    fm::ModelOptions options;
+    options.backend = {fm::BackendKind::Cpu, false, threads};
+    options.tokenizer = fm::TokenizerPolicy::Required;
+    auto loaded = fm::Model::load(dir, options);
+    if (!loaded) fail(loaded.error());
+    fm::Model& model = **loaded;
+    fm::Backend* backend = &model.backend();
 
     // 1. The conversation: every reply generated, so the history is what the model wrote.
     fm::GenerationParams gen;
@@ -137,7 +136,8 @@ int main(int argc, char** argv) {
     std::vector<int32_t> reference;  // the answer of the session that never quit
     const std::string question = "Now, in one sentence: what was the first thing I asked you?";
     {
-        fm::GenerationSession session(*backend, tokenizer, format);
+        auto session_ptr = model.new_session();
+    fm::GenerationSession& session = *session_ptr;
         for (int t = 0; t < turns; ++t) {
             history.push_back({"user", std::string(kSentences[t % std::size(kSentences)]) + " (" + std::to_string(t) + ")"});
             auto r = session.reply(history, gen);
@@ -167,7 +167,8 @@ int main(int argc, char** argv) {
         for (int r = 0; r < repeat; ++r) {
             Run run;
             backend->reset_state();
-            fm::GenerationSession session(*backend, tokenizer, format);
+            auto session_ptr = model.new_session();
+    fm::GenerationSession& session = *session_ptr;
             const auto start = Clock::now();
             if (with_snapshot) {
                 auto t0 = Clock::now();
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
                 "\"state_bytes\": %lld},\n",
                 static_cast<long long>(spec.hidden), static_cast<long long>(spec.intermediate),
                 static_cast<long long>(spec.layers), static_cast<long long>(spec.state), static_cast<long long>(spec.vocab),
-                static_cast<long long>((*weights)->config.state_bytes()));
+                static_cast<long long>(model.config().state_bytes()));
     std::printf("  \"backend\": \"%s\", \"threads\": %d, \"repeat\": %d,\n", backend->name().c_str(), threads, repeat);
     std::printf("  \"conversation\": {\"turns\": %d, \"messages\": %zu, \"history_tokens\": %lld, \"snapshot_bytes\": %lld, "
                 "\"build_s\": %.1f, \"snapshot_save_ms\": %.1f},\n",
