@@ -48,7 +48,7 @@ QString checkpointDisplayName(const QString& dir) {
     return info.fileName();
 }
 
-CheckpointCheck checkCheckpointFolder(const QString& path) {
+CheckpointCheck checkCheckpointFiles(const QString& path) {
     CheckpointCheck check;
     if (path.trimmed().isEmpty()) {
         check.message = QStringLiteral("Choose a checkpoint folder.");
@@ -70,13 +70,6 @@ CheckpointCheck checkCheckpointFolder(const QString& path) {
         check.message = QStringLiteral("No config.json in this folder: it is not a Hugging Face checkpoint.");
         return check;
     }
-    auto config = fm::ModelConfig::load(path.toStdString());
-    if (!config) {
-        check.message = QStringLiteral("config.json cannot be used: %1").arg(QString::fromStdString(config.error()));
-        return check;
-    }
-    check.modelType = QString::fromStdString(config->model_type);
-    check.parameterCount = config->parameter_count();
     if (!hasWeights(dir)) {
         check.message = QStringLiteral("No weights (*.safetensors) in this folder.");
         return check;
@@ -85,6 +78,21 @@ CheckpointCheck checkCheckpointFolder(const QString& path) {
         check.message = QStringLiteral("No tokenizer in this folder (tokenizer.json or tokenizer.model).");
         return check;
     }
+    check.ok = true;
+    return check;
+}
+
+CheckpointCheck checkCheckpointFolder(const QString& path) {
+    CheckpointCheck check = checkCheckpointFiles(path);
+    if (!check.ok) return check;
+    check.ok = false;
+    auto config = fm::ModelConfig::load(path.toStdString());
+    if (!config) {
+        check.message = QStringLiteral("config.json cannot be used: %1").arg(QString::fromStdString(config.error()));
+        return check;
+    }
+    check.modelType = QString::fromStdString(config->model_type);
+    check.parameterCount = config->parameter_count();
     check.ok = true;
     const double billions = static_cast<double>(check.parameterCount) / 1e9;
     check.message = billions >= 0.1

@@ -20,6 +20,9 @@ struct CheckpointCheck {
 // config.json parsed with fm::ModelConfig::load; weights (*.safetensors) and a tokenizer
 // (tokenizer.json or tokenizer.model) present.
 CheckpointCheck checkCheckpointFolder(const QString& dir);
+// The file-system half of that check, without parsing config.json: what the worker asks before
+// fm::Model::load, which parses config.json itself (once per load).
+CheckpointCheck checkCheckpointFiles(const QString& dir);
 
 // "models--tiiuae--falcon-mamba-7b/snapshots/<hash>" -> "tiiuae/falcon-mamba-7b"; else the
 // folder's own name.

@@ -76,6 +76,11 @@ void InferenceWorker::loadModel(const ModelLoadRequest& request) {
     releaseModel();  // one model at a time: a 7B checkpoint does not fit twice
     emit loadProgress(0.0);
 
+    const CheckpointCheck check = checkCheckpointFiles(request.checkpointDir);
+    if (!check.ok) {
+        emit loadFailed(check.message, false);
+        return;
+    }
     const std::filesystem::path dir = QDir(request.checkpointDir).absolutePath().toStdString();
     fm::ModelOptions options;
     options.quantize_4bit = request.quantize4bit;
@@ -108,7 +113,7 @@ void InferenceWorker::loadModel(const ModelLoadRequest& request) {
 
     LoadedModelInfo& info = model->info;
     info.checkpointDir = QDir::cleanPath(QString::fromStdString(dir.string()));
-    info.displayName = checkpointDisplayName(info.checkpointDir);
+    info.displayName = check.displayName;
     info.backendName = QString::fromStdString(m.backend().name());
     info.fallbackReason = QString::fromStdString(m.backend_fallback_reason());
     info.quantized4bit = request.quantize4bit;
