@@ -6,9 +6,9 @@
 namespace fm::app {
 
 struct AppEnvironment {
-    QString dataDir;       // the conversation database lives here
-    QString settingsFile;  // QSettings INI file for window and UI preferences; empty: the platform's default
-    QString hubCacheDir;   // Hugging Face hub cache; empty: from HF_HUB_CACHE / HF_HOME / ~/.cache
+    QString dataDir;                 // the conversation database lives here
+    QString settingsFile;            // QSettings INI file for window and UI preferences; empty: the platform's default
+    QString hubCacheDir;             // Hugging Face hub cache; empty: from HF_HUB_CACHE / HF_HOME / ~/.cache
     bool autoLoadLastModel = false;  // load the most recently used checkpoint at start
 
     QString databasePath() const;

@@ -96,10 +96,10 @@ CheckpointCheck checkCheckpointFolder(const QString& path) {
     check.ok = true;
     const double billions = static_cast<double>(check.parameterCount) / 1e9;
     check.message = billions >= 0.1
-                        ? QStringLiteral("%1 · %2 · %3B parameters").arg(check.displayName, check.modelType,
-                                                                           QLocale().toString(billions, 'f', 1))
-                        : QStringLiteral("%1 · %2 · %3 parameters").arg(check.displayName, check.modelType,
-                                                                          QLocale().toString(check.parameterCount));
+                        ? QStringLiteral("%1 · %2 · %3B parameters")
+                              .arg(check.displayName, check.modelType, QLocale().toString(billions, 'f', 1))
+                        : QStringLiteral("%1 · %2 · %3 parameters")
+                              .arg(check.displayName, check.modelType, QLocale().toString(check.parameterCount));
     return check;
 }
 
@@ -108,14 +108,16 @@ QString huggingFaceHubCache(const QProcessEnvironment& env) {
     if (const QString home = env.value(QStringLiteral("HF_HOME")); !home.isEmpty())
         return QDir(home).filePath(QStringLiteral("hub"));
     QString cache = env.value(QStringLiteral("XDG_CACHE_HOME"));
-    if (cache.isEmpty()) cache = QDir(env.value(QStringLiteral("HOME"), QDir::homePath())).filePath(QStringLiteral(".cache"));
+    if (cache.isEmpty())
+        cache = QDir(env.value(QStringLiteral("HOME"), QDir::homePath())).filePath(QStringLiteral(".cache"));
     return QDir(cache).filePath(QStringLiteral("huggingface/hub"));
 }
 
 QList<FoundCheckpoint> findHubCheckpoints(const QString& hubCache) {
     QList<FoundCheckpoint> found;
     const QDir hub(hubCache);
-    const QStringList repos = hub.entryList({QStringLiteral("models--*")}, QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+    const QStringList repos =
+        hub.entryList({QStringLiteral("models--*")}, QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
     for (const QString& repo : repos) {
         const QDir snapshots(hub.filePath(repo + QStringLiteral("/snapshots")));
         const QFileInfoList entries = snapshots.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time);

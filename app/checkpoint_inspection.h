@@ -11,9 +11,9 @@ namespace fm::app {
 
 struct CheckpointCheck {
     bool ok = false;
-    QString message;       // what is wrong (for the user), or a one-line summary when ok
-    QString displayName;   // "falcon-mamba-7b-instruct" for a hub snapshot, else the folder name
-    QString modelType;     // "falcon_mamba" or "mamba"
+    QString message;      // what is wrong (for the user), or a one-line summary when ok
+    QString displayName;  // "falcon-mamba-7b-instruct" for a hub snapshot, else the folder name
+    QString modelType;    // "falcon_mamba" or "mamba"
     qint64 parameterCount = 0;
 };
 

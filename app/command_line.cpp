@@ -5,11 +5,14 @@
 
 namespace fm::app {
 
-QString applicationVersion() { return QStringLiteral(FM_APP_VERSION); }
+QString applicationVersion() {
+    return QStringLiteral(FM_APP_VERSION);
+}
 
 CommandLineOptions parseCommandLine(const QStringList& arguments) {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Falcon Mamba Chat: private, local chat with Falcon Mamba models."));
+    parser.setApplicationDescription(
+        QStringLiteral("Falcon Mamba Chat: private, local chat with Falcon Mamba models."));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
     const QCommandLineOption model(QStringList{QStringLiteral("model"), QStringLiteral("m")},

@@ -9,10 +9,10 @@ namespace fm::app {
 struct CommandLineOptions {
     bool showVersion = false;
     bool showHelp = false;
-    QString modelDir;       // --model DIR: load this checkpoint at start
-    QString error;          // non-empty: the arguments were wrong; show it and exit(1)
-    QString helpText;       // what --help prints
-    QString versionText;    // what --version prints
+    QString modelDir;     // --model DIR: load this checkpoint at start
+    QString error;        // non-empty: the arguments were wrong; show it and exit(1)
+    QString helpText;     // what --help prints
+    QString versionText;  // what --version prints
 };
 
 // `arguments` includes the program name first, as QCoreApplication::arguments() does.

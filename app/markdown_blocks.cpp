@@ -63,8 +63,10 @@ QList<MarkdownBlock> splitMarkdownBlocks(const QString& markdown) {
             current.append(line);
         }
     }
-    if (inCode) blocks.append({true, current.join(QLatin1Char('\n')), language, false});
-    else flushProse();
+    if (inCode)
+        blocks.append({true, current.join(QLatin1Char('\n')), language, false});
+    else
+        flushProse();
     return blocks;
 }
 

@@ -10,8 +10,8 @@ namespace fm::app {
 
 struct MarkdownBlock {
     bool code = false;
-    QString text;      // prose (Markdown) or the code itself, without the fences
-    QString language;  // the info string after ``` (code only)
+    QString text;        // prose (Markdown) or the code itself, without the fences
+    QString language;    // the info string after ``` (code only)
     bool closed = true;  // the closing fence was seen (code only)
 };
 

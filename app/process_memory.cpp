@@ -1,7 +1,7 @@
 #include "app/process_memory.h"
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 namespace fm::app {
 

@@ -19,6 +19,8 @@ void setUpQmlEngine(QQmlEngine& engine) {
     engine.addImportPath(QStringLiteral("qrc:/"));  // modules built with Qt 6.4's default prefix
 }
 
-QUrl mainWindowUrl() { return QUrl(QStringLiteral("qrc:/qt/qml/FalconMamba/Ui/Main.qml")); }
+QUrl mainWindowUrl() {
+    return QUrl(QStringLiteral("qrc:/qt/qml/FalconMamba/Ui/Main.qml"));
+}
 
 }  // namespace fm::app

@@ -12,7 +12,9 @@
 
 namespace fm::app::testing {
 
-inline QString tinyChatDir() { return QStringLiteral(FM_TEST_DATA_DIR "/tiny-chat"); }
+inline QString tinyChatDir() {
+    return QStringLiteral(FM_TEST_DATA_DIR "/tiny-chat");
+}
 
 // An app environment inside `dir`: database, settings and an empty Hugging Face cache.
 inline AppEnvironment environmentIn(const QTemporaryDir& dir) {
@@ -33,6 +35,8 @@ inline bool waitForCount(QSignalSpy& spy, int count, int timeoutMs) {
     while (spy.count() < count && timer.elapsed() < timeoutMs) spy.wait(20);
     return spy.count() >= count;
 }
-inline bool waitForSignal(QSignalSpy& spy, int timeoutMs) { return waitForCount(spy, 1, timeoutMs); }
+inline bool waitForSignal(QSignalSpy& spy, int timeoutMs) {
+    return waitForCount(spy, 1, timeoutMs);
+}
 
 }  // namespace fm::app::testing

@@ -77,7 +77,8 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
         options.settings.maxNewTokens = 1234;
         options.settings.seed = 4'611'686'018'427'387'905;  // 2^62 + 1: not exact as a double
     }
-    QString title = name == "unicode" ? QStringLiteral("Ünïcödé 🦅 — 日本語 · עברית · e\u0301") : QStringLiteral("Scenario: ") + name;
+    QString title = name == "unicode" ? QStringLiteral("Ünïcödé 🦅 — 日本語 · עברית · e\u0301")
+                                      : QStringLiteral("Scenario: ") + name;
     if (name == "empty texts") title.clear();
     DbResult<Conversation> c = store.createConversation(title, options);
     if (!c) return 0;
@@ -85,8 +86,8 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
 
     if (name == "linear") {
         const qint64 q = ask(store, id, QStringLiteral("What is Falcon Mamba?"));
-        const qint64 a = reply(store, id, q, QStringLiteral("A 7B state-space language model."), MessageStatus::Complete, {12, 9},
-                               QStringLiteral("/models/falcon-mamba-7b"));
+        const qint64 a = reply(store, id, q, QStringLiteral("A 7B state-space language model."),
+                               MessageStatus::Complete, {12, 9}, QStringLiteral("/models/falcon-mamba-7b"));
         const qint64 q2 = ask(store, id, QStringLiteral("And its context length?"), a);
         reply(store, id, q2, QStringLiteral("Unbounded in principle: the state has a fixed size."));
     } else if (name == "branches") {
@@ -105,10 +106,11 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
         if (!store.switchToBranch(a1)) return 0;
         if (!store.switchToBranch(q3)) return 0;
     } else if (name == "unicode") {
-        const qint64 q = ask(store, id,
-                             QStringLiteral("Emoji 🦅🐍👩‍💻, CJK 日本語, RTL עברית ومرحبا, combining e\u0301, "
-                                            "quotes \"'` \\ backslash, tab\there, CRLF\r\nline, "
-                                            "U+2028\u2028, control \u0001, BOM \uFEFF, astral 𝔘𝔫𝔦"));
+        const qint64 q = ask(
+            store, id,
+            QStringLiteral("Emoji 🦅🐍👩‍💻, CJK 日本語, RTL עברית ومرحبا, combining e\u0301, "
+                           "quotes \"'` \\ backslash, tab\there, CRLF\r\nline, "
+                           "U+2028\u2028, control \u0001, BOM \uFEFF, astral 𝔘𝔫𝔦"));
         reply(store, id, q, QStringLiteral("Ответ по-русски. Ελληνικά. 中文回答。 {\"json\": [1, 2]} </script>"));
     } else if (name == "empty texts") {
         const qint64 q = ask(store, id, QString());
@@ -118,8 +120,8 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
         const qint64 q = ask(store, id, QStringLiteral("Tell me a long story"));
         reply(store, id, q, QStringLiteral("Once upon a time"), MessageStatus::Interrupted, {40, std::nullopt});
         reply(store, id, q, QStringLiteral("The backend failed"), MessageStatus::Error, {std::nullopt, 3});
-        const qint64 again = reply(store, id, q, QStringLiteral("Once upon a time, a falcon"), MessageStatus::Interrupted,
-                                   {40, 7}, QStringLiteral("falcon-mamba-7b"));
+        const qint64 again = reply(store, id, q, QStringLiteral("Once upon a time, a falcon"),
+                                   MessageStatus::Interrupted, {40, 7}, QStringLiteral("falcon-mamba-7b"));
         if (!store.switchToBranch(again)) return 0;
     } else if (name == "custom settings") {
         const qint64 q = ask(store, id, QStringLiteral("Bonjour"));
@@ -142,8 +144,8 @@ inline QStringList dumpDatabase(Database& db) {
     rows.append(QStringLiteral("user_version=%1").arg(version ? version->toString() : QStringLiteral("?")));
     QStringList tables;
     {
-        DbResult<QSqlQuery> q = db.exec(
-            QStringLiteral("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
+        DbResult<QSqlQuery> q =
+            db.exec(QStringLiteral("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
         if (!q) return {QStringLiteral("dump failed: ") + q.error()};
         while (q->next()) tables.append(q->value(0).toString());
     }
@@ -154,7 +156,7 @@ inline QStringList dumpDatabase(Database& db) {
             QStringList values;
             for (int i = 0; i < q->record().count(); ++i) {
                 const QVariant v = q->value(i);
-                values.append(v.isNull() ? QStringLiteral("NULL")
+                values.append(v.isNull()                            ? QStringLiteral("NULL")
                               : v.typeId() == QMetaType::QByteArray ? QString::fromLatin1(v.toByteArray().toHex())
                                                                     : v.toString());
             }
@@ -185,8 +187,7 @@ inline void compareArchives(const ConversationArchive& expected, const Conversat
     QVERIFY(a.options.mode == e.options.mode);
     QVERIFY(a.options.settings == e.options.settings);
     QCOMPARE(a.deletedAtMs.has_value(), false);
-    QCOMPARE(indexOfId(actual.messages, a.currentLeafMessageId),
-             indexOfId(expected.messages, e.currentLeafMessageId));
+    QCOMPARE(indexOfId(actual.messages, a.currentLeafMessageId), indexOfId(expected.messages, e.currentLeafMessageId));
     QCOMPARE(a.currentLeafMessageId == 0, e.currentLeafMessageId == 0);
 
     QCOMPARE(actual.messages.size(), expected.messages.size());

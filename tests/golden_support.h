@@ -25,10 +25,14 @@ inline const nlohmann::json& golden() {
     return j;
 }
 
-inline std::vector<int32_t> ids_of(const nlohmann::json& a) { return a.get<std::vector<int32_t>>(); }
+inline std::vector<int32_t> ids_of(const nlohmann::json& a) {
+    return a.get<std::vector<int32_t>>();
+}
 
 // First index of the largest value, as torch.argmax picks it.
-inline int32_t first_argmax(const float* v, size_t n) { return static_cast<int32_t>(std::max_element(v, v + n) - v); }
+inline int32_t first_argmax(const float* v, size_t n) {
+    return static_cast<int32_t>(std::max_element(v, v + n) - v);
+}
 
 // Largest |logits - expected| over rows of `vocab` floats; infinity when the shapes differ.
 inline double max_abs_diff_to_golden(const std::vector<float>& logits, const nlohmann::json& expected, size_t vocab) {
@@ -43,7 +47,8 @@ inline double max_abs_diff_to_golden(const std::vector<float>& logits, const nlo
 }
 
 // Prefills `prompt`, then picks the argmax `count` times, feeding each pick back.
-inline Result<std::vector<int32_t>> greedy_continuation(Backend& backend, const std::vector<int32_t>& prompt, size_t count) {
+inline Result<std::vector<int32_t>> greedy_continuation(Backend& backend, const std::vector<int32_t>& prompt,
+                                                        size_t count) {
     std::vector<float> logits;
     if (auto r = backend.forward(prompt, LogitsMode::Last, logits); !r) return Error{r.error()};
     std::vector<int32_t> generated;

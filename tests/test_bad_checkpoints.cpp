@@ -76,7 +76,8 @@ private slots:
         QTest::newRow("header offsets past the end") << false << Mutation([=](const fs::path& d) {
             edit_header(d / "model.safetensors", [&](nlohmann::json& h, std::string& data) {
                 uint64_t end = h[layer0]["data_offsets"][1];
-                h[layer0]["data_offsets"] = {data.size() + 16, data.size() + 16 + (end - h[layer0]["data_offsets"][0].get<uint64_t>())};
+                h[layer0]["data_offsets"] = {data.size() + 16,
+                                             data.size() + 16 + (end - h[layer0]["data_offsets"][0].get<uint64_t>())};
             });
         }) << "past the end of the file";
         QTest::newRow("header length past the end") << false << Mutation([](const fs::path& d) {
@@ -93,7 +94,8 @@ private slots:
             });
         }) << "overlap";
         QTest::newRow("missing tensor") << false << Mutation([](const fs::path& d) {
-            edit_header(d / "model.safetensors", [](nlohmann::json& h, std::string&) { h.erase("backbone.norm_f.weight"); });
+            edit_header(d / "model.safetensors",
+                        [](nlohmann::json& h, std::string&) { h.erase("backbone.norm_f.weight"); });
         }) << "missing tensor 'backbone.norm_f.weight'";
         QTest::newRow("wrong shape") << false << Mutation([](const fs::path& d) {
             edit_config(d, [](nlohmann::json& c) { c["intermediate_size"] = 96; });
@@ -108,7 +110,8 @@ private slots:
             });
         }) << "expected F32, F16 or BF16";
         QTest::newRow("unknown dtype") << false << Mutation([](const fs::path& d) {
-            edit_header(d / "model.safetensors", [](nlohmann::json& h, std::string&) { h["backbone.layers.0.mixer.D"]["dtype"] = "F8_E4M3"; });
+            edit_header(d / "model.safetensors",
+                        [](nlohmann::json& h, std::string&) { h["backbone.layers.0.mixer.D"]["dtype"] = "F8_E4M3"; });
         }) << "unsupported dtype";
         QTest::newRow("config missing a size") << false << Mutation([](const fs::path& d) {
             edit_config(d, [](nlohmann::json& c) { c.erase("hidden_size"); });
@@ -122,9 +125,9 @@ private slots:
         QTest::newRow("config not json") << false << Mutation([](const fs::path& d) {
             write_file(d / "config.json", "{\"model_type\": \"falcon_mamba\", ");
         }) << "not valid JSON";
-        QTest::newRow("index names a missing shard") << true << Mutation([](const fs::path& d) {
-            fs::remove(d / "model-00002-of-00002.safetensors");
-        }) << "which is missing";
+        QTest::newRow("index names a missing shard")
+            << true << Mutation([](const fs::path& d) { fs::remove(d / "model-00002-of-00002.safetensors"); })
+            << "which is missing";
         QTest::newRow("index lies about a shard") << true << Mutation([](const fs::path& d) {
             auto index = nlohmann::json::parse(read_file(d / "model.safetensors.index.json"));
             index["weight_map"]["backbone.norm_f.weight"] = "model-00001-of-00002.safetensors";
@@ -136,10 +139,12 @@ private slots:
             for (auto& c : junk) c = static_cast<char>(rng());
             write_file(d / "model.safetensors", junk);
         }) << "safetensors";
-        QTest::newRow("empty file") << false << Mutation([](const fs::path& d) { write_file(d / "model.safetensors", ""); })
+        QTest::newRow("empty file") << false
+                                    << Mutation([](const fs::path& d) { write_file(d / "model.safetensors", ""); })
                                     << "too short";
-        QTest::newRow("no weights at all") << false << Mutation([](const fs::path& d) { fs::remove(d / "model.safetensors"); })
-                                           << "no model.safetensors";
+        QTest::newRow("no weights at all")
+            << false << Mutation([](const fs::path& d) { fs::remove(d / "model.safetensors"); })
+            << "no model.safetensors";
     }
 
     void each_defect_has_its_own_error() {
@@ -183,7 +188,11 @@ private slots:
         QVERIFY(testing::write_random_checkpoint(tmp.path().toStdString(), {}).ok());
         int64_t last = 0, total_seen = -1;
         LoadOptions options;
-        options.progress = [&](int64_t done, int64_t total) { QVERIFY(done > last); last = done; total_seen = total; };
+        options.progress = [&](int64_t done, int64_t total) {
+            QVERIFY(done > last);
+            last = done;
+            total_seen = total;
+        };
         QVERIFY(load_weights(tmp.path().toStdString(), options).ok());
         QCOMPARE(last, total_seen);
     }

@@ -85,7 +85,9 @@ void write_file(const QString& dir, const std::string& name, const std::string& 
 const std::vector<ChatMessage> kHello{{"user", "Hi"}};
 const std::string kChatMLHello = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 }  // namespace
 
@@ -100,9 +102,11 @@ private slots:
         QTest::newRow("one user turn") << kHello << true << kChatMLHello;
         QTest::newRow("no generation prompt") << kHello << false << std::string("<|im_start|>user\nHi<|im_end|>\n");
         QTest::newRow("system and turns")
-            << std::vector<ChatMessage>{{"system", "Be brief."}, {"user", "2+2?"}, {"assistant", "4"}, {"user", "3+3?"}} << true
-            << std::string("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
-                           "<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\n3+3?<|im_end|>\n<|im_start|>assistant\n");
+            << std::vector<ChatMessage>{{"system", "Be brief."}, {"user", "2+2?"}, {"assistant", "4"}, {"user", "3+3?"}}
+            << true
+            << std::string(
+                   "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
+                   "<|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\n3+3?<|im_end|>\n<|im_start|>assistant\n");
         QTest::newRow("content is not template code")
             << std::vector<ChatMessage>{{"user", "{{ x }} {% if %} <|im_end|> é😀"}} << false
             << std::string("<|im_start|>user\n{{ x }} {% if %} <|im_end|> é😀<|im_end|>\n");
@@ -134,10 +138,10 @@ private slots:
     void base_folders_are_completion_data() {
         QTest::addColumn<std::string>("dir");
         QTest::addColumn<std::string>("tokenizer_json");
-        QTest::newRow("falcon tokenizer") << kData + "/tokenizers/falcon-tokenizer"
-                                          << kData + "/tokenizers/falcon-tokenizer/tokenizer.json";
-        QTest::newRow("falcon-mamba-7b config") << kData + "/falcon-mamba-7b-config"
-                                                << kData + "/tokenizers/falcon-tokenizer/tokenizer.json";
+        QTest::newRow("falcon tokenizer")
+            << kData + "/tokenizers/falcon-tokenizer" << kData + "/tokenizers/falcon-tokenizer/tokenizer.json";
+        QTest::newRow("falcon-mamba-7b config")
+            << kData + "/falcon-mamba-7b-config" << kData + "/tokenizers/falcon-tokenizer/tokenizer.json";
     }
 
     void base_folders_are_completion() {
@@ -163,22 +167,24 @@ private slots:
         QTest::addColumn<Ids>("stops");
         QTest::addColumn<std::string>("rendered");  // [user: Hi] with a generation prompt
         const std::string im_end = R"({"eos_token": "<|im_end|>"})";
-        QTest::newRow("ChatML tokens, no template") << Files{{"tokenizer_config.json", im_end}} << true << ChatMode::ChatML
-                                                    << Ids{6} << kChatMLHello;
-        QTest::newRow("ChatML tokens, no files at all") << Files{} << true << ChatMode::ChatML << Ids{6} << kChatMLHello;
-        QTest::newRow("no ChatML tokens") << Files{{"tokenizer_config.json", im_end}} << false << ChatMode::Completion
-                                          << Ids{} << std::string("Hi");
+        QTest::newRow("ChatML tokens, no template")
+            << Files{{"tokenizer_config.json", im_end}} << true << ChatMode::ChatML << Ids{6} << kChatMLHello;
+        QTest::newRow("ChatML tokens, no files at all")
+            << Files{} << true << ChatMode::ChatML << Ids{6} << kChatMLHello;
+        QTest::newRow("no ChatML tokens")
+            << Files{{"tokenizer_config.json", im_end}} << false << ChatMode::Completion << Ids{} << std::string("Hi");
         QTest::newRow("nothing at all") << Files{} << false << ChatMode::Completion << Ids{} << std::string("Hi");
         QTest::newRow("template wins over ChatML")
-            << Files{{"tokenizer_config.json", R"({"chat_template": "[{{ messages[0].content }}]{{ eos_token }}", "eos_token": "<|endoftext|>"})"}}
+            << Files{{"tokenizer_config.json",
+                      R"({"chat_template": "[{{ messages[0].content }}]{{ eos_token }}", "eos_token": "<|endoftext|>"})"}}
             << true << ChatMode::Chat << Ids{1} << std::string("[Hi]<|endoftext|>");
         QTest::newRow("template list: default")
             << Files{{"tokenizer_config.json",
                       R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ messages | length }}"}]})"}}
             << false << ChatMode::Chat << Ids{} << std::string("D1");
-        QTest::newRow("chat_template.jinja wins")
-            << Files{{"tokenizer_config.json", R"({"chat_template": "T"})"}, {"chat_template.jinja", "J{{ bos_token }}\n"}}
-            << false << ChatMode::Chat << Ids{} << std::string("J");
+        QTest::newRow("chat_template.jinja wins") << Files{{"tokenizer_config.json", R"({"chat_template": "T"})"},
+                                                           {"chat_template.jinja", "J{{ bos_token }}\n"}}
+                                                  << false << ChatMode::Chat << Ids{} << std::string("J");
         QTest::newRow("tokens as objects")
             << Files{{"tokenizer_config.json",
                       R"({"chat_template": "{{ bos_token }}|{{ eos_token }}", "bos_token": {"content": "<s>", "__type": "AddedToken"}, "eos_token": {"content": "<|im_end|>"}})"}}
@@ -187,22 +193,23 @@ private slots:
             << Files{{"tokenizer_config.json", R"({"chat_template": "{{ eos_token }}"})"},
                      {"special_tokens_map.json", R"({"eos_token": "<|endoftext|>"})"}}
             << false << ChatMode::Chat << Ids{1} << std::string("<|endoftext|>");
-        QTest::newRow("stop ids: union of all sources")
-            << Files{{"tokenizer_config.json", im_end}, {"generation_config.json", R"({"eos_token_id": 3})"},
-                     {"config.json", R"({"eos_token_id": [4, 3, 9]})"}}
-            << true << ChatMode::ChatML << Ids{3, 4, 6, 9} << kChatMLHello;
+        QTest::newRow("stop ids: union of all sources") << Files{{"tokenizer_config.json", im_end},
+                                                                 {"generation_config.json", R"({"eos_token_id": 3})"},
+                                                                 {"config.json", R"({"eos_token_id": [4, 3, 9]})"}}
+                                                        << true << ChatMode::ChatML << Ids{3, 4, 6, 9} << kChatMLHello;
         QTest::newRow("nulls mean absent")
             << Files{{"tokenizer_config.json", R"({"chat_template": null, "eos_token": null})"},
                      {"generation_config.json", R"({"eos_token_id": null})"}}
             << false << ChatMode::Completion << Ids{} << std::string("Hi");
-        QTest::newRow("empty template is no template") << Files{{"tokenizer_config.json", R"({"chat_template": ""})"}} << false
-                                                       << ChatMode::Completion << Ids{} << std::string("Hi");
+        QTest::newRow("empty template is no template") << Files{{"tokenizer_config.json", R"({"chat_template": ""})"}}
+                                                       << false << ChatMode::Completion << Ids{} << std::string("Hi");
         QTest::newRow("unknown eos token text") << Files{{"tokenizer_config.json", R"({"eos_token": "</s>"})"}} << false
                                                 << ChatMode::Completion << Ids{} << std::string("Hi");
         QTest::newRow("context like transformers")
             << Files{{"tokenizer_config.json",
                       R"({"chat_template": "{{ messages[0] | tojson }} {{ tools }} {{ documents is none }} {{ add_generation_prompt }} {{ unk_token is defined }}"})"}}
-            << false << ChatMode::Chat << Ids{} << std::string(R"({"role": "user", "content": "Hi"} None True True False)");
+            << false << ChatMode::Chat << Ids{}
+            << std::string(R"({"role": "user", "content": "Hi"} None True True False)");
     }
 
     void synthetic_folders() {
@@ -228,32 +235,38 @@ private slots:
         QTest::addColumn<Files>("files");
         QTest::addColumn<std::string>("file");     // the error names it
         QTest::addColumn<std::string>("message");  // and says this
-        QTest::newRow("garbled tokenizer_config") << Files{{"tokenizer_config.json", "{\"chat_template\": \"x\",,}"}}
-                                                  << std::string("tokenizer_config.json") << std::string("invalid JSON");
-        QTest::newRow("garbled generation_config") << Files{{"generation_config.json", "{eos_token_id: 1}"}}
-                                                   << std::string("generation_config.json") << std::string("invalid JSON");
+        QTest::newRow("garbled tokenizer_config")
+            << Files{{"tokenizer_config.json", "{\"chat_template\": \"x\",,}"}} << std::string("tokenizer_config.json")
+            << std::string("invalid JSON");
+        QTest::newRow("garbled generation_config")
+            << Files{{"generation_config.json", "{eos_token_id: 1}"}} << std::string("generation_config.json")
+            << std::string("invalid JSON");
         QTest::newRow("garbled config") << Files{{"config.json", "[1, 2"}} << std::string("config.json")
                                         << std::string("invalid JSON");
-        QTest::newRow("garbled special_tokens_map") << Files{{"special_tokens_map.json", "nope"}}
-                                                    << std::string("special_tokens_map.json") << std::string("invalid JSON");
+        QTest::newRow("garbled special_tokens_map")
+            << Files{{"special_tokens_map.json", "nope"}} << std::string("special_tokens_map.json")
+            << std::string("invalid JSON");
         QTest::newRow("not an object") << Files{{"tokenizer_config.json", "[]"}} << std::string("tokenizer_config.json")
                                        << std::string("expected a JSON object");
-        QTest::newRow("eos id of the wrong type") << Files{{"generation_config.json", R"({"eos_token_id": "11"})"}}
-                                                  << std::string("generation_config.json") << std::string("eos_token_id");
+        QTest::newRow("eos id of the wrong type")
+            << Files{{"generation_config.json", R"({"eos_token_id": "11"})"}} << std::string("generation_config.json")
+            << std::string("eos_token_id");
         QTest::newRow("negative eos id") << Files{{"config.json", R"({"eos_token_id": [2, -1]})"}}
                                          << std::string("config.json") << std::string("eos_token_id");
-        QTest::newRow("eos token of the wrong type") << Files{{"tokenizer_config.json", R"({"eos_token": 5})"}}
-                                                     << std::string("tokenizer_config.json") << std::string("eos_token");
-        QTest::newRow("template of the wrong type") << Files{{"tokenizer_config.json", R"({"chat_template": 3})"}}
-                                                    << std::string("tokenizer_config.json") << std::string("chat_template");
+        QTest::newRow("eos token of the wrong type")
+            << Files{{"tokenizer_config.json", R"({"eos_token": 5})"}} << std::string("tokenizer_config.json")
+            << std::string("eos_token");
+        QTest::newRow("template of the wrong type")
+            << Files{{"tokenizer_config.json", R"({"chat_template": 3})"}} << std::string("tokenizer_config.json")
+            << std::string("chat_template");
         QTest::newRow("template list without default")
             << Files{{"tokenizer_config.json", R"({"chat_template": [{"name": "rag", "template": "R"}]})"}}
             << std::string("tokenizer_config.json") << std::string("none named 'default'");
         QTest::newRow("template syntax error")
-            << Files{{"tokenizer_config.json", R"({"chat_template": "ok\n{% if %}"})"}} << std::string("tokenizer_config.json")
-            << std::string("chat template line 2, column 7");
-        QTest::newRow("jinja file syntax error") << Files{{"chat_template.jinja", "{{ x"}} << std::string("chat_template.jinja")
-                                                 << std::string("unclosed tag");
+            << Files{{"tokenizer_config.json", R"({"chat_template": "ok\n{% if %}"})"}}
+            << std::string("tokenizer_config.json") << std::string("chat template line 2, column 7");
+        QTest::newRow("jinja file syntax error") << Files{{"chat_template.jinja", "{{ x"}}
+                                                 << std::string("chat_template.jinja") << std::string("unclosed tag");
     }
 
     void bad_folders() {
@@ -272,8 +285,9 @@ private slots:
 
     void render_errors() {
         QTemporaryDir dir;
-        write_file(dir.path(), "tokenizer_config.json",
-                   R"({"chat_template": "{% for m in messages %}{% if m.role not in ['user', 'assistant'] %}{{ raise_exception('Unknown role: ' + m.role) }}{% endif %}{{ m.content }}{% endfor %}"})");
+        write_file(
+            dir.path(), "tokenizer_config.json",
+            R"({"chat_template": "{% for m in messages %}{% if m.role not in ['user', 'assistant'] %}{{ raise_exception('Unknown role: ' + m.role) }}{% endif %}{{ m.content }}{% endfor %}"})");
         const auto tokenizer = synthetic_tokenizer(false);
         auto format = ChatFormat::load(dir.path().toStdString(), tokenizer);
         QVERIFY2(format.ok(), format.error().c_str());
@@ -289,7 +303,8 @@ private slots:
         auto format = ChatFormat::load(dir, tokenizer);
         QVERIFY(format.ok());
 
-        auto custom = format->with_template("{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}");
+        auto custom =
+            format->with_template("{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}");
         QVERIFY2(custom.ok(), custom.error().c_str());
         QCOMPARE(custom->mode(), ChatMode::Chat);
         QCOMPARE(custom->stop_ids(), format->stop_ids());

@@ -70,8 +70,10 @@ private slots:
     void logits_npy_matches_golden_data() {
         QTest::addColumn<QString>("folder");
         QTest::addColumn<QString>("chunk");
-        QTest::newRow("bf16 whole") << "tiny-bf16" << "64";
-        QTest::newRow("f32 sharded chunk 3") << "tiny-f32-sharded" << "3";
+        QTest::newRow("bf16 whole") << "tiny-bf16"
+                                    << "64";
+        QTest::newRow("f32 sharded chunk 3") << "tiny-f32-sharded"
+                                             << "3";
     }
     void logits_npy_matches_golden() {
         QFETCH(QString, folder);
@@ -79,8 +81,8 @@ private slots:
         QTemporaryDir tmp;
         const std::string out = tmp.path().toStdString() + "/logits.npy";
         const auto& g = golden()[folder.toStdString()];
-        auto r = cli({"logits", "--model", kData + "/checkpoints/" + folder.toStdString(), "--tokens", ids_csv(g["tokens"]),
-                      "--out", out, "--chunk", chunk.toStdString(), "--threads", "2"});
+        auto r = cli({"logits", "--model", kData + "/checkpoints/" + folder.toStdString(), "--tokens",
+                      ids_csv(g["tokens"]), "--out", out, "--chunk", chunk.toStdString(), "--threads", "2"});
         QVERIFY2(r.code == 0, r.err.c_str());
         std::ifstream in(out, std::ios::binary);
         std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -99,16 +101,16 @@ private slots:
 
     void greedy_generate_reproduces_golden() {
         const auto& g = golden()["tiny-bf16"];
-        auto r = cli({"generate", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", ids_csv(g["greedy_prompt"]),
-                      "-n", "20", "--temp", "0", "--print-ids"});
+        auto r = cli({"generate", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens",
+                      ids_csv(g["greedy_prompt"]), "-n", "20", "--temp", "0", "--print-ids"});
         QVERIFY2(r.code == 0, r.err.c_str());
         QCOMPARE(last_json_line(r.out), g["greedy_continuation"]);
     }
 
     void seeds_make_runs_reproducible() {
         auto run = [](const std::string& seed) {
-            auto r = cli({"generate", "--model", kData + "/tiny-chat", "-p", "Hello, how are", "-n", "24", "--temp", "1.0",
-                          "--top-k", "0", "--top-p", "1", "--min-p", "0", "--seed", seed, "--print-ids"});
+            auto r = cli({"generate", "--model", kData + "/tiny-chat", "-p", "Hello, how are", "-n", "24", "--temp",
+                          "1.0", "--top-k", "0", "--top-p", "1", "--min-p", "0", "--seed", seed, "--print-ids"});
             return last_json_line(r.out);
         };
         const json a = run("7"), b = run("7"), c = run("8");
@@ -118,12 +120,14 @@ private slots:
     }
 
     void bench_prints_json() {
-        auto r = cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "32", "--generate", "16"});
+        auto r =
+            cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "32", "--generate", "16"});
         QVERIFY2(r.code == 0, r.err.c_str());
         auto j = json::parse(r.out);
         QCOMPARE(j["generated_tokens"].get<int>(), 16);
         QCOMPARE(j["prompt_tokens"].get<int>(), 32);
-        for (const char* key : {"load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second", "peak_resident_bytes"})
+        for (const char* key :
+             {"load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second", "peak_resident_bytes"})
             QVERIFY2(j[key].get<double>() > 0, key);
     }
 
@@ -149,7 +153,8 @@ private slots:
         std::ofstream(path) << R"([{"role":"system","content":"Be brief."},{"role":"user","content":"Hi <b>"}])";
         auto r = cli({"render", "--model", kData + "/tiny-chat", "--messages", path, "--add-generation-prompt"});
         QVERIFY2(r.code == 0, r.err.c_str());
-        QCOMPARE(r.out, std::string("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi <b><|im_end|>\n<|im_start|>assistant\n"));
+        QCOMPARE(r.out, std::string("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi "
+                                    "<b><|im_end|>\n<|im_start|>assistant\n"));
     }
 
     void chat_prefills_only_new_turns() {
@@ -180,9 +185,11 @@ private slots:
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command";
         QTest::newRow("no model") << QStringList{"info"} << 1 << "--model DIR is required";
         QTest::newRow("missing folder") << QStringList{"info", "--model", "/nonexistent"} << 1 << "cannot open";
-        QTest::newRow("bad ids") << QStringList{"logits", "--model", "x", "--tokens", "1,a", "--out", "y"} << 1 << "not a token id";
+        QTest::newRow("bad ids") << QStringList{"logits", "--model", "x", "--tokens", "1,a", "--out", "y"} << 1
+                                 << "not a token id";
         QTest::newRow("unknown option") << QStringList{"bench", "--frob"} << 1 << "unknown option";
-        QTest::newRow("both prompts") << QStringList{"generate", "--model", "x", "-p", "a", "--prompt-tokens", "1"} << 1 << "either";
+        QTest::newRow("both prompts") << QStringList{"generate", "--model", "x", "-p", "a", "--prompt-tokens", "1"} << 1
+                                      << "either";
     }
     void errors() {
         QFETCH(QStringList, args);

@@ -43,9 +43,11 @@ private slots:
         QTest::newRow("not an object") << "[1,2]" << false << "expected a JSON object";
         QTest::newRow("unknown quant") << base.arg("falcon_mamba", R"(,"quantization_config":{"quant_method":"gptq"})")
                                        << false << "unsupported quantization";
-        QTest::newRow("bnb 4-bit") << base.arg("falcon_mamba",
-                                               R"(,"quantization_config":{"quant_method":"bitsandbytes","load_in_4bit":true,"bnb_4bit_quant_type":"nf4"})")
-                                   << true << "nf4";
+        QTest::newRow("bnb 4-bit")
+            << base.arg(
+                   "falcon_mamba",
+                   R"(,"quantization_config":{"quant_method":"bitsandbytes","load_in_4bit":true,"bnb_4bit_quant_type":"nf4"})")
+            << true << "nf4";
     }
     void fields() {
         QFETCH(QString, json);

@@ -12,9 +12,9 @@
 #include "app/checkpoint_inspection.h"
 #include "app/command_line.h"
 #include "app/controllers/app_controller.h"
-#include "app/worker/inference_worker.h"
 #include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
+#include "app/worker/inference_worker.h"
 #include "app_test_support.h"
 
 using namespace fm::app;
@@ -56,10 +56,14 @@ private slots:
         app_ = std::make_unique<AppController>(environmentIn(dir_));
         QVERIFY2(app_->startupError().isEmpty(), qPrintable(app_->startupError()));
         // Every list model the controllers expose stays consistent through all that follows.
-        new QAbstractItemModelTester(app_->chat()->conversations(), QAbstractItemModelTester::FailureReportingMode::QtTest, this);
-        new QAbstractItemModelTester(app_->chat()->messages(), QAbstractItemModelTester::FailureReportingMode::QtTest, this);
-        new QAbstractItemModelTester(app_->models()->recentModels(), QAbstractItemModelTester::FailureReportingMode::QtTest, this);
-        new QAbstractItemModelTester(app_->models()->hubModels(), QAbstractItemModelTester::FailureReportingMode::QtTest, this);
+        new QAbstractItemModelTester(app_->chat()->conversations(),
+                                     QAbstractItemModelTester::FailureReportingMode::QtTest, this);
+        new QAbstractItemModelTester(app_->chat()->messages(), QAbstractItemModelTester::FailureReportingMode::QtTest,
+                                     this);
+        new QAbstractItemModelTester(app_->models()->recentModels(),
+                                     QAbstractItemModelTester::FailureReportingMode::QtTest, this);
+        new QAbstractItemModelTester(app_->models()->hubModels(),
+                                     QAbstractItemModelTester::FailureReportingMode::QtTest, this);
     }
     void cleanupTestCase() { app_.reset(); }
 
@@ -75,12 +79,16 @@ private slots:
         QTest::addColumn<QString>("expected");
         QTest::newRow("empty") << QString() << QStringLiteral("Choose a checkpoint folder");
         QTest::newRow("missing") << QStringLiteral(FM_TEST_DATA_DIR "/nope") << QStringLiteral("does not exist");
-        QTest::newRow("a file") << QStringLiteral(FM_TEST_DATA_DIR "/tiny-chat/config.json") << QStringLiteral("is a file");
+        QTest::newRow("a file") << QStringLiteral(FM_TEST_DATA_DIR "/tiny-chat/config.json")
+                                << QStringLiteral("is a file");
         QTest::newRow("no config") << QStringLiteral(FM_TEST_DATA_DIR "/tokenizers/falcon-tokenizer")
                                    << QStringLiteral("No config.json");
-        QTest::newRow("no weights") << QStringLiteral(FM_TEST_DATA_DIR "/falcon-mamba-7b-config") << QStringLiteral("No weights");
-        QTest::newRow("no tokenizer") << QStringLiteral(FM_TEST_DATA_DIR "/checkpoints/tiny-bf16") << QStringLiteral("No tokenizer");
-        QTest::newRow("file URL, bad") << QStringLiteral("file://" FM_TEST_DATA_DIR "/nope") << QStringLiteral("does not exist");
+        QTest::newRow("no weights") << QStringLiteral(FM_TEST_DATA_DIR "/falcon-mamba-7b-config")
+                                    << QStringLiteral("No weights");
+        QTest::newRow("no tokenizer") << QStringLiteral(FM_TEST_DATA_DIR "/checkpoints/tiny-bf16")
+                                      << QStringLiteral("No tokenizer");
+        QTest::newRow("file URL, bad") << QStringLiteral("file://" FM_TEST_DATA_DIR "/nope")
+                                       << QStringLiteral("does not exist");
     }
     void modelValidationMessages() {
         QFETCH(QString, path);
@@ -110,7 +118,8 @@ private slots:
 
     void theFixtureChecksOut() {
         const QVariantMap check = app_->models()->checkFolder(tinyChatDir());
-        QVERIFY2(check.value(QStringLiteral("ok")).toBool(), qPrintable(check.value(QStringLiteral("message")).toString()));
+        QVERIFY2(check.value(QStringLiteral("ok")).toBool(),
+                 qPrintable(check.value(QStringLiteral("message")).toString()));
     }
 
     void cudaStatusHasAReason() {
@@ -298,8 +307,10 @@ private slots:
         QTest::addColumn<bool>("error");
         QTest::newRow("nothing") << QStringList{"app"} << false << QString() << false;
         QTest::newRow("--version") << QStringList{"app", "--version"} << true << QString() << false;
-        QTest::newRow("--model") << QStringList{"app", "--model", "/tmp/ckpt"} << false << QStringLiteral("/tmp/ckpt") << false;
-        QTest::newRow("--model=") << QStringList{"app", "--model=/tmp/x/../ckpt"} << false << QStringLiteral("/tmp/ckpt") << false;
+        QTest::newRow("--model") << QStringList{"app", "--model", "/tmp/ckpt"} << false << QStringLiteral("/tmp/ckpt")
+                                 << false;
+        QTest::newRow("--model=") << QStringList{"app", "--model=/tmp/x/../ckpt"} << false
+                                  << QStringLiteral("/tmp/ckpt") << false;
         QTest::newRow("-m") << QStringList{"app", "-m", "/tmp/ckpt"} << false << QStringLiteral("/tmp/ckpt") << false;
         QTest::newRow("--model without dir") << QStringList{"app", "--model"} << false << QString() << true;
         QTest::newRow("unknown option") << QStringList{"app", "--frobnicate"} << false << QString() << true;
@@ -323,10 +334,22 @@ private slots:
         QTest::addColumn<QString>("hfHome");
         QTest::addColumn<QString>("xdg");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("HF_HUB_CACHE wins") << "/a/hub" << "/b" << "/c" << "/a/hub";
-        QTest::newRow("HF_HOME") << "" << "/b" << "/c" << "/b/hub";
-        QTest::newRow("XDG_CACHE_HOME") << "" << "" << "/c" << "/c/huggingface/hub";
-        QTest::newRow("home") << "" << "" << "" << "/home/u/.cache/huggingface/hub";
+        QTest::newRow("HF_HUB_CACHE wins") << "/a/hub"
+                                           << "/b"
+                                           << "/c"
+                                           << "/a/hub";
+        QTest::newRow("HF_HOME") << ""
+                                 << "/b"
+                                 << "/c"
+                                 << "/b/hub";
+        QTest::newRow("XDG_CACHE_HOME") << ""
+                                        << ""
+                                        << "/c"
+                                        << "/c/huggingface/hub";
+        QTest::newRow("home") << ""
+                              << ""
+                              << ""
+                              << "/home/u/.cache/huggingface/hub";
     }
     void hubCacheLocation() {
         QFETCH(QString, hubCache);
@@ -365,7 +388,8 @@ private slots:
         AppEnvironment env = environmentIn(appDir);
         env.hubCacheDir = hub.path();
         AppController app(env);
-        QAbstractItemModelTester tester(app.models()->hubModels(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(app.models()->hubModels(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy scanning(app.models(), &ModelController::scanningChanged);
         app.models()->refreshHubModels();
         QTRY_VERIFY_WITH_TIMEOUT(!app.models()->scanning(), 5000);
@@ -390,17 +414,22 @@ private slots:
         QFETCH(QStringList, kinds);
         QStringList got;
         for (const MarkdownBlock& b : splitMarkdownBlocks(markdown))
-            got << (b.code ? (b.closed ? QStringLiteral("code:") : QStringLiteral("open:")) + b.language : QStringLiteral("text"));
+            got << (b.code ? (b.closed ? QStringLiteral("code:") : QStringLiteral("open:")) + b.language
+                           : QStringLiteral("text"));
         QCOMPARE(got, kinds);
     }
 
     void titles_data() {
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("title");
-        QTest::newRow("short") << "Hi there" << "Hi there";
-        QTest::newRow("first line") << "  Line one  \nline two" << "Line one";
-        QTest::newRow("long") << QString(QStringLiteral("word ").repeated(20)) << QString(QStringLiteral("word ").repeated(9).trimmed() + QChar(0x2026));
-        QTest::newRow("blank") << "   " << "New chat";
+        QTest::newRow("short") << "Hi there"
+                               << "Hi there";
+        QTest::newRow("first line") << "  Line one  \nline two"
+                                    << "Line one";
+        QTest::newRow("long") << QString(QStringLiteral("word ").repeated(20))
+                              << QString(QStringLiteral("word ").repeated(9).trimmed() + QChar(0x2026));
+        QTest::newRow("blank") << "   "
+                               << "New chat";
     }
     void titles() {
         QFETCH(QString, text);

@@ -24,16 +24,14 @@ void qml_register_types_FalconMamba_Models();
 
 namespace {
 
-NewMessage message(MessageRole role, const QString& text)
-{
+NewMessage message(MessageRole role, const QString& text) {
     NewMessage m;
     m.role = role;
     m.content = text;
     return m;
 }
 
-QStringList titles(const ConversationListModel& model)
-{
+QStringList titles(const ConversationListModel& model) {
     QStringList out;
     for (int row = 0; row < model.rowCount(); ++row) {
         out.append(model.data(model.index(row), ConversationListModel::TitleRole).toString());
@@ -41,8 +39,7 @@ QStringList titles(const ConversationListModel& model)
     return out;
 }
 
-QList<qint64> ids(const MessageListModel& model)
-{
+QList<qint64> ids(const MessageListModel& model) {
     QList<qint64> out;
     for (int row = 0; row < model.rowCount(); ++row) {
         out.append(model.idAt(row));
@@ -50,8 +47,7 @@ QList<qint64> ids(const MessageListModel& model)
     return out;
 }
 
-QList<qint64> ids(const QList<BranchMessage>& branch)
-{
+QList<qint64> ids(const QList<BranchMessage>& branch) {
     QList<qint64> out;
     for (const BranchMessage& entry : branch) {
         out.append(entry.message.id);
@@ -66,9 +62,7 @@ struct ChangeSpies {
           inserted(model, &QAbstractItemModel::rowsInserted),
           removed(model, &QAbstractItemModel::rowsRemoved),
           moved(model, &QAbstractItemModel::rowsMoved),
-          changed(model, &QAbstractItemModel::dataChanged)
-    {
-    }
+          changed(model, &QAbstractItemModel::dataChanged) {}
     QSignalSpy reset;
     QSignalSpy inserted;
     QSignalSpy removed;
@@ -88,8 +82,7 @@ private:
     qint64 clock_ = 0;
     QHash<QString, qint64> conversationIds_;
 
-    qint64 addConversation(const QString& title, const QStringList& texts = {})
-    {
+    qint64 addConversation(const QString& title, const QStringList& texts = {}) {
         QList<NewMessage> messages;
         for (qsizetype i = 0; i < texts.size(); ++i) {
             messages.append(message(i % 2 ? MessageRole::Assistant : MessageRole::User, texts[i]));
@@ -100,20 +93,17 @@ private:
     }
 
 private slots:
-    void init()
-    {
+    void init() {
         dir_ = std::make_unique<QTemporaryDir>();
         db_ = std::make_unique<Database>();
-        QVERIFY2(db_->open(dir_->filePath(QStringLiteral("models.sqlite"))),
-                 qPrintable(db_->lastError()));
+        QVERIFY2(db_->open(dir_->filePath(QStringLiteral("models.sqlite"))), qPrintable(db_->lastError()));
         store_ = std::make_unique<ConversationStore>(*db_);
         clock_ = 1'750'000'000'000;
         store_->setClock([this] { return clock_ += 1000; });
         conversationIds_.clear();
     }
 
-    void cleanup()
-    {
+    void cleanup() {
         store_.reset();
         db_.reset();
         dir_.reset();
@@ -121,21 +111,17 @@ private slots:
 
     // ---- ConversationListModel -----------------------------------------------------------
 
-    void listShowsLiveConversationsByActivity_data()
-    {
+    void listShowsLiveConversationsByActivity_data() {
         QTest::addColumn<QStringList>("created");
         QTest::addColumn<QStringList>("deleted");
         QTest::addColumn<QStringList>("expected");
         QTest::newRow("empty") << QStringList{} << QStringList{} << QStringList{};
         QTest::newRow("one") << QStringList{"a"} << QStringList{} << QStringList{"a"};
-        QTest::newRow("newest first") << QStringList{"a", "b", "c"} << QStringList{}
-                                      << QStringList{"c", "b", "a"};
-        QTest::newRow("deleted hidden") << QStringList{"a", "b", "c"} << QStringList{"b"}
-                                        << QStringList{"c", "a"};
+        QTest::newRow("newest first") << QStringList{"a", "b", "c"} << QStringList{} << QStringList{"c", "b", "a"};
+        QTest::newRow("deleted hidden") << QStringList{"a", "b", "c"} << QStringList{"b"} << QStringList{"c", "a"};
     }
 
-    void listShowsLiveConversationsByActivity()
-    {
+    void listShowsLiveConversationsByActivity() {
         QFETCH(QStringList, created);
         QFETCH(QStringList, deleted);
         QFETCH(QStringList, expected);
@@ -157,46 +143,43 @@ private slots:
             QCOMPARE(model.data(first, ConversationListModel::ConversationIdRole).toLongLong(),
                      conversationIds_[expected.first()]);
             QVERIFY(model.data(first, ConversationListModel::UpdatedAtRole).toDateTime().isValid());
-            QCOMPARE(model.data(first, ConversationListModel::ModeRole).toString(),
-                     QStringLiteral("chat"));
+            QCOMPARE(model.data(first, ConversationListModel::ModeRole).toString(), QStringLiteral("chat"));
             QVERIFY(model.data(first, ConversationListModel::SnippetRole).toString().isEmpty());
             QCOMPARE(model.data(first, Qt::DisplayRole).toString(), expected.first());
         }
         const QHash<int, QByteArray> roles = model.roleNames();
-        for (const char* name : {"conversationId", "title", "updatedAt", "snippet", "modelPath",
-                                 "mode"}) {
+        for (const char* name : {"conversationId", "title", "updatedAt", "snippet", "modelPath", "mode"}) {
             QVERIFY2(roles.values().contains(name), name);
         }
     }
 
     // Starting from c, b, a (newest first), each operation changes rows without a reset.
-    void listUpdatesIncrementally_data()
-    {
+    void listUpdatesIncrementally_data() {
         QTest::addColumn<QString>("operation");
         QTest::addColumn<QString>("target");
         QTest::addColumn<QStringList>("expected");
         QTest::addColumn<int>("inserts");
         QTest::addColumn<int>("removes");
         QTest::addColumn<int>("moves");
-        QTest::newRow("activity on oldest moves it up") << "touch" << "a"
-                                                        << QStringList{"a", "c", "b"} << 0 << 0 << 1;
-        QTest::newRow("activity on middle") << "touch" << "b" << QStringList{"b", "c", "a"}
-                                            << 0 << 0 << 1;
-        QTest::newRow("activity on newest: no move") << "touch" << "c"
-                                                     << QStringList{"c", "b", "a"} << 0 << 0 << 0;
-        QTest::newRow("create inserts at top") << "create" << "d"
-                                               << QStringList{"d", "c", "b", "a"} << 1 << 0 << 0;
-        QTest::newRow("rename keeps place") << "rename" << "a" << QStringList{"c", "b", "a!"}
-                                            << 0 << 0 << 0;
-        QTest::newRow("delete removes") << "delete" << "b" << QStringList{"c", "a"} << 0 << 1 << 0;
-        QTest::newRow("undo re-inserts at old place") << "delete+undo" << "b"
-                                                      << QStringList{"c", "b", "a"} << 1 << 1 << 0;
-        QTest::newRow("refresh unknown id fails") << "refresh-missing" << ""
-                                                  << QStringList{"c", "b", "a"} << 0 << 0 << 0;
+        QTest::newRow("activity on oldest moves it up") << "touch"
+                                                        << "a" << QStringList{"a", "c", "b"} << 0 << 0 << 1;
+        QTest::newRow("activity on middle") << "touch"
+                                            << "b" << QStringList{"b", "c", "a"} << 0 << 0 << 1;
+        QTest::newRow("activity on newest: no move") << "touch"
+                                                     << "c" << QStringList{"c", "b", "a"} << 0 << 0 << 0;
+        QTest::newRow("create inserts at top") << "create"
+                                               << "d" << QStringList{"d", "c", "b", "a"} << 1 << 0 << 0;
+        QTest::newRow("rename keeps place") << "rename"
+                                            << "a" << QStringList{"c", "b", "a!"} << 0 << 0 << 0;
+        QTest::newRow("delete removes") << "delete"
+                                        << "b" << QStringList{"c", "a"} << 0 << 1 << 0;
+        QTest::newRow("undo re-inserts at old place") << "delete+undo"
+                                                      << "b" << QStringList{"c", "b", "a"} << 1 << 1 << 0;
+        QTest::newRow("refresh unknown id fails") << "refresh-missing"
+                                                  << "" << QStringList{"c", "b", "a"} << 0 << 0 << 0;
     }
 
-    void listUpdatesIncrementally()
-    {
+    void listUpdatesIncrementally() {
         QFETCH(QString, operation);
         QFETCH(QString, target);
         QFETCH(QStringList, expected);
@@ -243,8 +226,7 @@ private slots:
         QCOMPARE(titles(model), stored);
     }
 
-    void plainDataUpdates()
-    {
+    void plainDataUpdates() {
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         Conversation a{1, QStringLiteral("a"), 10, 10, {}, 0, {}};
@@ -268,31 +250,26 @@ private slots:
         QCOMPARE(model.idAt(7), 0);
     }
 
-    void searchMode_data()
-    {
+    void searchMode_data() {
         QTest::addColumn<QString>("filter");
         QTest::addColumn<QStringList>("expected");
         QTest::addColumn<QString>("snippetPart");
         QTest::newRow("title") << "kayak" << QStringList{"Kayak trip"} << "<b>Kayak</b>";
         QTest::newRow("message text") << "paddles" << QStringList{"Kayak trip"} << "<b>paddles</b>";
         QTest::newRow("prefix") << "sourd" << QStringList{"Baking"} << "<b>sourdough</b>";
-        QTest::newRow("several conversations") << "weather"
-                                               << QStringList{"Baking", "Kayak trip"} << "<b>";
+        QTest::newRow("several conversations") << "weather" << QStringList{"Baking", "Kayak trip"} << "<b>";
         QTest::newRow("nothing") << "zzzz" << QStringList{} << "";
         QTest::newRow("syntax characters") << "\"NEAR(* -" << QStringList{} << "";
     }
 
-    void searchMode()
-    {
+    void searchMode() {
         QFETCH(QString, filter);
         QFETCH(QStringList, expected);
         QFETCH(QString, snippetPart);
         addConversation(QStringLiteral("Kayak trip"),
-                        {QStringLiteral("Which paddles should I buy?"),
-                         QStringLiteral("Check the weather first.")});
-        addConversation(QStringLiteral("Baking"),
-                        {QStringLiteral("My sourdough will not rise"),
-                         QStringLiteral("Warm weather helps the starter.")});
+                        {QStringLiteral("Which paddles should I buy?"), QStringLiteral("Check the weather first.")});
+        addConversation(QStringLiteral("Baking"), {QStringLiteral("My sourdough will not rise"),
+                                                   QStringLiteral("Warm weather helps the starter.")});
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         model.setStore(store_.get());
@@ -305,8 +282,7 @@ private slots:
         QCOMPARE(errors.size(), 0);
         QCOMPARE(titles(model), expected);
         if (!expected.isEmpty()) {
-            const QString snippet =
-                model.data(model.index(0), ConversationListModel::SnippetRole).toString();
+            const QString snippet = model.data(model.index(0), ConversationListModel::SnippetRole).toString();
             QVERIFY2(snippet.contains(snippetPart), qPrintable(snippet));
         }
         // Activity while searching updates shown rows in place and never adds rows.
@@ -320,10 +296,8 @@ private slots:
         QVERIFY(model.data(model.index(0), ConversationListModel::SnippetRole).toString().isEmpty());
     }
 
-    void deleteWhileSearching()
-    {
-        const qint64 id = addConversation(QStringLiteral("Chess openings"),
-                                          {QStringLiteral("Sicilian defence")});
+    void deleteWhileSearching() {
+        const qint64 id = addConversation(QStringLiteral("Chess openings"), {QStringLiteral("Sicilian defence")});
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         model.setStore(store_.get());
@@ -335,8 +309,7 @@ private slots:
         QCOMPARE(titles(model), QStringList{"Chess openings"});
     }
 
-    void storeErrorsAreReported()
-    {
+    void storeErrorsAreReported() {
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         QSignalSpy errors(&model, &ConversationListModel::errorOccurred);
@@ -353,16 +326,14 @@ private slots:
 
     // ---- MessageListModel ----------------------------------------------------------------
 
-    void messagesShowVisibleBranch_data()
-    {
+    void messagesShowVisibleBranch_data() {
         QTest::addColumn<QStringList>("texts");
         QTest::newRow("empty conversation") << QStringList{};
         QTest::newRow("one message") << QStringList{"hi"};
         QTest::newRow("exchange") << QStringList{"hi", "hello", "how are you?", "fine"};
     }
 
-    void messagesShowVisibleBranch()
-    {
+    void messagesShowVisibleBranch() {
         QFETCH(QStringList, texts);
         const qint64 c = addConversation(QStringLiteral("chat"), texts);
         MessageListModel model;
@@ -378,8 +349,7 @@ private slots:
             QCOMPARE(model.data(index, MessageListModel::ContentRole).toString(), texts[row]);
             QCOMPARE(model.data(index, MessageListModel::RoleRole).toString(),
                      row % 2 ? QStringLiteral("assistant") : QStringLiteral("user"));
-            QCOMPARE(model.data(index, MessageListModel::StatusRole).toString(),
-                     QStringLiteral("complete"));
+            QCOMPARE(model.data(index, MessageListModel::StatusRole).toString(), QStringLiteral("complete"));
             QCOMPARE(model.data(index, MessageListModel::SiblingIndexRole).toInt(), 0);
             QCOMPARE(model.data(index, MessageListModel::SiblingCountRole).toInt(), 1);
             QCOMPARE(model.data(index, MessageListModel::IsStreamingRole).toBool(), false);
@@ -391,11 +361,9 @@ private slots:
         QCOMPARE(model.conversationId(), c);  // a failed load leaves the view alone
     }
 
-    void streamingTouchesOneRow()
-    {
+    void streamingTouchesOneRow() {
         const qint64 c = addConversation(QStringLiteral("stream"),
-                                         {QStringLiteral("q1"), QStringLiteral("a1"),
-                                          QStringLiteral("q2")});
+                                         {QStringLiteral("q1"), QStringLiteral("a1"), QStringLiteral("q2")});
         const qint64 reply = store_->beginAssistantMessage(c)->id;
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
@@ -405,8 +373,7 @@ private slots:
         QVERIFY(model.data(model.index(3), MessageListModel::IsStreamingRole).toBool());
 
         ChangeSpies spies(&model);
-        const QStringList pieces{QStringLiteral("Once"), QStringLiteral(" upon"),
-                                 QStringLiteral(" a time")};
+        const QStringList pieces{QStringLiteral("Once"), QStringLiteral(" upon"), QStringLiteral(" a time")};
         for (const QString& piece : pieces) {
             QVERIFY(model.appendStreamingText(reply, piece));
         }
@@ -426,8 +393,7 @@ private slots:
         QVERIFY(model.reload());
         QCOMPARE(model.contentOf(reply), QStringLiteral("Once upon a time"));
 
-        QVERIFY(store_->finishMessage(reply, MessageStatus::Complete, {30, 4},
-                                      model.contentOf(reply)));
+        QVERIFY(store_->finishMessage(reply, MessageStatus::Complete, {30, 4}, model.contentOf(reply)));
         QVERIFY(model.updateMessage(*store_->message(reply)));
         const QModelIndex last = model.index(3);
         QCOMPARE(model.data(last, MessageListModel::StatusRole).toString(), QStringLiteral("complete"));
@@ -440,8 +406,7 @@ private slots:
     }
 
     // Tree used below: u1 -> a1 -> u2 -> a2, plus sibling edits depending on the case.
-    void branchChangesAreDiffs_data()
-    {
+    void branchChangesAreDiffs_data() {
         QTest::addColumn<QString>("operation");
         QTest::addColumn<int>("removedRows");
         QTest::addColumn<int>("insertedRows");
@@ -452,14 +417,12 @@ private slots:
         QTest::newRow("back to the previous answer") << "regenerate+previous" << 1 << 1;
     }
 
-    void branchChangesAreDiffs()
-    {
+    void branchChangesAreDiffs() {
         QFETCH(QString, operation);
         QFETCH(int, removedRows);
         QFETCH(int, insertedRows);
-        const qint64 c = addConversation(QStringLiteral("tree"),
-                                         {QStringLiteral("u1"), QStringLiteral("a1"),
-                                          QStringLiteral("u2"), QStringLiteral("a2")});
+        const qint64 c = addConversation(QStringLiteral("tree"), {QStringLiteral("u1"), QStringLiteral("a1"),
+                                                                  QStringLiteral("u2"), QStringLiteral("a2")});
         const QList<BranchMessage> start = *store_->pathToLeaf(c);
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
@@ -491,8 +454,7 @@ private slots:
             QCOMPARE(model.data(model.index(3), MessageListModel::SiblingIndexRole).toInt(), 1);
             QVERIFY(!model.showSibling(3, +1));  // already the last one
             QVERIFY(model.showSibling(3, -1));
-            QCOMPARE(model.data(model.index(3), MessageListModel::ContentRole).toString(),
-                     QStringLiteral("a2"));
+            QCOMPARE(model.data(model.index(3), MessageListModel::ContentRole).toString(), QStringLiteral("a2"));
             QCOMPARE(model.data(model.index(3), MessageListModel::SiblingIndexRole).toInt(), 0);
             expectedSiblingCount = 2;
         } else {
@@ -511,14 +473,11 @@ private slots:
         QCOMPARE(removed, removedRows);
         QCOMPARE(inserted, insertedRows);
         const int last = model.rowCount() - 1;
-        QCOMPARE(model.data(model.index(last), MessageListModel::SiblingCountRole).toInt(),
-                 expectedSiblingCount);
+        QCOMPARE(model.data(model.index(last), MessageListModel::SiblingCountRole).toInt(), expectedSiblingCount);
     }
 
-    void siblingNavigationBothWays()
-    {
-        const qint64 c = addConversation(QStringLiteral("nav"),
-                                         {QStringLiteral("q"), QStringLiteral("a")});
+    void siblingNavigationBothWays() {
+        const qint64 c = addConversation(QStringLiteral("nav"), {QStringLiteral("q"), QStringLiteral("a")});
         const QList<BranchMessage> start = *store_->pathToLeaf(c);
         const qint64 q2 = store_->editMessage(start[0].message.id, QStringLiteral("q2"))->id;
         QVERIFY(store_->appendMessage(c, message(MessageRole::Assistant, QStringLiteral("a2"))));
@@ -534,15 +493,12 @@ private slots:
         QVERIFY(!model.showSibling(5, 1));  // no such row
         QVERIFY(model.showSibling(0, +1));
         QCOMPARE(model.rowCount(), 2);
-        QCOMPARE(model.data(model.index(1), MessageListModel::ContentRole).toString(),
-                 QStringLiteral("a2"));
+        QCOMPARE(model.data(model.index(1), MessageListModel::ContentRole).toString(), QStringLiteral("a2"));
     }
 
-    void switchingConversationResets()
-    {
+    void switchingConversationResets() {
         const qint64 first = addConversation(QStringLiteral("one"), {QStringLiteral("x")});
-        const qint64 second = addConversation(QStringLiteral("two"),
-                                              {QStringLiteral("y"), QStringLiteral("z")});
+        const qint64 second = addConversation(QStringLiteral("two"), {QStringLiteral("y"), QStringLiteral("z")});
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         model.setStore(store_.get());
@@ -560,8 +516,7 @@ private slots:
 
     // ---- QML side ------------------------------------------------------------------------
 
-    void qmlSeesTypesAndRoles()
-    {
+    void qmlSeesTypesAndRoles() {
         qml_register_types_FalconMamba_Models();
         addConversation(QStringLiteral("Older"), {QStringLiteral("q")});
         addConversation(QStringLiteral("Newer"), {QStringLiteral("q")});
@@ -597,9 +552,9 @@ QtObject {
         onObjectAdded: (index, object) => seen.push(object.title + ":" + object.mode)
     }
 }
-)qml", QUrl());
-        if (component.isError() &&
-            component.errorString().contains(QStringLiteral("is not installed"))) {
+)qml",
+                          QUrl());
+        if (component.isError() && component.errorString().contains(QStringLiteral("is not installed"))) {
             QSKIP(qPrintable(QStringLiteral("a QML module is missing (Debian: "
                                             "qml6-module-qtqml-models): ") +
                              component.errorString()));

@@ -107,7 +107,8 @@ private slots:
         // And the window's model shows it that way.
         auto* messages = app.chat()->messages();
         QCOMPARE(messages->count(), 4);
-        QCOMPARE(messages->data(messages->index(3), fm::MessageListModel::StatusRole).toString(), QStringLiteral("interrupted"));
+        QCOMPARE(messages->data(messages->index(3), fm::MessageListModel::StatusRole).toString(),
+                 QStringLiteral("interrupted"));
     }
 };
 

@@ -32,7 +32,8 @@ QString pdfText(const QString& pdf) {
     if (tool.isEmpty()) return {};
     QProcess p;
     p.start(tool, {QStringLiteral("-enc"), QStringLiteral("UTF-8"), pdf, QStringLiteral("-")});
-    if (!p.waitForFinished(60'000) || p.exitCode() != 0) return QStringLiteral("<pdftotext failed: %1>").arg(QString::fromUtf8(p.readAllStandardError()));
+    if (!p.waitForFinished(60'000) || p.exitCode() != 0)
+        return QStringLiteral("<pdftotext failed: %1>").arg(QString::fromUtf8(p.readAllStandardError()));
     // Lines are wrapped and may be joined with hyphens or spaces: compare word sequences.
     return QString::fromUtf8(p.readAllStandardOutput()).simplified();
 }
@@ -65,16 +66,18 @@ private slots:
         QVERIFY(db.open(path("db.sqlite")));
         ConversationOptions options;
         if (where == QLatin1String("system prompt")) options.systemPrompt = payload;
-        DbResult<Conversation> c =
-            db.store->createConversation(where == QLatin1String("title") ? payload : QStringLiteral("Hostile"), options);
+        DbResult<Conversation> c = db.store->createConversation(
+            where == QLatin1String("title") ? payload : QStringLiteral("Hostile"), options);
         QVERIFY(c);
         QString user = QStringLiteral("Hello");
         QString assistant = QStringLiteral("Hi");
         QString model;
         if (where == QLatin1String("user message")) user = payload;
         if (where == QLatin1String("assistant message")) assistant = payload;
-        if (where == QLatin1String("code block")) assistant = QStringLiteral("Here:\n```html\n") + payload + QStringLiteral("\n```\nDone.");
-        if (where == QLatin1String("inline code")) assistant = QStringLiteral("Use `") + payload + QStringLiteral("` here");
+        if (where == QLatin1String("code block"))
+            assistant = QStringLiteral("Here:\n```html\n") + payload + QStringLiteral("\n```\nDone.");
+        if (where == QLatin1String("inline code"))
+            assistant = QStringLiteral("Use `") + payload + QStringLiteral("` here");
         if (where == QLatin1String("unclosed code block")) assistant = QStringLiteral("```\n") + payload;
         if (where == QLatin1String("model")) model = payload;
         const qint64 q = ask(*db.store, c->id, user);
@@ -93,7 +96,8 @@ private slots:
             QVERIFY(html.contains(QStringLiteral("&amp; &quot;quotes&quot; &#39;too&#39;")));
         }
         if (where.contains(QLatin1String("code block"))) {
-            static const QRegularExpression kCode(QStringLiteral("<pre><code( class=\"language-html\")?>&lt;script&gt;"));
+            static const QRegularExpression kCode(
+                QStringLiteral("<pre><code( class=\"language-html\")?>&lt;script&gt;"));
             QVERIFY2(kCode.match(html).hasMatch(), qPrintable(html));
         }
         // Self-contained: styles inline, light and dark, nothing loaded from anywhere.
@@ -204,8 +208,7 @@ private slots:
         QTest::newRow("fenced") << "Before\n```python\nx = 1\n```\nAfter"
                                 << QStringList{"text:Before\n", "code:python:x = 1", "text:After"};
         QTest::newRow("tilde fence") << "~~~\na\n~~~" << QStringList{"code::a"};
-        QTest::newRow("longer closing fence") << "````\n```\ninner\n```\n````"
-                                              << QStringList{"code::```\ninner\n```"};
+        QTest::newRow("longer closing fence") << "````\n```\ninner\n```\n````" << QStringList{"code::```\ninner\n```"};
         QTest::newRow("unclosed") << "```js\nlet cut = " << QStringList{"code:js:let cut = "};
         QTest::newRow("indented fence") << "   ```\ncode\n   ```" << QStringList{"code::code"};
         QTest::newRow("empty block") << "```\n```" << QStringList{"code::"};
@@ -216,7 +219,8 @@ private slots:
         QFETCH(QStringList, segments);
         QStringList actual;
         for (const TextSegment& s : splitCodeBlocks(markdown))
-            actual.append(s.code ? QStringLiteral("code:%1:%2").arg(s.language, s.text) : QStringLiteral("text:") + s.text);
+            actual.append(s.code ? QStringLiteral("code:%1:%2").arg(s.language, s.text)
+                                 : QStringLiteral("text:") + s.text);
         QCOMPARE(actual, segments);
     }
 

@@ -24,7 +24,9 @@ using namespace fm::exporttest;
 
 namespace fm {
 // Lets QCOMPARE print the enums (found by argument-dependent lookup).
-char* toString(MessageStatus status) { return qstrdup(qPrintable(toText(status))); }
+char* toString(MessageStatus status) {
+    return qstrdup(qPrintable(toText(status)));
+}
 }  // namespace fm
 
 namespace {
@@ -64,8 +66,10 @@ QJsonValue edited(const QJsonValue& node, QVariantList tokens, const QJsonValue&
         QJsonArray array = node.toArray();
         const int i = key.toInt();
         if (tokens.isEmpty()) {
-            if (value.isUndefined()) array.removeAt(i);
-            else array.replace(i, value);
+            if (value.isUndefined())
+                array.removeAt(i);
+            else
+                array.replace(i, value);
         } else {
             array.replace(i, edited(array.at(i), tokens, value));
         }
@@ -73,8 +77,10 @@ QJsonValue edited(const QJsonValue& node, QVariantList tokens, const QJsonValue&
     }
     QJsonObject object = node.toObject();
     if (tokens.isEmpty()) {
-        if (value.isUndefined()) object.remove(key.toString());
-        else object.insert(key.toString(), value);
+        if (value.isUndefined())
+            object.remove(key.toString());
+        else
+            object.insert(key.toString(), value);
     } else {
         object.insert(key.toString(), edited(object.value(key.toString()), tokens, value));
     }
@@ -243,7 +249,7 @@ private slots:
     }
 
     void defectiveFilesChangeNothing_data() {
-        QTest::addColumn<QString>("target");   // JSON path to change, or "raw:" / "truncate"
+        QTest::addColumn<QString>("target");    // JSON path to change, or "raw:" / "truncate"
         QTest::addColumn<QByteArray>("value");  // JSON text; empty: remove the field
         QTest::addColumn<QString>("expected");  // part of the message
 
@@ -273,42 +279,73 @@ private slots:
         set("generator not text", "generator", "[]", "generator: expected a string, found an array");
         set("conversations missing", "conversations", "", "conversations: expected an array, found nothing");
         set("conversations object", "conversations", "{}", "conversations: expected an array, found an object");
-        set("conversation not object", "conversations[1]", "3", "conversations[1]: expected an object, found the number 3");
+        set("conversation not object", "conversations[1]", "3",
+            "conversations[1]: expected an object, found the number 3");
         set("title missing", "conversations[0].title", "", "conversations[0].title: expected a string, found nothing");
-        set("title number", "conversations[0].title", "5", "conversations[0].title: expected a string, found the number 5");
-        set("created_at text", "conversations[0].created_at", "\"2025-01-01\"", "conversations[0].created_at: expected an integer, found a string");
-        set("created_at negative", "conversations[0].created_at", "-5", "conversations[0].created_at: -5 is out of range");
-        set("updated_at fractional", "conversations[1].updated_at", "1.5", "conversations[1].updated_at: expected an integer");
+        set("title number", "conversations[0].title", "5",
+            "conversations[0].title: expected a string, found the number 5");
+        set("created_at text", "conversations[0].created_at", "\"2025-01-01\"",
+            "conversations[0].created_at: expected an integer, found a string");
+        set("created_at negative", "conversations[0].created_at", "-5",
+            "conversations[0].created_at: -5 is out of range");
+        set("updated_at fractional", "conversations[1].updated_at", "1.5",
+            "conversations[1].updated_at: expected an integer");
         set("unknown mode", "conversations[1].mode", "\"voice\"", "conversations[1].mode: unknown mode \"voice\"");
-        set("settings not object", "conversations[0].settings", "[1]", "conversations[0].settings: expected an object, found an array");
-        set("temperature text", "conversations[0].settings.temperature", "\"hot\"", "conversations[0].settings.temperature: expected a number, found a string");
-        set("settings typo", "conversations[0].settings.temprature", "0.5", "conversations[0].settings.temprature: unknown field");
-        set("top_k negative", "conversations[1].settings.top_k", "-1", "conversations[1].settings.top_k: -1 is out of range");
-        set("unknown conversation field", "conversations[0].folder", "\"Work\"", "conversations[0].folder: unknown field");
-        set("messages missing", "conversations[0].messages", "", "conversations[0].messages: expected an array, found nothing");
-        set("message not object", "conversations[0].messages[2]", "null", "conversations[0].messages[2]: expected an object, found null");
+        set("settings not object", "conversations[0].settings", "[1]",
+            "conversations[0].settings: expected an object, found an array");
+        set("temperature text", "conversations[0].settings.temperature", "\"hot\"",
+            "conversations[0].settings.temperature: expected a number, found a string");
+        set("settings typo", "conversations[0].settings.temprature", "0.5",
+            "conversations[0].settings.temprature: unknown field");
+        set("top_k negative", "conversations[1].settings.top_k", "-1",
+            "conversations[1].settings.top_k: -1 is out of range");
+        set("unknown conversation field", "conversations[0].folder", "\"Work\"",
+            "conversations[0].folder: unknown field");
+        set("messages missing", "conversations[0].messages", "",
+            "conversations[0].messages: expected an array, found nothing");
+        set("message not object", "conversations[0].messages[2]", "null",
+            "conversations[0].messages[2]: expected an object, found null");
         set("duplicate id", "conversations[0].messages[4].id", "4", "conversations[0].messages[4].id: duplicate id 4");
         set("id zero", "conversations[0].messages[0].id", "0", "conversations[0].messages[0].id: 0 is out of range");
-        set("id text", "conversations[0].messages[0].id", "\"1\"", "conversations[0].messages[0].id: expected an integer");
-        set("parent missing", "conversations[0].messages[1].parent", "", "conversations[0].messages[1].parent: missing");
-        set("unknown parent", "conversations[0].messages[3].parent", "17", "conversations[0].messages[3].parent: unknown id 17");
-        set("parent cycle", "conversations[0].messages[0].parent", "3", "the parent references form a cycle (1 -> 3 -> 1)");
-        set("own parent", "conversations[0].messages[3].parent", "4", "conversations[0].messages[3].parent: the parent references form a cycle (4 -> 4)");
-        set("unknown role", "conversations[0].messages[1].role", "\"robot\"", "conversations[0].messages[1].role: unknown role \"robot\"");
-        set("role missing", "conversations[0].messages[1].role", "", "conversations[0].messages[1].role: expected a string, found nothing");
-        set("content null", "conversations[0].messages[0].content", "null", "conversations[0].messages[0].content: expected a string, found null");
-        set("content missing", "conversations[0].messages[5].content", "", "conversations[0].messages[5].content: expected a string, found nothing");
-        set("status streaming", "conversations[0].messages[2].status", "\"streaming\"", "conversations[0].messages[2].status: unknown status \"streaming\"");
+        set("id text", "conversations[0].messages[0].id", "\"1\"",
+            "conversations[0].messages[0].id: expected an integer");
+        set("parent missing", "conversations[0].messages[1].parent", "",
+            "conversations[0].messages[1].parent: missing");
+        set("unknown parent", "conversations[0].messages[3].parent", "17",
+            "conversations[0].messages[3].parent: unknown id 17");
+        set("parent cycle", "conversations[0].messages[0].parent", "3",
+            "the parent references form a cycle (1 -> 3 -> 1)");
+        set("own parent", "conversations[0].messages[3].parent", "4",
+            "conversations[0].messages[3].parent: the parent references form a cycle (4 -> 4)");
+        set("unknown role", "conversations[0].messages[1].role", "\"robot\"",
+            "conversations[0].messages[1].role: unknown role \"robot\"");
+        set("role missing", "conversations[0].messages[1].role", "",
+            "conversations[0].messages[1].role: expected a string, found nothing");
+        set("content null", "conversations[0].messages[0].content", "null",
+            "conversations[0].messages[0].content: expected a string, found null");
+        set("content missing", "conversations[0].messages[5].content", "",
+            "conversations[0].messages[5].content: expected a string, found nothing");
+        set("status streaming", "conversations[0].messages[2].status", "\"streaming\"",
+            "conversations[0].messages[2].status: unknown status \"streaming\"");
         set("status unknown", "conversations[0].messages[2].status", "\"done\"", "unknown status \"done\"");
-        set("message time missing", "conversations[0].messages[4].created_at", "", "conversations[0].messages[4].created_at: expected an integer, found nothing");
-        set("negative tokens", "conversations[0].messages[1].prompt_tokens", "-3", "conversations[0].messages[1].prompt_tokens: -3 is out of range");
-        set("fractional tokens", "conversations[0].messages[1].completion_tokens", "2.5", "completion_tokens: expected an integer");
-        set("too many tokens", "conversations[0].messages[1].completion_tokens", "3000000000", "completion_tokens: 3000000000 is out of range");
-        set("model number", "conversations[0].messages[1].model", "7", "conversations[0].messages[1].model: expected a string");
-        set("message settings", "conversations[0].messages[1].settings", "{\"seed\": \"x\"}", "conversations[0].messages[1].settings.seed: expected an integer");
-        set("misspelt parent", "conversations[0].messages[1].parnet", "1", "conversations[0].messages[1].parnet: unknown field");
-        set("unknown current leaf", "conversations[0].current_leaf", "99", "conversations[0].current_leaf: unknown id 99");
-        set("current leaf text", "conversations[0].current_leaf", "\"6\"", "conversations[0].current_leaf: expected an integer");
+        set("message time missing", "conversations[0].messages[4].created_at", "",
+            "conversations[0].messages[4].created_at: expected an integer, found nothing");
+        set("negative tokens", "conversations[0].messages[1].prompt_tokens", "-3",
+            "conversations[0].messages[1].prompt_tokens: -3 is out of range");
+        set("fractional tokens", "conversations[0].messages[1].completion_tokens", "2.5",
+            "completion_tokens: expected an integer");
+        set("too many tokens", "conversations[0].messages[1].completion_tokens", "3000000000",
+            "completion_tokens: 3000000000 is out of range");
+        set("model number", "conversations[0].messages[1].model", "7",
+            "conversations[0].messages[1].model: expected a string");
+        set("message settings", "conversations[0].messages[1].settings", "{\"seed\": \"x\"}",
+            "conversations[0].messages[1].settings.seed: expected an integer");
+        set("misspelt parent", "conversations[0].messages[1].parnet", "1",
+            "conversations[0].messages[1].parnet: unknown field");
+        set("unknown current leaf", "conversations[0].current_leaf", "99",
+            "conversations[0].current_leaf: unknown id 99");
+        set("current leaf text", "conversations[0].current_leaf", "\"6\"",
+            "conversations[0].current_leaf: expected an integer");
     }
     void defectiveFilesChangeNothing() {
         QFETCH(QString, target);
@@ -356,16 +393,20 @@ private slots:
         QJsonObject root = QJsonDocument::fromJson(readFile(kFixture)).object();
         QJsonArray conversations = root.value(QStringLiteral("conversations")).toArray();
         QJsonObject second = conversations[1].toObject();
-        second.insert(QStringLiteral("messages"),
-                      QJsonArray{QJsonObject{{"id", 1}, {"parent", QJsonValue::Null}, {"role", "user"},
-                                             {"content", "refuse me"}, {"created_at", 1}, {"updated_at", 1}}});
+        second.insert(QStringLiteral("messages"), QJsonArray{QJsonObject{{"id", 1},
+                                                                         {"parent", QJsonValue::Null},
+                                                                         {"role", "user"},
+                                                                         {"content", "refuse me"},
+                                                                         {"created_at", 1},
+                                                                         {"updated_at", 1}}});
         conversations.replace(1, second);
         root.insert(QStringLiteral("conversations"), conversations);
         QVERIFY(writeFile(path("in.json"), QJsonDocument(root).toJson()));
 
-        QVERIFY(db.db.exec(QStringLiteral("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.messages "
-                                          "WHEN new.content = 'refuse me' "
-                                          "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END")));
+        QVERIFY(
+            db.db.exec(QStringLiteral("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.messages "
+                                      "WHEN new.content = 'refuse me' "
+                                      "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END")));
         const QStringList before = dumpDatabase(db.db);
         DbResult<ImportSummary> imported = importConversationsFile(db.db, path("in.json"));
         QVERIFY(!imported);
@@ -391,11 +432,13 @@ private slots:
         QVERIFY(buildScenario(*source.store, QStringLiteral("unicode")) > 0);
         const std::string db = path("source.sqlite").toStdString();
 
-        CliRun all = runCli({"export", "--db", db, "--all", "--format", "json", "--out", path("all.json").toStdString()});
+        CliRun all =
+            runCli({"export", "--db", db, "--all", "--format", "json", "--out", path("all.json").toStdString()});
         QVERIFY2(all.code == 0, qPrintable(all.err));
         QVERIFY2(all.out.contains(QStringLiteral("exported 2 conversations")), qPrintable(all.out));
         // The format from the suffix.
-        CliRun one = runCli({"export", "--db", db, "--conversation", std::to_string(id), "--out", path("one.md").toStdString()});
+        CliRun one =
+            runCli({"export", "--db", db, "--conversation", std::to_string(id), "--out", path("one.md").toStdString()});
         QVERIFY2(one.code == 0, qPrintable(one.err));
         QVERIFY(readFile(path("one.md")).startsWith("# Scenario: branches"));
 
@@ -417,8 +460,12 @@ private slots:
             {{"export", "--db", db, "--all", "--out", path("x").toStdString()}, 2, "give --format"},
             {{"export", "--db", db, "--all", "--format", "docx", "--out", "x"}, 2, "unknown --format 'docx'"},
             {{"export", "--db", db, "--conversation", "abc", "--out", "x.md"}, 2, "expects an integer"},
-            {{"export", "--db", path("missing.sqlite").toStdString(), "--all", "--out", "x.md"}, 1, "no such database file"},
-            {{"export", "--db", db, "--conversation", "999", "--out", path("x.md").toStdString()}, 1, "no conversation with id 999"},
+            {{"export", "--db", path("missing.sqlite").toStdString(), "--all", "--out", "x.md"},
+             1,
+             "no such database file"},
+            {{"export", "--db", db, "--conversation", "999", "--out", path("x.md").toStdString()},
+             1,
+             "no conversation with id 999"},
             {{"import", "--db", target}, 2, "missing --in"},
             {{"import", "--db", target, "--in", path("bad.json").toStdString()}, 1, "newer than this version"},
         };
@@ -429,7 +476,8 @@ private slots:
         }
         QVERIFY(!QFileInfo::exists(path("x.md")));
         // A refused import into a database that did not exist leaves no empty database behind.
-        CliRun refused = runCli({"import", "--db", path("new.sqlite").toStdString(), "--in", path("bad.json").toStdString()});
+        CliRun refused =
+            runCli({"import", "--db", path("new.sqlite").toStdString(), "--in", path("bad.json").toStdString()});
         QCOMPARE(refused.code, 1);
         QVERIFY(!QFileInfo::exists(path("new.sqlite")));
         // The refused import left the two earlier ones alone.
@@ -487,7 +535,8 @@ private slots:
         QVERIFY(imported[1][2].toList().isEmpty());
         QCOMPARE(db.store->listConversations()->size(), 4);
 
-        QCOMPARE(controller.suggestedFileName(QStringLiteral("a/b: c?"), QStringLiteral("pdf")), QStringLiteral("ab c.pdf"));
+        QCOMPARE(controller.suggestedFileName(QStringLiteral("a/b: c?"), QStringLiteral("pdf")),
+                 QStringLiteral("ab c.pdf"));
         QCOMPARE(controller.nameFilters(QStringLiteral("md")), QStringList{QStringLiteral("Markdown (*.md)")});
         QCOMPARE(controller.nameFilters().size(), 5);
     }

@@ -48,7 +48,8 @@ private slots:
         auto n = backend->forward(tokens, LogitsMode::All, logits, options);
         QVERIFY2(n.ok(), n.error().c_str());
         QCOMPARE(*n, static_cast<int64_t>(tokens.size()));
-        const double worst = testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(backend->config().vocab_size));
+        const double worst =
+            testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(backend->config().vocab_size));
         qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
         QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
     }
@@ -117,7 +118,9 @@ private slots:
         ForwardOptions options;
         options.chunk_size = 4;
         options.cancel = &cancel;
-        options.progress = [&](int64_t done, int64_t) { if (done >= 8) cancel = true; };
+        options.progress = [&](int64_t done, int64_t) {
+            if (done >= 8) cancel = true;
+        };
         std::vector<int32_t> tokens(16, 5);
         std::vector<float> logits;
         auto n = backend->forward(tokens, LogitsMode::Last, logits, options);

@@ -3,11 +3,11 @@
 #include <QtTest>
 
 #include "inference/backends/backend.h"
-#include "inference/text/chat_format.h"
-#include "inference/session/generation.h"
-#include "inference/text/tokenizer.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
+#include "inference/session/generation.h"
+#include "inference/text/chat_format.h"
+#include "inference/text/tokenizer.h"
 
 using namespace fm;
 
@@ -177,7 +177,9 @@ private slots:
         GenerationCallbacks cb;
         cb.cancel = &cancel;
         int seen = 0;
-        cb.on_token = [&](int32_t id, const std::string&) { if (id >= 0 && ++seen == 5 && kind == 2) cancel = true; };
+        cb.on_token = [&](int32_t id, const std::string&) {
+            if (id >= 0 && ++seen == 5 && kind == 2) cancel = true;
+        };
         if (kind == 1) {
             // Find what greedy produces, then stop on a piece of it.
             Fixture probe;

@@ -35,7 +35,8 @@ private:
         r.ignoreStopTokens = true;
         QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
         QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
-        QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->generate(r); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_, r] { w->generate(r); }, Qt::QueuedConnection);
         if (!fm::app::testing::waitForSignal(finished, 300000)) return {};
         QTest::qWait(20);  // the report after the reply
         if (reports)
@@ -47,7 +48,8 @@ private:
 
     MemoryFigures currentMemory() {
         QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
-        QMetaObject::invokeMethod(worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
         if (!fm::app::testing::waitForSignal(memory, 5000)) return {};
         return memory.first().at(0).value<MemoryFigures>();
     }
@@ -61,9 +63,12 @@ private slots:
         connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
         thread_.start();
         QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
-        QMetaObject::invokeMethod(worker_, [w = worker_] {
-            w->loadModel({fm::app::testing::tinyChatDir(), BackendChoiceKind::Cpu, false, 2});
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_,
+            [w = worker_] {
+                w->loadModel({fm::app::testing::tinyChatDir(), BackendChoiceKind::Cpu, false, 2});
+            },
+            Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(loaded, 30000));
     }
     void cleanupTestCase() {
@@ -85,11 +90,12 @@ private slots:
         const qint64 rssAfter = residentBytes();
 
         const double growthMiB = static_cast<double>(rssAfter - rssBefore) / (1024.0 * 1024.0);
-        qInfo("tokens in the conversation: %lld -> %lld; state %lld -> %lld bytes; weights %lld -> %lld bytes; "
-              "workspace %lld -> %lld bytes; RSS %.1f -> %.1f MiB (%+.2f MiB); %.0f tokens/s",
-              before.tokensProcessed, after.tokensProcessed, before.stateBytes, after.stateBytes, before.weightBytes,
-              after.weightBytes, before.workspaceBytes, after.workspaceBytes, rssBefore / 1048576.0, rssAfter / 1048576.0,
-              growthMiB, summary.tokensPerSecond);
+        qInfo(
+            "tokens in the conversation: %lld -> %lld; state %lld -> %lld bytes; weights %lld -> %lld bytes; "
+            "workspace %lld -> %lld bytes; RSS %.1f -> %.1f MiB (%+.2f MiB); %.0f tokens/s",
+            before.tokensProcessed, after.tokensProcessed, before.stateBytes, after.stateBytes, before.weightBytes,
+            after.weightBytes, before.workspaceBytes, after.workspaceBytes, rssBefore / 1048576.0, rssAfter / 1048576.0,
+            growthMiB, summary.tokensPerSecond);
         QVERIFY2(!summary.restarted, qPrintable(summary.restartReason));
         QVERIFY(after.tokensProcessed >= before.tokensProcessed + 5000);
         QCOMPARE(after.stateBytes, before.stateBytes);
@@ -110,7 +116,8 @@ private slots:
         QCOMPARE(last.weightBytes, after.weightBytes);
         QVERIFY(last.workspaceBytes <= after.workspaceBytes + 16 * 1024);
         const double secondGrowthMiB = static_cast<double>(residentBytes() - rssMiddle) / (1024.0 * 1024.0);
-        qInfo("second 5,000 tokens: %lld tokens in the conversation, RSS %+.2f MiB", last.tokensProcessed, secondGrowthMiB);
+        qInfo("second 5,000 tokens: %lld tokens in the conversation, RSS %+.2f MiB", last.tokensProcessed,
+              secondGrowthMiB);
         QVERIFY(secondGrowthMiB < 4.0);
         QVERIFY2(growthMiB < 4.0, qPrintable(QStringLiteral("resident memory grew by %1 MiB").arg(growthMiB)));
     }

@@ -19,17 +19,15 @@ constexpr qint64 kT0 = 1'700'000'000'000;
 
 // Inserts a linear conversation using only columns that exist since v1, the way a v1/v2
 // build wrote them. Returns the message ids in order.
-QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const QString& title,
-                                    const QStringList& texts, const QString& lastStatus,
-                                    qint64 deletedAt = 0)
-{
+QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const QString& title, const QStringList& texts,
+                                    const QString& lastStatus, qint64 deletedAt = 0) {
     const qint64 updated = kT0 + conversationId * 100 + texts.size();
-    const DbResult<QSqlQuery> inserted = db.exec(QStringLiteral("INSERT INTO conversations (id, title, created_at, updated_at, "
-                           "system_prompt, settings, model, mode, deleted_at) "
-                           "VALUES (?, ?, ?, ?, 'Be brief.', '{\"temperature\":0.5}', 'm', "
-                           "'chat', ?)"),
-            {conversationId, title, kT0 + conversationId * 100, updated,
-             deletedAt ? QVariant(deletedAt) : QVariant()});
+    const DbResult<QSqlQuery> inserted = db.exec(
+        QStringLiteral("INSERT INTO conversations (id, title, created_at, updated_at, "
+                       "system_prompt, settings, model, mode, deleted_at) "
+                       "VALUES (?, ?, ?, ?, 'Be brief.', '{\"temperature\":0.5}', 'm', "
+                       "'chat', ?)"),
+        {conversationId, title, kT0 + conversationId * 100, updated, deletedAt ? QVariant(deletedAt) : QVariant()});
     QList<qint64> ids;
     if (!inserted) {
         return ids;  // the caller's comparisons then fail with a clear diff
@@ -39,20 +37,17 @@ QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const Q
         DbResult<QSqlQuery> q = db.exec(
             QStringLiteral("INSERT INTO messages (conversation_id, role, content, created_at, "
                            "status, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-            {conversationId, i % 2 == 0 ? QStringLiteral("user") : QStringLiteral("assistant"),
-             texts[i], kT0 + conversationId * 100 + i,
-             last ? lastStatus : QStringLiteral("complete"), 10 + int(i), 20 + int(i)});
+            {conversationId, i % 2 == 0 ? QStringLiteral("user") : QStringLiteral("assistant"), texts[i],
+             kT0 + conversationId * 100 + i, last ? lastStatus : QStringLiteral("complete"), 10 + int(i), 20 + int(i)});
         ids.append(q ? q->lastInsertId().toLongLong() : -1);
     }
     return ids;
 }
 
-QByteArray fileHash(const QString& path)
-{
+QByteArray fileHash(const QString& path) {
     QFile file(path);
-    return file.open(QIODevice::ReadOnly)
-               ? QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256)
-               : QByteArray();
+    return file.open(QIODevice::ReadOnly) ? QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256)
+                                          : QByteArray();
 }
 
 }  // namespace
@@ -61,8 +56,7 @@ class TestMigrations : public QObject {
     Q_OBJECT
 
 private slots:
-    void stepsAreContiguous()
-    {
+    void stepsAreContiguous() {
         const auto& steps = schemaMigrations();
         QVERIFY(steps.size() >= 3);
         for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -73,25 +67,23 @@ private slots:
         QCOMPARE(latestSchemaVersion(), int(steps.size()));
     }
 
-    void buildsEachVersionExactly_data()
-    {
+    void buildsEachVersionExactly_data() {
         QTest::addColumn<int>("version");
         for (int v = 1; v <= latestSchemaVersion(); ++v) {
             QTest::newRow(qPrintable(QStringLiteral("v%1").arg(v))) << v;
         }
     }
 
-    void buildsEachVersionExactly()
-    {
+    void buildsEachVersionExactly() {
         QFETCH(int, version);
         QTemporaryDir dir;
         Database db;
-        QVERIFY2(db.open(dir.filePath(QStringLiteral("db.sqlite")), version),
-                 qPrintable(db.lastError()));
+        QVERIFY2(db.open(dir.filePath(QStringLiteral("db.sqlite")), version), qPrintable(db.lastError()));
         QCOMPARE(db.schemaVersion(), version);
         QCOMPARE(db.scalar(QStringLiteral("PRAGMA user_version"))->toInt(), version);
         const bool hasFts = db.scalar(QStringLiteral("SELECT count(*) FROM sqlite_schema "
-                                                     "WHERE name = 'messages_fts'"))->toInt() == 1;
+                                                     "WHERE name = 'messages_fts'"))
+                                ->toInt() == 1;
         QCOMPARE(hasFts, version >= 2);
         const bool hasTree = db.scalar(QStringLiteral("SELECT count(*) FROM pragma_table_info("
                                                       "'messages') WHERE name = 'parent_id'"))
@@ -99,16 +91,14 @@ private slots:
         QCOMPARE(hasTree, version >= 3);
     }
 
-    void upgradesFromEveryEarlierVersion_data()
-    {
+    void upgradesFromEveryEarlierVersion_data() {
         QTest::addColumn<int>("fromVersion");
         for (int v = 1; v < latestSchemaVersion(); ++v) {
             QTest::newRow(qPrintable(QStringLiteral("from v%1").arg(v))) << v;
         }
     }
 
-    void upgradesFromEveryEarlierVersion()
-    {
+    void upgradesFromEveryEarlierVersion() {
         QFETCH(int, fromVersion);
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("old.sqlite"));
@@ -117,19 +107,17 @@ private slots:
         {
             Database old;
             QVERIFY2(old.open(path, fromVersion), qPrintable(old.lastError()));
-            first = insertOldConversation(
-                old, 1, QStringLiteral("Volcano questions"),
-                {QStringLiteral("Why do volcanoes erupt?"), QStringLiteral("Magma pressure."),
-                 QStringLiteral("And geysers?"), QStringLiteral("Heated groundwater...")},
-                QStringLiteral("streaming"));  // the old app was killed mid-reply
-            second = insertOldConversation(old, 2, QStringLiteral("Recipes"),
-                                           {QStringLiteral("Bread dough tips")},
+            first = insertOldConversation(old, 1, QStringLiteral("Volcano questions"),
+                                          {QStringLiteral("Why do volcanoes erupt?"), QStringLiteral("Magma pressure."),
+                                           QStringLiteral("And geysers?"), QStringLiteral("Heated groundwater...")},
+                                          QStringLiteral("streaming"));  // the old app was killed mid-reply
+            second = insertOldConversation(old, 2, QStringLiteral("Recipes"), {QStringLiteral("Bread dough tips")},
                                            QStringLiteral("complete"));
-            insertOldConversation(old, 3, QStringLiteral("Trashed"),
-                                  {QStringLiteral("deleted text")}, QStringLiteral("complete"),
-                                  kT0 + 999);
-            QVERIFY(old.exec(QStringLiteral("INSERT INTO settings (key, value) "
-                                            "VALUES ('theme', 'dark')")));
+            insertOldConversation(old, 3, QStringLiteral("Trashed"), {QStringLiteral("deleted text")},
+                                  QStringLiteral("complete"), kT0 + 999);
+            QVERIFY(
+                old.exec(QStringLiteral("INSERT INTO settings (key, value) "
+                                        "VALUES ('theme', 'dark')")));
         }
 
         Database db;
@@ -181,15 +169,22 @@ private slots:
         QCOMPARE(edited->parentId, first[1]);
         QCOMPARE(store.siblings(first[2])->size(), 2);
         QCOMPARE(*store.switchToBranch(first[2]), first[3]);
-        StateSnapshot snapshot{0, 2, second[0], QStringLiteral("ssm"), QStringLiteral("fp"),
-                               QStringLiteral("s.bin"), 1, QStringLiteral("c"), 3, 0};
+        StateSnapshot snapshot{0,
+                               2,
+                               second[0],
+                               QStringLiteral("ssm"),
+                               QStringLiteral("fp"),
+                               QStringLiteral("s.bin"),
+                               1,
+                               QStringLiteral("c"),
+                               3,
+                               0};
         QVERIFY(store.addStateSnapshot(snapshot));
         QCOMPARE(*store.purgeConversation(2), QStringList{QStringLiteral("s.bin")});
         QVERIFY(db.exec(QStringLiteral("PRAGMA foreign_key_check"))->next() == false);
     }
 
-    void failedStepChangesNothing()
-    {
+    void failedStepChangesNothing() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("blocked.sqlite"));
         const int blockedStep = latestSchemaVersion();
@@ -205,21 +200,20 @@ private slots:
         Database db;
         const DbStatus status = db.open(path);
         QVERIFY(!status);
-        QVERIFY2(status.error().contains(QStringLiteral("v%1").arg(blockedStep)),
-                 qPrintable(status.error()));
+        QVERIFY2(status.error().contains(QStringLiteral("v%1").arg(blockedStep)), qPrintable(status.error()));
         QVERIFY(!db.isOpen());
 
         // Still exactly the previous version: the step's earlier ALTERs were rolled back.
         QVERIFY(db.open(path, blockedStep - 1));
         QCOMPARE(db.schemaVersion(), blockedStep - 1);
         QCOMPARE(db.scalar(QStringLiteral("SELECT count(*) FROM pragma_table_info('messages') "
-                                          "WHERE name = 'parent_id'"))->toInt(), 0);
-        QCOMPARE(db.scalar(QStringLiteral("SELECT title FROM conversations"))->toString(),
-                 QStringLiteral("keep me"));
+                                          "WHERE name = 'parent_id'"))
+                     ->toInt(),
+                 0);
+        QCOMPARE(db.scalar(QStringLiteral("SELECT title FROM conversations"))->toString(), QStringLiteral("keep me"));
     }
 
-    void refusesNewerAndDowngrade_data()
-    {
+    void refusesNewerAndDowngrade_data() {
         QTest::addColumn<int>("storedVersion");
         QTest::addColumn<int>("requestedVersion");
         QTest::addColumn<QString>("errorMentions");
@@ -229,8 +223,7 @@ private slots:
         QTest::newRow("unknown target") << 1 << latestSchemaVersion() + 1 << "unknown";
     }
 
-    void refusesNewerAndDowngrade()
-    {
+    void refusesNewerAndDowngrade() {
         QFETCH(int, storedVersion);
         QFETCH(int, requestedVersion);
         QFETCH(QString, errorMentions);
@@ -252,8 +245,7 @@ private slots:
         QCOMPARE(fileHash(path), before);
     }
 
-    void reopeningCurrentVersionIsANoOp()
-    {
+    void reopeningCurrentVersionIsANoOp() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("db.sqlite"));
         {

@@ -43,7 +43,9 @@ Run run(const QString& program, const QStringList& args, int timeoutMs = 120'000
     return r;
 }
 
-QString describe(const Run& r) { return QStringLiteral("exit %1\n%2\n%3").arg(r.code).arg(r.out, r.err); }
+QString describe(const Run& r) {
+    return QStringLiteral("exit %1\n%2\n%3").arg(r.code).arg(r.out, r.err);
+}
 
 const QString kVersion = QStringLiteral(FM_PROJECT_VERSION);
 
@@ -55,8 +57,8 @@ class TestPackage : public QObject {
 private:
     QTemporaryDir dir_;
     QString deb_;
-    QString root_;                 // the package unpacked with dpkg-deb -x
-    QStringList entries_;          // dpkg-deb -c lines
+    QString root_;                   // the package unpacked with dpkg-deb -x
+    QStringList entries_;            // dpkg-deb -c lines
     QHash<QString, QString> modes_;  // path -> "drwxr-xr-x root/root"
 
     QString field(const QString& name) {
@@ -66,7 +68,8 @@ private:
 
 private slots:
     void initTestCase() {
-        for (const char* tool : {"dpkg-deb", "dpkg-shlibdeps", "file", "desktop-file-validate", "appstreamcli", "gzip"}) {
+        for (const char* tool :
+             {"dpkg-deb", "dpkg-shlibdeps", "file", "desktop-file-validate", "appstreamcli", "gzip"}) {
             if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
                 QSKIP(qPrintable(QStringLiteral("%1 is not installed (installer/install-deps.sh installs it)")
                                      .arg(QString::fromLatin1(tool))));
@@ -90,7 +93,8 @@ private slots:
         Run list = run(QStringLiteral("dpkg-deb"), {QStringLiteral("-c"), deb_});
         QVERIFY2(list.code == 0, qPrintable(describe(list)));
         // "drwxr-xr-x root/root         0 2026-11-28 15:00 ./usr/"
-        static const QRegularExpression kLine(QStringLiteral("^(\\S+)\\s+(\\S+)\\s+\\d+\\s+\\S+\\s+\\S+\\s+(\\./\\S*)"));
+        static const QRegularExpression kLine(
+            QStringLiteral("^(\\S+)\\s+(\\S+)\\s+\\d+\\s+\\S+\\s+\\S+\\s+(\\./\\S*)"));
         for (const QString& line : list.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
             const QRegularExpressionMatch m = kLine.match(line);
             QVERIFY2(m.hasMatch(), qPrintable(line));
@@ -106,25 +110,30 @@ private slots:
         QCOMPARE(field(QStringLiteral("Package")), QStringLiteral("falcon-mamba-chat"));
         QCOMPARE(field(QStringLiteral("Version")), kVersion);
         QCOMPARE(field(QStringLiteral("Section")), QStringLiteral("utils"));
-        QVERIFY(QRegularExpression(QStringLiteral("^.+ <[^@>\\s]+@[^>\\s]+>$")).match(field(QStringLiteral("Maintainer"))).hasMatch());
+        QVERIFY(QRegularExpression(QStringLiteral("^.+ <[^@>\\s]+@[^>\\s]+>$"))
+                    .match(field(QStringLiteral("Maintainer")))
+                    .hasMatch());
         const QString description = field(QStringLiteral("Description"));
-        QVERIFY2(description.startsWith(QStringLiteral("Private local chat with Falcon Mamba models\n")), qPrintable(description));
+        QVERIFY2(description.startsWith(QStringLiteral("Private local chat with Falcon Mamba models\n")),
+                 qPrintable(description));
         QVERIFY(description.contains(QStringLiteral("falcon-mamba-cli")));
         QVERIFY(field(QStringLiteral("Installed-Size")).toLongLong() > 1000);
 
         const QString depends = field(QStringLiteral("Depends"));
         // From dpkg-shlibdeps (the binaries' own libraries) ...
         for (const char* library : {"libc6", "libstdc++6", "libqt6core6", "libqt6gui6", "libqt6qml6", "libqt6sql6"})
-            QVERIFY2(QRegularExpression(QStringLiteral("(^|, )%1( \\(|,|$)")
-                                            .arg(QRegularExpression::escape(QString::fromLatin1(library))))
-                         .match(depends)
-                         .hasMatch(),
-                     qPrintable(QStringLiteral("%1 not in Depends: %2").arg(QString::fromLatin1(library), depends)));
+            QVERIFY2(
+                QRegularExpression(
+                    QStringLiteral("(^|, )%1( \\(|,|$)").arg(QRegularExpression::escape(QString::fromLatin1(library))))
+                    .match(depends)
+                    .hasMatch(),
+                qPrintable(QStringLiteral("%1 not in Depends: %2").arg(QString::fromLatin1(library), depends)));
         // ... and what is only loaded at run time.
-        for (const char* module : {"qml6-module-qtquick", "qml6-module-qtquick-controls", "qml6-module-qtquick-layouts",
-                                   "qml6-module-qtquick-window", "qml6-module-qtquick-dialogs", "qml6-module-qtquick-templates",
-                                   "qml6-module-qtquick-shapes", "qml6-module-qtcore", "qml6-module-qt-labs-platform",
-                                   "qml6-module-qtqml-workerscript", "qml6-module-qtqml-models", "libqt6sql6-sqlite"})
+        for (const char* module :
+             {"qml6-module-qtquick", "qml6-module-qtquick-controls", "qml6-module-qtquick-layouts",
+              "qml6-module-qtquick-window", "qml6-module-qtquick-dialogs", "qml6-module-qtquick-templates",
+              "qml6-module-qtquick-shapes", "qml6-module-qtcore", "qml6-module-qt-labs-platform",
+              "qml6-module-qtqml-workerscript", "qml6-module-qtqml-models", "libqt6sql6-sqlite"})
             QVERIFY2(depends.split(QStringLiteral(", ")).contains(QString::fromLatin1(module)),
                      qPrintable(QStringLiteral("%1 not in Depends: %2").arg(QString::fromLatin1(module), depends)));
         // The GPU driver's library is never a hard dependency (a CPU-only machine must be able to install).
@@ -136,13 +145,14 @@ private slots:
 
     void containsFiles_data() {
         QTest::addColumn<QString>("path");
-        for (const char* path : {"./usr/bin/falcon-mamba-chat", "./usr/bin/falcon-mamba-cli",
-                                 "./usr/share/applications/falcon-mamba-chat.desktop",
-                                 "./usr/share/icons/hicolor/scalable/apps/falcon-mamba-chat.svg",
-                                 "./usr/share/icons/hicolor/48x48/apps/falcon-mamba-chat.png",
-                                 "./usr/share/icons/hicolor/128x128/apps/falcon-mamba-chat.png",
-                                 "./usr/share/icons/hicolor/256x256/apps/falcon-mamba-chat.png",
-                                 "./usr/share/man/man1/falcon-mamba-chat.1.gz", "./usr/share/man/man1/falcon-mamba-cli.1.gz"})
+        for (const char* path :
+             {"./usr/bin/falcon-mamba-chat", "./usr/bin/falcon-mamba-cli",
+              "./usr/share/applications/falcon-mamba-chat.desktop",
+              "./usr/share/icons/hicolor/scalable/apps/falcon-mamba-chat.svg",
+              "./usr/share/icons/hicolor/48x48/apps/falcon-mamba-chat.png",
+              "./usr/share/icons/hicolor/128x128/apps/falcon-mamba-chat.png",
+              "./usr/share/icons/hicolor/256x256/apps/falcon-mamba-chat.png",
+              "./usr/share/man/man1/falcon-mamba-chat.1.gz", "./usr/share/man/man1/falcon-mamba-cli.1.gz"})
             QTest::newRow(path) << QString::fromLatin1(path);
     }
     void containsFiles() {
@@ -172,8 +182,10 @@ private slots:
         }
         // Stripped: debug information does not belong in a user's package.
         for (const char* program : {"falcon-mamba-chat", "falcon-mamba-cli"}) {
-            Run f = run(QStringLiteral("file"), {QStringLiteral("-b"), root_ + QStringLiteral("/usr/bin/") + QString::fromLatin1(program)});
-            QVERIFY2(f.out.contains(QStringLiteral("ELF")) && f.out.contains(QStringLiteral(", stripped")), qPrintable(f.out));
+            Run f = run(QStringLiteral("file"),
+                        {QStringLiteral("-b"), root_ + QStringLiteral("/usr/bin/") + QString::fromLatin1(program)});
+            QVERIFY2(f.out.contains(QStringLiteral("ELF")) && f.out.contains(QStringLiteral(", stripped")),
+                     qPrintable(f.out));
         }
     }
 
@@ -190,7 +202,8 @@ private slots:
     }
 
     void metainfoIsValid() {
-        const QStringList found = QDir(root_ + QStringLiteral("/usr/share/metainfo")).entryList({QStringLiteral("*.metainfo.xml")});
+        const QStringList found =
+            QDir(root_ + QStringLiteral("/usr/share/metainfo")).entryList({QStringLiteral("*.metainfo.xml")});
         QCOMPARE(found.size(), 1);
         const QString metainfo = root_ + QStringLiteral("/usr/share/metainfo/") + found.front();
         Run v = run(QStringLiteral("appstreamcli"), {QStringLiteral("validate"), QStringLiteral("--no-net"), metainfo});
@@ -210,7 +223,8 @@ private slots:
     }
     void manPagesAreCompressedAndCurrent() {
         QFETCH(QString, page);
-        Run text = run(QStringLiteral("gzip"), {QStringLiteral("-dc"), root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)});
+        Run text = run(QStringLiteral("gzip"),
+                       {QStringLiteral("-dc"), root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)});
         QVERIFY2(text.code == 0, qPrintable(describe(text)));
         QVERIFY(text.out.contains(QStringLiteral(".TH %1 1 ").arg(page.toUpper())));
         QVERIFY(text.out.contains(QStringLiteral("\"Falcon Mamba Chat %1\"").arg(kVersion)));
@@ -218,8 +232,9 @@ private slots:
         if (!QStandardPaths::findExecutable(QStringLiteral("man")).isEmpty()) {
             QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
             env.insert(QStringLiteral("MANWIDTH"), QStringLiteral("80"));
-            Run render = run(QStringLiteral("man"), {QStringLiteral("--warnings"), QStringLiteral("-l"),
-                                                     root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)},
+            Run render = run(QStringLiteral("man"),
+                             {QStringLiteral("--warnings"), QStringLiteral("-l"),
+                              root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)},
                              60'000, env);
             QVERIFY2(render.code == 0 && render.err.trimmed().isEmpty(), qPrintable(describe(render)));
             QVERIFY(render.out.contains(QStringLiteral("SYNOPSIS")));

@@ -20,14 +20,39 @@ Q_DECLARE_METATYPE(fm::cpu::Q4Isa)
 
 namespace {
 
-const float kNf4[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
-                        -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
-                        0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
-                        0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+const float kNf4[16] = {-1.0f,
+                        -0.6961928009986877f,
+                        -0.5250730514526367f,
+                        -0.39491748809814453f,
+                        -0.28444138169288635f,
+                        -0.18477343022823334f,
+                        -0.09105003625154495f,
+                        0.0f,
+                        0.07958029955625534f,
+                        0.16093020141124725f,
+                        0.24611230194568634f,
+                        0.33791524171829224f,
+                        0.44070982933044434f,
+                        0.5626170039176941f,
+                        0.7229568362236023f,
+                        1.0f};
 // bitsandbytes' fp4 table: not sorted, with a negative zero.
-const float kFp4[16] = {0.0f, 0.0052083334885537624f, 0.6666666865348816f, 1.0f, 0.3333333432674408f, 0.5f,
-                        0.1666666716337204f, 0.25f, -0.0f, -0.0052083334885537624f, -0.6666666865348816f, -1.0f,
-                        -0.3333333432674408f, -0.5f, -0.1666666716337204f, -0.25f};
+const float kFp4[16] = {0.0f,
+                        0.0052083334885537624f,
+                        0.6666666865348816f,
+                        1.0f,
+                        0.3333333432674408f,
+                        0.5f,
+                        0.1666666716337204f,
+                        0.25f,
+                        -0.0f,
+                        -0.0052083334885537624f,
+                        -0.6666666865348816f,
+                        -1.0f,
+                        -0.3333333432674408f,
+                        -0.5f,
+                        -0.1666666716337204f,
+                        -0.25f};
 
 // A random Q4 matrix that owns its buffers.
 struct RandomQ4 {
@@ -93,7 +118,10 @@ private slots:
         QTest::addColumn<int>("T");
         QTest::addColumn<Q4Isa>("isa");
         QTest::addColumn<bool>("fp4");
-        struct Shape { int rows, cols, block; const char* what; };
+        struct Shape {
+            int rows, cols, block;
+            const char* what;
+        };
         const Shape shapes[] = {
             {1, 64, 64, "single block"},
             {7, 128, 64, "aligned"},
@@ -117,9 +145,13 @@ private slots:
                     for (bool fp4 : {false, true}) {
                         if (fp4 && T != 3) continue;
                         QTest::newRow(qPrintable(QString("%1x%2/b%3/T%4/%5%6 (%7)")
-                                                     .arg(s.rows).arg(s.cols).arg(s.block).arg(T)
+                                                     .arg(s.rows)
+                                                     .arg(s.cols)
+                                                     .arg(s.block)
+                                                     .arg(T)
                                                      .arg(isa == Q4Isa::Avx2 ? "avx2" : "portable")
-                                                     .arg(fp4 ? "/fp4" : "").arg(s.what)))
+                                                     .arg(fp4 ? "/fp4" : "")
+                                                     .arg(s.what)))
                             << s.rows << s.cols << s.block << T << isa << fp4;
                     }
     }
@@ -187,7 +219,8 @@ private slots:
             ThreadPool pool(threads);
             std::vector<float> y(serial.size());
             cpu::matmul_q4(w.view, X.data(), T, cols, y.data(), rows, &pool, isa);
-            QVERIFY2(std::memcmp(y.data(), serial.data(), y.size() * 4) == 0, qPrintable(QString("threads %1").arg(threads)));
+            QVERIFY2(std::memcmp(y.data(), serial.data(), y.size() * 4) == 0,
+                     qPrintable(QString("threads %1").arg(threads)));
             for (int t = 0; t < T; ++t) {
                 std::vector<float> one(static_cast<size_t>(rows));
                 cpu::matmul_q4(w.view, X.data() + t * cols, 1, cols, one.data(), rows, &pool, isa);
@@ -215,7 +248,8 @@ private slots:
         if (cpu::q4_avx2_available()) isas.push_back(Q4Isa::Avx2);
         for (Q4Isa isa : isas)
             for (int n : {64 * 2000, 64 * 100 + 40, 64 * 100 + 7}) {
-                QTest::newRow(qPrintable(QString("%1/n%2").arg(isa == Q4Isa::Avx2 ? "avx2" : "portable").arg(n))) << isa << n;
+                QTest::newRow(qPrintable(QString("%1/n%2").arg(isa == Q4Isa::Avx2 ? "avx2" : "portable").arg(n)))
+                    << isa << n;
             }
     }
     void quantizer_beats_absmax() {
@@ -263,7 +297,8 @@ private slots:
         for (Q4Isa isa : {Q4Isa::Portable, Q4Isa::Avx2}) {
             std::vector<uint8_t> codes(96);
             std::vector<float> scales(3);
-            QCOMPARE(cpu::quantize_q4_blocks(w.data(), 192, block, kNf4, codes.data(), scales.data(), isa), int64_t{-1});
+            QCOMPARE(cpu::quantize_q4_blocks(w.data(), 192, block, kNf4, codes.data(), scales.data(), isa),
+                     int64_t{-1});
             MatrixView v;
             v.dtype = DType::Q4;
             v.rows = 1;
@@ -271,13 +306,15 @@ private slots:
             v.q4 = Q4Data{codes.data(), scales.data(), kNf4, block};
             QCOMPARE(scales[0], 0.0f);  // all zeros decode to exact zeros
             for (int i = 0; i < 128; ++i) QCOMPARE(reference_weight(v, 0, i), double(w[static_cast<size_t>(i)]));
-            for (int i = 128; i < 192; ++i) QVERIFY(std::abs(reference_weight(v, 0, i) - w[static_cast<size_t>(i)]) < 0.05);
+            for (int i = 128; i < 192; ++i)
+                QVERIFY(std::abs(reference_weight(v, 0, i) - w[static_cast<size_t>(i)]) < 0.05);
 
             // Non-finite input: reported by index, and the block is written as zeros.
             auto bad = w;
             bad[150] = std::numeric_limits<float>::quiet_NaN();
             bad[170] = std::numeric_limits<float>::infinity();
-            QCOMPARE(cpu::quantize_q4_blocks(bad.data(), 192, block, kNf4, codes.data(), scales.data(), isa), int64_t{150});
+            QCOMPARE(cpu::quantize_q4_blocks(bad.data(), 192, block, kNf4, codes.data(), scales.data(), isa),
+                     int64_t{150});
             QCOMPARE(scales[2], 0.0f);
         }
     }

@@ -15,7 +15,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/golden_support.h"
 #include "inference/backends/backend.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/quant4.h"
@@ -25,6 +24,7 @@
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
+#include "tests/golden_support.h"
 
 using namespace fm;
 using fm::testing::first_argmax;
@@ -42,8 +42,8 @@ std::shared_ptr<ModelWeights> load(const std::string& folder, const LoadOptions&
     return *w;
 }
 
-std::vector<float> all_logits(const std::shared_ptr<ModelWeights>& w, const std::vector<int32_t>& tokens, int chunk = 256,
-                              int threads = 2) {
+std::vector<float> all_logits(const std::shared_ptr<ModelWeights>& w, const std::vector<int32_t>& tokens,
+                              int chunk = 256, int threads = 2) {
     auto backend = make_cpu_backend(w, threads);
     std::vector<float> logits;
     ForwardOptions options;
@@ -55,7 +55,8 @@ std::vector<float> all_logits(const std::shared_ptr<ModelWeights>& w, const std:
 
 int64_t mixer_bytes(const ModelWeights& w) {
     int64_t total = 0;
-    for (const auto& l : w.layers) total += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
+    for (const auto& l : w.layers)
+        total += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
     return total;
 }
 
@@ -145,7 +146,8 @@ private slots:
         QCOMPARE(w->layers[0].in_proj.dtype, DType::Q4);
         const auto tokens = ids_of(g["tokens"]);
         const auto logits = all_logits(w, tokens, chunk, threads);
-        const double worst = testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(w->config.vocab_size));
+        const double worst =
+            testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(w->config.vocab_size));
         qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
         QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
     }
@@ -208,7 +210,8 @@ private slots:
             worst = 0;
             for (size_t t = 0; t < T; ++t) {
                 agree += first_argmax(ref.data() + t * V, V) == first_argmax(got.data() + t * V, V);
-                for (size_t v = 0; v < V; ++v) worst = std::max(worst, double(std::abs(ref[t * V + v] - got[t * V + v])));
+                for (size_t v = 0; v < V; ++v)
+                    worst = std::max(worst, double(std::abs(ref[t * V + v] - got[t * V + v])));
             }
         };
         int agree = 0;
@@ -223,11 +226,12 @@ private slots:
             qInfo("  for comparison, %s: top-1 agreement %d/%zu, max |logit diff| %.4f", folder, a, T, d);
         }
         const int64_t native_mixer = mixer_bytes(*native), q_mixer = mixer_bytes(*q);
-        qInfo("quantize-on-load of tiny-bf16: top-1 agreement %d/%zu, max |logit diff| %.4f (max |logit| %.3f)", agree, T,
-              worst, spread);
+        qInfo("quantize-on-load of tiny-bf16: top-1 agreement %d/%zu, max |logit diff| %.4f (max |logit| %.3f)", agree,
+              T, worst, spread);
         qInfo("mixer matrices: bf16 %lld bytes, 4-bit %lld bytes (%.2fx smaller); whole model %lld -> %lld bytes",
-              static_cast<long long>(native_mixer), static_cast<long long>(q_mixer), double(native_mixer) / double(q_mixer),
-              static_cast<long long>(native->weight_bytes()), static_cast<long long>(q->weight_bytes()));
+              static_cast<long long>(native_mixer), static_cast<long long>(q_mixer),
+              double(native_mixer) / double(q_mixer), static_cast<long long>(native->weight_bytes()),
+              static_cast<long long>(q->weight_bytes()));
         QVERIFY2(agree >= 14, qPrintable(QString("top-1 agreement %1/%2").arg(agree).arg(T)));
         QVERIFY2(worst <= 0.45, qPrintable(QString("max abs logit diff %1").arg(worst)));
         QVERIFY(native_mixer >= 3 * q_mixer);
@@ -243,16 +247,21 @@ private slots:
         double worst_all = 0;
         for (size_t t = 0; t < T; ++t) {
             agree_all += first_argmax(ref.data() + t * V, V) == first_argmax(got_all.data() + t * V, V);
-            for (size_t v = 0; v < V; ++v) worst_all = std::max(worst_all, double(std::abs(ref[t * V + v] - got_all[t * V + v])));
+            for (size_t v = 0; v < V; ++v)
+                worst_all = std::max(worst_all, double(std::abs(ref[t * V + v] - got_all[t * V + v])));
         }
         // All matrices (mixers, embedding, lm_head) >= 3x smaller; the fp32 per-channel vectors
         // (norms, conv, A, D) stay as they are, and weigh a lot in a model this small.
-        auto matrix_bytes = [](const ModelWeights& m) { return mixer_bytes(m) + m.embedding.bytes() + m.lm_head.bytes(); };
-        qInfo("with embeddings quantized: top-1 agreement %d/%zu, max |logit diff| %.4f; all matrices %lld -> %lld bytes "
-              "(%.2fx), whole model %lld -> %lld bytes (%.2fx)",
-              agree_all, T, worst_all, static_cast<long long>(matrix_bytes(*native)), static_cast<long long>(matrix_bytes(*all)),
-              double(matrix_bytes(*native)) / double(matrix_bytes(*all)), static_cast<long long>(native->weight_bytes()),
-              static_cast<long long>(all->weight_bytes()), double(native->weight_bytes()) / double(all->weight_bytes()));
+        auto matrix_bytes = [](const ModelWeights& m) {
+            return mixer_bytes(m) + m.embedding.bytes() + m.lm_head.bytes();
+        };
+        qInfo(
+            "with embeddings quantized: top-1 agreement %d/%zu, max |logit diff| %.4f; all matrices %lld -> %lld bytes "
+            "(%.2fx), whole model %lld -> %lld bytes (%.2fx)",
+            agree_all, T, worst_all, static_cast<long long>(matrix_bytes(*native)),
+            static_cast<long long>(matrix_bytes(*all)), double(matrix_bytes(*native)) / double(matrix_bytes(*all)),
+            static_cast<long long>(native->weight_bytes()), static_cast<long long>(all->weight_bytes()),
+            double(native->weight_bytes()) / double(all->weight_bytes()));
         QVERIFY(matrix_bytes(*native) >= 3 * matrix_bytes(*all));
         QVERIFY(native->weight_bytes() >= 2.5 * double(all->weight_bytes()));
         QVERIFY2(agree_all >= 13, qPrintable(QString("top-1 agreement %1/%2").arg(agree_all).arg(T)));
@@ -357,8 +366,8 @@ private slots:
         QTest::addColumn<QString>("tensor");  // named in the error
 
         const QString fp4 = "tiny-bnb-fp4", nf4 = "tiny-bnb-nf4-double";
-        QTest::newRow("quant-state JSON missing")
-            << fp4 << Mutation([](Tensors& t) { erase(t, kFp4State); }) << "quant state is missing" << QString::fromStdString(kW);
+        QTest::newRow("quant-state JSON missing") << fp4 << Mutation([](Tensors& t) { erase(t, kFp4State); })
+                                                  << "quant state is missing" << QString::fromStdString(kW);
         QTest::newRow("quant-state JSON garbled") << fp4 << Mutation([](Tensors& t) {
             Entry& e = find(t, kFp4State);
             e.bytes[0] = '#';  // '{' -> '#'
@@ -370,16 +379,20 @@ private slots:
         QTest::newRow("absmax too short") << fp4 << Mutation([](Tensors& t) { truncate(find(t, kW + ".absmax"), 255); })
                                           << "absmax too short: 255 scales" << QString::fromStdString(kW + ".absmax");
         QTest::newRow("absmax missing") << fp4 << Mutation([](Tensors& t) { erase(t, kW + ".absmax"); })
-                                        << "missing tensor '" + QString::fromStdString(kW) + ".absmax'" << QString::fromStdString(kW);
+                                        << "missing tensor '" + QString::fromStdString(kW) + ".absmax'"
+                                        << QString::fromStdString(kW);
         QTest::newRow("blocksize 0") << fp4 << Mutation([](Tensors& t) {
             edit_state(t, kFp4State, [](nlohmann::json& j) { j["blocksize"] = 0; });
-        }) << "\"blocksize\" in the quant-state JSON must be a positive integer, got 0" << QString::fromStdString(kFp4State);
-        QTest::newRow("blocksize negative") << fp4 << Mutation([](Tensors& t) {
-            edit_state(t, kFp4State, [](nlohmann::json& j) { j["blocksize"] = -64; });
-        }) << "must be a positive integer, got -64" << QString::fromStdString(kFp4State);
-        QTest::newRow("blocksize not a number") << fp4 << Mutation([](Tensors& t) {
-            edit_state(t, kFp4State, [](nlohmann::json& j) { j["blocksize"] = "64"; });
-        }) << "must be a positive integer, got \"64\"" << QString::fromStdString(kFp4State);
+        }) << "\"blocksize\" in the quant-state JSON must be a positive integer, got 0"
+                                     << QString::fromStdString(kFp4State);
+        QTest::newRow("blocksize negative")
+            << fp4
+            << Mutation([](Tensors& t) { edit_state(t, kFp4State, [](nlohmann::json& j) { j["blocksize"] = -64; }); })
+            << "must be a positive integer, got -64" << QString::fromStdString(kFp4State);
+        QTest::newRow("blocksize not a number")
+            << fp4
+            << Mutation([](Tensors& t) { edit_state(t, kFp4State, [](nlohmann::json& j) { j["blocksize"] = "64"; }); })
+            << "must be a positive integer, got \"64\"" << QString::fromStdString(kFp4State);
         QTest::newRow("blocksize missing") << fp4 << Mutation([](Tensors& t) {
             edit_state(t, kFp4State, [](nlohmann::json& j) { j.erase("blocksize"); });
         }) << "has no \"blocksize\"" << QString::fromStdString(kFp4State);
@@ -396,37 +409,42 @@ private slots:
             Entry& e = find(t, kW);
             e.bytes.resize(4096);
             e.shape = {4096, 1};
-        }) << "codes too short: 4096 bytes" << QString::fromStdString(kW);
+        }) << "codes too short: 4096 bytes"
+                                         << QString::fromStdString(kW);
         QTest::newRow("codes not U8") << fp4 << Mutation([](Tensors& t) {
             Entry& e = find(t, kW);
             e.dtype = DType::F16;
             e.shape = {4096, 1};
-        }) << "must be U8 packed codes" << QString::fromStdString(kW);
-        QTest::newRow("code book wrong size") << fp4 << Mutation([](Tensors& t) { truncate(find(t, kW + ".quant_map"), 8); })
-                                              << "code book must hold 16 floats, got 8" << QString::fromStdString(kW + ".quant_map");
-        QTest::newRow("code book missing") << fp4 << Mutation([](Tensors& t) { erase(t, kW + ".quant_map"); })
-                                           << "missing tensor '" + QString::fromStdString(kW) + ".quant_map'"
-                                           << QString::fromStdString(kW);
+        }) << "must be U8 packed codes"
+                                      << QString::fromStdString(kW);
+        QTest::newRow("code book wrong size")
+            << fp4 << Mutation([](Tensors& t) { truncate(find(t, kW + ".quant_map"), 8); })
+            << "code book must hold 16 floats, got 8" << QString::fromStdString(kW + ".quant_map");
+        QTest::newRow("code book missing")
+            << fp4 << Mutation([](Tensors& t) { erase(t, kW + ".quant_map"); })
+            << "missing tensor '" + QString::fromStdString(kW) + ".quant_map'" << QString::fromStdString(kW);
         QTest::newRow("absmax not finite") << fp4 << Mutation([](Tensors& t) {
             Entry& e = find(t, kW + ".absmax");
             const float nan = std::numeric_limits<float>::quiet_NaN();
             std::memcpy(e.bytes.data() + 4 * 17, &nan, 4);
-        }) << "the scale of block 17 is not finite" << QString::fromStdString(kW + ".absmax");
-        QTest::newRow("double quant: nested absmax missing") << nf4 << Mutation([](Tensors& t) { erase(t, kW + ".nested_absmax"); })
-                                                             << "missing tensor '" + QString::fromStdString(kW) + ".nested_absmax'"
-                                                             << QString::fromStdString(kW);
-        QTest::newRow("double quant: nested code book wrong size") << nf4 << Mutation([](Tensors& t) {
-            truncate(find(t, kW + ".nested_quant_map"), 255);
-        }) << "nested code book must hold 256 floats" << QString::fromStdString(kW + ".nested_quant_map");
+        }) << "the scale of block 17 is not finite"
+                                           << QString::fromStdString(kW + ".absmax");
+        QTest::newRow("double quant: nested absmax missing")
+            << nf4 << Mutation([](Tensors& t) { erase(t, kW + ".nested_absmax"); })
+            << "missing tensor '" + QString::fromStdString(kW) + ".nested_absmax'" << QString::fromStdString(kW);
+        QTest::newRow("double quant: nested code book wrong size")
+            << nf4 << Mutation([](Tensors& t) { truncate(find(t, kW + ".nested_quant_map"), 255); })
+            << "nested code book must hold 256 floats" << QString::fromStdString(kW + ".nested_quant_map");
         QTest::newRow("double quant: nested_blocksize 0") << nf4 << Mutation([](Tensors& t) {
             edit_state(t, kNf4State, [](nlohmann::json& j) { j["nested_blocksize"] = 0; });
-        }) << "\"nested_blocksize\" in the quant-state JSON must be a positive integer, got 0" << QString::fromStdString(kNf4State);
+        }) << "\"nested_blocksize\" in the quant-state JSON must be a positive integer, got 0"
+                                                          << QString::fromStdString(kNf4State);
         QTest::newRow("double quant: nested_offset missing") << nf4 << Mutation([](Tensors& t) {
             edit_state(t, kNf4State, [](nlohmann::json& j) { j.erase("nested_offset"); });
         }) << "no numeric \"nested_offset\"" << QString::fromStdString(kNf4State);
-        QTest::newRow("double quant: absmax too short") << nf4 << Mutation([](Tensors& t) {
-            truncate(find(t, kW + ".absmax"), 100);
-        }) << "absmax too short: 100 scales" << QString::fromStdString(kW + ".absmax");
+        QTest::newRow("double quant: absmax too short")
+            << nf4 << Mutation([](Tensors& t) { truncate(find(t, kW + ".absmax"), 100); })
+            << "absmax too short: 100 scales" << QString::fromStdString(kW + ".absmax");
     }
     void bad_files_give_clear_errors() {
         QFETCH(QString, folder);
@@ -473,7 +491,8 @@ private slots:
         const fs::path ckpt = fs::path(tmp.path().toStdString()) / "checkpoint";
         const fs::path cache = fs::path(tmp.path().toStdString()) / "app-data" / "q4-cache";
         fs::create_directories(ckpt);
-        for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(kCheckpoints + "tiny-bf16/" + f, ckpt / f);
+        for (const char* f : {"config.json", "model.safetensors"})
+            fs::copy_file(kCheckpoints + "tiny-bf16/" + f, ckpt / f);
         const auto tokens = ids_of(golden()["tiny-bf16"]["tokens"]);
         auto logits_of = [&](const std::shared_ptr<ModelWeights>& w) { return all_logits(w, tokens); };
         auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
@@ -536,7 +555,8 @@ private slots:
         QVERIFY(sixth.ok() && sixth->from_cache);
 
         // The checkpoint changes (new modification time): new file, the stale ones are removed.
-        fs::last_write_time(ckpt / "model.safetensors", fs::last_write_time(ckpt / "model.safetensors") + std::chrono::seconds(5));
+        fs::last_write_time(ckpt / "model.safetensors",
+                            fs::last_write_time(ckpt / "model.safetensors") + std::chrono::seconds(5));
         auto seventh = load_weights_q4_cached(ckpt, o, cache);
         QVERIFY(seventh.ok() && !seventh->from_cache);
         QVERIFY(seventh->cache_file != first->cache_file);

@@ -47,7 +47,10 @@ struct WorkerHost {
         thread.wait();
     }
     // Everything queued before has run (the worker handles its queue in order).
-    void sync() { QMetaObject::invokeMethod(worker, [] {}, Qt::BlockingQueuedConnection); }
+    void sync() {
+        QMetaObject::invokeMethod(
+            worker, [] {}, Qt::BlockingQueuedConnection);
+    }
 };
 
 struct Turn {
@@ -84,10 +87,13 @@ private:
     bool startWorker(const QString& checkpoint = tinyChatDir(), bool quantize = false, int retention = 20) {
         host_ = std::make_unique<WorkerHost>();
         QSignalSpy loaded(host_->worker, &InferenceWorker::modelLoaded);
-        QMetaObject::invokeMethod(host_->worker, [w = host_->worker, checkpoint, quantize, db = dbPath(), dir = snapshotDir(), retention] {
-            w->openSnapshots(db, dir, retention);
-            w->loadModel({checkpoint, BackendChoiceKind::Cpu, quantize, 2});
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            host_->worker,
+            [w = host_->worker, checkpoint, quantize, db = dbPath(), dir = snapshotDir(), retention] {
+                w->openSnapshots(db, dir, retention);
+                w->loadModel({checkpoint, BackendChoiceKind::Cpu, quantize, 2});
+            },
+            Qt::QueuedConnection);
         return waitForSignal(loaded, 30000);
     }
     // Quitting: the worker's thread ends, its session and state are gone.
@@ -115,8 +121,8 @@ private:
         QSignalSpy prepared(host_->worker, &InferenceWorker::resumePrepared);
         QSignalSpy progress(host_->worker, &InferenceWorker::prefillProgress);
         QSignalSpy warnings(host_->worker, &InferenceWorker::snapshotWarning);
-        QMetaObject::invokeMethod(host_->worker, [w = host_->worker, request] { w->generate(request); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            host_->worker, [w = host_->worker, request] { w->generate(request); }, Qt::QueuedConnection);
         host_->sync();  // the reply and the snapshots after it
         if (!failed.isEmpty()) qWarning("generation failed: %s", qPrintable(failed.first().at(1).toString()));
         if (finished.isEmpty()) return turn;
@@ -145,7 +151,8 @@ private:
     }
     // Tokens of `text` as the fixture's tokenizer reads the scaffolding (specials parsed).
     static qint64 tokenCount(const std::string& text, bool special) {
-        static std::shared_ptr<fm::Tokenizer> tokenizer(fm::Tokenizer::load_from_dir(tinyChatDir().toStdString()).value());
+        static std::shared_ptr<fm::Tokenizer> tokenizer(
+            fm::Tokenizer::load_from_dir(tinyChatDir().toStdString()).value());
         return static_cast<qint64>(tokenizer->encode(text, special)->size());
     }
     // What a new user turn costs after a completed reply: the reply's closing, the message,
@@ -424,7 +431,8 @@ private slots:
         QCOMPARE(snapshotRows(conversations[2]).size(), 2);
 
         QSignalSpy usage(host_->worker, &InferenceWorker::snapshotUsage);
-        QMetaObject::invokeMethod(host_->worker, [w = host_->worker] { w->setSnapshotRetention(0); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            host_->worker, [w = host_->worker] { w->setSnapshotRetention(0); }, Qt::QueuedConnection);
         host_->sync();
         QVERIFY(!usage.isEmpty());
         QCOMPARE(usage.last().at(0).toLongLong(), qint64(0));

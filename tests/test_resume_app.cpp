@@ -28,8 +28,9 @@ private:
     bool startApp(bool quantize = false) {
         app_ = std::make_unique<AppController>(environmentIn(dir_));
         if (!app_->startupError().isEmpty()) return false;
-        connect(app_->worker(), &InferenceWorker::generationFinished, this,
-                [this](quint64, const GenerationSummary& s) { last_ = s; }, Qt::QueuedConnection);
+        connect(
+            app_->worker(), &InferenceWorker::generationFinished, this,
+            [this](quint64, const GenerationSummary& s) { last_ = s; }, Qt::QueuedConnection);
         connect(app_->chat(), &ConversationController::resumeNoticeChanged, this, [this] {
             if (!app_->chat()->resumeNotice().isEmpty()) notices_ << app_->chat()->resumeNotice();
         });
@@ -143,7 +144,8 @@ private slots:
         QCOMPARE(last_.resumedFrom, QString());
         QCOMPARE(last_.prefilledTokens, last_.promptTokens);
         QCOMPARE(notices_.size(), 1);
-        QVERIFY2(notices_.first().startsWith(QStringLiteral("Reading the conversation again:")), qPrintable(notices_.first()));
+        QVERIFY2(notices_.first().startsWith(QStringLiteral("Reading the conversation again:")),
+                 qPrintable(notices_.first()));
         QVERIFY(notices_.first().contains(QStringLiteral("weight format")));
         QVERIFY(app_->chat()->errorMessage().isEmpty());  // an explanation, not an error
     }

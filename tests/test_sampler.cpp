@@ -201,7 +201,9 @@ private slots:
         const Logits logits = random_logits(65024, 9);
         Ids order(logits.size());
         for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
-        std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)]; });
+        std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+            return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)];
+        });
         const std::set<int32_t> top40(order.begin(), order.begin() + 40);
         SamplingParams p = plain(2.0f, 5);
         p.top_k = 40;
@@ -289,7 +291,8 @@ private slots:
         for (int i = 0; i < n; ++i) ++counts[static_cast<size_t>(s.sample(logits, {}))];
         for (size_t i = 0; i < p.size(); ++i) {
             const double f = static_cast<double>(counts[i]) / n;
-            QVERIFY2(std::abs(f - p[i]) <= 0.03, qPrintable(QStringLiteral("token %1: %2 vs %3").arg(i).arg(f).arg(p[i])));
+            QVERIFY2(std::abs(f - p[i]) <= 0.03,
+                     qPrintable(QStringLiteral("token %1: %2 vs %3").arg(i).arg(f).arg(p[i])));
         }
     }
 

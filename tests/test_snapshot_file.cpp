@@ -10,8 +10,8 @@
 
 #include "app/cli/cli.h"
 #include "inference/backends/backend.h"
-#include "inference/session/snapshot_file.h"
 #include "inference/checkpoint/weights.h"
+#include "inference/session/snapshot_file.h"
 
 using namespace fm;
 using json = nlohmann::json;
@@ -94,11 +94,11 @@ private slots:
         QTemporaryDir tmp;
         const std::string state = tmp.filePath("a.fmstate").toStdString();
         const std::string model = kData + "/checkpoints/tiny-bf16";
-        auto [c1, first] = run_cli({"generate", "--model", model, "--prompt-tokens", "3,1,4,1,5", "-n", "10", "--temp", "0",
-                                "--print-ids", "--save-state", state});
+        auto [c1, first] = run_cli({"generate", "--model", model, "--prompt-tokens", "3,1,4,1,5", "-n", "10", "--temp",
+                                    "0", "--print-ids", "--save-state", state});
         QVERIFY2(c1 == 0, first.c_str());
-        auto [c2, resumed] = run_cli({"generate", "--model", model, "--load-state", state, "--prompt-tokens", "9,2,6", "-n", "12",
-                                  "--temp", "0", "--print-ids"});
+        auto [c2, resumed] = run_cli({"generate", "--model", model, "--load-state", state, "--prompt-tokens", "9,2,6",
+                                      "-n", "12", "--temp", "0", "--print-ids"});
         QVERIFY2(c2 == 0, resumed.c_str());
         QVERIFY(resumed.find("\"prefilled_tokens\":3") != std::string::npos);  // only the new tokens
 
@@ -124,10 +124,12 @@ private slots:
     void foreign_state_is_refused() {
         QTemporaryDir tmp;
         const std::string state = tmp.filePath("b.fmstate").toStdString();
-        QCOMPARE(run_cli({"generate", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "1,2", "-n", "2", "--temp",
-                      "0", "--save-state", state}).first, 0);
-        auto [code, text] = run_cli({"generate", "--model", kData + "/checkpoints/tiny-f32-sharded", "--load-state", state,
-                                 "--prompt-tokens", "3", "-n", "2"});
+        QCOMPARE(run_cli({"generate", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "1,2", "-n", "2",
+                          "--temp", "0", "--save-state", state})
+                     .first,
+                 0);
+        auto [code, text] = run_cli({"generate", "--model", kData + "/checkpoints/tiny-f32-sharded", "--load-state",
+                                     state, "--prompt-tokens", "3", "-n", "2"});
         QCOMPARE(code, 1);
         QVERIFY2(text.find("saved by another model") != std::string::npos, text.c_str());
     }

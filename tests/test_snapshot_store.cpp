@@ -19,8 +19,7 @@ using namespace fm;
 namespace {
 
 // A small, valid snapshot whose contents depend on `seed` and that has read `tokens` tokens.
-StoredSnapshot syntheticSnapshot(int tokens, int seed, const std::string& fingerprint = "fp-a/cpu-fp32-v1/chat")
-{
+StoredSnapshot syntheticSnapshot(int tokens, int seed, const std::string& fingerprint = "fp-a/cpu-fp32-v1/chat") {
     StoredSnapshot s;
     s.fingerprint = fingerprint;
     RecurrentState& st = s.snapshot.state;
@@ -40,8 +39,7 @@ StoredSnapshot syntheticSnapshot(int tokens, int seed, const std::string& finger
     return s;
 }
 
-NewMessage message(MessageRole role, const QString& text)
-{
+NewMessage message(MessageRole role, const QString& text) {
     NewMessage m;
     m.role = role;
     m.content = text;
@@ -62,8 +60,7 @@ private:
     QString snapshotDir() const { return dir_->filePath(QStringLiteral("snapshots")); }
 
     // A conversation of `turns` user/assistant exchanges; returns the message ids in order.
-    QList<qint64> conversation(int turns, qint64* conversationId)
-    {
+    QList<qint64> conversation(int turns, qint64* conversationId) {
         auto c = store_->createConversation(QStringLiteral("c"));
         *conversationId = c->id;
         QList<qint64> ids;
@@ -74,8 +71,7 @@ private:
         return ids;
     }
     QStringList filesIn(const QString& path) const { return QDir(path).entryList(QDir::Files, QDir::Name); }
-    QStringList kindsOf(qint64 conversationId)
-    {
+    QStringList kindsOf(qint64 conversationId) {
         QStringList kinds;
         for (const SnapshotRow& r : *snapshots_->snapshots(conversationId)) kinds.append(r.row.kind);
         kinds.sort();
@@ -83,8 +79,7 @@ private:
     }
 
 private slots:
-    void init()
-    {
+    void init() {
         dir_ = std::make_unique<QTemporaryDir>();
         QVERIFY(dir_->isValid());
         db_ = std::make_unique<Database>();
@@ -93,16 +88,14 @@ private slots:
         snapshots_ = std::make_unique<SnapshotStore>(*db_, snapshotDir());
         QVERIFY(snapshots_->open());
     }
-    void cleanup()
-    {
+    void cleanup() {
         snapshots_.reset();
         store_.reset();
         db_.reset();
         dir_.reset();
     }
 
-    void savedSnapshotsLoadBackBitExactly()
-    {
+    void savedSnapshotsLoadBackBitExactly() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(1, &c);
         const StoredSnapshot original = syntheticSnapshot(40, 3);
@@ -129,15 +122,15 @@ private slots:
     }
 
     // Which snapshots can start a prompt: the path is what the prompt contains.
-    void applicability_data()
-    {
+    void applicability_data() {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<qint64>("messageId");
         QTest::addColumn<qint64>("parentId");
         QTest::addColumn<QString>("pathSpec");  // "id:role" items, role u or a
         QTest::addColumn<int>("covered");       // -1: not applicable
         QTest::newRow("turn on the path") << "turn" << qint64(4) << qint64(3) << "1:u 2:a 3:u 4:a 5:u" << 4;
-        QTest::newRow("turn off the path (other branch)") << "turn" << qint64(9) << qint64(3) << "1:u 2:a 3:u 4:a 5:u" << -1;
+        QTest::newRow("turn off the path (other branch)")
+            << "turn" << qint64(9) << qint64(3) << "1:u 2:a 3:u 4:a 5:u" << -1;
         QTest::newRow("checkpoint on the path") << "checkpoint" << qint64(2) << qint64(1) << "1:u 2:a 3:u 4:a 5:u" << 2;
         QTest::newRow("before_reply: regenerate (path ends at its parent)")
             << "before_reply" << qint64(6) << qint64(5) << "1:u 2:a 3:u 4:a 5:u" << 5;
@@ -149,8 +142,7 @@ private slots:
             << "before_reply" << qint64(2) << qint64(1) << "1:u 3:u" << -1;
         QTest::newRow("unknown kind") << "something" << qint64(4) << qint64(3) << "1:u 2:a 3:u 4:a 5:u" << -1;
     }
-    void applicability()
-    {
+    void applicability() {
         QFETCH(QString, kind);
         QFETCH(qint64, messageId);
         QFETCH(qint64, parentId);
@@ -159,7 +151,8 @@ private slots:
         QList<PromptMessage> path;
         for (const QString& item : pathSpec.split(QLatin1Char(' '))) {
             const QStringList parts = item.split(QLatin1Char(':'));
-            path.append({parts[0].toLongLong(), parts[1] == QStringLiteral("a") ? MessageRole::Assistant : MessageRole::User});
+            path.append(
+                {parts[0].toLongLong(), parts[1] == QStringLiteral("a") ? MessageRole::Assistant : MessageRole::User});
         }
         SnapshotRow row;
         row.row.id = 1;
@@ -170,8 +163,7 @@ private slots:
         QCOMPARE(found.isEmpty() ? -1 : found.first().messagesCovered, covered);
     }
 
-    void candidatesAreDeepestFirst()
-    {
+    void candidatesAreDeepestFirst() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(3, &c);  // q0 a0 q1 a1 q2 a2
         QVERIFY(snapshots_->save(c, ids[1], snapshot_kind::kCheckpoint, syntheticSnapshot(10, 1)));
@@ -188,8 +180,7 @@ private slots:
         QCOMPARE(found->at(1).row.tokenCount, qint64(10));
     }
 
-    void newSnapshotsSupersedeOldOnes()
-    {
+    void newSnapshotsSupersedeOldOnes() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(3, &c);
         auto first = snapshots_->save(c, ids[1], snapshot_kind::kTurn, syntheticSnapshot(10, 1));
@@ -205,12 +196,12 @@ private slots:
         QCOMPARE(snapshots_->fileCount(), 2);
     }
 
-    void checkpointsAreThinnedButStaySpread()
-    {
+    void checkpointsAreThinnedButStaySpread() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(12, &c);
         for (int t = 0; t < 12; ++t)
-            QVERIFY(snapshots_->save(c, ids[2 * t + 1], snapshot_kind::kCheckpoint, syntheticSnapshot(100 * (t + 1), t)));
+            QVERIFY(
+                snapshots_->save(c, ids[2 * t + 1], snapshot_kind::kCheckpoint, syntheticSnapshot(100 * (t + 1), t)));
         QList<qint64> kept;
         for (const SnapshotRow& r : *snapshots_->snapshots(c)) kept.append(r.row.tokenCount);
         std::sort(kept.begin(), kept.end());
@@ -227,20 +218,24 @@ private slots:
 
     // Damage of every kind is caught, the file set aside and its row removed; the other
     // snapshots (this conversation's and another's) are untouched.
-    void corruptionIsCaughtAndSetAside_data()
-    {
+    void corruptionIsCaughtAndSetAside_data() {
         QTest::addColumn<QString>("damage");
         QTest::addColumn<QString>("expected");
         QTest::addColumn<bool>("keptAside");
-        QTest::newRow("truncated") << "truncate" << "bytes instead of" << true;
-        QTest::newRow("flipped byte in the state") << "flip" << "checksum" << true;
-        QTest::newRow("trailing checksum rewritten") << "crc" << "checksum" << true;
-        QTest::newRow("replaced by another valid snapshot") << "swap" << "checksum" << true;
-        QTest::newRow("emptied") << "empty" << "bytes instead of" << true;
-        QTest::newRow("deleted") << "delete" << "missing" << false;
+        QTest::newRow("truncated") << "truncate"
+                                   << "bytes instead of" << true;
+        QTest::newRow("flipped byte in the state") << "flip"
+                                                   << "checksum" << true;
+        QTest::newRow("trailing checksum rewritten") << "crc"
+                                                     << "checksum" << true;
+        QTest::newRow("replaced by another valid snapshot") << "swap"
+                                                            << "checksum" << true;
+        QTest::newRow("emptied") << "empty"
+                                 << "bytes instead of" << true;
+        QTest::newRow("deleted") << "delete"
+                                 << "missing" << false;
     }
-    void corruptionIsCaughtAndSetAside()
-    {
+    void corruptionIsCaughtAndSetAside() {
         QFETCH(QString, damage);
         QFETCH(QString, expected);
         QFETCH(bool, keptAside);
@@ -287,15 +282,13 @@ private slots:
         QCOMPARE(store_->pathToLeaf(c)->size(), 4);  // the conversation itself is untouched
     }
 
-    void retentionKeepsTheMostRecentConversations_data()
-    {
+    void retentionKeepsTheMostRecentConversations_data() {
         QTest::addColumn<int>("keep");
         QTest::newRow("keep 2 of 4") << 2;
         QTest::newRow("keep all") << 20;
         QTest::newRow("keep none") << 0;
     }
-    void retentionKeepsTheMostRecentConversations()
-    {
+    void retentionKeepsTheMostRecentConversations() {
         QFETCH(int, keep);
         QList<qint64> conversations;
         for (int i = 0; i < 4; ++i) {
@@ -315,8 +308,9 @@ private slots:
         for (qint64 c : conversations)
             if (!snapshots_->snapshots(c)->isEmpty()) withSnapshots.append(c);
         const QList<qint64> expected = keep == 0 ? QList<qint64>{}
-                                       : keep == 2 ? QList<qint64>{conversations[0], conversations[2]}
-                                                   : QList<qint64>{conversations[0], conversations[1], conversations[2]};
+                                       : keep == 2
+                                           ? QList<qint64>{conversations[0], conversations[2]}
+                                           : QList<qint64>{conversations[0], conversations[1], conversations[2]};
         QCOMPARE(withSnapshots, expected);
         QCOMPARE(report->removedSnapshots, 4 - int(expected.size()));
         QCOMPARE(snapshots_->fileCount(), int(expected.size()));
@@ -325,8 +319,7 @@ private slots:
 
     // After a crash: a half-written temporary file, a file whose row was never written, a row
     // whose file is gone, and many set-aside corrupt files.
-    void openTidiesTheFolder()
-    {
+    void openTidiesTheFolder() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(2, &c);
         auto good = snapshots_->save(c, ids[1], snapshot_kind::kTurn, syntheticSnapshot(10, 1));
@@ -357,8 +350,7 @@ private slots:
 
     // Purging a conversation removes its rows (ON DELETE CASCADE); the next open removes the
     // files they referenced.
-    void purgedConversationsLeaveNoFiles()
-    {
+    void purgedConversationsLeaveNoFiles() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(1, &c);
         QVERIFY(snapshots_->save(c, ids[1], snapshot_kind::kTurn, syntheticSnapshot(10, 1)));
@@ -369,8 +361,7 @@ private slots:
         QCOMPARE(snapshots_->diskUsageBytes(), qint64(0));
     }
 
-    void saveToAnUnwritableFolderFailsCleanly()
-    {
+    void saveToAnUnwritableFolderFailsCleanly() {
         qint64 c = 0;
         const QList<qint64> ids = conversation(1, &c);
         // A file where the folder should be.

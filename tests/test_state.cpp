@@ -3,8 +3,8 @@
 #include <QtTest>
 
 #include "inference/backends/backend.h"
-#include "inference/checkpoint/config.h"
 #include "inference/backends/state.h"
+#include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 
 using namespace fm;
@@ -64,11 +64,11 @@ private slots:
         QFETCH(QString, expected);
         auto bytes = state_after({3, 1, 4}).serialize();
         switch (kind) {
-            case 0: bytes.resize(bytes.size() / 2); break;
-            case 1: bytes[bytes.size() / 2] ^= 0x10; break;
-            case 2: bytes[0] = 'X'; break;
-            case 3: bytes.clear(); break;
-            case 4: bytes[4] = 9; break;
+        case 0: bytes.resize(bytes.size() / 2); break;
+        case 1: bytes[bytes.size() / 2] ^= 0x10; break;
+        case 2: bytes[0] = 'X'; break;
+        case 3: bytes.clear(); break;
+        case 4: bytes[4] = 9; break;
         }
         auto r = RecurrentState::deserialize(bytes);
         QVERIFY(!r.ok());

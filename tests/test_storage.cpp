@@ -17,32 +17,33 @@ using namespace fm;
 
 namespace fm {
 // Lets QCOMPARE print the enums (found by argument-dependent lookup).
-char* toString(MessageRole role) { return qstrdup(qPrintable(toText(role))); }
-char* toString(MessageStatus status) { return qstrdup(qPrintable(toText(status))); }
+char* toString(MessageRole role) {
+    return qstrdup(qPrintable(toText(role)));
+}
+char* toString(MessageStatus status) {
+    return qstrdup(qPrintable(toText(status)));
+}
 }  // namespace fm
 
 namespace {
 
 constexpr qint64 kStartMs = 1'750'000'000'000;
 
-NewMessage userMessage(const QString& text)
-{
+NewMessage userMessage(const QString& text) {
     NewMessage m;
     m.role = MessageRole::User;
     m.content = text;
     return m;
 }
 
-NewMessage assistantMessage(const QString& text)
-{
+NewMessage assistantMessage(const QString& text) {
     NewMessage m;
     m.role = MessageRole::Assistant;
     m.content = text;
     return m;
 }
 
-QList<qint64> idsOf(const QList<BranchMessage>& path)
-{
+QList<qint64> idsOf(const QList<BranchMessage>& path) {
     QList<qint64> ids;
     for (const BranchMessage& entry : path) {
         ids.append(entry.message.id);
@@ -50,8 +51,7 @@ QList<qint64> idsOf(const QList<BranchMessage>& path)
     return ids;
 }
 
-QStringList titlesOf(const QList<Conversation>& conversations)
-{
+QStringList titlesOf(const QList<Conversation>& conversations) {
     QStringList titles;
     for (const Conversation& c : conversations) {
         titles.append(c.title);
@@ -59,8 +59,7 @@ QStringList titlesOf(const QList<Conversation>& conversations)
     return titles;
 }
 
-QByteArray fileHash(const QString& path)
-{
+QByteArray fileHash(const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         return {};
@@ -75,13 +74,11 @@ class TestStorage : public QObject {
 
 private:
     QString dbPath() const { return dir_->filePath(QStringLiteral("conversations.sqlite")); }
-    qint64 countRows(const QString& table)
-    {
+    qint64 countRows(const QString& table) {
         DbResult<QVariant> n = db_->scalar(QStringLiteral("SELECT count(*) FROM %1").arg(table));
         return n ? n->toLongLong() : -1;
     }
-    void checkSearchIndexIntact()
-    {
+    void checkSearchIndexIntact() {
         // 'integrity-check' with rank 1 compares the external-content index to the tables.
         QVERIFY2(db_->exec(QStringLiteral("INSERT INTO messages_fts (messages_fts, rank) "
                                           "VALUES ('integrity-check', 1)")),
@@ -97,8 +94,7 @@ private:
     qint64 clock_ = kStartMs;
 
 private slots:
-    void init()
-    {
+    void init() {
         dir_ = std::make_unique<QTemporaryDir>();
         QVERIFY(dir_->isValid());
         db_ = std::make_unique<Database>();
@@ -109,8 +105,7 @@ private slots:
         store_->setClock([this] { return clock_ += 1000; });
     }
 
-    void cleanup()
-    {
+    void cleanup() {
         store_.reset();
         db_.reset();
         dir_.reset();
@@ -118,17 +113,14 @@ private slots:
 
     // ---- Database ------------------------------------------------------------------------
 
-    void openSetsPragmasAndSchema()
-    {
+    void openSetsPragmasAndSchema() {
         QCOMPARE(db_->schemaVersion(), latestSchemaVersion());
-        QCOMPARE(db_->scalar(QStringLiteral("PRAGMA user_version"))->toInt(),
-                 latestSchemaVersion());
-        QCOMPARE(db_->scalar(QStringLiteral("PRAGMA journal_mode"))->toString(),
-                 QStringLiteral("wal"));
+        QCOMPARE(db_->scalar(QStringLiteral("PRAGMA user_version"))->toInt(), latestSchemaVersion());
+        QCOMPARE(db_->scalar(QStringLiteral("PRAGMA journal_mode"))->toString(), QStringLiteral("wal"));
         QCOMPARE(db_->scalar(QStringLiteral("PRAGMA foreign_keys"))->toInt(), 1);
         QCOMPARE(db_->scalar(QStringLiteral("PRAGMA synchronous"))->toInt(), 1);  // NORMAL
-        for (const char* table : {"conversations", "messages", "settings", "state_snapshots",
-                                  "conversations_fts", "messages_fts"}) {
+        for (const char* table :
+             {"conversations", "messages", "settings", "state_snapshots", "conversations_fts", "messages_fts"}) {
             QVERIFY2(db_->scalar(QStringLiteral("SELECT count(*) FROM sqlite_schema "
                                                 "WHERE name = ?"),
                                  {QString::fromLatin1(table)})
@@ -137,16 +129,14 @@ private slots:
         }
     }
 
-    void openCreatesMissingFolder()
-    {
+    void openCreatesMissingFolder() {
         Database other;
         const QString nested = dir_->filePath(QStringLiteral("a/b/c/conversations.sqlite"));
         QVERIFY2(other.open(nested), qPrintable(other.lastError()));
         QVERIFY(QFile::exists(nested));
     }
 
-    void eachDatabaseHasItsOwnConnection()
-    {
+    void eachDatabaseHasItsOwnConnection() {
         Database second;
         QVERIFY(second.open(dbPath()));
         QVERIFY(second.connectionName() != db_->connectionName());
@@ -158,8 +148,7 @@ private slots:
         QCOMPARE(titlesOf(*seen), QStringList{QStringLiteral("from first")});
     }
 
-    void refusesDatabaseFromNewerVersion()
-    {
+    void refusesDatabaseFromNewerVersion() {
         QVERIFY(db_->exec(QStringLiteral("PRAGMA user_version = %1").arg(latestSchemaVersion() + 1)));
         db_->close();
         const QByteArray before = fileHash(dbPath());
@@ -167,25 +156,21 @@ private slots:
         Database reopened;
         const DbStatus status = reopened.open(dbPath());
         QVERIFY(!status);
-        QVERIFY2(status.error().contains(QStringLiteral("newer version")),
-                 qPrintable(status.error()));
+        QVERIFY2(status.error().contains(QStringLiteral("newer version")), qPrintable(status.error()));
         QCOMPARE(reopened.lastError(), status.error());
         QVERIFY(!reopened.isOpen());
         QCOMPARE(fileHash(dbPath()), before);
     }
 
-    void refusesFilesThatAreNotOurs_data()
-    {
+    void refusesFilesThatAreNotOurs_data() {
         QTest::addColumn<QByteArray>("setupSql");
         QTest::addColumn<QByteArray>("rawBytes");
         QTest::newRow("text file") << QByteArray() << QByteArray("hello, not a database\n");
         QTest::newRow("random bytes") << QByteArray() << QByteArray(8192, '\x5a');
-        QTest::newRow("another app's sqlite") << QByteArray("CREATE TABLE notes (x)")
-                                              << QByteArray();
+        QTest::newRow("another app's sqlite") << QByteArray("CREATE TABLE notes (x)") << QByteArray();
     }
 
-    void refusesFilesThatAreNotOurs()
-    {
+    void refusesFilesThatAreNotOurs() {
         QFETCH(QByteArray, setupSql);
         QFETCH(QByteArray, rawBytes);
         const QString path = dir_->filePath(QStringLiteral("foreign.db"));
@@ -213,8 +198,7 @@ private slots:
         QCOMPARE(fileHash(path), before);
     }
 
-    void operationsOnClosedDatabaseFailCleanly()
-    {
+    void operationsOnClosedDatabaseFailCleanly() {
         db_->close();
         QVERIFY(!store_->createConversation(QStringLiteral("x")));
         QVERIFY(!store_->listConversations());
@@ -225,8 +209,7 @@ private slots:
 
     // ---- Conversations -------------------------------------------------------------------
 
-    void createReadUpdate()
-    {
+    void createReadUpdate() {
         ConversationOptions options;
         options.systemPrompt = QStringLiteral("You are terse.");
         options.model = QStringLiteral("/models/falcon-mamba-7b-instruct");
@@ -251,9 +234,8 @@ private slots:
         QVERIFY(reread);
         QCOMPARE(reread->title, QStringLiteral("Holiday plans"));
         QCOMPARE(reread->options, changed);
-        QVERIFY(db_->scalar(QStringLiteral("SELECT settings FROM conversations WHERE id = ?"),
-                            {created->id})
-                    ->isNull());
+        QVERIFY(
+            db_->scalar(QStringLiteral("SELECT settings FROM conversations WHERE id = ?"), {created->id})->isNull());
         // Renaming is not activity.
         QCOMPARE(reread->updatedAtMs, created->updatedAtMs);
 
@@ -261,22 +243,16 @@ private slots:
         QVERIFY(!store_->conversation(999));
     }
 
-    void listOrderedByLastActivity_data()
-    {
+    void listOrderedByLastActivity_data() {
         QTest::addColumn<QStringList>("touchOrder");  // conversations receiving a message
         QTest::addColumn<QStringList>("expected");
-        QTest::newRow("creation order only") << QStringList{}
-                                             << QStringList{"c", "b", "a"};
-        QTest::newRow("oldest gets a message") << QStringList{"a"}
-                                               << QStringList{"a", "c", "b"};
-        QTest::newRow("several touches") << QStringList{"b", "a", "b"}
-                                         << QStringList{"b", "a", "c"};
-        QTest::newRow("newest touched again") << QStringList{"c"}
-                                              << QStringList{"c", "b", "a"};
+        QTest::newRow("creation order only") << QStringList{} << QStringList{"c", "b", "a"};
+        QTest::newRow("oldest gets a message") << QStringList{"a"} << QStringList{"a", "c", "b"};
+        QTest::newRow("several touches") << QStringList{"b", "a", "b"} << QStringList{"b", "a", "c"};
+        QTest::newRow("newest touched again") << QStringList{"c"} << QStringList{"c", "b", "a"};
     }
 
-    void listOrderedByLastActivity()
-    {
+    void listOrderedByLastActivity() {
         QFETCH(QStringList, touchOrder);
         QFETCH(QStringList, expected);
         QHash<QString, qint64> ids;
@@ -290,8 +266,7 @@ private slots:
         QCOMPARE(titlesOf(*store_->listConversations(2)), expected.mid(0, 2));
     }
 
-    void timestampsStrictlyIncreaseWithinOneMillisecond()
-    {
+    void timestampsStrictlyIncreaseWithinOneMillisecond() {
         store_->setClock([] { return kStartMs; });  // frozen clock
         const qint64 a = store_->createConversation(QStringLiteral("a"))->id;
         QVERIFY(store_->createConversation(QStringLiteral("b")));
@@ -299,8 +274,7 @@ private slots:
         QCOMPARE(titlesOf(*store_->listConversations()), (QStringList{"a", "b"}));
     }
 
-    void softDeleteUndoAndPurge()
-    {
+    void softDeleteUndoAndPurge() {
         const qint64 keep = store_->createConversation(QStringLiteral("keep"))->id;
         const qint64 gone = store_->createConversation(QStringLiteral("gone"))->id;
         QVERIFY(store_->appendMessage(gone, userMessage(QStringLiteral("zebra crossing"))));
@@ -341,8 +315,7 @@ private slots:
         checkSearchIndexIntact();
     }
 
-    void purgeDeletedBefore()
-    {
+    void purgeDeletedBefore() {
         const qint64 old = store_->createConversation(QStringLiteral("old"))->id;
         const qint64 recent = store_->createConversation(QStringLiteral("recent"))->id;
         QVERIFY(store_->createConversation(QStringLiteral("live")));
@@ -358,8 +331,7 @@ private slots:
 
     // ---- Messages and the tree -----------------------------------------------------------
 
-    void appendBuildsLinearPath()
-    {
+    void appendBuildsLinearPath() {
         const qint64 c = store_->createConversation(QStringLiteral("chat"))->id;
         NewMessage system;
         system.role = MessageRole::System;
@@ -398,8 +370,7 @@ private slots:
     }
 
     // Branching: u1 -> a1; edit u1 -> u1' -> a2, regenerate a2 -> a3.
-    void branchesSiblingsAndSwitching()
-    {
+    void branchesSiblingsAndSwitching() {
         const qint64 c = store_->createConversation(QStringLiteral("tree"))->id;
         const Message u1 = *store_->appendMessage(c, userMessage(QStringLiteral("question")));
         const Message a1 = *store_->appendMessage(c, assistantMessage(QStringLiteral("answer 1")));
@@ -411,8 +382,7 @@ private slots:
         const Message a2 = *store_->appendMessage(c, assistantMessage(QStringLiteral("answer 2")));
         DbResult<Message> a3 = store_->beginAssistantMessage(c, u2->id);
         QVERIFY(a3);
-        QVERIFY(store_->finishMessage(a3->id, MessageStatus::Complete, {5, 6},
-                                      QStringLiteral("answer 3")));
+        QVERIFY(store_->finishMessage(a3->id, MessageStatus::Complete, {5, 6}, QStringLiteral("answer 3")));
 
         QList<qint64> roots;
         for (const Message& m : *store_->siblings(u1.id)) {
@@ -444,8 +414,7 @@ private slots:
         QVERIFY(!store_->editMessage(9999, QStringLiteral("x")));
     }
 
-    void parentFromAnotherConversationIsRejectedAtomically()
-    {
+    void parentFromAnotherConversationIsRejectedAtomically() {
         const qint64 a = store_->createConversation(QStringLiteral("a"))->id;
         const qint64 b = store_->createConversation(QStringLiteral("b"))->id;
         const Message inA = *store_->appendMessage(a, userMessage(QStringLiteral("in a")));
@@ -454,49 +423,43 @@ private slots:
         stray.parentId = inA.id;
         DbResult<Message> rejected = store_->appendMessage(b, stray);
         QVERIFY(!rejected);
-        QVERIFY2(rejected.error().contains(QStringLiteral("another conversation")),
-                 qPrintable(rejected.error()));
+        QVERIFY2(rejected.error().contains(QStringLiteral("another conversation")), qPrintable(rejected.error()));
         const Conversation after = *store_->conversation(b);
         QCOMPARE(after.updatedAtMs, before.updatedAtMs);
         QCOMPARE(after.currentLeafMessageId, 0);
         QCOMPARE(countRows(QStringLiteral("messages")), 1);
     }
 
-    void failedImportLeavesNothing_data()
-    {
+    void failedImportLeavesNothing_data() {
         QTest::addColumn<int>("failAt");  // index of the message that violates a constraint
         QTest::newRow("first message") << 0;
         QTest::newRow("midway") << 2;
         QTest::newRow("last message") << 4;
     }
 
-    void failedImportLeavesNothing()
-    {
+    void failedImportLeavesNothing() {
         QFETCH(int, failAt);
         // A test-only trigger stands in for any failure inside the transaction (constraint,
         // disk full, ...).
-        QVERIFY(db_->exec(QStringLiteral(
-            "CREATE TEMP TRIGGER fail_on_boom BEFORE INSERT ON messages "
-            "WHEN new.content = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END")));
+        QVERIFY(
+            db_->exec(QStringLiteral("CREATE TEMP TRIGGER fail_on_boom BEFORE INSERT ON messages "
+                                     "WHEN new.content = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END")));
         QVERIFY(store_->createConversation(QStringLiteral("existing")));
         QList<NewMessage> messages;
         for (int i = 0; i < 5; ++i) {
             messages.append(i == failAt ? userMessage(QStringLiteral("boom"))
                                         : userMessage(QStringLiteral("message %1").arg(i)));
         }
-        DbResult<Conversation> imported =
-            store_->importConversation(QStringLiteral("import"), {}, messages);
+        DbResult<Conversation> imported = store_->importConversation(QStringLiteral("import"), {}, messages);
         QVERIFY(!imported);
-        QVERIFY2(imported.error().contains(QStringLiteral("boom refused")),
-                 qPrintable(imported.error()));
+        QVERIFY2(imported.error().contains(QStringLiteral("boom refused")), qPrintable(imported.error()));
         QCOMPARE(countRows(QStringLiteral("conversations")), 1);
         QCOMPARE(countRows(QStringLiteral("messages")), 0);
         QVERIFY(store_->search(QStringLiteral("import"))->isEmpty());
         QVERIFY(!db_->inTransaction());
         // The connection is usable afterwards.
         messages[failAt] = userMessage(QStringLiteral("fine"));
-        DbResult<Conversation> retried =
-            store_->importConversation(QStringLiteral("import"), {}, messages);
+        DbResult<Conversation> retried = store_->importConversation(QStringLiteral("import"), {}, messages);
         QVERIFY2(retried, qPrintable(retried.error()));
         QCOMPARE(store_->pathToLeaf(retried->id)->size(), 5);
         checkSearchIndexIntact();
@@ -504,8 +467,7 @@ private slots:
 
     // ---- Streaming -----------------------------------------------------------------------
 
-    void streamingLifecycle_data()
-    {
+    void streamingLifecycle_data() {
         QTest::addColumn<int>("finalStatus");
         QTest::addColumn<bool>("passFinalText");
         QTest::newRow("complete with final text") << int(MessageStatus::Complete) << true;
@@ -514,14 +476,13 @@ private slots:
         QTest::newRow("engine error") << int(MessageStatus::Error) << false;
     }
 
-    void streamingLifecycle()
-    {
+    void streamingLifecycle() {
         QFETCH(int, finalStatus);
         QFETCH(bool, passFinalText);
         const qint64 c = store_->createConversation(QStringLiteral("stream"))->id;
         const Message question = *store_->appendMessage(c, userMessage(QStringLiteral("tell me")));
-        DbResult<Message> reply = store_->beginAssistantMessage(
-            c, 0, QStringLiteral("falcon-mamba-7b"), GenerationSettings{0.5, {}, {}, {}, {}, 64, 7});
+        DbResult<Message> reply = store_->beginAssistantMessage(c, 0, QStringLiteral("falcon-mamba-7b"),
+                                                                GenerationSettings{0.5, {}, {}, {}, {}, 64, 7});
         QVERIFY2(reply, qPrintable(reply.error()));
         QCOMPARE(reply->status, MessageStatus::Streaming);
         QCOMPARE(reply->parentId, question.id);
@@ -535,8 +496,7 @@ private slots:
 
         const qint64 activityBefore = store_->conversation(c)->updatedAtMs;
         const std::optional<QString> finalText =
-            passFinalText ? std::optional<QString>(QStringLiteral("Once upon a platypus, the end."))
-                          : std::nullopt;
+            passFinalText ? std::optional<QString>(QStringLiteral("Once upon a platypus, the end.")) : std::nullopt;
         QVERIFY(store_->finishMessage(reply->id, MessageStatus(finalStatus), {20, 8}, finalText));
         const Message done = *store_->message(reply->id);
         QCOMPARE(int(done.status), finalStatus);
@@ -551,8 +511,7 @@ private slots:
         checkSearchIndexIntact();
     }
 
-    void interruptedOnStartup()
-    {
+    void interruptedOnStartup() {
         const qint64 c = store_->createConversation(QStringLiteral("crash"))->id;
         QVERIFY(store_->appendMessage(c, userMessage(QStringLiteral("write an essay"))));
         const qint64 r1 = store_->beginAssistantMessage(c)->id;
@@ -579,32 +538,24 @@ private slots:
 
     // ---- Search --------------------------------------------------------------------------
 
-    void search_data()
-    {
+    void search_data() {
         QTest::addColumn<QString>("query");
         QTest::addColumn<QStringList>("expectedTitles");
         QTest::addColumn<QString>("snippetMustContain");
-        QTest::newRow("title word") << "recipes" << QStringList{"Pasta recipes"}
-                                    << "<b>recipes</b>";
-        QTest::newRow("message word") << "carbonara" << QStringList{"Pasta recipes"}
-                                      << "<b>carbonara</b>";
-        QTest::newRow("prefix of last word") << "carbo" << QStringList{"Pasta recipes"}
-                                             << "<b>carbonara</b>";
-        QTest::newRow("case and diacritics") << "CAFE" << QStringList{"Trip to Paris"}
-                                             << "<b>café</b>";
-        QTest::newRow("two words anywhere in a message") << "tower eiffel"
-                                                         << QStringList{"Trip to Paris"}
-                                                         << "<b>Eiffel</b>";
+        QTest::newRow("title word") << "recipes" << QStringList{"Pasta recipes"} << "<b>recipes</b>";
+        QTest::newRow("message word") << "carbonara" << QStringList{"Pasta recipes"} << "<b>carbonara</b>";
+        QTest::newRow("prefix of last word") << "carbo" << QStringList{"Pasta recipes"} << "<b>carbonara</b>";
+        QTest::newRow("case and diacritics") << "CAFE" << QStringList{"Trip to Paris"} << "<b>café</b>";
+        QTest::newRow("two words anywhere in a message")
+            << "tower eiffel" << QStringList{"Trip to Paris"} << "<b>Eiffel</b>";
         QTest::newRow("title before message matches")
             << "paris" << QStringList{"Trip to Paris", "Pasta recipes"} << "<b>Paris</b>";
         QTest::newRow("no match") << "xylophone" << QStringList{} << "";
         QTest::newRow("unicode") << "日本語" << QStringList{"Languages"} << "<b>日本語</b>";
-        QTest::newRow("html stays text") << "script" << QStringList{"Languages"}
-                                         << "&lt;<b>script</b>&gt;";
+        QTest::newRow("html stays text") << "script" << QStringList{"Languages"} << "&lt;<b>script</b>&gt;";
     }
 
-    void search()
-    {
+    void search() {
         QFETCH(QString, query);
         QFETCH(QStringList, expectedTitles);
         QFETCH(QString, snippetMustContain);
@@ -613,14 +564,12 @@ private slots:
             {userMessage(QStringLiteral("How do I make carbonara?")),
              assistantMessage(QStringLiteral("Use guanciale, eggs and pecorino. Some say cream, "
                                              "as served in Paris, but that is heresy."))}));
-        QVERIFY(store_->importConversation(
-            QStringLiteral("Trip to Paris"), {},
-            {userMessage(QStringLiteral("Best café near the Eiffel Tower?")),
-             assistantMessage(QStringLiteral("Try the small places on Rue Cler."))}));
-        QVERIFY(store_->importConversation(
-            QStringLiteral("Languages"), {},
-            {userMessage(QStringLiteral("How do you say language in 日本語 ?")),
-             userMessage(QStringLiteral("And what does <script> do in HTML?"))}));
+        QVERIFY(store_->importConversation(QStringLiteral("Trip to Paris"), {},
+                                           {userMessage(QStringLiteral("Best café near the Eiffel Tower?")),
+                                            assistantMessage(QStringLiteral("Try the small places on Rue Cler."))}));
+        QVERIFY(store_->importConversation(QStringLiteral("Languages"), {},
+                                           {userMessage(QStringLiteral("How do you say language in 日本語 ?")),
+                                            userMessage(QStringLiteral("And what does <script> do in HTML?"))}));
 
         DbResult<QList<SearchHit>> hits = store_->search(query, 10);
         QVERIFY2(hits, qPrintable(hits.error()));
@@ -630,17 +579,15 @@ private slots:
         }
         QCOMPARE(titles, expectedTitles);
         if (!hits->isEmpty()) {
-            QVERIFY2(hits->first().snippet.contains(snippetMustContain),
-                     qPrintable(hits->first().snippet));
+            QVERIFY2(hits->first().snippet.contains(snippetMustContain), qPrintable(hits->first().snippet));
             QVERIFY(hits->first().conversationId > 0);
         }
     }
 
-    void searchLimitAndTitleOnlySnippet()
-    {
+    void searchLimitAndTitleOnlySnippet() {
         for (int i = 0; i < 5; ++i) {
             QVERIFY(store_->importConversation(QStringLiteral("Gardening %1").arg(i), {},
-                                       {userMessage(QStringLiteral("tomatoes"))}));
+                                               {userMessage(QStringLiteral("tomatoes"))}));
         }
         DbResult<QList<SearchHit>> hits = store_->search(QStringLiteral("gardening"), 3);
         QVERIFY(hits);
@@ -653,8 +600,7 @@ private slots:
         QVERIFY(store_->search(QStringLiteral("gardening"), 0)->isEmpty());
     }
 
-    void searchRanksByLatestMention_data()
-    {
+    void searchRanksByLatestMention_data() {
         QTest::addColumn<int>("limit");
         QTest::addColumn<QStringList>("expected");
         QTest::newRow("all") << -1 << QStringList{"Otter pictures", "Otters", "B", "A"};
@@ -662,16 +608,14 @@ private slots:
         QTest::newRow("titles only fit") << 1 << QStringList{"Otter pictures"};
     }
 
-    void searchRanksByLatestMention()
-    {
+    void searchRanksByLatestMention() {
         QFETCH(int, limit);
         QFETCH(QStringList, expected);
-        const qint64 a = store_->importConversation(
-            QStringLiteral("A"), {}, {userMessage(QStringLiteral("otter facts"))})->id;
-        const qint64 b = store_->importConversation(
-            QStringLiteral("B"), {}, {userMessage(QStringLiteral("nothing here"))})->id;
-        QVERIFY(store_->importConversation(QStringLiteral("Otters"), {},
-                                           {userMessage(QStringLiteral("unrelated"))}));
+        const qint64 a =
+            store_->importConversation(QStringLiteral("A"), {}, {userMessage(QStringLiteral("otter facts"))})->id;
+        const qint64 b =
+            store_->importConversation(QStringLiteral("B"), {}, {userMessage(QStringLiteral("nothing here"))})->id;
+        QVERIFY(store_->importConversation(QStringLiteral("Otters"), {}, {userMessage(QStringLiteral("unrelated"))}));
         QVERIFY(store_->importConversation(QStringLiteral("Otter pictures"), {},
                                            {userMessage(QStringLiteral("an otter, floating"))}));
         // A is the most recently active, but B mentions otters most recently.
@@ -700,17 +644,49 @@ private slots:
         }
     }
 
-    void weirdQueriesNeverError_data()
-    {
+    void weirdQueriesNeverError_data() {
         QTest::addColumn<QString>("query");
         int index = 0;
-        for (const char* q : {"\"", "\"\"", "'", "*", "**", "a*b", "NEAR", "NEAR(a b)",
-                              "foo NEAR bar", "AND", "OR", "NOT", "a OR", "-", "-foo", "^",
-                              "^foo", "title:foo", "col:", "(", ")", "((a)", "{a b}", "a + b",
-                              ":", "\\", "%", "_", "' OR 1=1 --", "\"; DROP TABLE messages; --",
-                              "   ", "", "\t\n", "\xe2\x80\x8b", "\xf0\x9f\x98\x80",
-                              "\xf0\x9f\x98\x80 emoji", "na\xc3\xafve", "\xd0\xbf\xd1\x80\xd0\xb8",
-                              "\x02\x03", "a\x01z"}) {
+        for (const char* q : {"\"",
+                              "\"\"",
+                              "'",
+                              "*",
+                              "**",
+                              "a*b",
+                              "NEAR",
+                              "NEAR(a b)",
+                              "foo NEAR bar",
+                              "AND",
+                              "OR",
+                              "NOT",
+                              "a OR",
+                              "-",
+                              "-foo",
+                              "^",
+                              "^foo",
+                              "title:foo",
+                              "col:",
+                              "(",
+                              ")",
+                              "((a)",
+                              "{a b}",
+                              "a + b",
+                              ":",
+                              "\\",
+                              "%",
+                              "_",
+                              "' OR 1=1 --",
+                              "\"; DROP TABLE messages; --",
+                              "   ",
+                              "",
+                              "\t\n",
+                              "\xe2\x80\x8b",
+                              "\xf0\x9f\x98\x80",
+                              "\xf0\x9f\x98\x80 emoji",
+                              "na\xc3\xafve",
+                              "\xd0\xbf\xd1\x80\xd0\xb8",
+                              "\x02\x03",
+                              "a\x01z"}) {
             // Numbered tags: some queries are control characters or whitespace.
             QTest::addRow("query %d", index++) << QString::fromUtf8(q);
         }
@@ -718,30 +694,34 @@ private slots:
         QTest::newRow("many words") << QStringLiteral("w ").repeated(500);
     }
 
-    void weirdQueriesNeverError()
-    {
+    void weirdQueriesNeverError() {
         QFETCH(QString, query);
         QVERIFY(store_->importConversation(QStringLiteral("foo bar"), {},
-                                   {userMessage(QStringLiteral("foo NEAR bar \"quoted\" * stars"))}));
+                                           {userMessage(QStringLiteral("foo NEAR bar \"quoted\" * stars"))}));
         DbResult<QList<SearchHit>> hits = store_->search(query);
         QVERIFY2(hits, qPrintable(hits.error()));
     }
 
-    void ftsMatchExpression_data()
-    {
+    void ftsMatchExpression_data() {
         QTest::addColumn<QString>("input");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("one word") << "hello" << "\"hello\"*";
-        QTest::newRow("two words") << "hello world" << "\"hello\" \"world\"*";
-        QTest::newRow("quotes doubled") << "say \"hi\"" << "\"say\" \"\"\"hi\"\"\"*";
-        QTest::newRow("operators literal") << "a NEAR b" << "\"a\" \"NEAR\" \"b\"*";
-        QTest::newRow("punctuation-only words dropped") << "* - ( hi" << "\"hi\"*";
-        QTest::newRow("nothing searchable") << " * \" " << "";
-        QTest::newRow("unicode") << "Ünïcödé 東京" << "\"Ünïcödé\" \"東京\"*";
+        QTest::newRow("one word") << "hello"
+                                  << "\"hello\"*";
+        QTest::newRow("two words") << "hello world"
+                                   << "\"hello\" \"world\"*";
+        QTest::newRow("quotes doubled") << "say \"hi\""
+                                        << "\"say\" \"\"\"hi\"\"\"*";
+        QTest::newRow("operators literal") << "a NEAR b"
+                                           << "\"a\" \"NEAR\" \"b\"*";
+        QTest::newRow("punctuation-only words dropped") << "* - ( hi"
+                                                        << "\"hi\"*";
+        QTest::newRow("nothing searchable") << " * \" "
+                                            << "";
+        QTest::newRow("unicode") << "Ünïcödé 東京"
+                                 << "\"Ünïcödé\" \"東京\"*";
     }
 
-    void ftsMatchExpression()
-    {
+    void ftsMatchExpression() {
         QFETCH(QString, input);
         QFETCH(QString, expected);
         QCOMPARE(fm::ftsMatchExpression(input), expected);
@@ -749,18 +729,20 @@ private slots:
 
     // ---- Settings ------------------------------------------------------------------------
 
-    void settings_data()
-    {
+    void settings_data() {
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("value");
-        QTest::newRow("plain") << "theme" << "dark";
-        QTest::newRow("json") << "defaults" << R"({"temperature":0.8,"top_k":40})";
-        QTest::newRow("empty value") << "empty" << "";
-        QTest::newRow("unicode") << "greeting" << "こんにちは";
+        QTest::newRow("plain") << "theme"
+                               << "dark";
+        QTest::newRow("json") << "defaults"
+                              << R"({"temperature":0.8,"top_k":40})";
+        QTest::newRow("empty value") << "empty"
+                                     << "";
+        QTest::newRow("unicode") << "greeting"
+                                 << "こんにちは";
     }
 
-    void settings()
-    {
+    void settings() {
         QFETCH(QString, key);
         QFETCH(QString, value);
         QCOMPARE(*store_->setting(key), std::nullopt);
@@ -771,8 +753,7 @@ private slots:
         QCOMPARE(*store_->setting(key), std::nullopt);
     }
 
-    void generationSettingsJson()
-    {
+    void generationSettingsJson() {
         GenerationSettings s;
         QVERIFY(s.isDefault());
         QVERIFY(s.toJsonText().isEmpty());

@@ -32,8 +32,12 @@ const std::string kFalcon = kData + "/tokenizers/falcon-tokenizer";
 const std::string kInstruct = kData + "/tokenizers/falcon-instruct-like";
 const std::string kNeox = kData + "/tokenizer/neox-mini";
 
-QList<int> qlist(const std::vector<int32_t>& v) { return {v.begin(), v.end()}; }
-std::string str(const QByteArray& b) { return b.toStdString(); }
+QList<int> qlist(const std::vector<int32_t>& v) {
+    return {v.begin(), v.end()};
+}
+std::string str(const QByteArray& b) {
+    return b.toStdString();
+}
 
 void write_file(const QString& path, const std::string& content) {
     std::ofstream out(path.toStdString(), std::ios::binary);
@@ -195,7 +199,8 @@ private slots:
             for (auto b : bytes) v.push_back(byte_id[b]);
             return v;
         };
-        QCOMPARE(t.decode(ids({'a', 0xE2, 0x82, 'b'}), false), std::string("a\xEF\xBF\xBD" "b"));
+        QCOMPARE(t.decode(ids({'a', 0xE2, 0x82, 'b'}), false), std::string("a\xEF\xBF\xBD"
+                                                                           "b"));
         QCOMPARE(t.decode(ids({0x80, 0x80}), false), std::string("\xEF\xBF\xBD\xEF\xBF\xBD"));
         QCOMPARE(t.decode(ids({0xF0, 0x9F, 0xA6, 0x99}), false), std::string("\xF0\x9F\xA6\x99"));
         QCOMPARE(t.decode(ids({0xED, 0xA0, 0x80}), false), std::string("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
@@ -210,7 +215,10 @@ private slots:
     // A character whose byte has no token (and no unk_token exists) is dropped, as in Hugging Face.
     void missingByteDropped() {
         const auto& t = tok(kFalcon);
-        auto with = t.encode("a\x0b" "b", false);
+        auto with = t.encode(
+            "a\x0b"
+            "b",
+            false);
         QVERIFY(with.ok());
         std::vector<int32_t> parts = t.encode("a", false).value();
         std::vector<int32_t> b_ids = t.encode("b", false).value();
@@ -308,18 +316,21 @@ private slots:
         QTest::newRow("nfkc") << make(bl, R"({"type": "NFKC"})", "null", "") << "normalizer NFKC is not supported";
         QTest::newRow("lookbehind split")
             << make(R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "(?<=a)b"},
-                      "behavior": "Isolated"}, {"type": "ByteLevel"}]})", "null", "null", "")
+                      "behavior": "Isolated"}, {"type": "ByteLevel"}]})",
+                    "null", "null", "")
             << "lookbehind is not supported";
         QTest::newRow("bad behavior")
             << make(R"({"type": "Sequence", "pretokenizers": [{"type": "ByteLevel"}, {"type": "Split",
-                      "pattern": {"String": "x"}, "behavior": "Sideways"}]})", "null", "null", "")
+                      "pattern": {"String": "x"}, "behavior": "Sideways"}]})",
+                    "null", "null", "")
             << "unsupported split behavior";
-        QTest::newRow("wordpiece decoder") << make(bl, "null", R"({"type": "WordPiece"})", "")
-                                           << "decoder WordPiece is not supported";
+        QTest::newRow("wordpiece decoder")
+            << make(bl, "null", R"({"type": "WordPiece"})", "") << "decoder WordPiece is not supported";
         QTest::newRow("merge out of vocab") << make(bl, "null", "null", R"("a c")") << "merge 0 (\"a\", \"c\")";
         QTest::newRow("bad merge") << make(bl, "null", "null", R"("a b c")") << "is not two tokens";
         QTest::newRow("bad vocab id") << QByteArray(R"({"pre_tokenizer": {"type": "ByteLevel"},
-            "model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})") << "vocab entry \"a\" has an invalid id";
+            "model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})")
+                                      << "vocab entry \"a\" has an invalid id";
     }
     void loadErrors() {
         QFETCH(QByteArray, content);
@@ -398,8 +409,13 @@ private slots:
         std::ifstream in(kNeox + "/tokenizer.json");
         auto j = nlohmann::json::parse(in);
         auto add = [&](int id, const char* content, bool lstrip, bool rstrip, bool single_word) {
-            j["added_tokens"].push_back({{"id", id}, {"content", content}, {"special", true}, {"lstrip", lstrip},
-                                         {"rstrip", rstrip}, {"single_word", single_word}, {"normalized", false}});
+            j["added_tokens"].push_back({{"id", id},
+                                         {"content", content},
+                                         {"special", true},
+                                         {"lstrip", lstrip},
+                                         {"rstrip", rstrip},
+                                         {"single_word", single_word},
+                                         {"normalized", false}});
         };
         add(272, "<mask>", true, false, false);
         add(273, "[R]", false, true, false);
@@ -465,7 +481,9 @@ private slots:
         nlohmann::json pre = {{"type", "Sequence"},
                               {"pretokenizers",
                                {{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}},
-                                {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior.toStdString()},
+                                {{"type", "Split"},
+                                 {"pattern", {{"String", "-"}}},
+                                 {"behavior", behavior.toStdString()},
                                  {"invert", invert}}}}};
         auto p = fm::PreTokenizer::from_json(nullptr, pre, "test");
         QVERIFY2(p.ok(), p.error().c_str());
@@ -481,19 +499,32 @@ private slots:
         QTest::addColumn<QString>("pattern");
         QTest::addColumn<QString>("text");
         QTest::addColumn<QStringList>("matches");
-        QTest::newRow("digits3") << "[0-9][0-9][0-9]" << "12345678" << QStringList{"123", "456"};
-        QTest::newRow("counted") << "\\d{1,3}" << "12345 7" << QStringList{"123", "45", "7"};
-        QTest::newRow("lazy") << "a+?" << "aaa" << QStringList{"a", "a", "a"};
-        QTest::newRow("alternation order") << "ab|abc" << "abcab" << QStringList{"ab", "ab"};
-        QTest::newRow("lookahead") << "\\s+(?!\\S)" << "a   b  " << QStringList{"  ", "  "};
-        QTest::newRow("positive lookahead") << "\\w+(?=!)" << "hey you!" << QStringList{"you"};
-        QTest::newRow("letters") << "\\p{L}+" << "Grüße, мир 42" << QStringList{"Grüße", "мир"};
-        QTest::newRow("negated class") << "[^\\s\\p{L}]+" << "ab,.; cd ½!" << QStringList{",.;", "½!"};
-        QTest::newRow("group repeat") << "(?:ab)+" << "ababxab" << QStringList{"abab", "ab"};
-        QTest::newRow("anchors") << "^x|y$" << "xaxy" << QStringList{"x", "y"};
-        QTest::newRow("escapes") << "\\x{1F999}|\\u00e9|\\." << "é.🦙" << QStringList{"é", ".", "🦙"};
-        QTest::newRow("dot") << "a.c" << "abc a\nc" << QStringList{"abc"};
-        QTest::newRow("literal brace") << "a{x" << "a{x" << QStringList{"a{x"};
+        QTest::newRow("digits3") << "[0-9][0-9][0-9]"
+                                 << "12345678" << QStringList{"123", "456"};
+        QTest::newRow("counted") << "\\d{1,3}"
+                                 << "12345 7" << QStringList{"123", "45", "7"};
+        QTest::newRow("lazy") << "a+?"
+                              << "aaa" << QStringList{"a", "a", "a"};
+        QTest::newRow("alternation order") << "ab|abc"
+                                           << "abcab" << QStringList{"ab", "ab"};
+        QTest::newRow("lookahead") << "\\s+(?!\\S)"
+                                   << "a   b  " << QStringList{"  ", "  "};
+        QTest::newRow("positive lookahead") << "\\w+(?=!)"
+                                            << "hey you!" << QStringList{"you"};
+        QTest::newRow("letters") << "\\p{L}+"
+                                 << "Grüße, мир 42" << QStringList{"Grüße", "мир"};
+        QTest::newRow("negated class") << "[^\\s\\p{L}]+"
+                                       << "ab,.; cd ½!" << QStringList{",.;", "½!"};
+        QTest::newRow("group repeat") << "(?:ab)+"
+                                      << "ababxab" << QStringList{"abab", "ab"};
+        QTest::newRow("anchors") << "^x|y$"
+                                 << "xaxy" << QStringList{"x", "y"};
+        QTest::newRow("escapes") << "\\x{1F999}|\\u00e9|\\."
+                                 << "é.🦙" << QStringList{"é", ".", "🦙"};
+        QTest::newRow("dot") << "a.c"
+                             << "abc a\nc" << QStringList{"abc"};
+        QTest::newRow("literal brace") << "a{x"
+                                       << "a{x" << QStringList{"a{x"};
     }
     void regex() {
         QFETCH(QString, pattern);
@@ -507,7 +538,10 @@ private slots:
         bool too = false;
         size_t from = 0;
         while (from <= t.size() && re->find(t, from, m, too)) {
-            if (m.end == m.start) { from = m.start + 1; continue; }
+            if (m.end == m.start) {
+                from = m.start + 1;
+                continue;
+            }
             got << QString::fromStdU32String(t.substr(m.start, m.end - m.start));
             from = m.end;
         }
@@ -518,13 +552,20 @@ private slots:
     void regexRefused_data() {
         QTest::addColumn<QString>("pattern");
         QTest::addColumn<QString>("message");
-        QTest::newRow("flags") << "(?i:abc)" << "group syntax (?i";
-        QTest::newRow("backreference") << "(a)\\1" << "escape \\1";
-        QTest::newRow("possessive") << "a++" << "possessive";
-        QTest::newRow("script") << "\\p{Han}" << "\\p{Han}";
-        QTest::newRow("word boundary") << "\\bx" << "escape \\b";
-        QTest::newRow("empty loop") << "(a*)*" << "can match empty";
-        QTest::newRow("unbalanced") << "(ab" << "missing ')'";
+        QTest::newRow("flags") << "(?i:abc)"
+                               << "group syntax (?i";
+        QTest::newRow("backreference") << "(a)\\1"
+                                       << "escape \\1";
+        QTest::newRow("possessive") << "a++"
+                                    << "possessive";
+        QTest::newRow("script") << "\\p{Han}"
+                                << "\\p{Han}";
+        QTest::newRow("word boundary") << "\\bx"
+                                       << "escape \\b";
+        QTest::newRow("empty loop") << "(a*)*"
+                                    << "can match empty";
+        QTest::newRow("unbalanced") << "(ab"
+                                    << "missing ')'";
     }
     void regexRefused() {
         QFETCH(QString, pattern);
@@ -539,8 +580,9 @@ private slots:
     void gpt2SplitMatchesRegex() {
         auto re = fm::TokRegex::compile(fm::kGpt2Pattern);
         QVERIFY2(re.ok(), re.error().c_str());
-        const std::vector<std::string> alphabet = {"a", "Z", "é", "я", "日", "1", "٣", "½", " ", " ", "  ", "\t",
-                                                   "\n", "\u3000", "'", "'s", "'ll", "'RE", ",", "!?", "🦙", "\u0301"};
+        const std::vector<std::string> alphabet = {"a",   "Z",   "é",  "я",  "日",   "1",      "٣", "½",
+                                                   " ",   " ",   "  ", "\t", "\n",   "\u3000", "'", "'s",
+                                                   "'ll", "'RE", ",",  "!?", "🦙", "\u0301"};
         std::mt19937 rng(42);
         for (int iter = 0; iter < 3000; ++iter) {
             std::string s;
@@ -579,13 +621,13 @@ private slots:
         QCOMPARE(category(0x10FFFF), Category::Cn);
         QVERIFY(is_white_space(0x3000));
         QVERIFY(!is_white_space(0x200B));
-        QVERIFY(is_hf_punctuation(U'$'));   // ASCII punctuation though Sc
+        QVERIFY(is_hf_punctuation(U'$'));  // ASCII punctuation though Sc
         QVERIFY(is_hf_punctuation(U'«'));
         QVERIFY(!is_hf_punctuation(U'€'));
-        QCOMPARE(fm::nfc_normalize("A\xcc\x8a"), std::string("\xc3\x85"));             // A + ring -> Å
-        QCOMPARE(fm::nfc_normalize("\xe1\x84\x80\xe1\x85\xa1"), std::string("가"));      // Hangul L+V
+        QCOMPARE(fm::nfc_normalize("A\xcc\x8a"), std::string("\xc3\x85"));                      // A + ring -> Å
+        QCOMPARE(fm::nfc_normalize("\xe1\x84\x80\xe1\x85\xa1"), std::string("가"));             // Hangul L+V
         QCOMPARE(fm::nfc_normalize("a\xcc\x87\xcc\xa3"), std::string("\xe1\xba\xa1\xcc\x87"));  // reordering
-        QCOMPARE(fm::nfc_normalize("\xe2\x84\xab"), std::string("\xc3\x85"));          // Angstrom sign
+        QCOMPARE(fm::nfc_normalize("\xe2\x84\xab"), std::string("\xc3\x85"));                   // Angstrom sign
     }
 
     // Concurrent encodes through the shared cache give the same ids.
@@ -612,11 +654,10 @@ private slots:
         QVERIFY(dir.isValid());
         const QString corpus = dir.filePath("corpus.txt");
         std::string text;
-        const char* lines[] = {"The quick brown fox jumps over the lazy dog.",
-                               "Falcon Mamba runs locally on your own computer.",
-                               "Private chat with a state space language model.",
-                               "Tokenizers turn text into numbers and back again.",
-                               "Hello world, hello tokens, hello sentence pieces."};
+        const char* lines[] = {
+            "The quick brown fox jumps over the lazy dog.", "Falcon Mamba runs locally on your own computer.",
+            "Private chat with a state space language model.", "Tokenizers turn text into numbers and back again.",
+            "Hello world, hello tokens, hello sentence pieces."};
         for (int rep = 0; rep < 20; ++rep)
             for (const char* l : lines) text += std::string(l) + "\n";
         write_file(corpus, text);
@@ -630,7 +671,8 @@ private slots:
         QVERIFY2(t.ok(), t.error().c_str());
         const auto& tk = **t;
         QCOMPARE(tk.kind(), std::string("sentencepiece"));
-        for (const std::string s : {"Hello world, hello tokens.", "The lazy fox runs locally.", "Ünïcödé 🦙 bytes"}) {
+        for (const std::string s :
+             {"Hello world, hello tokens.", "The lazy fox runs locally.", "Ünïcödé 🦙 bytes"}) {
             auto ids = tk.encode(s, false);
             QVERIFY2(ids.ok(), ids.error().c_str());
             QVERIFY(!ids->empty());

@@ -156,7 +156,8 @@ private slots:
         auto* messages = run.app->chat()->messages();
         QCOMPARE(messages->count(), 2);
         QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::ContentRole).toString(), reply_);
-        QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::StatusRole).toString(), QStringLiteral("complete"));
+        QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::StatusRole).toString(),
+                 QStringLiteral("complete"));
         // The window came back where it was (geometry kept in QSettings).
         QCOMPARE(run.window->width(), 1111);
         QCOMPARE(run.window->height(), 777);

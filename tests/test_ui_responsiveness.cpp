@@ -7,9 +7,9 @@
 #include <QTest>
 
 #include "app/controllers/app_controller.h"
-#include "app/worker/inference_worker.h"
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
+#include "app/worker/inference_worker.h"
 #include "app_test_support.h"
 
 using namespace fm::app;

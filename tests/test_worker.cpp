@@ -19,8 +19,12 @@ private:
     quint64 nextId_ = 100;
 
     void load(const QString& dir) {
-        QMetaObject::invokeMethod(worker_, [w = worker_, dir] { w->loadModel({dir, BackendChoiceKind::Cpu, false, 2}); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_,
+            [w = worker_, dir] {
+                w->loadModel({dir, BackendChoiceKind::Cpu, false, 2});
+            },
+            Qt::QueuedConnection);
     }
     GenerationRequest request(const QString& prompt, int maxTokens, bool ignoreStops = false) {
         GenerationRequest r;
@@ -33,7 +37,8 @@ private:
         return r;
     }
     void generate(const GenerationRequest& r) {
-        QMetaObject::invokeMethod(worker_, [w = worker_, r] { w->generate(r); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_, r] { w->generate(r); }, Qt::QueuedConnection);
     }
 
 private slots:
@@ -64,12 +69,14 @@ private slots:
     void loadErrorsArriveAsSignals_data() {
         QTest::addColumn<QString>("dir");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing folder") << QStringLiteral(FM_TEST_DATA_DIR "/does-not-exist") << QStringLiteral("does not exist");
-        QTest::newRow("no config.json") << QStringLiteral(FM_TEST_DATA_DIR "/tokenizers") << QStringLiteral("config.json");
-        QTest::newRow("config without weights") << QStringLiteral(FM_TEST_DATA_DIR "/falcon-mamba-7b-config")
-                                                << QStringLiteral("No weights");
-        QTest::newRow("weights without tokenizer") << QStringLiteral(FM_TEST_DATA_DIR "/checkpoints/tiny-bf16")
-                                                   << QStringLiteral("tokenizer");
+        QTest::newRow("missing folder") << QStringLiteral(FM_TEST_DATA_DIR "/does-not-exist")
+                                        << QStringLiteral("does not exist");
+        QTest::newRow("no config.json") << QStringLiteral(FM_TEST_DATA_DIR "/tokenizers")
+                                        << QStringLiteral("config.json");
+        QTest::newRow("config without weights")
+            << QStringLiteral(FM_TEST_DATA_DIR "/falcon-mamba-7b-config") << QStringLiteral("No weights");
+        QTest::newRow("weights without tokenizer")
+            << QStringLiteral(FM_TEST_DATA_DIR "/checkpoints/tiny-bf16") << QStringLiteral("tokenizer");
     }
     void loadErrorsArriveAsSignals() {
         QFETCH(QString, dir);
@@ -178,7 +185,8 @@ private slots:
         generate(request(QStringLiteral("count me"), 8, true));
         QVERIFY(fm::app::testing::waitForSignal(finished, 10000));
         QSignalSpy memory(worker_, &InferenceWorker::memoryReported);
-        QMetaObject::invokeMethod(worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(memory, 5000));
         const auto figures = memory.first().at(0).value<MemoryFigures>();
         QVERIFY(figures.weightBytes > 0);
@@ -188,7 +196,8 @@ private slots:
 
     void unloadThenGenerateFails() {
         QSignalSpy unloaded(worker_, &InferenceWorker::modelUnloaded);
-        QMetaObject::invokeMethod(worker_, [w = worker_] { w->unloadModel(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_] { w->unloadModel(); }, Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(unloaded, 5000));
         QSignalSpy failed(worker_, &InferenceWorker::generationFailed);
         generate(request(QStringLiteral("anyone?"), 4));

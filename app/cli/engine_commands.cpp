@@ -66,8 +66,9 @@ int cmd_info(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     j["model"] = args->get("--model");
     j["config"] = json::parse(w.config.to_json().dump());
     j["weight_format"] = w.format == WeightFormat::Q4 ? "4bit" : "native";
-    j["weight_dtype"] = w.format == WeightFormat::Q4 ? std::string("Q4 (mixer matrices), ") + dtype_name(w.embedding.dtype) + " (embeddings)"
-                                                     : std::string(dtype_name(w.stored_dtype));
+    j["weight_dtype"] = w.format == WeightFormat::Q4
+                            ? std::string("Q4 (mixer matrices), ") + dtype_name(w.embedding.dtype) + " (embeddings)"
+                            : std::string(dtype_name(w.stored_dtype));
     j["parameters"] = w.config.parameter_count();
     j["weight_bytes"] = w.weight_bytes();
     j["file_bytes"] = w.store.total_bytes();
@@ -99,7 +100,8 @@ int cmd_logits(const std::vector<std::string>& argv, std::ostream& out, std::ost
     const int64_t V = (*model)->weights().config.vocab_size;
     if (auto s = write_npy(args->get("--out"), logits, static_cast<int64_t>(tokens->size()), V); !s)
         return fail(err, "logits", s.error());
-    out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", (*model)->backend().name()}}.dump()
+    out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", (*model)->backend().name()}}
+               .dump()
         << "\n";
     return 0;
 }

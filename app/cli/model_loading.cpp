@@ -22,18 +22,26 @@ int64_t status_field_bytes(const std::string& key) {
 
 }  // namespace
 
-int64_t peak_resident_bytes() { return status_field_bytes("VmHWM"); }
-int64_t current_resident_bytes() { return status_field_bytes("VmRSS"); }
+int64_t peak_resident_bytes() {
+    return status_field_bytes("VmHWM");
+}
+int64_t current_resident_bytes() {
+    return status_field_bytes("VmRSS");
+}
 
 Result<std::unique_ptr<Model>> load_model(const Args& args, std::ostream& err, TokenizerPolicy tokenizer,
                                           std::optional<BackendKind> backend_override) {
     if (!args.has("--model")) return Error{"--model DIR is required"};
     ModelOptions options;
     const std::string kind = args.get("--backend", "auto");
-    if (kind == "cpu") options.backend.kind = BackendKind::Cpu;
-    else if (kind == "cuda") options.backend.kind = BackendKind::Cuda;
-    else if (kind == "auto") options.backend.kind = BackendKind::Auto;
-    else return Error{"--backend must be auto, cpu or cuda"};
+    if (kind == "cpu")
+        options.backend.kind = BackendKind::Cpu;
+    else if (kind == "cuda")
+        options.backend.kind = BackendKind::Cuda;
+    else if (kind == "auto")
+        options.backend.kind = BackendKind::Auto;
+    else
+        return Error{"--backend must be auto, cpu or cuda"};
     auto threads = args.get_int("--threads", 0);
     if (!threads) return Error{threads.error()};
     options.backend.cpu_threads = static_cast<int>(*threads);

@@ -23,8 +23,12 @@ int fail(std::ostream& err, const std::string& command, const std::string& messa
     return code;
 }
 
-std::string utf8(const QString& text) { return text.toStdString(); }
-QString qstr(const std::string& text) { return QString::fromStdString(text); }
+std::string utf8(const QString& text) {
+    return text.toStdString();
+}
+QString qstr(const std::string& text) {
+    return QString::fromStdString(text);
+}
 
 // Qt loads the SQLite driver as a plugin, which needs an application object; PDF layout needs
 // fonts, which need a QGuiApplication. Made here only when the caller (a test, say) has none.
@@ -72,9 +76,8 @@ int cmd_export(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
     const QString outPath = qstr(args->get("--out"));
     // Without --format, the output file's suffix says it ("chat.md").
-    const std::optional<ExportFormat> format = args->has("--format")
-                                                   ? exportFormatFromText(qstr(args->get("--format")))
-                                                   : exportFormatFromFileName(outPath);
+    const std::optional<ExportFormat> format =
+        args->has("--format") ? exportFormatFromText(qstr(args->get("--format"))) : exportFormatFromFileName(outPath);
     if (!format) {
         const std::string names = utf8(exportFormatNames().join(QLatin1Char('|')));
         return fail(err, "export",

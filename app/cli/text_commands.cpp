@@ -8,10 +8,10 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/model_loading.h"
-#include "inference/text/chat_format.h"
 #include "inference/checkpoint/config.h"
 #include "inference/session/generation.h"
 #include "inference/session/snapshot_file.h"
+#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm::cli {
@@ -73,8 +73,8 @@ Result<StoredSnapshot> load_state_for(const std::string& path, const Backend& ba
     if (!stored) return Error{stored.error()};
     const std::string expected = snapshot_fingerprint(backend);
     if (stored->fingerprint != expected)
-        return Error{path + ": this state was saved by another model, weight format or backend (" + stored->fingerprint +
-                     ", this run is " + expected + ")"};
+        return Error{path + ": this state was saved by another model, weight format or backend (" +
+                     stored->fingerprint + ", this run is " + expected + ")"};
     return stored;
 }
 
@@ -89,12 +89,14 @@ int cmd_tokenize(const std::vector<std::string>& argv, std::ostream& out, std::o
     auto args = Args::parse(argv, {"--parse-special"}, {"--tokenizer", "--model", "--text", "--text-file"});
     if (!args) return fail(err, "tokenize", args.error());
     std::string text;
-    if (args->has("--text")) text = args->get("--text");
+    if (args->has("--text"))
+        text = args->get("--text");
     else if (args->has("--text-file")) {
         auto t = read_text_file(args->get("--text-file"));
         if (!t) return fail(err, "tokenize", t.error());
         text = *t;
-    } else return fail(err, "tokenize", "give --text S or --text-file F");
+    } else
+        return fail(err, "tokenize", "give --text S or --text-file F");
     auto tok = tokenizer_from_args(*args);
     if (!tok) return fail(err, "tokenize", tok.error());
     auto ids = (*tok)->encode(text, args->has("--parse-special"));
@@ -111,7 +113,8 @@ int cmd_detokenize(const std::vector<std::string>& argv, std::ostream& out, std:
     auto tok = tokenizer_from_args(*args);
     if (!tok) return fail(err, "detokenize", tok.error());
     for (int32_t id : *ids)
-        if (id >= (*tok)->vocab_size()) return fail(err, "detokenize", "id " + std::to_string(id) + " is outside the vocabulary");
+        if (id >= (*tok)->vocab_size())
+            return fail(err, "detokenize", "id " + std::to_string(id) + " is outside the vocabulary");
     out << (*tok)->decode(*ids, args->has("--skip-special"));
     return 0;
 }
@@ -119,15 +122,19 @@ int cmd_detokenize(const std::vector<std::string>& argv, std::ostream& out, std:
 int cmd_render(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
     auto args = Args::parse(argv, {"--add-generation-prompt"}, {"--model", "--messages"});
     if (!args) return fail(err, "render", args.error());
-    if (!args->has("--model") || !args->has("--messages")) return fail(err, "render", "give --model DIR and --messages FILE.json");
+    if (!args->has("--model") || !args->has("--messages"))
+        return fail(err, "render", "give --model DIR and --messages FILE.json");
     auto text = read_text_file(args->get("--messages"));
     if (!text) return fail(err, "render", text.error());
     json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) return fail(err, "render", args->get("--messages") + ": expected a JSON list of {\"role\", \"content\"}");
+    if (j.is_discarded() || !j.is_array())
+        return fail(err, "render", args->get("--messages") + ": expected a JSON list of {\"role\", \"content\"}");
     std::vector<ChatMessage> messages;
     for (const auto& m : j) {
-        if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() || !m["content"].is_string())
-            return fail(err, "render", args->get("--messages") + ": every message needs string \"role\" and \"content\"");
+        if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
+            !m["content"].is_string())
+            return fail(err, "render",
+                        args->get("--messages") + ": every message needs string \"role\" and \"content\"");
         messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
     }
     auto side = load_model_text(args->get("--model"), TokenizerPolicy::Required);
@@ -139,11 +146,13 @@ int cmd_render(const std::vector<std::string>& argv, std::ostream& out, std::ost
 }
 
 int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-    auto args = Args::parse(argv, with(kModelFlags, {"--print-ids", "--chat"}),
-                            with(kModelOptions, {"-p", "--prompt-tokens", "-n", "--temp", "--top-k", "--top-p", "--min-p",
-                                                 "--repeat-penalty", "--seed", "--save-state", "--load-state"}));
+    auto args =
+        Args::parse(argv, with(kModelFlags, {"--print-ids", "--chat"}),
+                    with(kModelOptions, {"-p", "--prompt-tokens", "-n", "--temp", "--top-k", "--top-p", "--min-p",
+                                         "--repeat-penalty", "--seed", "--save-state", "--load-state"}));
     if (!args) return fail(err, "generate", args.error());
-    if (args->has("-p") == args->has("--prompt-tokens")) return fail(err, "generate", "give either -p TEXT or --prompt-tokens 1,2,3");
+    if (args->has("-p") == args->has("--prompt-tokens"))
+        return fail(err, "generate", "give either -p TEXT or --prompt-tokens 1,2,3");
     auto params = params_from_args(*args);
     if (!params) return fail(err, "generate", params.error());
     auto model = load_model(*args, err, args->has("-p") ? TokenizerPolicy::Required : TokenizerPolicy::IfPresent);
@@ -162,25 +171,30 @@ int cmd_generate(const std::vector<std::string>& argv, std::ostream& out, std::o
     callbacks.on_token = [&](int32_t, const std::string& text) { out << text << std::flush; };
     Result<GenerationResult> result = Error{""};
     if (args->has("-p") && args->has("--chat")) {
-        if (args->has("--load-state")) return fail(err, "generate", "--chat cannot continue a saved state; use chat --load-state");
+        if (args->has("--load-state"))
+            return fail(err, "generate", "--chat cannot continue a saved state; use chat --load-state");
         result = session.reply({{"user", args->get("-p")}}, *params, callbacks);
     } else {
         // The new prompt continues whatever the loaded state has read.
         std::vector<int32_t> prompt = context;
-        Result<std::vector<int32_t>> ids = args->has("-p") ? (*model)->tokenizer()->encode(args->get("-p"), false)
-                                                           : args->get_ids("--prompt-tokens");
+        Result<std::vector<int32_t>> ids =
+            args->has("-p") ? (*model)->tokenizer()->encode(args->get("-p"), false) : args->get_ids("--prompt-tokens");
         if (!ids) return fail(err, "generate", ids.error());
         prompt.insert(prompt.end(), ids->begin(), ids->end());
         result = session.complete(prompt, *params, callbacks);
     }
     if (!result) return fail(err, "generate", result.error());
-    if (args->has("--print-ids")) out << "\n" << json(result->tokens).dump() << "\n";
-    else out << "\n";
+    if (args->has("--print-ids"))
+        out << "\n" << json(result->tokens).dump() << "\n";
+    else
+        out << "\n";
     if (args->has("--save-state"))
         if (auto st = save_state(args->get("--save-state"), session, (*model)->backend()); !st)
             return fail(err, "generate", st.error());
-    err << json{{"prompt_tokens", result->prompt_tokens}, {"prefilled_tokens", result->prefilled_tokens},
-                {"generated_tokens", result->tokens.size()}, {"stop_reason", stop_reason_name(result->stop_reason)},
+    err << json{{"prompt_tokens", result->prompt_tokens},
+                {"prefilled_tokens", result->prefilled_tokens},
+                {"generated_tokens", result->tokens.size()},
+                {"stop_reason", stop_reason_name(result->stop_reason)},
                 {"prefill_tokens_per_second", result->prefill_tokens_per_second()},
                 {"decode_tokens_per_second", result->decode_tokens_per_second()}}
                .dump()
@@ -209,7 +223,8 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         auto stored = load_state_for(args->get("--load-state"), (*model)->backend());
         if (!stored) return fail(err, "chat", stored.error());
         json saved = json::parse(stored->metadata, nullptr, false);
-        if (saved.is_discarded() || !saved.contains("messages")) return fail(err, "chat", args->get("--load-state") + ": not a chat state");
+        if (saved.is_discarded() || !saved.contains("messages"))
+            return fail(err, "chat", args->get("--load-state") + ": not a chat state");
         for (const auto& m : saved["messages"]) history.push_back({m.value("role", ""), m.value("content", "")});
         completion_tokens = stored->snapshot.tokens;
         if (auto st = session.restore(stored->snapshot); !st) return fail(err, "chat", st.error());
@@ -245,8 +260,10 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         }
         if (!result) return fail(err, "chat", result.error());
         out << "\n";
-        if (chat_mode) history.push_back({"assistant", result->text});
-        else completion_tokens.insert(completion_tokens.end(), result->tokens.begin(), result->tokens.end());
+        if (chat_mode)
+            history.push_back({"assistant", result->text});
+        else
+            completion_tokens.insert(completion_tokens.end(), result->tokens.begin(), result->tokens.end());
         err << "[prefilled " << result->prefilled_tokens << " new tokens of " << result->prompt_tokens << "; "
             << result->tokens.size() << " generated at " << static_cast<int>(result->decode_tokens_per_second())
             << " tokens/s" << (result->restarted ? "; restarted: " + result->restart_reason : std::string()) << "]\n";

@@ -29,8 +29,10 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     } else {
         store_ = std::make_unique<fm::ConversationStore>(*database_);
         // Before any generation: replies cut off last time are kept, marked interrupted.
-        if (auto marked = store_->markInterruptedOnStartup()) interruptedReplies_ = *marked;
-        else startupError_ = marked.error();
+        if (auto marked = store_->markInterruptedOnStartup())
+            interruptedReplies_ = *marked;
+        else
+            startupError_ = marked.error();
     }
 
     worker_ = new InferenceWorker;
@@ -45,8 +47,8 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     saverThread_.setObjectName(QStringLiteral("reply-saver"));
     saverThread_.start();
     if (store_) {
-        QMetaObject::invokeMethod(saver_, [saver = saver_, path = environment_.databasePath()] { saver->open(path); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            saver_, [saver = saver_, path = environment_.databasePath()] { saver->open(path); }, Qt::QueuedConnection);
     }
 
     ui_ = std::make_unique<UiSettings>(environment_.settingsFile);
@@ -68,9 +70,8 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
         memory_->clearHistory();
     });
     // QML-owned? No: these objects belong to this controller, whatever QML does with them.
-    for (QObject* object :
-         std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get(), snapshots_.get(),
-                                        exporter_.get()})
+    for (QObject* object : std::initializer_list<QObject*>{ui_.get(), memory_.get(), models_.get(), chat_.get(),
+                                                           snapshots_.get(), exporter_.get()})
         QQmlEngine::setObjectOwnership(object, QQmlEngine::CppOwnership);
 }
 
@@ -83,12 +84,15 @@ AppController::~AppController() {
     workerThread_.wait();
     chat_->shutdown();
     // Quit the saver from inside its own queue: every save queued before runs first.
-    QMetaObject::invokeMethod(saver_, [] { QThread::currentThread()->quit(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        saver_, [] { QThread::currentThread()->quit(); }, Qt::QueuedConnection);
     saverThread_.wait();
     chat_.reset();
     models_.reset();
 }
 
-QString AppController::version() const { return applicationVersion(); }
+QString AppController::version() const {
+    return applicationVersion();
+}
 
 }  // namespace fm::app

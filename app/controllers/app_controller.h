@@ -4,10 +4,10 @@
 // and hand it to the window as its required `app` property (no context properties, no
 // global singletons).
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QString>
 #include <QThread>
-#include <QtQml/qqmlregistration.h>
 
 #include <memory>
 
@@ -16,8 +16,8 @@
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
 #include "app/controllers/snapshot_controller.h"
-#include "app/export/export_controller.h"
 #include "app/controllers/ui_settings.h"
+#include "app/export/export_controller.h"
 
 namespace fm {
 class Database;

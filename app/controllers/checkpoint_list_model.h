@@ -2,9 +2,9 @@
 // A list of checkpoint folders for the model page: recently used ones, or the Falcon Mamba
 // snapshots found in the Hugging Face cache. GUI thread only; rows are plain values.
 
+#include <QtQml/qqmlregistration.h>
 #include <QAbstractListModel>
 #include <QList>
-#include <QtQml/qqmlregistration.h>
 
 #include "app/checkpoint_inspection.h"
 

@@ -4,8 +4,8 @@
 #include <QGuiApplication>
 
 #include "app/controllers/memory_monitor.h"
-#include "app/markdown_blocks.h"
 #include "app/controllers/model_controller.h"
+#include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "app/worker/streaming_saver.h"
@@ -17,7 +17,12 @@ const QString ConversationController::kNewChatTitle = QStringLiteral("New chat")
 ConversationController::ConversationController(fm::ConversationStore* store, InferenceWorker* worker,
                                                StreamingSaver* saver, ModelController* models, MemoryMonitor* memory,
                                                QObject* parent)
-    : QObject(parent), store_(store), worker_(worker), saver_(saver), models_(models), memory_(memory),
+    : QObject(parent),
+      store_(store),
+      worker_(worker),
+      saver_(saver),
+      models_(models),
+      memory_(memory),
       settings_(store) {
     conversations_.setStore(store_);
     messages_.setStore(store_);
@@ -75,7 +80,8 @@ QString ConversationController::titleFrom(const QString& text) {
 QString ConversationController::currentTitle() const {
     if (currentId_ == 0 || !store_) return {};
     const int row = conversations_.rowOf(currentId_);
-    if (row >= 0) return conversations_.data(conversations_.index(row), fm::ConversationListModel::TitleRole).toString();
+    if (row >= 0)
+        return conversations_.data(conversations_.index(row), fm::ConversationListModel::TitleRole).toString();
     auto conversation = store_->conversation(currentId_);
     return conversation ? conversation->title : QString();
 }
@@ -103,7 +109,9 @@ void ConversationController::setError(const QString& message) {
     emit errorMessageChanged();
 }
 
-void ConversationController::dismissError() { setError({}); }
+void ConversationController::dismissError() {
+    setError({});
+}
 
 void ConversationController::showConversation(qint64 conversationId) {
     currentId_ = conversationId;
@@ -113,7 +121,8 @@ void ConversationController::showConversation(qint64 conversationId) {
         settings_.setConversation(0, {});
     } else {
         messages_.loadConversation(conversationId);
-        if (auto conversation = store_->conversation(conversationId)) settings_.setConversation(conversationId, conversation->options);
+        if (auto conversation = store_->conversation(conversationId))
+            settings_.setConversation(conversationId, conversation->options);
         // Coming back to the conversation being answered: the database is up to a second
         // behind the stream, the model must show everything streamed so far.
         if (streamingConversationId_ == conversationId && streamingMessageId_ != 0 &&
@@ -166,7 +175,8 @@ bool ConversationController::deleteConversation(qint64 conversationId) {
     if (conversationId == streamingConversationId_ && isGenerating()) stop();
     const int row = conversations_.rowOf(conversationId);
     const QString title =
-        row >= 0 ? conversations_.data(conversations_.index(row), fm::ConversationListModel::TitleRole).toString() : QString();
+        row >= 0 ? conversations_.data(conversations_.index(row), fm::ConversationListModel::TitleRole).toString()
+                 : QString();
     if (!conversations_.deleteConversation(conversationId)) return false;
     undoConversationId_ = conversationId;
     undoTitle_ = title;
@@ -276,9 +286,12 @@ bool ConversationController::startReply(qint64 parentMessageId) {
     messages_.reload();
     conversations_.refreshConversation(currentId_);
 
-    QMetaObject::invokeMethod(worker_, [worker = worker_, request] {
-        if (worker) worker->generate(request);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_, request] {
+            if (worker) worker->generate(request);
+        },
+        Qt::QueuedConnection);
     return true;
 }
 
@@ -345,7 +358,9 @@ bool ConversationController::copyLastReply() {
     return false;
 }
 
-void ConversationController::copyText(const QString& text) { QGuiApplication::clipboard()->setText(text); }
+void ConversationController::copyText(const QString& text) {
+    QGuiApplication::clipboard()->setText(text);
+}
 
 QVariantList ConversationController::messageBlocks(const QString& markdown) {
     QVariantList result;
@@ -390,13 +405,17 @@ void ConversationController::onTokens(quint64 requestId, const QString& text, in
         emit prefillProgressChanged();
     }
     streamedText_ += text;
-    if (!text.isEmpty() && currentId_ == streamingConversationId_) messages_.appendStreamingText(streamingMessageId_, text);
+    if (!text.isEmpty() && currentId_ == streamingConversationId_)
+        messages_.appendStreamingText(streamingMessageId_, text);
     if (memory_) memory_->noteTokens(tokenCount);
     if (saver_ && sinceSave_.elapsed() >= kSaveIntervalMs) {
         sinceSave_.restart();
-        QMetaObject::invokeMethod(saver_, [saver = saver_, id = streamingMessageId_, content = streamedText_] {
-            if (saver) saver->saveStreaming(id, content);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            saver_,
+            [saver = saver_, id = streamingMessageId_, content = streamedText_] {
+                if (saver) saver->saveStreaming(id, content);
+            },
+            Qt::QueuedConnection);
     }
 }
 
@@ -407,9 +426,12 @@ void ConversationController::finishReply(fm::MessageStatus status, int promptTok
     setGenerating(0, 0);
     if (!saver_) return;
     // Through the saver: behind any partial save still queued there, so nothing overwrites it.
-    QMetaObject::invokeMethod(saver_, [saver = saver_, messageId, status, promptTokens, completionTokens, finalText] {
-        if (saver) saver->finish(messageId, status, promptTokens, completionTokens, finalText);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        saver_,
+        [saver = saver_, messageId, status, promptTokens, completionTokens, finalText] {
+            if (saver) saver->finish(messageId, status, promptTokens, completionTokens, finalText);
+        },
+        Qt::QueuedConnection);
 }
 
 void ConversationController::onFinished(quint64 requestId, const GenerationSummary& summary) {

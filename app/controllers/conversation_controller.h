@@ -5,12 +5,12 @@
 // text so far is saved about once a second by the StreamingSaver (off this thread), so a
 // killed process loses at most about a second of a reply.
 
+#include <QtQml/qqmlregistration.h>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QVariantList>
-#include <QtQml/qqmlregistration.h>
 
 #include "app/controllers/generation_settings.h"
 #include "app/worker/inference_types.h"

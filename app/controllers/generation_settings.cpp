@@ -30,8 +30,7 @@ fm::GenerationSettings GenerationSettings::builtInDefaults() {
     return s;
 }
 
-GenerationSettings::GenerationSettings(fm::ConversationStore* store, QObject* parent)
-    : QObject(parent), store_(store) {
+GenerationSettings::GenerationSettings(fm::ConversationStore* store, QObject* parent) : QObject(parent), store_(store) {
     loadDefaults();
 }
 
@@ -81,27 +80,44 @@ void GenerationSettings::persist() {
 QString GenerationSettings::systemPrompt() const {
     return options_.systemPrompt.isEmpty() ? defaultSystemPrompt_ : options_.systemPrompt.trimmed();
 }
-double GenerationSettings::temperature() const { return valueOr(options_.settings.temperature, defaults_.temperature); }
-double GenerationSettings::topP() const { return valueOr(options_.settings.topP, defaults_.topP); }
-int GenerationSettings::topK() const { return valueOr(options_.settings.topK, defaults_.topK); }
-double GenerationSettings::minP() const { return valueOr(options_.settings.minP, defaults_.minP); }
-double GenerationSettings::repeatPenalty() const { return valueOr(options_.settings.repeatPenalty, defaults_.repeatPenalty); }
-int GenerationSettings::maxNewTokens() const { return valueOr(options_.settings.maxNewTokens, defaults_.maxNewTokens); }
-qint64 GenerationSettings::seed() const { return valueOr(options_.settings.seed, defaults_.seed); }
-bool GenerationSettings::usesDefaults() const { return options_.settings.isDefault() && options_.systemPrompt.isEmpty(); }
+double GenerationSettings::temperature() const {
+    return valueOr(options_.settings.temperature, defaults_.temperature);
+}
+double GenerationSettings::topP() const {
+    return valueOr(options_.settings.topP, defaults_.topP);
+}
+int GenerationSettings::topK() const {
+    return valueOr(options_.settings.topK, defaults_.topK);
+}
+double GenerationSettings::minP() const {
+    return valueOr(options_.settings.minP, defaults_.minP);
+}
+double GenerationSettings::repeatPenalty() const {
+    return valueOr(options_.settings.repeatPenalty, defaults_.repeatPenalty);
+}
+int GenerationSettings::maxNewTokens() const {
+    return valueOr(options_.settings.maxNewTokens, defaults_.maxNewTokens);
+}
+qint64 GenerationSettings::seed() const {
+    return valueOr(options_.settings.seed, defaults_.seed);
+}
+bool GenerationSettings::usesDefaults() const {
+    return options_.settings.isDefault() && options_.systemPrompt.isEmpty();
+}
 
 void GenerationSettings::setSystemPrompt(const QString& prompt) {
     if (prompt == systemPrompt()) return;
-    options_.systemPrompt = prompt == defaultSystemPrompt_ ? QString() : (prompt.isEmpty() ? QStringLiteral(" ") : prompt);
+    options_.systemPrompt =
+        prompt == defaultSystemPrompt_ ? QString() : (prompt.isEmpty() ? QStringLiteral(" ") : prompt);
     persist();
 }
 
-#define FM_SETTER(Name, field, Type, clampExpr)                   \
-    void GenerationSettings::set##Name(Type value) {               \
-        value = clampExpr;                                         \
-        if (options_.settings.field == value) return;              \
-        options_.settings.field = value;                           \
-        persist();                                                 \
+#define FM_SETTER(Name, field, Type, clampExpr)       \
+    void GenerationSettings::set##Name(Type value) {  \
+        value = clampExpr;                            \
+        if (options_.settings.field == value) return; \
+        options_.settings.field = value;              \
+        persist();                                    \
     }
 FM_SETTER(Temperature, temperature, double, std::clamp(value, 0.0, 5.0))
 FM_SETTER(TopP, topP, double, std::clamp(value, 0.0, 1.0))

@@ -4,9 +4,9 @@
 // chat vs plain completion. A value the conversation does not set follows the default, so
 // changing a default also changes every conversation that never overrode it.
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QString>
-#include <QtQml/qqmlregistration.h>
 
 #include "app/storage/storage_types.h"
 #include "inference/session/generation.h"

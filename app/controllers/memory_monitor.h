@@ -4,11 +4,11 @@
 // history of memory against tokens processed for the chart. Falcon Mamba's state has a fixed
 // size, so the chart's line stays flat however long the conversation gets.
 
+#include <QtQml/qqmlregistration.h>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
 #include <QVariantList>
-#include <QtQml/qqmlregistration.h>
 
 #include "app/worker/inference_types.h"
 
@@ -49,7 +49,7 @@ public:
 
 public slots:
     void setFigures(const fm::app::MemoryFigures& figures);
-    void noteTokens(int count);            // while streaming: for the live tokens/s
+    void noteTokens(int count);  // while streaming: for the live tokens/s
     void noteGenerationFinished(double tokensPerSecond);
     void pollResident();
     void clearHistory();

@@ -38,7 +38,8 @@ ModelController::ModelController(InferenceWorker* worker, UiSettings* settings, 
         connect(worker_, &InferenceWorker::loadProgress, this, &ModelController::onLoadProgress, Qt::QueuedConnection);
         connect(worker_, &InferenceWorker::modelLoaded, this, &ModelController::onModelLoaded, Qt::QueuedConnection);
         connect(worker_, &InferenceWorker::loadFailed, this, &ModelController::onLoadFailed, Qt::QueuedConnection);
-        connect(worker_, &InferenceWorker::modelUnloaded, this, &ModelController::onModelUnloaded, Qt::QueuedConnection);
+        connect(worker_, &InferenceWorker::modelUnloaded, this, &ModelController::onModelUnloaded,
+                Qt::QueuedConnection);
     }
     connect(settings_, &UiSettings::recentModelsChanged, this, &ModelController::updateRecentModels);
     updateRecentModels();
@@ -88,9 +89,12 @@ bool ModelController::load(const QString& pathOrUrl) {
         emit modelChanged();
     }
     setStatus(Status::Loading);
-    QMetaObject::invokeMethod(worker_, [worker = worker_, request] {
-        if (worker) worker->loadModel(request);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_, request] {
+            if (worker) worker->loadModel(request);
+        },
+        Qt::QueuedConnection);
     return true;
 }
 
@@ -100,9 +104,12 @@ void ModelController::cancelLoad() {
 
 void ModelController::unload() {
     if (!worker_) return;
-    QMetaObject::invokeMethod(worker_, [worker = worker_] {
-        if (worker) worker->unloadModel();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_] {
+            if (worker) worker->unloadModel();
+        },
+        Qt::QueuedConnection);
 }
 
 void ModelController::dismissError() {
@@ -139,8 +146,8 @@ void ModelController::onModelUnloaded() {
 }
 
 void ModelController::setBackend(const QString& backend) {
-    const QString valid = (backend == QStringLiteral("cpu") || backend == QStringLiteral("cuda")) ? backend
-                                                                                                 : QStringLiteral("auto");
+    const QString valid =
+        (backend == QStringLiteral("cpu") || backend == QStringLiteral("cuda")) ? backend : QStringLiteral("auto");
     if (valid == backend_) return;
     backend_ = valid;
     settings_->settings().setValue(kBackend, backend_);
@@ -154,13 +161,16 @@ void ModelController::setQuantize4bit(bool on) {
     emit optionsChanged();
 }
 
-void ModelController::forgetRecent(const QString& path) { settings_->removeRecentModel(path); }
+void ModelController::forgetRecent(const QString& path) {
+    settings_->removeRecentModel(path);
+}
 
 void ModelController::updateRecentModels() {
     QList<FoundCheckpoint> rows;
     for (const QString& path : settings_->recentModels()) {
         // Folders that vanished (a deleted cache entry) are still listed: the load check says why.
-        rows.append({path, checkpointDisplayName(path), QFileInfo::exists(path) ? QString() : QStringLiteral("missing")});
+        rows.append(
+            {path, checkpointDisplayName(path), QFileInfo::exists(path) ? QString() : QStringLiteral("missing")});
     }
     recentModels_.setCheckpoints(rows);
 }
@@ -176,12 +186,15 @@ void ModelController::refreshHubModels() {
         QList<FoundCheckpoint> found = findHubCheckpoints(cache);
         // Hop back through the application object (alive until exit); `self` is only
         // looked at on the GUI thread, where it may have been destroyed meanwhile.
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, found] {
-            if (!self) return;
-            self->hubModels_.setCheckpoints(found);
-            self->scanning_ = false;
-            emit self->scanningChanged();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, found] {
+                if (!self) return;
+                self->hubModels_.setCheckpoints(found);
+                self->scanning_ = false;
+                emit self->scanningChanged();
+            },
+            Qt::QueuedConnection);
     });
 }
 

@@ -3,11 +3,11 @@
 // format, loading with progress and cancel, and what is loaded now. Loading runs on the
 // inference worker; this object only sends requests and shows the answers.
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QVariantMap>
-#include <QtQml/qqmlregistration.h>
 
 #include "app/controllers/checkpoint_list_model.h"
 #include "app/worker/inference_types.h"

@@ -12,7 +12,10 @@ const QString SnapshotController::kRetentionSettingKey = QStringLiteral("snapsho
 
 SnapshotController::SnapshotController(fm::ConversationStore* store, InferenceWorker* worker, const QString& directory,
                                        QObject* parent)
-    : QObject(parent), store_(store), worker_(worker), directory_(directory),
+    : QObject(parent),
+      store_(store),
+      worker_(worker),
+      directory_(directory),
       retention_(fm::SnapshotStore::kDefaultRetentionConversations) {
     if (store_) {
         if (auto saved = store_->setting(kRetentionSettingKey); saved && saved->has_value()) {
@@ -29,9 +32,12 @@ SnapshotController::SnapshotController(fm::ConversationStore* store, InferenceWo
 
 void SnapshotController::start(const QString& databasePath) {
     if (!worker_ || !store_) return;
-    QMetaObject::invokeMethod(worker_, [worker = worker_, databasePath, directory = directory_, keep = retention_] {
-        if (worker) worker->openSnapshots(databasePath, directory, keep);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_, databasePath, directory = directory_, keep = retention_] {
+            if (worker) worker->openSnapshots(databasePath, directory, keep);
+        },
+        Qt::QueuedConnection);
 }
 
 void SnapshotController::setRetentionConversations(int conversations) {
@@ -44,22 +50,29 @@ void SnapshotController::setRetentionConversations(int conversations) {
     }
     emit retentionChanged();
     if (worker_) {
-        QMetaObject::invokeMethod(worker_, [worker = worker_, conversations] {
-            if (worker) worker->setSnapshotRetention(conversations);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_,
+            [worker = worker_, conversations] {
+                if (worker) worker->setSnapshotRetention(conversations);
+            },
+            Qt::QueuedConnection);
     }
 }
 
 QString SnapshotController::diskUsageText() const {
     const QString size = QLocale().formattedDataSize(usageBytes_, 1, QLocale::DataSizeIecFormat);
-    return fileCount_ == 1 ? tr("%1 in 1 saved state").arg(size) : tr("%1 in %2 saved states").arg(size).arg(fileCount_);
+    return fileCount_ == 1 ? tr("%1 in 1 saved state").arg(size)
+                           : tr("%1 in %2 saved states").arg(size).arg(fileCount_);
 }
 
 void SnapshotController::refreshUsage() {
     if (!worker_) return;
-    QMetaObject::invokeMethod(worker_, [worker = worker_] {
-        if (worker) worker->reportSnapshotUsage();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_] {
+            if (worker) worker->reportSnapshotUsage();
+        },
+        Qt::QueuedConnection);
 }
 
 void SnapshotController::dismissWarning() {

@@ -5,10 +5,10 @@
 // and written by the inference worker (SessionResumer); this object only sends it the setting
 // and hears back the usage, through queued calls and signals.
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QPointer>
 #include <QString>
-#include <QtQml/qqmlregistration.h>
 
 namespace fm {
 class ConversationStore;
@@ -23,8 +23,8 @@ class SnapshotController : public QObject {
     QML_ELEMENT
     QML_UNCREATABLE("SnapshotController is provided by AppController")
     // States are kept for this many of the most recently active conversations; 0 keeps none.
-    Q_PROPERTY(int retentionConversations READ retentionConversations WRITE setRetentionConversations NOTIFY
-                   retentionChanged)
+    Q_PROPERTY(
+        int retentionConversations READ retentionConversations WRITE setRetentionConversations NOTIFY retentionChanged)
     Q_PROPERTY(qint64 diskUsageBytes READ diskUsageBytes NOTIFY usageChanged)
     Q_PROPERTY(int fileCount READ fileCount NOTIFY usageChanged)
     Q_PROPERTY(QString diskUsageText READ diskUsageText NOTIFY usageChanged)

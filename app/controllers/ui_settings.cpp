@@ -32,7 +32,8 @@ UiSettings::~UiSettings() {
 }
 
 bool UiSettings::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == QCoreApplication::instance() && event->type() == QEvent::ApplicationPaletteChange) updateSystemDark();
+    if (watched == QCoreApplication::instance() && event->type() == QEvent::ApplicationPaletteChange)
+        updateSystemDark();
     return QObject::eventFilter(watched, event);
 }
 
@@ -84,9 +85,13 @@ void UiSettings::removeRecentModel(const QString& path) {
     emit recentModelsChanged();
 }
 
-QRect UiSettings::windowGeometry() const { return settings_->value(kGeometry).toRect(); }
+QRect UiSettings::windowGeometry() const {
+    return settings_->value(kGeometry).toRect();
+}
 
-bool UiSettings::windowMaximized() const { return settings_->value(kMaximized, false).toBool(); }
+bool UiSettings::windowMaximized() const {
+    return settings_->value(kMaximized, false).toBool();
+}
 
 void UiSettings::saveWindowGeometry(int x, int y, int width, int height, bool maximized) {
     // A maximized window's own size is the screen's: keep the last normal geometry instead.

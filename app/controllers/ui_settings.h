@@ -2,11 +2,11 @@
 // Window and look preferences kept in QSettings: theme (follow the system, or forced light or
 // dark), window geometry, and the recently used checkpoints.
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QRect>
 #include <QSettings>
 #include <QStringList>
-#include <QtQml/qqmlregistration.h>
 
 #include <memory>
 
@@ -21,7 +21,8 @@ class UiSettings : public QObject {
     Q_PROPERTY(bool systemDark READ systemDark NOTIFY themeChanged)
     // What the window should show now: the override, or the system's choice.
     Q_PROPERTY(bool dark READ dark NOTIFY themeChanged)
-    Q_PROPERTY(bool memoryPanelVisible READ memoryPanelVisible WRITE setMemoryPanelVisible NOTIFY memoryPanelVisibleChanged)
+    Q_PROPERTY(
+        bool memoryPanelVisible READ memoryPanelVisible WRITE setMemoryPanelVisible NOTIFY memoryPanelVisibleChanged)
     Q_PROPERTY(QStringList recentModels READ recentModels NOTIFY recentModelsChanged)
 
 public:

@@ -11,20 +11,18 @@
 namespace fm {
 namespace {
 
-std::optional<int> optionalInt(const QVariant& value)
-{
+std::optional<int> optionalInt(const QVariant& value) {
     return value.isNull() ? std::nullopt : std::optional<int>(value.toInt());
 }
 
 // The store reads messages one branch at a time; an export needs the whole tree, so this is
 // our own query on the same columns.
-DbResult<QList<Message>> loadMessages(Database& db, qint64 conversationId)
-{
-    DbResult<QSqlQuery> q = db.exec(
-        QStringLiteral("SELECT id, conversation_id, parent_id, role, content, created_at, "
-                       "updated_at, status, prompt_tokens, completion_tokens, model, settings "
-                       "FROM messages WHERE conversation_id = ? ORDER BY id"),
-        {conversationId});
+DbResult<QList<Message>> loadMessages(Database& db, qint64 conversationId) {
+    DbResult<QSqlQuery> q =
+        db.exec(QStringLiteral("SELECT id, conversation_id, parent_id, role, content, created_at, "
+                               "updated_at, status, prompt_tokens, completion_tokens, model, settings "
+                               "FROM messages WHERE conversation_id = ? ORDER BY id"),
+                {conversationId});
     if (!q) {
         return DbError{q.error()};
     }
@@ -51,8 +49,7 @@ DbResult<QList<Message>> loadMessages(Database& db, qint64 conversationId)
 // A deferred (read) transaction: consistent reads without taking the write lock, so the
 // GUI's streaming saver is never blocked by an export running on a worker thread.
 template <typename T>
-DbResult<T> inReadTransaction(Database& db, const std::function<DbResult<T>()>& body)
-{
+DbResult<T> inReadTransaction(Database& db, const std::function<DbResult<T>()>& body) {
     if (DbResult<QSqlQuery> begin = db.exec(QStringLiteral("BEGIN DEFERRED")); !begin) {
         return DbError{begin.error()};
     }
@@ -64,8 +61,7 @@ DbResult<T> inReadTransaction(Database& db, const std::function<DbResult<T>()>& 
     return result;
 }
 
-DbResult<ConversationArchive> loadOne(ConversationStore& store, qint64 conversationId)
-{
+DbResult<ConversationArchive> loadOne(ConversationStore& store, qint64 conversationId) {
     DbResult<Conversation> conversation = store.conversation(conversationId);
     if (!conversation) {
         return DbError{conversation.error()};
@@ -79,8 +75,7 @@ DbResult<ConversationArchive> loadOne(ConversationStore& store, qint64 conversat
 
 }  // namespace
 
-QList<Message> ConversationArchive::visibleBranch() const
-{
+QList<Message> ConversationArchive::visibleBranch() const {
     QHash<qint64, qsizetype> index;
     for (qsizetype i = 0; i < messages.size(); ++i) {
         index.insert(messages[i].id, i);
@@ -95,32 +90,28 @@ QList<Message> ConversationArchive::visibleBranch() const
     return branch;
 }
 
-DbResult<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId)
-{
+DbResult<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId) {
     ConversationStore store(db);
-    return inReadTransaction<ConversationArchive>(
-        db, [&]() { return loadOne(store, conversationId); });
+    return inReadTransaction<ConversationArchive>(db, [&]() { return loadOne(store, conversationId); });
 }
 
-DbResult<QList<ConversationArchive>> loadAllConversationArchives(Database& db)
-{
+DbResult<QList<ConversationArchive>> loadAllConversationArchives(Database& db) {
     ConversationStore store(db);
-    return inReadTransaction<QList<ConversationArchive>>(
-        db, [&]() -> DbResult<QList<ConversationArchive>> {
-            DbResult<QList<Conversation>> list = store.listConversations();
-            if (!list) {
-                return DbError{list.error()};
+    return inReadTransaction<QList<ConversationArchive>>(db, [&]() -> DbResult<QList<ConversationArchive>> {
+        DbResult<QList<Conversation>> list = store.listConversations();
+        if (!list) {
+            return DbError{list.error()};
+        }
+        QList<ConversationArchive> archives;
+        for (const Conversation& c : *list) {
+            DbResult<QList<Message>> messages = loadMessages(db, c.id);
+            if (!messages) {
+                return DbError{messages.error()};
             }
-            QList<ConversationArchive> archives;
-            for (const Conversation& c : *list) {
-                DbResult<QList<Message>> messages = loadMessages(db, c.id);
-                if (!messages) {
-                    return DbError{messages.error()};
-                }
-                archives.append(ConversationArchive{c, *messages});
-            }
-            return archives;
-        });
+            archives.append(ConversationArchive{c, *messages});
+        }
+        return archives;
+    });
 }
 
 }  // namespace fm

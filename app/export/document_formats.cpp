@@ -20,8 +20,7 @@ struct Shown {
     int versions = 1;
 };
 
-QList<Shown> shownMessages(const ConversationArchive& archive)
-{
+QList<Shown> shownMessages(const ConversationArchive& archive) {
     QList<Shown> shown;
     for (const Message& m : archive.visibleBranch()) {
         QList<qint64> siblings;
@@ -37,14 +36,11 @@ QList<Shown> shownMessages(const ConversationArchive& archive)
 }
 
 // UTC with the zone spelled out: an export is read on other machines and in other zones.
-QString formatTime(qint64 ms)
-{
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)
-               .toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+QString formatTime(qint64 ms) {
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
 }
 
-QString roleName(MessageRole role)
-{
+QString roleName(MessageRole role) {
     switch (role) {
     case MessageRole::System: return QStringLiteral("System");
     case MessageRole::User: return QStringLiteral("User");
@@ -55,19 +51,16 @@ QString roleName(MessageRole role)
 
 // A checkpoint folder's name rather than its full path: shorter, and an export shared with
 // someone else should not reveal the folder layout of the exporting machine.
-QString modelName(const QString& model)
-{
+QString modelName(const QString& model) {
     const QString trimmed = model.trimmed();
-    const qsizetype slash = std::max(trimmed.lastIndexOf(QLatin1Char('/')),
-                                     trimmed.lastIndexOf(QLatin1Char('\\')));
+    const qsizetype slash = std::max(trimmed.lastIndexOf(QLatin1Char('/')), trimmed.lastIndexOf(QLatin1Char('\\')));
     if (slash >= 0 && slash + 1 < trimmed.size()) {
         return trimmed.mid(slash + 1);
     }
     return trimmed;
 }
 
-QString describeSettings(const GenerationSettings& settings)
-{
+QString describeSettings(const GenerationSettings& settings) {
     QStringList parts;
     const QJsonObject json = settings.toJson();
     for (auto it = json.begin(); it != json.end(); ++it) {
@@ -77,8 +70,7 @@ QString describeSettings(const GenerationSettings& settings)
 }
 
 // "Assistant · falcon-mamba-7b-instruct · version 2 of 3 · interrupted"
-QString messageLabel(const Shown& s)
-{
+QString messageLabel(const Shown& s) {
     QStringList parts{roleName(s.message.role)};
     if (s.message.role == MessageRole::Assistant && !s.message.model.isEmpty()) {
         parts.append(modelName(s.message.model));
@@ -86,8 +78,7 @@ QString messageLabel(const Shown& s)
     if (s.versions > 1) {
         parts.append(QStringLiteral("version %1 of %2").arg(s.version).arg(s.versions));
     }
-    if (s.message.status == MessageStatus::Interrupted ||
-        s.message.status == MessageStatus::Streaming) {
+    if (s.message.status == MessageStatus::Interrupted || s.message.status == MessageStatus::Streaming) {
         parts.append(QStringLiteral("interrupted"));
     } else if (s.message.status == MessageStatus::Error) {
         parts.append(QStringLiteral("error"));
@@ -95,11 +86,10 @@ QString messageLabel(const Shown& s)
     return parts.join(QStringLiteral(" · "));
 }
 
-QStringList metadataLines(const Conversation& c)
-{
+QStringList metadataLines(const Conversation& c) {
     QStringList lines;
-    lines.append(QStringLiteral("Created %1, last activity %2")
-                     .arg(formatTime(c.createdAtMs), formatTime(c.updatedAtMs)));
+    lines.append(
+        QStringLiteral("Created %1, last activity %2").arg(formatTime(c.createdAtMs), formatTime(c.updatedAtMs)));
     if (!c.options.model.isEmpty()) {
         lines.append(QStringLiteral("Model: %1").arg(modelName(c.options.model)));
     }
@@ -112,14 +102,12 @@ QStringList metadataLines(const Conversation& c)
     return lines;
 }
 
-QString titleOf(const Conversation& c)
-{
+QString titleOf(const Conversation& c) {
     return c.title.trimmed().isEmpty() ? QStringLiteral("Untitled conversation") : c.title;
 }
 
 // Prose for the HTML page: escaped, with `inline code` as <code>.
-QString proseToHtml(const QString& text)
-{
+QString proseToHtml(const QString& text) {
     QString html;
     const QStringList pieces = text.split(QLatin1Char('`'));
     // An odd number of backticks leaves the last one unmatched: shown as it is.
@@ -138,20 +126,18 @@ QString proseToHtml(const QString& text)
 }
 
 // Only characters that cannot end the attribute or start markup.
-QString languageClass(const QString& language)
-{
+QString languageClass(const QString& language) {
     QString safe;
     for (QChar ch : language) {
-        if (ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_') ||
-            ch == QLatin1Char('+') || ch == QLatin1Char('#') || ch == QLatin1Char('.')) {
+        if (ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_') || ch == QLatin1Char('+') ||
+            ch == QLatin1Char('#') || ch == QLatin1Char('.')) {
             safe += ch;
         }
     }
     return safe.left(32);
 }
 
-QString bodyToHtml(const QString& content, bool richText)
-{
+QString bodyToHtml(const QString& content, bool richText) {
     QString html;
     for (const TextSegment& segment : splitCodeBlocks(content)) {
         if (segment.code) {
@@ -159,9 +145,8 @@ QString bodyToHtml(const QString& content, bool richText)
             if (richText) {
                 html += QStringLiteral("<pre class=\"code\">%1</pre>\n").arg(escapeHtml(segment.text));
             } else {
-                html += lang.isEmpty()
-                            ? QStringLiteral("<pre><code>")
-                            : QStringLiteral("<pre><code class=\"language-%1\">").arg(lang);
+                html += lang.isEmpty() ? QStringLiteral("<pre><code>")
+                                       : QStringLiteral("<pre><code class=\"language-%1\">").arg(lang);
                 html += escapeHtml(segment.text) + QStringLiteral("</code></pre>\n");
             }
         } else if (!segment.text.trimmed().isEmpty()) {
@@ -171,8 +156,7 @@ QString bodyToHtml(const QString& content, bool richText)
                 text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
                 html += QStringLiteral("<p>%1</p>\n").arg(text);
             } else {
-                html += QStringLiteral("<div class=\"text\">%1</div>\n")
-                            .arg(proseToHtml(segment.text.trimmed()));
+                html += QStringLiteral("<div class=\"text\">%1</div>\n").arg(proseToHtml(segment.text.trimmed()));
             }
         }
     }
@@ -218,8 +202,7 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; margin-top: 
 
 }  // namespace
 
-QString escapeHtml(const QString& text)
-{
+QString escapeHtml(const QString& text) {
     QString out;
     out.reserve(text.size() + text.size() / 8);
     for (QChar ch : text) {
@@ -235,8 +218,7 @@ QString escapeHtml(const QString& text)
     return out;
 }
 
-QList<TextSegment> splitCodeBlocks(const QString& markdown)
-{
+QList<TextSegment> splitCodeBlocks(const QString& markdown) {
     static const QRegularExpression kFence(QStringLiteral("^ {0,3}(`{3,}|~{3,})\\s*([^`\\s]*)"));
     QList<TextSegment> segments;
     TextSegment current;
@@ -264,8 +246,7 @@ QList<TextSegment> splitCodeBlocks(const QString& markdown)
         } else {
             const QString trimmed = line.trimmed();
             // A closing fence: the same character, at least as long, nothing after it.
-            if (trimmed.startsWith(fence) &&
-                trimmed.count(fence.front()) == trimmed.size()) {
+            if (trimmed.startsWith(fence) && trimmed.count(fence.front()) == trimmed.size()) {
                 if (current.text.endsWith(QLatin1Char('\n'))) {
                     current.text.chop(1);
                 }
@@ -281,8 +262,7 @@ QList<TextSegment> splitCodeBlocks(const QString& markdown)
     return segments;
 }
 
-QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
-{
+QString conversationsToMarkdown(const QList<ConversationArchive>& conversations) {
     QString md;
     for (qsizetype n = 0; n < conversations.size(); ++n) {
         const ConversationArchive& archive = conversations[n];
@@ -297,8 +277,7 @@ QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
         if (!c.options.systemPrompt.isEmpty()) {
             md += QStringLiteral("\n**System prompt:**\n\n");
             for (const QString& line : c.options.systemPrompt.split(QLatin1Char('\n'))) {
-                md += (line.isEmpty() ? QStringLiteral(">") : QStringLiteral("> ") + line) +
-                      QLatin1Char('\n');
+                md += (line.isEmpty() ? QStringLiteral(">") : QStringLiteral("> ") + line) + QLatin1Char('\n');
             }
         }
         for (const Shown& s : shownMessages(archive)) {
@@ -310,8 +289,7 @@ QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
     return md;
 }
 
-QString conversationsToPlainText(const QList<ConversationArchive>& conversations)
-{
+QString conversationsToPlainText(const QList<ConversationArchive>& conversations) {
     QString text;
     for (qsizetype n = 0; n < conversations.size(); ++n) {
         const ConversationArchive& archive = conversations[n];
@@ -329,20 +307,17 @@ QString conversationsToPlainText(const QList<ConversationArchive>& conversations
             text += QStringLiteral("\nSystem prompt:\n%1\n").arg(c.options.systemPrompt);
         }
         for (const Shown& s : shownMessages(archive)) {
-            text += QStringLiteral("\n[%1]\n%2\n")
-                        .arg(messageLabel(s), s.message.content.isEmpty()
-                                                  ? QStringLiteral("(empty)")
-                                                  : s.message.content);
+            text +=
+                QStringLiteral("\n[%1]\n%2\n")
+                    .arg(messageLabel(s), s.message.content.isEmpty() ? QStringLiteral("(empty)") : s.message.content);
         }
     }
     return text;
 }
 
-QString conversationsToHtml(const QList<ConversationArchive>& conversations)
-{
-    const QString pageTitle = conversations.size() == 1
-                                  ? titleOf(conversations.front().conversation)
-                                  : QStringLiteral("Conversations");
+QString conversationsToHtml(const QList<ConversationArchive>& conversations) {
+    const QString pageTitle =
+        conversations.size() == 1 ? titleOf(conversations.front().conversation) : QStringLiteral("Conversations");
     QString html;
     html += QStringLiteral(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -352,27 +327,28 @@ QString conversationsToHtml(const QList<ConversationArchive>& conversations)
         "style-src 'unsafe-inline'; img-src 'none'; script-src 'none'\">\n"
         "<meta name=\"generator\" content=\"Falcon Mamba Chat " FM_EXPORT_APP_VERSION "\">\n");
     html += QStringLiteral("<title>%1</title>\n").arg(escapeHtml(pageTitle.simplified()));
-    html += QStringLiteral("<style>%1</style>\n</head>\n<body>\n<main>\n")
-                .arg(QString::fromUtf8(kPageStyle));
+    html += QStringLiteral("<style>%1</style>\n</head>\n<body>\n<main>\n").arg(QString::fromUtf8(kPageStyle));
     for (const ConversationArchive& archive : conversations) {
         const Conversation& c = archive.conversation;
-        html += QStringLiteral("<article class=\"conversation\">\n<header>\n<h1>%1</h1>\n"
-                               "<p class=\"meta\">")
+        html += QStringLiteral(
+                    "<article class=\"conversation\">\n<header>\n<h1>%1</h1>\n"
+                    "<p class=\"meta\">")
                     .arg(escapeHtml(titleOf(c)));
         for (const QString& line : metadataLines(c)) {
             html += QStringLiteral("<span>%1</span>").arg(escapeHtml(line));
         }
         html += QStringLiteral("</p>\n</header>\n");
         if (!c.options.systemPrompt.isEmpty()) {
-            html += QStringLiteral("<section class=\"message system\">\n"
-                                   "<div class=\"label\">System prompt</div>\n%1</section>\n")
+            html += QStringLiteral(
+                        "<section class=\"message system\">\n"
+                        "<div class=\"label\">System prompt</div>\n%1</section>\n")
                         .arg(bodyToHtml(c.options.systemPrompt, false));
         }
         for (const Shown& s : shownMessages(archive)) {
-            html += QStringLiteral("<section class=\"message %1\">\n<div class=\"label\">%2</div>\n"
-                                   "%3</section>\n")
-                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)),
-                             bodyToHtml(s.message.content, false));
+            html += QStringLiteral(
+                        "<section class=\"message %1\">\n<div class=\"label\">%2</div>\n"
+                        "%3</section>\n")
+                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)), bodyToHtml(s.message.content, false));
         }
         html += QStringLiteral("</article>\n");
     }
@@ -380,8 +356,7 @@ QString conversationsToHtml(const QList<ConversationArchive>& conversations)
     return html;
 }
 
-QString conversationsToRichText(const QList<ConversationArchive>& conversations)
-{
+QString conversationsToRichText(const QList<ConversationArchive>& conversations) {
     QString html = QStringLiteral(
         "<html><head><style>"
         "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1f2328; }"
@@ -400,19 +375,17 @@ QString conversationsToRichText(const QList<ConversationArchive>& conversations)
         const ConversationArchive& archive = conversations[n];
         const Conversation& c = archive.conversation;
         // Each conversation starts on a new page.
-        html += (n == 0 ? QStringLiteral("<h1>")
-                        : QStringLiteral("<h1 style=\"page-break-before: always\">")) +
+        html += (n == 0 ? QStringLiteral("<h1>") : QStringLiteral("<h1 style=\"page-break-before: always\">")) +
                 escapeHtml(titleOf(c)) + QStringLiteral("</h1>");
         html += QStringLiteral("<p class=\"meta\">%1</p>")
                     .arg(escapeHtml(metadataLines(c).join(QLatin1Char('\n')))
                              .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
         if (!c.options.systemPrompt.isEmpty()) {
-            html += QStringLiteral("<p class=\"label\">System prompt</p>") +
-                    bodyToHtml(c.options.systemPrompt, true);
+            html += QStringLiteral("<p class=\"label\">System prompt</p>") + bodyToHtml(c.options.systemPrompt, true);
         }
         for (const Shown& s : shownMessages(archive)) {
-            html += QStringLiteral("<p class=\"label %1\">%2</p>")
-                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)));
+            html +=
+                QStringLiteral("<p class=\"label %1\">%2</p>").arg(toText(s.message.role), escapeHtml(messageLabel(s)));
             html += bodyToHtml(s.message.content, true);
         }
     }

@@ -12,8 +12,7 @@ namespace fm {
 namespace {
 
 // Local files only: a file dialog hands out file:// URLs; a bare path is accepted too.
-QString localPath(const QUrl& url)
-{
+QString localPath(const QUrl& url) {
     if (url.isLocalFile()) {
         return url.toLocalFile();
     }
@@ -23,8 +22,7 @@ QString localPath(const QUrl& url)
     return {};
 }
 
-QString plural(qsizetype n, const char* one, const char* many)
-{
+QString plural(qsizetype n, const char* one, const char* many) {
     return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
 }
 
@@ -33,8 +31,7 @@ QString plural(qsizetype n, const char* one, const char* many)
 ExportController::ExportController(QObject* parent) : ExportController(QString(), parent) {}
 
 ExportController::ExportController(const QString& databasePath, QObject* parent)
-    : QObject(parent), databasePath_(databasePath)
-{
+    : QObject(parent), databasePath_(databasePath) {
     // One job at a time: an import followed by an export sees the imported rows, and two
     // writers never compete for the database lock.
     pool_.setMaxThreadCount(1);
@@ -43,13 +40,11 @@ ExportController::ExportController(const QString& databasePath, QObject* parent)
     pool_.setExpiryTimeout(30'000);
 }
 
-ExportController::~ExportController()
-{
+ExportController::~ExportController() {
     pool_.waitForDone();
 }
 
-void ExportController::setDatabasePath(const QString& path)
-{
+void ExportController::setDatabasePath(const QString& path) {
     if (path == databasePath_) {
         return;
     }
@@ -57,13 +52,11 @@ void ExportController::setDatabasePath(const QString& path)
     emit databasePathChanged();
 }
 
-QStringList ExportController::formats() const
-{
+QStringList ExportController::formats() const {
     return exportFormatNames();
 }
 
-QStringList ExportController::nameFilters(const QString& format) const
-{
+QStringList ExportController::nameFilters(const QString& format) const {
     QStringList filters;
     for (const QString& name : exportFormatNames()) {
         if (format.isEmpty() || exportFormatFromText(format) == exportFormatFromText(name)) {
@@ -73,59 +66,46 @@ QStringList ExportController::nameFilters(const QString& format) const
     return filters;
 }
 
-QString ExportController::suggestedFileName(const QString& title, const QString& format) const
-{
-    return suggestedExportFileName(title,
-                                   exportFormatFromText(format).value_or(ExportFormat::Markdown));
+QString ExportController::suggestedFileName(const QString& title, const QString& format) const {
+    return suggestedExportFileName(title, exportFormatFromText(format).value_or(ExportFormat::Markdown));
 }
 
-bool ExportController::waitForIdle(int timeoutMs)
-{
+bool ExportController::waitForIdle(int timeoutMs) {
     const bool done = pool_.waitForDone(timeoutMs);
     // Deliver the results the jobs queued for this thread.
     QCoreApplication::sendPostedEvents(this);
     return done;
 }
 
-void ExportController::jobStarted()
-{
+void ExportController::jobStarted() {
     if (pending_++ == 0) {
         emit busyChanged();
     }
 }
 
-void ExportController::jobDone()
-{
+void ExportController::jobDone() {
     if (--pending_ == 0) {
         emit busyChanged();
     }
 }
 
-void ExportController::exportConversation(qint64 conversationId, const QString& format,
-                                          const QUrl& file)
-{
+void ExportController::exportConversation(qint64 conversationId, const QString& format, const QUrl& file) {
     startExport(conversationId, format, file);
 }
 
-void ExportController::exportAll(const QString& format, const QUrl& file)
-{
+void ExportController::exportAll(const QString& format, const QUrl& file) {
     startExport(std::nullopt, format, file);
 }
 
-void ExportController::startExport(std::optional<qint64> conversationId, const QString& format,
-                                   const QUrl& file)
-{
+void ExportController::startExport(std::optional<qint64> conversationId, const QString& format, const QUrl& file) {
     const QString path = localPath(file);
-    std::optional<ExportFormat> kind =
-        format.isEmpty() ? exportFormatFromFileName(path) : exportFormatFromText(format);
+    std::optional<ExportFormat> kind = format.isEmpty() ? exportFormatFromFileName(path) : exportFormatFromText(format);
     QString problem;
     if (path.isEmpty()) {
-        problem = QStringLiteral("Cannot export to %1: only local files are supported")
-                      .arg(file.toDisplayString());
+        problem = QStringLiteral("Cannot export to %1: only local files are supported").arg(file.toDisplayString());
     } else if (!kind) {
         problem = QStringLiteral("Cannot export to %1: unknown format \"%2\" (use %3)")
-                      .arg(QDir::toNativeSeparators(path),
-                           format.isEmpty() ? QFileInfo(path).suffix() : format,
+                      .arg(QDir::toNativeSeparators(path), format.isEmpty() ? QFileInfo(path).suffix() : format,
                            exportFormatNames().join(QStringLiteral(", ")));
     } else if (databasePath_.isEmpty()) {
         problem = QStringLiteral("Cannot export: no conversation database is set");
@@ -135,7 +115,8 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
         // Reported through the queue like a job's result: results arrive in request order.
         pool_.start([this, problem, file] {
             QMetaObject::invokeMethod(
-                this, [this, problem, file] {
+                this,
+                [this, problem, file] {
                     jobDone();
                     emit exportFinished(false, problem, file);
                 },
@@ -150,9 +131,7 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
         Database db;
         if (DbStatus opened = db.open(dbPath); !opened) {
             message = QStringLiteral("Cannot export: %1").arg(opened.error());
-        } else if (DbResult<ExportSummary> done =
-                       exportConversations(db, conversationId, chosen, path);
-                   !done) {
+        } else if (DbResult<ExportSummary> done = exportConversations(db, conversationId, chosen, path); !done) {
             message = QStringLiteral("Export failed: %1").arg(done.error());
         } else {
             ok = true;
@@ -162,7 +141,8 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
         }
         db.close();
         QMetaObject::invokeMethod(
-            this, [this, ok, message, file] {
+            this,
+            [this, ok, message, file] {
                 jobDone();
                 emit exportFinished(ok, message, file);
             },
@@ -170,19 +150,18 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
     });
 }
 
-void ExportController::importFile(const QUrl& file)
-{
+void ExportController::importFile(const QUrl& file) {
     const QString path = localPath(file);
     jobStarted();
     if (path.isEmpty() || databasePath_.isEmpty()) {
         const QString problem =
             path.isEmpty()
-                ? QStringLiteral("Cannot import %1: only local files are supported")
-                      .arg(file.toDisplayString())
+                ? QStringLiteral("Cannot import %1: only local files are supported").arg(file.toDisplayString())
                 : QStringLiteral("Cannot import: no conversation database is set");
         pool_.start([this, problem] {
             QMetaObject::invokeMethod(
-                this, [this, problem] {
+                this,
+                [this, problem] {
                     jobDone();
                     emit importFinished(false, problem, {});
                 },
@@ -206,13 +185,13 @@ void ExportController::importFile(const QUrl& file)
                 ids.append(id);
             }
             message = QStringLiteral("Imported %1 (%2)")
-                          .arg(plural(done->conversationIds.size(), "conversation",
-                                      "conversations"),
+                          .arg(plural(done->conversationIds.size(), "conversation", "conversations"),
                                plural(done->messageCount, "message", "messages"));
         }
         db.close();
         QMetaObject::invokeMethod(
-            this, [this, ok, message, ids] {
+            this,
+            [this, ok, message, ids] {
                 jobDone();
                 emit importFinished(ok, message, ids);
             },

@@ -15,13 +15,13 @@
 // After a successful import the conversation list must be reloaded (it does not watch the
 // database).
 
+#include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QString>
 #include <QStringList>
 #include <QThreadPool>
 #include <QUrl>
 #include <QVariantList>
-#include <QtQml/qqmlregistration.h>
 
 namespace fm {
 
@@ -29,8 +29,7 @@ class ExportController : public QObject {
     Q_OBJECT
     QML_ELEMENT
     // The conversation database file (the same file the app has open).
-    Q_PROPERTY(QString databasePath READ databasePath WRITE setDatabasePath NOTIFY
-                   databasePathChanged)
+    Q_PROPERTY(QString databasePath READ databasePath WRITE setDatabasePath NOTIFY databasePathChanged)
     // True while a request is queued or running.
     Q_PROPERTY(bool busy READ busy NOTIFY busyChanged)
     // Format names accepted by the export methods: "md", "json", "html", "txt", "pdf".
@@ -49,8 +48,7 @@ public:
 
     // `format` is a name from `formats` or empty (then taken from the file's suffix). The
     // file is written completely or not at all. Results: exportFinished.
-    Q_INVOKABLE void exportConversation(qint64 conversationId, const QString& format,
-                                        const QUrl& file);
+    Q_INVOKABLE void exportConversation(qint64 conversationId, const QString& format, const QUrl& file);
     // Every live conversation, most recently active first, in one file.
     Q_INVOKABLE void exportAll(const QString& format, const QUrl& file);
     // A JSON export file: validated completely, then imported all or nothing, as new
@@ -74,8 +72,7 @@ signals:
     void importFinished(bool ok, const QString& message, const QVariantList& conversationIds);
 
 private:
-    void startExport(std::optional<qint64> conversationId, const QString& format,
-                     const QUrl& file);
+    void startExport(std::optional<qint64> conversationId, const QString& format, const QUrl& file);
     void jobStarted();
     void jobDone();
 

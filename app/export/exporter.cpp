@@ -27,8 +27,7 @@ const FormatInfo kFormats[] = {
     {ExportFormat::Pdf, "pdf", "PDF (*.pdf)", {"pdf"}},
 };
 
-const FormatInfo& info(ExportFormat format)
-{
+const FormatInfo& info(ExportFormat format) {
     for (const FormatInfo& i : kFormats) {
         if (i.format == format) {
             return i;
@@ -37,8 +36,7 @@ const FormatInfo& info(ExportFormat format)
     return kFormats[0];
 }
 
-QString documentTitle(const QList<ConversationArchive>& conversations)
-{
+QString documentTitle(const QList<ConversationArchive>& conversations) {
     if (conversations.size() == 1) {
         return conversations.front().conversation.title;
     }
@@ -47,8 +45,7 @@ QString documentTitle(const QList<ConversationArchive>& conversations)
 
 }  // namespace
 
-std::optional<ExportFormat> exportFormatFromText(const QString& text)
-{
+std::optional<ExportFormat> exportFormatFromText(const QString& text) {
     const QString wanted = text.trimmed().toLower();
     for (const FormatInfo& i : kFormats) {
         for (const char* alias : i.aliases) {
@@ -60,18 +57,22 @@ std::optional<ExportFormat> exportFormatFromText(const QString& text)
     return std::nullopt;
 }
 
-std::optional<ExportFormat> exportFormatFromFileName(const QString& fileName)
-{
+std::optional<ExportFormat> exportFormatFromFileName(const QString& fileName) {
     const QString suffix = QFileInfo(fileName).suffix();
     return suffix.isEmpty() ? std::nullopt : exportFormatFromText(suffix);
 }
 
-QString exportFormatName(ExportFormat format) { return QLatin1String(info(format).name); }
-QString exportFileSuffix(ExportFormat format) { return QLatin1String(info(format).name); }
-QString exportNameFilter(ExportFormat format) { return QLatin1String(info(format).filter); }
+QString exportFormatName(ExportFormat format) {
+    return QLatin1String(info(format).name);
+}
+QString exportFileSuffix(ExportFormat format) {
+    return QLatin1String(info(format).name);
+}
+QString exportNameFilter(ExportFormat format) {
+    return QLatin1String(info(format).filter);
+}
 
-QStringList exportFormatNames()
-{
+QStringList exportFormatNames() {
     QStringList names;
     for (const FormatInfo& i : kFormats) {
         names.append(QLatin1String(i.name));
@@ -79,21 +80,17 @@ QStringList exportFormatNames()
     return names;
 }
 
-DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations,
-                                  ExportFormat format)
-{
+DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format) {
     switch (format) {
     case ExportFormat::Markdown: return conversationsToMarkdown(conversations).toUtf8();
     case ExportFormat::PlainText: return conversationsToPlainText(conversations).toUtf8();
     case ExportFormat::Html: return conversationsToHtml(conversations).toUtf8();
-    case ExportFormat::Json:
-        return conversationsToJson(conversations, QDateTime::currentMSecsSinceEpoch());
+    case ExportFormat::Json: return conversationsToJson(conversations, QDateTime::currentMSecsSinceEpoch());
     case ExportFormat::Pdf: {
         QByteArray pdf;
         QBuffer buffer(&pdf);
         buffer.open(QIODevice::WriteOnly);
-        if (DbStatus s = writeConversationsPdf(conversations, buffer, documentTitle(conversations));
-            !s) {
+        if (DbStatus s = writeConversationsPdf(conversations, buffer, documentTitle(conversations)); !s) {
             return DbError{s.error()};
         }
         return pdf;
@@ -102,9 +99,8 @@ DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversation
     return DbError{QStringLiteral("unknown export format")};
 }
 
-DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations,
-                                    ExportFormat format, const QString& path)
-{
+DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
+                                    const QString& path) {
     if (path.isEmpty()) {
         return DbError{QStringLiteral("no file to export to")};
     }
@@ -132,9 +128,8 @@ DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversati
     return summary;
 }
 
-DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId,
-                                            ExportFormat format, const QString& path)
-{
+DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
+                                            const QString& path) {
     QList<ConversationArchive> conversations;
     if (conversationId) {
         DbResult<ConversationArchive> one = loadConversationArchive(db, *conversationId);
@@ -152,8 +147,7 @@ DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> 
     return writeExport(conversations, format, path);
 }
 
-QString suggestedExportFileName(const QString& title, ExportFormat format)
-{
+QString suggestedExportFileName(const QString& title, ExportFormat format) {
     QString name;
     for (QChar ch : title.simplified()) {
         // Refused or awkward on at least one of Linux, Windows, macOS.

@@ -19,14 +19,13 @@ enum class ExportFormat { Markdown, Json, Html, PlainText, Pdf };
 std::optional<ExportFormat> exportFormatFromText(const QString& text);
 // From a file name's suffix, e.g. "chat.md" -> Markdown.
 std::optional<ExportFormat> exportFormatFromFileName(const QString& fileName);
-QString exportFormatName(ExportFormat format);      // "md", "json", "html", "txt", "pdf"
-QString exportFileSuffix(ExportFormat format);      // the same, without a dot
-QString exportNameFilter(ExportFormat format);      // "Markdown (*.md)" for file dialogs
+QString exportFormatName(ExportFormat format);  // "md", "json", "html", "txt", "pdf"
+QString exportFileSuffix(ExportFormat format);  // the same, without a dot
+QString exportNameFilter(ExportFormat format);  // "Markdown (*.md)" for file dialogs
 QStringList exportFormatNames();
 
 // The document bytes for `conversations` (PDF needs a QGuiApplication, see pdf_export.h).
-DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations,
-                                  ExportFormat format);
+DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format);
 
 struct ExportSummary {
     int conversationCount = 0;
@@ -36,12 +35,12 @@ struct ExportSummary {
 
 // Writes `conversations` to `path` atomically: the file appears complete or not at all
 // (an existing file is replaced only on success).
-DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations,
-                                    ExportFormat format, const QString& path);
+DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
+                                    const QString& path);
 
 // One conversation (by database id) or, with std::nullopt, every live conversation.
-DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId,
-                                            ExportFormat format, const QString& path);
+DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
+                                            const QString& path);
 
 // A file name for an export of one conversation: its title without characters that file
 // systems refuse, plus the suffix. "conversation.md" when the title has nothing usable.

@@ -17,26 +17,22 @@ namespace {
 // A larger file is almost certainly not an export (and would be read into memory whole).
 constexpr qint64 kMaxImportBytes = qint64(1) << 30;
 
-QVariant textOrEmpty(const QString& value)
-{
+QVariant textOrEmpty(const QString& value) {
     return value.isNull() ? QVariant(QLatin1String("")) : QVariant(value);
 }
 
-QVariant textOrNull(const QString& value)
-{
+QVariant textOrNull(const QString& value) {
     return value.isEmpty() ? QVariant() : QVariant(value);
 }
 
-QVariant optionalInt(const std::optional<int>& value)
-{
+QVariant optionalInt(const std::optional<int>& value) {
     return value ? QVariant(*value) : QVariant();
 }
 
 // Insertion order: parents before children and, among messages whose parent is in, the
 // smallest local id first. Siblings are ordered by database id, so this keeps their order
 // (and which branch is the most recent) exactly as in the file.
-std::vector<qsizetype> insertionOrder(const QList<Message>& messages)
-{
+std::vector<qsizetype> insertionOrder(const QList<Message>& messages) {
     QHash<qint64, std::vector<qsizetype>> children;
     using Entry = std::pair<qint64, qsizetype>;  // (local id, index)
     std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> ready;
@@ -60,16 +56,13 @@ std::vector<qsizetype> insertionOrder(const QList<Message>& messages)
     return order;
 }
 
-DbStatus insertConversation(Database& db, const ConversationArchive& archive, qint64& newId,
-                            int& messageCount)
-{
+DbStatus insertConversation(Database& db, const ConversationArchive& archive, qint64& newId, int& messageCount) {
     const Conversation& c = archive.conversation;
-    DbResult<QSqlQuery> insert = db.exec(
-        QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, system_prompt, "
-                       "settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-        {textOrEmpty(c.title), c.createdAtMs, c.updatedAtMs, textOrEmpty(c.options.systemPrompt),
-         textOrNull(c.options.settings.toJsonText()), textOrEmpty(c.options.model),
-         toText(c.options.mode)});
+    DbResult<QSqlQuery> insert =
+        db.exec(QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, system_prompt, "
+                               "settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                {textOrEmpty(c.title), c.createdAtMs, c.updatedAtMs, textOrEmpty(c.options.systemPrompt),
+                 textOrNull(c.options.settings.toJsonText()), textOrEmpty(c.options.model), toText(c.options.mode)});
     if (!insert) {
         return insert.status();
     }
@@ -80,7 +73,8 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
     if (qsizetype(order.size()) != archive.messages.size()) {
         // conversationsFromJson rejects such files; a caller building archives by hand may not.
         return db.fail(QStringLiteral("conversation \"%1\": some messages do not descend from a "
-                                      "first-level message").arg(c.title));
+                                      "first-level message")
+                           .arg(c.title));
     }
     for (qsizetype i : order) {
         const Message& m = archive.messages[i];
@@ -88,10 +82,9 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
             QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
                            "created_at, updated_at, status, prompt_tokens, completion_tokens, "
                            "model, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            {newId, m.parentId != 0 ? QVariant(rowOf.value(m.parentId)) : QVariant(),
-             toText(m.role), textOrEmpty(m.content), m.createdAtMs, m.updatedAtMs,
-             toText(m.status), optionalInt(m.tokens.prompt), optionalInt(m.tokens.completion),
-             textOrNull(m.model), textOrNull(m.settings.toJsonText())});
+            {newId, m.parentId != 0 ? QVariant(rowOf.value(m.parentId)) : QVariant(), toText(m.role),
+             textOrEmpty(m.content), m.createdAtMs, m.updatedAtMs, toText(m.status), optionalInt(m.tokens.prompt),
+             optionalInt(m.tokens.completion), textOrNull(m.model), textOrNull(m.settings.toJsonText())});
         if (!row) {
             return row.status();
         }
@@ -104,9 +97,9 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
                                           "of its messages")
                                .arg(c.title, QString::number(c.currentLeafMessageId)));
         }
-        DbResult<QSqlQuery> leaf = db.exec(
-            QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? WHERE id = ?"),
-            {rowOf.value(c.currentLeafMessageId), newId});
+        DbResult<QSqlQuery> leaf =
+            db.exec(QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? WHERE id = ?"),
+                    {rowOf.value(c.currentLeafMessageId), newId});
         if (!leaf) {
             return leaf.status();
         }
@@ -116,9 +109,7 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
 
 }  // namespace
 
-DbResult<ImportSummary> writeImportedConversations(Database& db,
-                                                   const QList<ConversationArchive>& archives)
-{
+DbResult<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives) {
     ImportSummary summary;
     const DbStatus status = db.transaction([&]() -> DbStatus {
         summary = {};
@@ -132,14 +123,12 @@ DbResult<ImportSummary> writeImportedConversations(Database& db,
         return {};
     });
     if (!status) {
-        return DbError{QStringLiteral("writing to the database failed, nothing was changed: %1")
-                           .arg(status.error())};
+        return DbError{QStringLiteral("writing to the database failed, nothing was changed: %1").arg(status.error())};
     }
     return summary;
 }
 
-DbResult<ImportSummary> importConversationsFile(Database& db, const QString& path)
-{
+DbResult<ImportSummary> importConversationsFile(Database& db, const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         return DbError{QStringLiteral("%1: cannot open: %2").arg(path, file.errorString())};

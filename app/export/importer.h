@@ -16,8 +16,7 @@ struct ImportSummary {
 // `archives` as returned by conversationsFromJson (local ids). Everything is inserted in one
 // transaction with new ids and the file's timestamps, titles, options, statuses and token
 // counts; siblings keep their order. Nothing is written when any insert fails.
-DbResult<ImportSummary> writeImportedConversations(Database& db,
-                                                   const QList<ConversationArchive>& archives);
+DbResult<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives);
 
 // Reads, validates and writes a JSON export file. The database is untouched unless the whole
 // file is valid; errors start with the file's path.

@@ -20,13 +20,11 @@ namespace {
 
 // ---- Writing ---------------------------------------------------------------------------
 
-QJsonValue optionalNumber(const std::optional<int>& value)
-{
+QJsonValue optionalNumber(const std::optional<int>& value) {
     return value ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
 }
 
-QJsonObject conversationToJson(const ConversationArchive& archive)
-{
+QJsonObject conversationToJson(const ConversationArchive& archive) {
     // Local ids in creation order: the importer inserts in that order, which keeps sibling
     // order (siblings are ordered by id) and "most recent branch" the same after import.
     QHash<qint64, qint64> localId;
@@ -38,13 +36,12 @@ QJsonObject conversationToJson(const ConversationArchive& archive)
         QJsonObject json;
         json.insert(QLatin1String("id"), localId.value(m.id));
         json.insert(QLatin1String("parent"), m.parentId != 0 && localId.contains(m.parentId)
-                                                  ? QJsonValue(localId.value(m.parentId))
-                                                  : QJsonValue(QJsonValue::Null));
+                                                 ? QJsonValue(localId.value(m.parentId))
+                                                 : QJsonValue(QJsonValue::Null));
         json.insert(QLatin1String("role"), toText(m.role));
         json.insert(QLatin1String("content"), m.content);
-        json.insert(QLatin1String("status"), toText(m.status == MessageStatus::Streaming
-                                                        ? MessageStatus::Interrupted
-                                                        : m.status));
+        json.insert(QLatin1String("status"),
+                    toText(m.status == MessageStatus::Streaming ? MessageStatus::Interrupted : m.status));
         json.insert(QLatin1String("created_at"), m.createdAtMs);
         json.insert(QLatin1String("updated_at"), m.updatedAtMs);
         json.insert(QLatin1String("prompt_tokens"), optionalNumber(m.tokens.prompt));
@@ -62,10 +59,9 @@ QJsonObject conversationToJson(const ConversationArchive& archive)
     json.insert(QLatin1String("model"), c.options.model);
     json.insert(QLatin1String("mode"), toText(c.options.mode));
     json.insert(QLatin1String("settings"), c.options.settings.toJson());
-    json.insert(QLatin1String("current_leaf"),
-                localId.contains(c.currentLeafMessageId)
-                    ? QJsonValue(localId.value(c.currentLeafMessageId))
-                    : QJsonValue(QJsonValue::Null));
+    json.insert(QLatin1String("current_leaf"), localId.contains(c.currentLeafMessageId)
+                                                   ? QJsonValue(localId.value(c.currentLeafMessageId))
+                                                   : QJsonValue(QJsonValue::Null));
     json.insert(QLatin1String("messages"), messages);
     return json;
 }
@@ -78,8 +74,7 @@ public:
     const QString& error() const { return error_; }
     bool failed() const { return !error_.isEmpty(); }
 
-    bool fail(const QString& path, const QString& what)
-    {
+    bool fail(const QString& path, const QString& what) {
         if (error_.isEmpty()) {
             error_ = path.isEmpty() ? what : path + QStringLiteral(": ") + what;
         }
@@ -88,9 +83,7 @@ public:
 
     // Fields outside `allowed` are refused: a misspelt "parnet" would otherwise silently
     // turn a reply into a new first-level message.
-    bool onlyKnownFields(const QJsonObject& object, const QString& path,
-                         std::initializer_list<const char*> allowed)
-    {
+    bool onlyKnownFields(const QJsonObject& object, const QString& path, std::initializer_list<const char*> allowed) {
         for (auto it = object.begin(); it != object.end(); ++it) {
             bool known = false;
             for (const char* name : allowed) {
@@ -103,9 +96,8 @@ public:
         return true;
     }
 
-    std::optional<QString> string(const QJsonObject& object, const QString& path,
-                                  const char* key, std::optional<QString> fallback = {})
-    {
+    std::optional<QString> string(const QJsonObject& object, const QString& path, const char* key,
+                                  std::optional<QString> fallback = {}) {
         const QJsonValue value = object.value(QLatin1String(key));
         if (value.isUndefined() && fallback) {
             return fallback;
@@ -118,9 +110,7 @@ public:
     }
 
     // JSON numbers are doubles; an integer field must hold an exact integer in range.
-    std::optional<qint64> integer(const QJsonValue& value, const QString& path, qint64 min,
-                                  qint64 max)
-    {
+    std::optional<qint64> integer(const QJsonValue& value, const QString& path, qint64 min, qint64 max) {
         std::optional<qint64> number;
         if (value.isDouble()) {
             const QVariant exact = value.toVariant();
@@ -139,17 +129,14 @@ public:
         return number;
     }
 
-    std::optional<qint64> requiredInteger(const QJsonObject& object, const QString& path,
-                                          const char* key, qint64 min, qint64 max)
-    {
+    std::optional<qint64> requiredInteger(const QJsonObject& object, const QString& path, const char* key, qint64 min,
+                                          qint64 max) {
         return integer(object.value(QLatin1String(key)), join(path, key), min, max);
     }
 
     // Absent or null: "none" (the outer optional holds an empty inner one).
-    std::optional<std::optional<qint64>> nullableInteger(const QJsonObject& object,
-                                                         const QString& path, const char* key,
-                                                         qint64 min, qint64 max)
-    {
+    std::optional<std::optional<qint64>> nullableInteger(const QJsonObject& object, const QString& path,
+                                                         const char* key, qint64 min, qint64 max) {
         const QJsonValue value = object.value(QLatin1String(key));
         if (value.isUndefined() || value.isNull()) {
             return std::optional<qint64>{};
@@ -161,8 +148,7 @@ public:
         return std::optional<qint64>(number);
     }
 
-    std::optional<GenerationSettings> settings(const QJsonObject& object, const QString& path)
-    {
+    std::optional<GenerationSettings> settings(const QJsonObject& object, const QString& path) {
         const QJsonValue value = object.value(QLatin1String("settings"));
         if (value.isUndefined() || value.isNull()) {
             return GenerationSettings{};
@@ -173,8 +159,8 @@ public:
             return std::nullopt;
         }
         const QJsonObject json = value.toObject();
-        if (!onlyKnownFields(json, here, {"temperature", "top_p", "top_k", "min_p",
-                                          "repeat_penalty", "max_new_tokens", "seed"})) {
+        if (!onlyKnownFields(json, here,
+                             {"temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_new_tokens", "seed"})) {
             return std::nullopt;
         }
         for (const char* key : {"temperature", "top_p", "min_p", "repeat_penalty"}) {
@@ -197,32 +183,22 @@ public:
         return GenerationSettings::fromJson(json);
     }
 
-    static QString join(const QString& path, const QString& key)
-    {
+    static QString join(const QString& path, const QString& key) {
         return path.isEmpty() ? key : path + QLatin1Char('.') + key;
     }
-    static QString join(const QString& path, const char* key)
-    {
-        return join(path, QString::fromLatin1(key));
-    }
-    static QString at(const QString& path, qsizetype index)
-    {
-        return QStringLiteral("%1[%2]").arg(path).arg(index);
-    }
+    static QString join(const QString& path, const char* key) { return join(path, QString::fromLatin1(key)); }
+    static QString at(const QString& path, qsizetype index) { return QStringLiteral("%1[%2]").arg(path).arg(index); }
 
-    static QString expected(const char* what, const QJsonValue& got)
-    {
+    static QString expected(const char* what, const QJsonValue& got) {
         return QStringLiteral("expected %1, found %2").arg(QLatin1String(what), describe(got));
     }
 
-    static QString describe(const QJsonValue& value)
-    {
+    static QString describe(const QJsonValue& value) {
         switch (value.type()) {
         case QJsonValue::Undefined: return QStringLiteral("nothing (the field is missing)");
         case QJsonValue::Null: return QStringLiteral("null");
         case QJsonValue::Bool: return QStringLiteral("a boolean");
-        case QJsonValue::Double:
-            return QStringLiteral("the number %1").arg(value.toVariant().toString());
+        case QJsonValue::Double: return QStringLiteral("the number %1").arg(value.toVariant().toString());
         case QJsonValue::String: return QStringLiteral("a string");
         case QJsonValue::Array: return QStringLiteral("an array");
         case QJsonValue::Object: return QStringLiteral("an object");
@@ -237,16 +213,15 @@ private:
 constexpr qint64 kTimeMax = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
 constexpr qint64 kIdMax = std::numeric_limits<qint64>::max();
 
-std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QString& path)
-{
+std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QString& path) {
     if (!value.isObject()) {
         r.fail(path, Reader::expected("an object", value));
         return std::nullopt;
     }
     const QJsonObject json = value.toObject();
-    if (!r.onlyKnownFields(json, path, {"id", "parent", "role", "content", "status",
-                                        "created_at", "updated_at", "prompt_tokens",
-                                        "completion_tokens", "model", "settings"})) {
+    if (!r.onlyKnownFields(json, path,
+                           {"id", "parent", "role", "content", "status", "created_at", "updated_at", "prompt_tokens",
+                            "completion_tokens", "model", "settings"})) {
         return std::nullopt;
     }
     Message m;
@@ -256,8 +231,7 @@ std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QSt
     }
     m.id = *id;
     if (!json.contains(QLatin1String("parent"))) {
-        r.fail(Reader::join(path, "parent"),
-               QStringLiteral("missing (use null for a first-level message)"));
+        r.fail(Reader::join(path, "parent"), QStringLiteral("missing (use null for a first-level message)"));
         return std::nullopt;
     }
     const auto parent = r.nullableInteger(json, path, "parent", 1, kIdMax);
@@ -282,8 +256,7 @@ std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QSt
         return std::nullopt;
     }
     m.content = *content;
-    const std::optional<QString> status =
-        r.string(json, path, "status", QStringLiteral("complete"));
+    const std::optional<QString> status = r.string(json, path, "status", QStringLiteral("complete"));
     if (!status) {
         return std::nullopt;
     }
@@ -291,8 +264,7 @@ std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QSt
     // 'streaming' would show a reply that nothing is writing; exports never contain it.
     if (!known || *known == MessageStatus::Streaming) {
         r.fail(Reader::join(path, "status"),
-               QStringLiteral("unknown status \"%1\" (expected complete, interrupted or error)")
-                   .arg(*status));
+               QStringLiteral("unknown status \"%1\" (expected complete, interrupted or error)").arg(*status));
         return std::nullopt;
     }
     m.status = *known;
@@ -336,24 +308,21 @@ std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QSt
 
 // Parent references must resolve within the conversation and lead to a first-level
 // message: a cycle could never be inserted (each row needs its parent to exist first).
-bool checkTree(Reader& r, const QList<Message>& messages, const QString& path)
-{
+bool checkTree(Reader& r, const QList<Message>& messages, const QString& path) {
     QHash<qint64, qsizetype> index;
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const QString here = Reader::at(path, i);
         if (index.contains(messages[i].id)) {
-            return r.fail(Reader::join(here, "id"),
-                          QStringLiteral("duplicate id %1 (also %2)")
-                              .arg(messages[i].id)
-                              .arg(Reader::at(path, index.value(messages[i].id))));
+            return r.fail(Reader::join(here, "id"), QStringLiteral("duplicate id %1 (also %2)")
+                                                        .arg(messages[i].id)
+                                                        .arg(Reader::at(path, index.value(messages[i].id))));
         }
         index.insert(messages[i].id, i);
     }
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const qint64 parent = messages[i].parentId;
         if (parent != 0 && !index.contains(parent)) {
-            return r.fail(Reader::join(Reader::at(path, i), "parent"),
-                          QStringLiteral("unknown id %1").arg(parent));
+            return r.fail(Reader::join(Reader::at(path, i), "parent"), QStringLiteral("unknown id %1").arg(parent));
         }
     }
     // 0: not visited, 1: on the current walk, 2: known to reach the first level.
@@ -375,9 +344,9 @@ bool checkTree(Reader& r, const QList<Message>& messages, const QString& path)
                 ids.append(QString::number(messages[walk[j]].id));
             }
             ids.append(QString::number(messages[i].id));
-            return r.fail(Reader::join(Reader::at(path, i), "parent"),
-                          QStringLiteral("the parent references form a cycle (%1)")
-                              .arg(ids.join(QStringLiteral(" -> "))));
+            return r.fail(
+                Reader::join(Reader::at(path, i), "parent"),
+                QStringLiteral("the parent references form a cycle (%1)").arg(ids.join(QStringLiteral(" -> "))));
         }
         for (qsizetype j : walk) {
             state[j] = 2;
@@ -386,17 +355,15 @@ bool checkTree(Reader& r, const QList<Message>& messages, const QString& path)
     return true;
 }
 
-std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue& value,
-                                                    const QString& path)
-{
+std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue& value, const QString& path) {
     if (!value.isObject()) {
         r.fail(path, Reader::expected("an object", value));
         return std::nullopt;
     }
     const QJsonObject json = value.toObject();
-    if (!r.onlyKnownFields(json, path, {"title", "created_at", "updated_at", "system_prompt",
-                                        "model", "mode", "settings", "current_leaf",
-                                        "messages"})) {
+    if (!r.onlyKnownFields(json, path,
+                           {"title", "created_at", "updated_at", "system_prompt", "model", "mode", "settings",
+                            "current_leaf", "messages"})) {
         return std::nullopt;
     }
     ConversationArchive archive;
@@ -471,8 +438,7 @@ std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue&
             found = found || m.id == c.currentLeafMessageId;
         }
         if (!found) {
-            r.fail(Reader::join(path, "current_leaf"),
-                   QStringLiteral("unknown id %1").arg(c.currentLeafMessageId));
+            r.fail(Reader::join(path, "current_leaf"), QStringLiteral("unknown id %1").arg(c.currentLeafMessageId));
             return std::nullopt;
         }
     }
@@ -481,9 +447,7 @@ std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue&
 
 }  // namespace
 
-QByteArray conversationsToJson(const QList<ConversationArchive>& conversations,
-                               qint64 exportedAtMs)
-{
+QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs) {
     QJsonArray list;
     for (const ConversationArchive& archive : conversations) {
         list.append(conversationToJson(archive));
@@ -491,15 +455,13 @@ QByteArray conversationsToJson(const QList<ConversationArchive>& conversations,
     QJsonObject root;
     root.insert(QLatin1String("format"), QLatin1String(kExportFormatName));
     root.insert(QLatin1String("version"), kExportFormatVersion);
-    root.insert(QLatin1String("generator"),
-                QStringLiteral("Falcon Mamba Chat " FM_EXPORT_APP_VERSION));
+    root.insert(QLatin1String("generator"), QStringLiteral("Falcon Mamba Chat " FM_EXPORT_APP_VERSION));
     root.insert(QLatin1String("exported_at"), exportedAtMs);
     root.insert(QLatin1String("conversations"), list);
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
-DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document)
-{
+DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document) {
     if (document.trimmed().isEmpty()) {
         return DbError{QStringLiteral("the file is empty")};
     }
@@ -509,29 +471,28 @@ DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& doc
         return DbError{QStringLiteral("not valid JSON: %1 at byte %2%3")
                            .arg(parseError.errorString())
                            .arg(parseError.offset)
-                           .arg(parseError.offset >= document.size() - 1
-                                    ? QStringLiteral(" (the file looks truncated)")
-                                    : QString())};
+                           .arg(parseError.offset >= document.size() - 1 ? QStringLiteral(" (the file looks truncated)")
+                                                                         : QString())};
     }
     Reader r;
     if (!json.isObject()) {
-        return DbError{QStringLiteral("the document is not a JSON object, so not a Falcon Mamba "
-                                      "Chat export (expected an object with \"format\")")};
+        return DbError{
+            QStringLiteral("the document is not a JSON object, so not a Falcon Mamba "
+                           "Chat export (expected an object with \"format\")")};
     }
     const QJsonObject root = json.object();
     const QJsonValue format = root.value(QLatin1String("format"));
     if (format.toString() != QLatin1String(kExportFormatName)) {
         return DbError{QStringLiteral("format: expected \"%1\", found %2: this is not a Falcon "
                                       "Mamba Chat conversation export")
-                           .arg(QLatin1String(kExportFormatName),
-                                format.isString() ? QStringLiteral("\"%1\"").arg(format.toString())
-                                                  : Reader::describe(format))};
+                           .arg(QLatin1String(kExportFormatName), format.isString()
+                                                                      ? QStringLiteral("\"%1\"").arg(format.toString())
+                                                                      : Reader::describe(format))};
     }
     // The version is checked before the other fields: a newer file is refused as newer,
     // not for whatever field it added.
-    const std::optional<qint64> version =
-        r.requiredInteger(root, QString(), "version", std::numeric_limits<qint64>::min(),
-                          std::numeric_limits<qint64>::max());
+    const std::optional<qint64> version = r.requiredInteger(
+        root, QString(), "version", std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::max());
     if (!version) {
         return DbError{r.error()};
     }
@@ -539,13 +500,13 @@ DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& doc
         return DbError{QStringLiteral("version: the file is format version %1, newer than this "
                                       "version of Falcon Mamba Chat understands (up to %2); "
                                       "update the app to import it")
-                           .arg(*version).arg(kExportFormatVersion)};
+                           .arg(*version)
+                           .arg(kExportFormatVersion)};
     }
     if (*version < 1) {
         return DbError{QStringLiteral("version: %1 is not a known format version").arg(*version)};
     }
-    if (!r.onlyKnownFields(root, QString(),
-                           {"format", "version", "generator", "exported_at", "conversations"})) {
+    if (!r.onlyKnownFields(root, QString(), {"format", "version", "generator", "exported_at", "conversations"})) {
         return DbError{r.error()};
     }
     const QJsonValue generator = root.value(QLatin1String("generator"));

@@ -18,8 +18,7 @@ inline constexpr int kExportFormatVersion = 1;
 // the current leaf and parent references use those ids. A message still streaming is
 // written as 'interrupted': the file is a snapshot and nothing will finish that reply.
 // `exportedAtMs` and the generator name are informational.
-QByteArray conversationsToJson(const QList<ConversationArchive>& conversations,
-                               qint64 exportedAtMs);
+QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs);
 
 // Parses and validates a document. On success the archives carry the file's local ids
 // (Message::id, Message::parentId, Conversation::currentLeafMessageId; conversation ids 0).

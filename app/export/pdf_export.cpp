@@ -14,20 +14,20 @@
 
 namespace fm {
 
-DbStatus writeConversationsPdf(const QList<ConversationArchive>& conversations,
-                               QIODevice& device, const QString& title)
-{
+DbStatus writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device,
+                               const QString& title) {
     if (qobject_cast<QGuiApplication*>(QCoreApplication::instance()) == nullptr) {
-        return DbError{QStringLiteral("PDF export needs a QGuiApplication for its fonts "
-                                      "(none is running)")};
+        return DbError{
+            QStringLiteral("PDF export needs a QGuiApplication for its fonts "
+                           "(none is running)")};
     }
     QPdfWriter writer(&device);
     writer.setCreator(QStringLiteral("Falcon Mamba Chat " FM_EXPORT_APP_VERSION));
     writer.setTitle(title);
     // QTextDocument::print() paginates a copy of the document to the page and adds a 2 cm
     // margin and page numbers itself: the page layout adds no margin of its own.
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait,
-                                     QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter));
+    writer.setPageLayout(
+        QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait, QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter));
     writer.setResolution(300);
 
     QTextDocument document;

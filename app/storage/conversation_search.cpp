@@ -17,8 +17,7 @@ namespace fm {
 
 // Live conversations matching free text; see the header for the ordering contract.
 
-DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int limit)
-{
+DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int limit) {
     const QString match = ftsMatchExpression(query);
     if (match.isEmpty() || limit == 0) {
         return QList<SearchHit>{};
@@ -30,8 +29,7 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
         hit.title = q.value(first + 1).toString();
         hit.updatedAtMs = q.value(first + 2).toLongLong();
         hit.model = q.value(first + 3).toString();
-        hit.mode = conversationModeFromText(q.value(first + 4).toString())
-                       .value_or(ConversationMode::Chat);
+        hit.mode = conversationModeFromText(q.value(first + 4).toString()).value_or(ConversationMode::Chat);
         return hit;
     };
 
@@ -39,12 +37,12 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
     QList<SearchHit> hits;
     QHash<qint64, qsizetype> rowOfConversation;
     {
-        DbResult<QSqlQuery> titles = db_.exec(
-            QStringLiteral("SELECT c.id, c.title, c.updated_at, c.model, c.mode "
-                           "FROM conversations_fts AS t JOIN conversations AS c ON c.id = t.rowid "
-                           "WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL "
-                           "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"),
-            {match, limit < 0 ? -1 : limit});
+        DbResult<QSqlQuery> titles =
+            db_.exec(QStringLiteral("SELECT c.id, c.title, c.updated_at, c.model, c.mode "
+                                    "FROM conversations_fts AS t JOIN conversations AS c ON c.id = t.rowid "
+                                    "WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL "
+                                    "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"),
+                     {match, limit < 0 ? -1 : limit});
         if (!titles) {
             return DbError{titles.error()};
         }
@@ -62,14 +60,14 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
     // rare one; the messages_owner index maps a message to its conversation without reading
     // message text. No bm25 ranking, for the same reason: it would score every match.
     {
-        DbResult<QSqlQuery> messages = db_.exec(
-            QStringLiteral("SELECT f.rowid, c.id, c.title, c.updated_at, c.model, c.mode "
-                           "FROM messages_fts AS f "
-                           "JOIN messages AS m INDEXED BY messages_owner ON m.id = f.rowid "
-                           "JOIN conversations AS c ON c.id = m.conversation_id "
-                           "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
-                           "ORDER BY f.rowid DESC"),
-            {match});
+        DbResult<QSqlQuery> messages =
+            db_.exec(QStringLiteral("SELECT f.rowid, c.id, c.title, c.updated_at, c.model, c.mode "
+                                    "FROM messages_fts AS f "
+                                    "JOIN messages AS m INDEXED BY messages_owner ON m.id = f.rowid "
+                                    "JOIN conversations AS c ON c.id = m.conversation_id "
+                                    "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+                                    "ORDER BY f.rowid DESC"),
+                     {match});
         if (!messages) {
             return DbError{messages.error()};
         }
@@ -114,8 +112,8 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
         if (ids.isEmpty()) {
             return {};
         }
-        DbResult<QSqlQuery> q = db_.exec(
-            snippetSql, {match, QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact))});
+        DbResult<QSqlQuery> q =
+            db_.exec(snippetSql, {match, QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact))});
         if (!q) {
             return q.status();
         }
@@ -124,24 +122,22 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
         }
         return {};
     };
-    DbStatus status = collect(
-        QStringLiteral("SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 16) "
-                       "FROM messages_fts WHERE messages_fts MATCH ? "
-                       "AND +rowid IN (SELECT value FROM json_each(?))"),
-        messageIds, messageSnippets);
+    DbStatus status = collect(QStringLiteral("SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 16) "
+                                             "FROM messages_fts WHERE messages_fts MATCH ? "
+                                             "AND +rowid IN (SELECT value FROM json_each(?))"),
+                              messageIds, messageSnippets);
     if (status) {
-        status = collect(
-            QStringLiteral("SELECT rowid, highlight(conversations_fts, 0, char(2), char(3)) "
-                           "FROM conversations_fts WHERE conversations_fts MATCH ? "
-                           "AND +rowid IN (SELECT value FROM json_each(?))"),
-            titleIds, titleSnippets);
+        status = collect(QStringLiteral("SELECT rowid, highlight(conversations_fts, 0, char(2), char(3)) "
+                                        "FROM conversations_fts WHERE conversations_fts MATCH ? "
+                                        "AND +rowid IN (SELECT value FROM json_each(?))"),
+                         titleIds, titleSnippets);
     }
     if (!status) {
         return DbError{status.error()};
     }
     for (SearchHit& hit : hits) {
-        hit.snippet = hit.messageId != 0 ? messageSnippets.value(hit.messageId)
-                                         : titleSnippets.value(hit.conversationId);
+        hit.snippet =
+            hit.messageId != 0 ? messageSnippets.value(hit.messageId) : titleSnippets.value(hit.conversationId);
     }
     return hits;
 }

@@ -19,34 +19,28 @@ const QString kMessageColumns = QStringLiteral(
 constexpr int kMessageColumnCount = 12;
 
 // NULL for "none" (id 0, empty JSON) so that SQL sees a real absence, not a zero.
-QVariant idOrNull(qint64 id)
-{
+QVariant idOrNull(qint64 id) {
     return id > 0 ? QVariant(id) : QVariant();
 }
 
-QVariant textOrNull(const QString& text)
-{
+QVariant textOrNull(const QString& text) {
     return text.isEmpty() ? QVariant() : QVariant(text);
 }
 
 // Qt binds a null QString as SQL NULL; NOT NULL text columns want '' for "nothing".
-QVariant text(const QString& value)
-{
+QVariant text(const QString& value) {
     return value.isNull() ? QVariant(QLatin1String("")) : QVariant(value);
 }
 
-QVariant optionalInt(const std::optional<int>& value)
-{
+QVariant optionalInt(const std::optional<int>& value) {
     return value ? QVariant(*value) : QVariant();
 }
 
-std::optional<int> readOptionalInt(const QVariant& value)
-{
+std::optional<int> readOptionalInt(const QVariant& value) {
     return value.isNull() ? std::nullopt : std::optional<int>(value.toInt());
 }
 
-Conversation readConversation(const QSqlQuery& q)
-{
+Conversation readConversation(const QSqlQuery& q) {
     Conversation c;
     c.id = q.value(0).toLongLong();
     c.title = q.value(1).toString();
@@ -55,8 +49,7 @@ Conversation readConversation(const QSqlQuery& q)
     c.options.systemPrompt = q.value(4).toString();
     c.options.settings = GenerationSettings::fromJsonText(q.value(5).toString());
     c.options.model = q.value(6).toString();
-    c.options.mode =
-        conversationModeFromText(q.value(7).toString()).value_or(ConversationMode::Chat);
+    c.options.mode = conversationModeFromText(q.value(7).toString()).value_or(ConversationMode::Chat);
     c.currentLeafMessageId = q.value(8).toLongLong();
     if (!q.value(9).isNull()) {
         c.deletedAtMs = q.value(9).toLongLong();
@@ -64,8 +57,7 @@ Conversation readConversation(const QSqlQuery& q)
     return c;
 }
 
-Message readMessage(const QSqlQuery& q, int first = 0)
-{
+Message readMessage(const QSqlQuery& q, int first = 0) {
     Message m;
     m.id = q.value(first + 0).toLongLong();
     m.conversationId = q.value(first + 1).toLongLong();
@@ -74,8 +66,7 @@ Message readMessage(const QSqlQuery& q, int first = 0)
     m.content = q.value(first + 4).toString();
     m.createdAtMs = q.value(first + 5).toLongLong();
     m.updatedAtMs = q.value(first + 6).toLongLong();
-    m.status = messageStatusFromText(q.value(first + 7).toString())
-                   .value_or(MessageStatus::Complete);
+    m.status = messageStatusFromText(q.value(first + 7).toString()).value_or(MessageStatus::Complete);
     m.tokens.prompt = readOptionalInt(q.value(first + 8));
     m.tokens.completion = readOptionalInt(q.value(first + 9));
     m.model = q.value(first + 10).toString();
@@ -84,8 +75,7 @@ Message readMessage(const QSqlQuery& q, int first = 0)
 }
 
 template <typename T, typename Reader>
-DbResult<QList<T>> readAll(DbResult<QSqlQuery> query, Reader read)
-{
+DbResult<QList<T>> readAll(DbResult<QSqlQuery> query, Reader read) {
     if (!query) {
         return DbError{query.error()};
     }
@@ -99,25 +89,19 @@ DbResult<QList<T>> readAll(DbResult<QSqlQuery> query, Reader read)
 }  // namespace
 
 ConversationStore::ConversationStore(Database& database)
-    : db_(database), clock_([] { return QDateTime::currentMSecsSinceEpoch(); })
-{
-}
+    : db_(database), clock_([] { return QDateTime::currentMSecsSinceEpoch(); }) {}
 
-void ConversationStore::setClock(std::function<qint64()> nowMs)
-{
+void ConversationStore::setClock(std::function<qint64()> nowMs) {
     clock_ = std::move(nowMs);
     lastTimestamp_ = 0;
 }
 
-qint64 ConversationStore::now()
-{
+qint64 ConversationStore::now() {
     lastTimestamp_ = std::max(clock_(), lastTimestamp_ + 1);
     return lastTimestamp_;
 }
 
-DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const QString& what,
-                                         qint64 id)
-{
+DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const QString& what, qint64 id) {
     if (!query) {
         return query.status();
     }
@@ -129,25 +113,20 @@ DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const
 
 // ---- Conversations ---------------------------------------------------------------------
 
-DbResult<Conversation> ConversationStore::createConversation(const QString& title,
-                                                             const ConversationOptions& options)
-{
+DbResult<Conversation> ConversationStore::createConversation(const QString& title, const ConversationOptions& options) {
     return importConversation(title, options, {});
 }
 
-DbResult<Conversation> ConversationStore::importConversation(const QString& title,
-                                                             const ConversationOptions& options,
-                                                             const QList<NewMessage>& messages)
-{
+DbResult<Conversation> ConversationStore::importConversation(const QString& title, const ConversationOptions& options,
+                                                             const QList<NewMessage>& messages) {
     qint64 id = 0;
     const DbStatus status = db_.transaction([&]() -> DbStatus {
         const qint64 t = now();
-        DbResult<QSqlQuery> insert = db_.exec(
-            QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, "
-                           "system_prompt, settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-            {text(title), t, t, text(options.systemPrompt),
-             textOrNull(options.settings.toJsonText()), text(options.model),
-             toText(options.mode)});
+        DbResult<QSqlQuery> insert =
+            db_.exec(QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, "
+                                    "system_prompt, settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                     {text(title), t, t, text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
+                      text(options.model), toText(options.mode)});
         if (!insert) {
             return insert.status();
         }
@@ -168,12 +147,9 @@ DbResult<Conversation> ConversationStore::importConversation(const QString& titl
     return conversation(id);
 }
 
-DbResult<Conversation> ConversationStore::conversation(qint64 id)
-{
+DbResult<Conversation> ConversationStore::conversation(qint64 id) {
     DbResult<QList<Conversation>> rows = readAll<Conversation>(
-        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.id = ?")
-                     .arg(kConversationColumns),
-                 {id}),
+        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.id = ?").arg(kConversationColumns), {id}),
         readConversation);
     if (!rows) {
         return DbError{rows.error()};
@@ -184,19 +160,16 @@ DbResult<Conversation> ConversationStore::conversation(qint64 id)
     return rows->first();
 }
 
-DbResult<QList<Conversation>> ConversationStore::listConversations(int limit)
-{
+DbResult<QList<Conversation>> ConversationStore::listConversations(int limit) {
     // Matches the partial index conversations_by_activity exactly: no sort step.
-    return readAll<Conversation>(
-        db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NULL "
-                                "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?")
-                     .arg(kConversationColumns),
-                 {limit < 0 ? -1 : limit}),
-        readConversation);
+    return readAll<Conversation>(db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NULL "
+                                                         "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?")
+                                              .arg(kConversationColumns),
+                                          {limit < 0 ? -1 : limit}),
+                                 readConversation);
 }
 
-DbResult<QList<Conversation>> ConversationStore::deletedConversations()
-{
+DbResult<QList<Conversation>> ConversationStore::deletedConversations() {
     return readAll<Conversation>(
         db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NOT NULL "
                                 "ORDER BY c.deleted_at DESC, c.id DESC")
@@ -204,52 +177,41 @@ DbResult<QList<Conversation>> ConversationStore::deletedConversations()
         readConversation);
 }
 
-DbStatus ConversationStore::renameConversation(qint64 id, const QString& title)
-{
-    return expectOneRow(
-        db_.exec(QStringLiteral("UPDATE conversations SET title = ? WHERE id = ?"),
-                 {text(title), id}),
-        QStringLiteral("conversation"), id);
+DbStatus ConversationStore::renameConversation(qint64 id, const QString& title) {
+    return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET title = ? WHERE id = ?"), {text(title), id}),
+                        QStringLiteral("conversation"), id);
 }
 
-DbStatus ConversationStore::setConversationOptions(qint64 id, const ConversationOptions& options)
-{
-    return expectOneRow(
-        db_.exec(QStringLiteral("UPDATE conversations SET system_prompt = ?, settings = ?, "
-                                "model = ?, mode = ? WHERE id = ?"),
-                 {text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
-                  text(options.model), toText(options.mode), id}),
-        QStringLiteral("conversation"), id);
+DbStatus ConversationStore::setConversationOptions(qint64 id, const ConversationOptions& options) {
+    return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET system_prompt = ?, settings = ?, "
+                                                "model = ?, mode = ? WHERE id = ?"),
+                                 {text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
+                                  text(options.model), toText(options.mode), id}),
+                        QStringLiteral("conversation"), id);
 }
 
-DbStatus ConversationStore::deleteConversation(qint64 id)
-{
-    return expectOneRow(
-        db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = ? "
-                                "WHERE id = ? AND deleted_at IS NULL"),
-                 {now(), id}),
-        QStringLiteral("live conversation"), id);
+DbStatus ConversationStore::deleteConversation(qint64 id) {
+    return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = ? "
+                                                "WHERE id = ? AND deleted_at IS NULL"),
+                                 {now(), id}),
+                        QStringLiteral("live conversation"), id);
 }
 
-DbStatus ConversationStore::undoDeleteConversation(qint64 id)
-{
-    return expectOneRow(
-        db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = NULL "
-                                "WHERE id = ? AND deleted_at IS NOT NULL"),
-                 {id}),
-        QStringLiteral("deleted conversation"), id);
+DbStatus ConversationStore::undoDeleteConversation(qint64 id) {
+    return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = NULL "
+                                                "WHERE id = ? AND deleted_at IS NOT NULL"),
+                                 {id}),
+                        QStringLiteral("deleted conversation"), id);
 }
 
-DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition,
-                                                    const QVariantList& bindings)
-{
+DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition, const QVariantList& bindings) {
     QStringList files;
     const DbStatus status = db_.transaction([&]() -> DbStatus {
-        DbResult<QSqlQuery> paths = db_.exec(
-            QStringLiteral("SELECT s.file_path FROM state_snapshots AS s "
-                           "JOIN conversations AS c ON c.id = s.conversation_id WHERE %1")
-                .arg(condition),
-            bindings);
+        DbResult<QSqlQuery> paths =
+            db_.exec(QStringLiteral("SELECT s.file_path FROM state_snapshots AS s "
+                                    "JOIN conversations AS c ON c.id = s.conversation_id WHERE %1")
+                         .arg(condition),
+                     bindings);
         if (!paths) {
             return paths.status();
         }
@@ -259,11 +221,10 @@ DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition,
         paths->finish();
         // Cascades to messages (and their search entries, through the triggers) and to
         // state_snapshots.
-        DbResult<QSqlQuery> erase = db_.exec(
-            QStringLiteral("DELETE FROM conversations WHERE id IN "
-                           "(SELECT c.id FROM conversations AS c WHERE %1)")
-                .arg(condition),
-            bindings);
+        DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM conversations WHERE id IN "
+                                                            "(SELECT c.id FROM conversations AS c WHERE %1)")
+                                                 .arg(condition),
+                                             bindings);
         return erase ? DbStatus{} : erase.status();
     });
     if (!status) {
@@ -272,33 +233,28 @@ DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition,
     return files;
 }
 
-DbResult<QStringList> ConversationStore::purgeConversation(qint64 id)
-{
+DbResult<QStringList> ConversationStore::purgeConversation(qint64 id) {
     if (DbResult<Conversation> existing = conversation(id); !existing) {
         return DbError{existing.error()};
     }
     return purgeWhere(QStringLiteral("c.id = ?"), {id});
 }
 
-DbResult<QStringList> ConversationStore::purgeDeletedBefore(qint64 cutoffMs)
-{
+DbResult<QStringList> ConversationStore::purgeDeletedBefore(qint64 cutoffMs) {
     return purgeWhere(QStringLiteral("c.deleted_at IS NOT NULL AND c.deleted_at < ?"), {cutoffMs});
 }
 
 // ---- Messages --------------------------------------------------------------------------
 
-DbResult<Message> ConversationStore::insertMessage(qint64 conversationId,
-                                                   const NewMessage& message, qint64 parentId)
-{
+DbResult<Message> ConversationStore::insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId) {
     const qint64 t = now();
-    DbResult<QSqlQuery> insert = db_.exec(
-        QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
-                       "created_at, updated_at, status, prompt_tokens, completion_tokens, model, "
-                       "settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        {conversationId, idOrNull(parentId), toText(message.role), text(message.content), t, t,
-         toText(message.status), optionalInt(message.tokens.prompt),
-         optionalInt(message.tokens.completion), textOrNull(message.model),
-         textOrNull(message.settings.toJsonText())});
+    DbResult<QSqlQuery> insert =
+        db_.exec(QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
+                                "created_at, updated_at, status, prompt_tokens, completion_tokens, model, "
+                                "settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                 {conversationId, idOrNull(parentId), toText(message.role), text(message.content), t, t,
+                  toText(message.status), optionalInt(message.tokens.prompt), optionalInt(message.tokens.completion),
+                  textOrNull(message.model), textOrNull(message.settings.toJsonText())});
     if (!insert) {
         return DbError{insert.error()};
     }
@@ -315,19 +271,17 @@ DbResult<Message> ConversationStore::insertMessage(qint64 conversationId,
     added.model = message.model;
     added.settings = message.settings;
 
-    DbResult<QSqlQuery> touch = db_.exec(
-        QStringLiteral("UPDATE conversations SET updated_at = ?, current_leaf_message_id = ? "
-                       "WHERE id = ?"),
-        {t, added.id, conversationId});
+    DbResult<QSqlQuery> touch =
+        db_.exec(QStringLiteral("UPDATE conversations SET updated_at = ?, current_leaf_message_id = ? "
+                                "WHERE id = ?"),
+                 {t, added.id, conversationId});
     if (!touch) {
         return DbError{touch.error()};
     }
     return added;
 }
 
-DbResult<Message> ConversationStore::appendMessage(qint64 conversationId,
-                                                   const NewMessage& message)
-{
+DbResult<Message> ConversationStore::appendMessage(qint64 conversationId, const NewMessage& message) {
     std::optional<Message> added;
     const DbStatus status = db_.transaction([&]() -> DbStatus {
         qint64 parent = message.parentId;
@@ -350,11 +304,9 @@ DbResult<Message> ConversationStore::appendMessage(qint64 conversationId,
     return *added;
 }
 
-DbResult<Message> ConversationStore::message(qint64 id)
-{
+DbResult<Message> ConversationStore::message(qint64 id) {
     DbResult<QList<Message>> rows = readAll<Message>(
-        db_.exec(QStringLiteral("SELECT %1 FROM messages AS m WHERE m.id = ?").arg(kMessageColumns),
-                 {id}),
+        db_.exec(QStringLiteral("SELECT %1 FROM messages AS m WHERE m.id = ?").arg(kMessageColumns), {id}),
         [](const QSqlQuery& q) { return readMessage(q); });
     if (!rows) {
         return DbError{rows.error()};
@@ -365,8 +317,7 @@ DbResult<Message> ConversationStore::message(qint64 id)
     return rows->first();
 }
 
-DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId)
-{
+DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId) {
     DbResult<Conversation> owner = conversation(conversationId);
     if (!owner) {
         return DbError{owner.error()};
@@ -377,8 +328,7 @@ DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversation
     return pathTo(owner->currentLeafMessageId);
 }
 
-DbResult<QList<BranchMessage>> ConversationStore::pathTo(qint64 messageId)
-{
+DbResult<QList<BranchMessage>> ConversationStore::pathTo(qint64 messageId) {
     // Walk up from the message to the first level, then count each step's siblings through
     // the messages_tree index (conversation, parent, id). `IS` so that NULL parents (the
     // first-level messages) compare equal.
@@ -395,39 +345,37 @@ SELECT %1,
     (SELECT count(*) FROM messages AS s
       WHERE s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id)
 FROM path JOIN messages AS m ON m.id = path.id
-ORDER BY path.depth DESC)sql").arg(kMessageColumns);
-    DbResult<QList<BranchMessage>> path = readAll<BranchMessage>(
-        db_.exec(sql, {messageId}), [](const QSqlQuery& q) {
-            BranchMessage entry;
-            entry.message = readMessage(q);
-            entry.siblingIndex = q.value(kMessageColumnCount).toInt();
-            entry.siblingCount = q.value(kMessageColumnCount + 1).toInt();
-            return entry;
-        });
+ORDER BY path.depth DESC)sql")
+                            .arg(kMessageColumns);
+    DbResult<QList<BranchMessage>> path = readAll<BranchMessage>(db_.exec(sql, {messageId}), [](const QSqlQuery& q) {
+        BranchMessage entry;
+        entry.message = readMessage(q);
+        entry.siblingIndex = q.value(kMessageColumnCount).toInt();
+        entry.siblingCount = q.value(kMessageColumnCount + 1).toInt();
+        return entry;
+    });
     if (path && path->isEmpty()) {
         return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
     }
     return path;
 }
 
-DbResult<QList<Message>> ConversationStore::siblings(qint64 messageId)
-{
-    DbResult<QList<Message>> rows = readAll<Message>(
-        db_.exec(QStringLiteral("SELECT %1 FROM messages AS self JOIN messages AS m "
-                                "ON m.conversation_id = self.conversation_id "
-                                "AND m.parent_id IS self.parent_id "
-                                "WHERE self.id = ? ORDER BY m.id")
-                     .arg(kMessageColumns),
-                 {messageId}),
-        [](const QSqlQuery& q) { return readMessage(q); });
+DbResult<QList<Message>> ConversationStore::siblings(qint64 messageId) {
+    DbResult<QList<Message>> rows =
+        readAll<Message>(db_.exec(QStringLiteral("SELECT %1 FROM messages AS self JOIN messages AS m "
+                                                 "ON m.conversation_id = self.conversation_id "
+                                                 "AND m.parent_id IS self.parent_id "
+                                                 "WHERE self.id = ? ORDER BY m.id")
+                                      .arg(kMessageColumns),
+                                  {messageId}),
+                         [](const QSqlQuery& q) { return readMessage(q); });
     if (rows && rows->isEmpty()) {
         return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
     }
     return rows;
 }
 
-DbResult<qint64> ConversationStore::switchToBranch(qint64 messageId)
-{
+DbResult<qint64> ConversationStore::switchToBranch(qint64 messageId) {
     qint64 leaf = 0;
     const DbStatus status = db_.transaction([&]() -> DbStatus {
         // The newest message in the subtree is necessarily a leaf (children are created
@@ -447,10 +395,10 @@ SELECT max(id) FROM subtree)sql"),
             return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
         }
         leaf = latest->toLongLong();
-        DbResult<QSqlQuery> update = db_.exec(
-            QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? "
-                           "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
-            {leaf, leaf});
+        DbResult<QSqlQuery> update =
+            db_.exec(QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? "
+                                    "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
+                     {leaf, leaf});
         return update ? DbStatus{} : update.status();
     });
     if (!status) {
@@ -459,8 +407,7 @@ SELECT max(id) FROM subtree)sql"),
     return leaf;
 }
 
-DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent)
-{
+DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent) {
     std::optional<Message> added;
     const DbStatus status = db_.transaction([&]() -> DbStatus {
         DbResult<Message> original = message(messageId);
@@ -470,8 +417,7 @@ DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString
         NewMessage edited;
         edited.role = original->role;
         edited.content = newContent;
-        DbResult<Message> inserted =
-            insertMessage(original->conversationId, edited, original->parentId);
+        DbResult<Message> inserted = insertMessage(original->conversationId, edited, original->parentId);
         if (inserted) {
             added = *inserted;
         }
@@ -485,10 +431,8 @@ DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString
 
 // ---- Streamed replies ------------------------------------------------------------------
 
-DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId,
-                                                           qint64 parentId, const QString& model,
-                                                           const GenerationSettings& settings)
-{
+DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId, qint64 parentId, const QString& model,
+                                                           const GenerationSettings& settings) {
     NewMessage reply;
     reply.role = MessageRole::Assistant;
     reply.parentId = parentId;
@@ -498,49 +442,42 @@ DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId
     return appendMessage(conversationId, reply);
 }
 
-DbStatus ConversationStore::updateStreamingContent(qint64 messageId, const QString& newText)
-{
-    return expectOneRow(
-        db_.exec(QStringLiteral("UPDATE messages SET content = ?, updated_at = ? "
-                                "WHERE id = ? AND status = 'streaming'"),
-                 {text(newText), now(), messageId}),
-        QStringLiteral("streaming message"), messageId);
+DbStatus ConversationStore::updateStreamingContent(qint64 messageId, const QString& newText) {
+    return expectOneRow(db_.exec(QStringLiteral("UPDATE messages SET content = ?, updated_at = ? "
+                                                "WHERE id = ? AND status = 'streaming'"),
+                                 {text(newText), now(), messageId}),
+                        QStringLiteral("streaming message"), messageId);
 }
 
-DbStatus ConversationStore::finishMessage(qint64 messageId, MessageStatus status,
-                                          const TokenCounts& tokens,
-                                          const std::optional<QString>& finalContent)
-{
+DbStatus ConversationStore::finishMessage(qint64 messageId, MessageStatus status, const TokenCounts& tokens,
+                                          const std::optional<QString>& finalContent) {
     if (status == MessageStatus::Streaming) {
         return db_.fail(QStringLiteral("finishMessage needs a final status, not 'streaming'"));
     }
     return db_.transaction([&]() -> DbStatus {
         const qint64 t = now();
-        const DbStatus updated = expectOneRow(
-            db_.exec(QStringLiteral("UPDATE messages SET status = ?, prompt_tokens = ?, "
-                                    "completion_tokens = ?, content = coalesce(?, content), "
-                                    "updated_at = ? WHERE id = ?"),
-                     {toText(status), optionalInt(tokens.prompt),
-                      optionalInt(tokens.completion),
-                      finalContent ? text(*finalContent) : QVariant(), t, messageId}),
-            QStringLiteral("message"), messageId);
+        const DbStatus updated =
+            expectOneRow(db_.exec(QStringLiteral("UPDATE messages SET status = ?, prompt_tokens = ?, "
+                                                 "completion_tokens = ?, content = coalesce(?, content), "
+                                                 "updated_at = ? WHERE id = ?"),
+                                  {toText(status), optionalInt(tokens.prompt), optionalInt(tokens.completion),
+                                   finalContent ? text(*finalContent) : QVariant(), t, messageId}),
+                         QStringLiteral("message"), messageId);
         if (!updated) {
             return updated;
         }
-        DbResult<QSqlQuery> touch = db_.exec(
-            QStringLiteral("UPDATE conversations SET updated_at = ? "
-                           "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
-            {t, messageId});
+        DbResult<QSqlQuery> touch =
+            db_.exec(QStringLiteral("UPDATE conversations SET updated_at = ? "
+                                    "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
+                     {t, messageId});
         return touch ? DbStatus{} : touch.status();
     });
 }
 
-DbResult<int> ConversationStore::markInterruptedOnStartup()
-{
-    DbResult<QSqlQuery> update = db_.exec(
-        QStringLiteral("UPDATE messages SET status = 'interrupted', updated_at = ? "
-                       "WHERE status = 'streaming'"),
-        {now()});
+DbResult<int> ConversationStore::markInterruptedOnStartup() {
+    DbResult<QSqlQuery> update = db_.exec(QStringLiteral("UPDATE messages SET status = 'interrupted', updated_at = ? "
+                                                         "WHERE status = 'streaming'"),
+                                          {now()});
     if (!update) {
         return DbError{update.error()};
     }
@@ -549,10 +486,8 @@ DbResult<int> ConversationStore::markInterruptedOnStartup()
 
 // ---- Settings --------------------------------------------------------------------------
 
-DbResult<std::optional<QString>> ConversationStore::setting(const QString& key)
-{
-    DbResult<QSqlQuery> q =
-        db_.exec(QStringLiteral("SELECT value FROM settings WHERE key = ?"), {key});
+DbResult<std::optional<QString>> ConversationStore::setting(const QString& key) {
+    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("SELECT value FROM settings WHERE key = ?"), {key});
     if (!q) {
         return DbError{q.error()};
     }
@@ -562,35 +497,29 @@ DbResult<std::optional<QString>> ConversationStore::setting(const QString& key)
     return std::optional<QString>(q->value(0).toString());
 }
 
-DbStatus ConversationStore::setSetting(const QString& key, const QString& value)
-{
-    DbResult<QSqlQuery> q = db_.exec(
-        QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-        {text(key), text(value)});
+DbStatus ConversationStore::setSetting(const QString& key, const QString& value) {
+    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
+                                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                                     {text(key), text(value)});
     return q ? DbStatus{} : q.status();
 }
 
-DbStatus ConversationStore::removeSetting(const QString& key)
-{
+DbStatus ConversationStore::removeSetting(const QString& key) {
     DbResult<QSqlQuery> q = db_.exec(QStringLiteral("DELETE FROM settings WHERE key = ?"), {key});
     return q ? DbStatus{} : q.status();
 }
 
 // ---- Snapshots -------------------------------------------------------------------------
 
-DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot& snapshot)
-{
+DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot& snapshot) {
     StateSnapshot stored = snapshot;
     stored.createdAtMs = now();
     DbResult<QSqlQuery> insert = db_.exec(
         QStringLiteral("INSERT INTO state_snapshots (conversation_id, message_id, kind, "
                        "fingerprint, file_path, byte_size, checksum, token_count, created_at) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        {snapshot.conversationId, idOrNull(snapshot.messageId), text(snapshot.kind),
-         text(snapshot.fingerprint), text(snapshot.filePath), snapshot.byteSize,
-         text(snapshot.checksum),
-         snapshot.tokenCount, stored.createdAtMs});
+        {snapshot.conversationId, idOrNull(snapshot.messageId), text(snapshot.kind), text(snapshot.fingerprint),
+         text(snapshot.filePath), snapshot.byteSize, text(snapshot.checksum), snapshot.tokenCount, stored.createdAtMs});
     if (!insert) {
         return DbError{insert.error()};
     }
@@ -598,8 +527,7 @@ DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot&
     return stored;
 }
 
-DbResult<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId)
-{
+DbResult<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId) {
     return readAll<StateSnapshot>(
         db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? ORDER BY s.id")
                      .arg(kStateSnapshotColumns),

@@ -36,12 +36,10 @@ public:
     void setClock(std::function<qint64()> nowMs);
 
     // ---- Conversations -------------------------------------------------------------------
-    DbResult<Conversation> createConversation(const QString& title,
-                                              const ConversationOptions& options = {});
+    DbResult<Conversation> createConversation(const QString& title, const ConversationOptions& options = {});
     // Creates a conversation with a linear chain of messages (each NewMessage::parentId is
     // ignored: every message follows the previous one), all or nothing.
-    DbResult<Conversation> importConversation(const QString& title,
-                                              const ConversationOptions& options,
+    DbResult<Conversation> importConversation(const QString& title, const ConversationOptions& options,
                                               const QList<NewMessage>& messages);
     // Soft-deleted conversations are returned too (see Conversation::isDeleted()).
     DbResult<Conversation> conversation(qint64 id);
@@ -83,8 +81,7 @@ public:
     // ---- Streamed replies ----------------------------------------------------------------
     // An empty assistant message with status 'streaming' under `parentId` (0: the current
     // leaf). Regenerating = beginning another one under the same user message.
-    DbResult<Message> beginAssistantMessage(qint64 conversationId, qint64 parentId = 0,
-                                            const QString& model = {},
+    DbResult<Message> beginAssistantMessage(qint64 conversationId, qint64 parentId = 0, const QString& model = {},
                                             const GenerationSettings& settings = {});
     // Replaces the text of a streaming message. One single-row UPDATE, no re-indexing
     // (streaming messages are not in the search index): cheap enough for once a second.
@@ -116,8 +113,7 @@ public:
 
 private:
     qint64 now();
-    DbResult<Message> insertMessage(qint64 conversationId, const NewMessage& message,
-                                    qint64 parentId);
+    DbResult<Message> insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId);
     DbResult<QStringList> purgeWhere(const QString& condition, const QVariantList& bindings);
     DbStatus expectOneRow(const DbResult<QSqlQuery>& query, const QString& what, qint64 id);
 

@@ -10,42 +10,35 @@
 namespace fm {
 namespace {
 
-QString describeError(const QSqlError& error)
-{
+QString describeError(const QSqlError& error) {
     // databaseText() is SQLite's own message ("UNIQUE constraint failed: ..."); Qt's
     // driverText() adds only "Unable to fetch row" noise.
     const QString text = error.databaseText().isEmpty() ? error.text() : error.databaseText();
     return text.trimmed();
 }
 
-QString firstLineOf(const QString& sql)
-{
+QString firstLineOf(const QString& sql) {
     const QString trimmed = sql.trimmed();
     const qsizetype newline = trimmed.indexOf(QLatin1Char('\n'));
     return newline < 0 ? trimmed : trimmed.left(newline) + QStringLiteral(" ...");
 }
 
-bool isInMemory(const QString& path)
-{
-    return path.isEmpty() || path == QLatin1String(":memory:") ||
-           path.startsWith(QLatin1String("file::memory:"));
+bool isInMemory(const QString& path) {
+    return path.isEmpty() || path == QLatin1String(":memory:") || path.startsWith(QLatin1String("file::memory:"));
 }
 
 }  // namespace
 
-Database::Database()
-{
+Database::Database() {
     static QAtomicInteger<quint64> counter;
     connectionName_ = QStringLiteral("fm-storage-%1").arg(counter.fetchAndAddRelaxed(1));
 }
 
-Database::~Database()
-{
+Database::~Database() {
     close();
 }
 
-void Database::close()
-{
+void Database::close() {
     if (!QSqlDatabase::contains(connectionName_)) {
         return;
     }
@@ -56,14 +49,12 @@ void Database::close()
     inTransaction_ = false;
 }
 
-DbError Database::fail(const QString& message)
-{
+DbError Database::fail(const QString& message) {
     lastError_ = message;
     return DbError{message};
 }
 
-DbStatus Database::open(const QString& path, int targetVersion)
-{
+DbStatus Database::open(const QString& path, int targetVersion) {
     close();
     path_ = path;
     const int latest = latestSchemaVersion();
@@ -71,8 +62,8 @@ DbStatus Database::open(const QString& path, int targetVersion)
         targetVersion = latest;
     }
     if (targetVersion > latest) {
-        return fail(QStringLiteral("schema v%1 is unknown to this build (latest is v%2)")
-                        .arg(targetVersion).arg(latest));
+        return fail(
+            QStringLiteral("schema v%1 is unknown to this build (latest is v%2)").arg(targetVersion).arg(latest));
     }
     if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE"))) {
         return fail(QStringLiteral("the Qt SQLite driver (QSQLITE) is not installed"));
@@ -90,8 +81,7 @@ DbStatus Database::open(const QString& path, int targetVersion)
     // makes us wait up to 5 s instead of failing at once with "database is locked".
     db_.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     if (!db_.open()) {
-        const DbError error = fail(QStringLiteral("cannot open %1: %2")
-                                       .arg(path, describeError(db_.lastError())));
+        const DbError error = fail(QStringLiteral("cannot open %1: %2").arg(path, describeError(db_.lastError())));
         close();
         return error;
     }
@@ -100,33 +90,33 @@ DbStatus Database::open(const QString& path, int targetVersion)
     // newer app, or a file that is not ours, must be left exactly as it was.
     DbResult<QVariant> version = scalar(QStringLiteral("PRAGMA user_version"));
     if (!version) {
-        const DbError error = fail(QStringLiteral("%1 is not a readable SQLite database: %2")
-                                       .arg(path, version.error()));
+        const DbError error =
+            fail(QStringLiteral("%1 is not a readable SQLite database: %2").arg(path, version.error()));
         close();
         return error;
     }
     const int current = version->toInt();
     if (current > latest) {
-        const DbError error = fail(
-            QStringLiteral("%1 was written by a newer version of Falcon Mamba Chat (schema v%2; "
-                           "this version understands up to v%3). It was left unchanged.")
-                .arg(path).arg(current).arg(latest));
+        const DbError error = fail(QStringLiteral("%1 was written by a newer version of Falcon Mamba Chat (schema v%2; "
+                                                  "this version understands up to v%3). It was left unchanged.")
+                                       .arg(path)
+                                       .arg(current)
+                                       .arg(latest));
         close();
         return error;
     }
     if (current == 0) {
         DbResult<QVariant> objects = scalar(QStringLiteral("SELECT count(*) FROM sqlite_schema"));
         if (!objects || objects->toInt() != 0) {
-            const DbError error = fail(
-                QStringLiteral("%1 is an SQLite database of another application; not touching it")
-                    .arg(path));
+            const DbError error =
+                fail(QStringLiteral("%1 is an SQLite database of another application; not touching it").arg(path));
             close();
             return error;
         }
     }
     if (targetVersion < current) {
-        const DbError error = fail(QStringLiteral("%1 is at schema v%2; cannot go back to v%3")
-                                       .arg(path).arg(current).arg(targetVersion));
+        const DbError error = fail(
+            QStringLiteral("%1 is at schema v%2; cannot go back to v%3").arg(path).arg(current).arg(targetVersion));
         close();
         return error;
     }
@@ -143,8 +133,7 @@ DbStatus Database::open(const QString& path, int targetVersion)
     return status;
 }
 
-DbStatus Database::applyPragmas()
-{
+DbStatus Database::applyPragmas() {
     // WAL: readers never block the writer, and a commit is one append instead of a
     // rollback-journal dance. synchronous=NORMAL is durable across app crashes (only an OS
     // crash or power loss can drop the last commits), which is right for chat history and
@@ -173,8 +162,7 @@ DbStatus Database::applyPragmas()
     return {};
 }
 
-DbStatus Database::migrate(int targetVersion)
-{
+DbStatus Database::migrate(int targetVersion) {
     for (const SchemaMigration& step : schemaMigrations()) {
         if (step.version <= schemaVersion_ || step.version > targetVersion) {
             continue;
@@ -214,36 +202,34 @@ DbStatus Database::migrate(int targetVersion)
         if (!status) {
             return fail(QStringLiteral("upgrading %1 to schema v%2 (%3) failed, nothing was "
                                        "changed by this step: %4")
-                            .arg(path_).arg(step.version).arg(step.summary, status.error()));
+                            .arg(path_)
+                            .arg(step.version)
+                            .arg(step.summary, status.error()));
         }
         schemaVersion_ = std::max(schemaVersion_, reached);
     }
     return {};
 }
 
-DbResult<QSqlQuery> Database::exec(const QString& sql, const QVariantList& bindings)
-{
+DbResult<QSqlQuery> Database::exec(const QString& sql, const QVariantList& bindings) {
     if (!db_.isOpen()) {
         return fail(QStringLiteral("the conversation database is not open"));
     }
     QSqlQuery query(db_);
     query.setForwardOnly(true);  // no client-side row cache: every result is read once
     if (!query.prepare(sql)) {
-        return fail(QStringLiteral("%1 (in: %2)")
-                        .arg(describeError(query.lastError()), firstLineOf(sql)));
+        return fail(QStringLiteral("%1 (in: %2)").arg(describeError(query.lastError()), firstLineOf(sql)));
     }
     for (qsizetype i = 0; i < bindings.size(); ++i) {
         query.bindValue(int(i), bindings[i]);
     }
     if (!query.exec()) {
-        return fail(QStringLiteral("%1 (in: %2)")
-                        .arg(describeError(query.lastError()), firstLineOf(sql)));
+        return fail(QStringLiteral("%1 (in: %2)").arg(describeError(query.lastError()), firstLineOf(sql)));
     }
     return DbResult<QSqlQuery>(std::move(query));
 }
 
-DbResult<QVariant> Database::scalar(const QString& sql, const QVariantList& bindings)
-{
+DbResult<QVariant> Database::scalar(const QString& sql, const QVariantList& bindings) {
     DbResult<QSqlQuery> query = exec(sql, bindings);
     if (!query) {
         return DbError{query.error()};
@@ -256,8 +242,7 @@ DbResult<QVariant> Database::scalar(const QString& sql, const QVariantList& bind
     return value;
 }
 
-DbStatus Database::transaction(const std::function<DbStatus()>& body)
-{
+DbStatus Database::transaction(const std::function<DbStatus()>& body) {
     if (inTransaction_) {
         return fail(QStringLiteral("nested storage transaction (a storage bug)"));
     }

@@ -13,8 +13,8 @@
 namespace fm {
 
 struct SchemaMigration {
-    int version = 0;       // user_version after this step
-    QString summary;       // shown in error messages ("migrating to v2 (full-text search)")
+    int version = 0;         // user_version after this step
+    QString summary;         // shown in error messages ("migrating to v2 (full-text search)")
     QStringList statements;  // one SQL statement each (the SQLite driver runs one per exec)
 };
 

@@ -9,8 +9,7 @@ namespace {
 // Long pasted text would make a huge AND query that matches nothing anyway.
 constexpr int kMaxTerms = 16;
 
-bool hasSearchableCharacter(const QString& word)
-{
+bool hasSearchableCharacter(const QString& word) {
     for (const char32_t c : word.toUcs4()) {
         if (QChar::isLetterOrNumber(c)) {
             return true;
@@ -21,8 +20,7 @@ bool hasSearchableCharacter(const QString& word)
 
 }  // namespace
 
-QString ftsMatchExpression(const QString& userText)
-{
+QString ftsMatchExpression(const QString& userText) {
     QStringList terms;
     static const QRegularExpression whitespace(QStringLiteral("\\s+"));
     const QStringList words = userText.split(whitespace, Qt::SkipEmptyParts);
@@ -31,8 +29,7 @@ QString ftsMatchExpression(const QString& userText)
             continue;
         }
         word.remove(kSnippetOpen).remove(kSnippetClose);
-        terms.append(QLatin1Char('"') + word.replace(QLatin1Char('"'), QStringLiteral("\"\"")) +
-                     QLatin1Char('"'));
+        terms.append(QLatin1Char('"') + word.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'));
         if (terms.size() == kMaxTerms) {
             break;
         }
@@ -44,8 +41,7 @@ QString ftsMatchExpression(const QString& userText)
     return terms.join(QLatin1Char(' '));
 }
 
-QString snippetToHtml(const QString& markedSnippet)
-{
+QString snippetToHtml(const QString& markedSnippet) {
     QString html = markedSnippet.toHtmlEscaped();
     html.replace(kSnippetOpen, QStringLiteral("<b>"));
     html.replace(kSnippetClose, QStringLiteral("</b>"));

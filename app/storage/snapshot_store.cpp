@@ -14,8 +14,7 @@
 namespace fm {
 namespace {
 
-DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query)
-{
+DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query) {
     if (!query) {
         return DbError{query.error()};
     }
@@ -27,8 +26,7 @@ DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query)
 }
 
 // The trailing CRC-32 of a snapshot file, read without loading the file.
-std::optional<quint32> trailingCrc(const QString& path, qint64* size)
-{
+std::optional<quint32> trailingCrc(const QString& path, qint64* size) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly) || file.size() < 4) {
         return std::nullopt;
@@ -46,20 +44,17 @@ std::optional<quint32> trailingCrc(const QString& path, qint64* size)
     return crc;
 }
 
-QString checksumText(quint32 crc)
-{
+QString checksumText(quint32 crc) {
     return QStringLiteral("crc32:%1").arg(crc, 8, 16, QLatin1Char('0'));
 }
 
-bool isSnapshotFile(const QString& name)
-{
+bool isSnapshotFile(const QString& name) {
     return name.endsWith(SnapshotStore::kSuffix);
 }
 
 }  // namespace
 
-QString snapshotChecksum(const std::vector<uint8_t>& encoded)
-{
+QString snapshotChecksum(const std::vector<uint8_t>& encoded) {
     quint32 crc = 0;
     if (encoded.size() >= 4) {
         std::memcpy(&crc, encoded.data() + encoded.size() - 4, 4);
@@ -68,20 +63,17 @@ QString snapshotChecksum(const std::vector<uint8_t>& encoded)
 }
 
 SnapshotStore::SnapshotStore(Database& database, const QString& directory)
-    : db_(database), store_(database), directory_(QDir::cleanPath(directory))
-{
-}
+    : db_(database), store_(database), directory_(QDir::cleanPath(directory)) {}
 
-QString SnapshotStore::absolutePath(const StateSnapshot& row) const
-{
+QString SnapshotStore::absolutePath(const StateSnapshot& row) const {
     return QDir(directory_).filePath(row.filePath);
 }
 
-DbStatus SnapshotStore::open()
-{
+DbStatus SnapshotStore::open() {
     QDir dir(directory_);
     if (!dir.mkpath(QStringLiteral("."))) {
-        return DbError{QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
+        return DbError{
+            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
     }
     DbResult<QList<StateSnapshot>> rows =
         readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s").arg(kStateSnapshotColumns)));
@@ -116,10 +108,10 @@ DbStatus SnapshotStore::open()
 }
 
 DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messageId, const QString& kind,
-                                            const StoredSnapshot& stored)
-{
+                                            const StoredSnapshot& stored) {
     if (!QDir().mkpath(directory_)) {
-        return DbError{QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
+        return DbError{
+            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
     }
     // A random part: the same message can be snapshotted again (a regenerated prompt), and a
     // name is never reused, so a stale row can never point at a newer file.
@@ -168,8 +160,7 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
         }
         added = *inserted;
         for (const StateSnapshot& old : *superseded) {
-            DbResult<QSqlQuery> erase =
-                db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {old.id});
+            DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {old.id});
             if (!erase) {
                 return erase.status();
             }
@@ -192,14 +183,12 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
     return *added;
 }
 
-DbResult<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId)
-{
-    DbResult<QSqlQuery> q = db_.exec(
-        QStringLiteral("SELECT %1, m.parent_id FROM state_snapshots AS s "
-                       "LEFT JOIN messages AS m ON m.id = s.message_id "
-                       "WHERE s.conversation_id = ? ORDER BY s.id")
-            .arg(kStateSnapshotColumns),
-        {conversationId});
+DbResult<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId) {
+    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("SELECT %1, m.parent_id FROM state_snapshots AS s "
+                                                    "LEFT JOIN messages AS m ON m.id = s.message_id "
+                                                    "WHERE s.conversation_id = ? ORDER BY s.id")
+                                         .arg(kStateSnapshotColumns),
+                                     {conversationId});
     if (!q) {
         return DbError{q.error()};
     }
@@ -210,8 +199,7 @@ DbResult<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId)
     return rows;
 }
 
-QList<SnapshotCandidate> SnapshotStore::applicable(const QList<SnapshotRow>& rows, const QList<PromptMessage>& path)
-{
+QList<SnapshotCandidate> SnapshotStore::applicable(const QList<SnapshotRow>& rows, const QList<PromptMessage>& path) {
     QHash<qint64, int> position;
     for (int i = 0; i < path.size(); ++i) {
         position.insert(path[i].id, i);
@@ -250,8 +238,7 @@ QList<SnapshotCandidate> SnapshotStore::applicable(const QList<SnapshotRow>& row
     return out;
 }
 
-DbResult<QList<SnapshotCandidate>> SnapshotStore::candidates(qint64 conversationId, const QList<PromptMessage>& path)
-{
+DbResult<QList<SnapshotCandidate>> SnapshotStore::candidates(qint64 conversationId, const QList<PromptMessage>& path) {
     DbResult<QList<SnapshotRow>> rows = snapshots(conversationId);
     if (!rows) {
         return DbError{rows.error()};
@@ -259,8 +246,7 @@ DbResult<QList<SnapshotCandidate>> SnapshotStore::candidates(qint64 conversation
     return applicable(*rows, path);
 }
 
-SnapshotLoad SnapshotStore::load(const StateSnapshot& row)
-{
+SnapshotLoad SnapshotStore::load(const StateSnapshot& row) {
     SnapshotLoad out;
     const QString path = absolutePath(row);
     QFile file(path);
@@ -292,8 +278,8 @@ SnapshotLoad SnapshotStore::load(const StateSnapshot& row)
         }
     }
     if (damage.isEmpty()) {
-        auto decoded = decode_snapshot(
-            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.constData()), static_cast<size_t>(bytes.size())));
+        auto decoded = decode_snapshot(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.constData()),
+                                                                static_cast<size_t>(bytes.size())));
         if (!decoded) {
             damage = QString::fromStdString(decoded.error());
         } else if (QString::fromStdString(decoded->fingerprint) != row.fingerprint) {
@@ -311,8 +297,7 @@ SnapshotLoad SnapshotStore::load(const StateSnapshot& row)
     return out;
 }
 
-void SnapshotStore::setAside(const StateSnapshot& row)
-{
+void SnapshotStore::setAside(const StateSnapshot& row) {
     // Row first: a row must never point at a file that is not a good snapshot.
     DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
     Q_UNUSED(erase);
@@ -324,20 +309,17 @@ void SnapshotStore::setAside(const StateSnapshot& row)
     }
 }
 
-DbStatus SnapshotStore::remove(const StateSnapshot& row)
-{
+DbStatus SnapshotStore::remove(const StateSnapshot& row) {
     return removeRows({row});
 }
 
-DbStatus SnapshotStore::removeRows(const QList<StateSnapshot>& rows)
-{
+DbStatus SnapshotStore::removeRows(const QList<StateSnapshot>& rows) {
     if (rows.isEmpty()) {
         return {};
     }
     DbStatus erased = db_.transaction([&]() -> DbStatus {
         for (const StateSnapshot& row : rows) {
-            DbResult<QSqlQuery> erase =
-                db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
+            DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
             if (!erase) {
                 return erase.status();
             }
@@ -355,13 +337,12 @@ DbStatus SnapshotStore::removeRows(const QList<StateSnapshot>& rows)
     return {};
 }
 
-DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId)
-{
-    DbResult<QList<StateSnapshot>> rows = readRows(db_.exec(
-        QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ? "
-                       "ORDER BY s.token_count, s.id")
-            .arg(kStateSnapshotColumns),
-        {conversationId, snapshot_kind::kCheckpoint}));
+DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId) {
+    DbResult<QList<StateSnapshot>> rows = readRows(
+        db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ? "
+                                "ORDER BY s.token_count, s.id")
+                     .arg(kStateSnapshotColumns),
+                 {conversationId, snapshot_kind::kCheckpoint}));
     if (!rows) {
         return rows.status();
     }
@@ -385,14 +366,13 @@ DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId)
     return removeRows(dropped);
 }
 
-DbResult<RetentionReport> SnapshotStore::enforceRetention(int keepConversations)
-{
-    DbResult<QList<StateSnapshot>> rows = readRows(db_.exec(
-        QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id NOT IN "
-                       "(SELECT c.id FROM conversations AS c WHERE c.deleted_at IS NULL "
-                       " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?)")
-            .arg(kStateSnapshotColumns),
-        {std::max(0, keepConversations)}));
+DbResult<RetentionReport> SnapshotStore::enforceRetention(int keepConversations) {
+    DbResult<QList<StateSnapshot>> rows =
+        readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id NOT IN "
+                                         "(SELECT c.id FROM conversations AS c WHERE c.deleted_at IS NULL "
+                                         " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?)")
+                              .arg(kStateSnapshotColumns),
+                          {std::max(0, keepConversations)}));
     if (!rows) {
         return DbError{rows.error()};
     }
@@ -407,8 +387,7 @@ DbResult<RetentionReport> SnapshotStore::enforceRetention(int keepConversations)
     return report;
 }
 
-qint64 SnapshotStore::diskUsageBytes() const
-{
+qint64 SnapshotStore::diskUsageBytes() const {
     qint64 total = 0;
     const QFileInfoList files = QDir(directory_).entryInfoList(QDir::Files);
     for (const QFileInfo& file : files) {
@@ -419,8 +398,7 @@ qint64 SnapshotStore::diskUsageBytes() const
     return total;
 }
 
-int SnapshotStore::fileCount() const
-{
+int SnapshotStore::fileCount() const {
     int count = 0;
     const QFileInfoList files = QDir(directory_).entryInfoList(QDir::Files);
     for (const QFileInfo& file : files) {

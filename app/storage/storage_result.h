@@ -32,8 +32,8 @@ private:
 template <typename T>
 class [[nodiscard]] DbResult {
 public:
-    DbResult(T value) : value_(std::move(value)) {}              // NOLINT: implicit by design
-    DbResult(DbError e) : error_(std::move(e.message)) {}        // NOLINT: implicit by design
+    DbResult(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
+    DbResult(DbError e) : error_(std::move(e.message)) {}  // NOLINT: implicit by design
 
     bool ok() const { return value_.has_value(); }
     explicit operator bool() const { return ok(); }

@@ -8,8 +8,7 @@ namespace fm {
 namespace {
 
 template <typename Enum, std::size_t N>
-std::optional<Enum> lookup(const QString& text, const std::pair<Enum, const char*> (&table)[N])
-{
+std::optional<Enum> lookup(const QString& text, const std::pair<Enum, const char*> (&table)[N]) {
     for (const auto& [value, name] : table) {
         if (text == QLatin1String(name)) {
             return value;
@@ -19,8 +18,7 @@ std::optional<Enum> lookup(const QString& text, const std::pair<Enum, const char
 }
 
 template <typename Enum, std::size_t N>
-QString name(Enum value, const std::pair<Enum, const char*> (&table)[N])
-{
+QString name(Enum value, const std::pair<Enum, const char*> (&table)[N]) {
     for (const auto& [candidate, text] : table) {
         if (candidate == value) {
             return QLatin1String(text);
@@ -46,57 +44,54 @@ constexpr std::pair<MessageStatus, const char*> kStatuses[] = {
 };
 
 template <typename T>
-void put(QJsonObject& json, const char* key, const std::optional<T>& value)
-{
+void put(QJsonObject& json, const char* key, const std::optional<T>& value) {
     if (value) {
         json.insert(QLatin1String(key), QJsonValue(*value));
     }
 }
 
-std::optional<double> getDouble(const QJsonObject& json, const char* key)
-{
+std::optional<double> getDouble(const QJsonObject& json, const char* key) {
     const QJsonValue value = json.value(QLatin1String(key));
     return value.isDouble() ? std::optional<double>(value.toDouble()) : std::nullopt;
 }
 
-std::optional<qint64> getInteger(const QJsonObject& json, const char* key)
-{
+std::optional<qint64> getInteger(const QJsonObject& json, const char* key) {
     const QJsonValue value = json.value(QLatin1String(key));
     return value.isDouble() ? std::optional<qint64>(value.toInteger()) : std::nullopt;
 }
 
-std::optional<int> getInt(const QJsonObject& json, const char* key)
-{
+std::optional<int> getInt(const QJsonObject& json, const char* key) {
     const std::optional<qint64> value = getInteger(json, key);
     return value ? std::optional<int>(int(*value)) : std::nullopt;
 }
 
 }  // namespace
 
-QString toText(ConversationMode mode) { return name(mode, kModes); }
-QString toText(MessageRole role) { return name(role, kRoles); }
-QString toText(MessageStatus status) { return name(status, kStatuses); }
+QString toText(ConversationMode mode) {
+    return name(mode, kModes);
+}
+QString toText(MessageRole role) {
+    return name(role, kRoles);
+}
+QString toText(MessageStatus status) {
+    return name(status, kStatuses);
+}
 
-std::optional<ConversationMode> conversationModeFromText(const QString& text)
-{
+std::optional<ConversationMode> conversationModeFromText(const QString& text) {
     return lookup(text, kModes);
 }
-std::optional<MessageRole> messageRoleFromText(const QString& text)
-{
+std::optional<MessageRole> messageRoleFromText(const QString& text) {
     return lookup(text, kRoles);
 }
-std::optional<MessageStatus> messageStatusFromText(const QString& text)
-{
+std::optional<MessageStatus> messageStatusFromText(const QString& text) {
     return lookup(text, kStatuses);
 }
 
-bool GenerationSettings::isDefault() const
-{
+bool GenerationSettings::isDefault() const {
     return *this == GenerationSettings{};
 }
 
-QJsonObject GenerationSettings::toJson() const
-{
+QJsonObject GenerationSettings::toJson() const {
     QJsonObject json;
     put(json, "temperature", temperature);
     put(json, "top_p", topP);
@@ -108,8 +103,7 @@ QJsonObject GenerationSettings::toJson() const
     return json;
 }
 
-GenerationSettings GenerationSettings::fromJson(const QJsonObject& json)
-{
+GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
     GenerationSettings settings;
     settings.temperature = getDouble(json, "temperature");
     settings.topP = getDouble(json, "top_p");
@@ -121,16 +115,14 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json)
     return settings;
 }
 
-QString GenerationSettings::toJsonText() const
-{
+QString GenerationSettings::toJsonText() const {
     if (isDefault()) {
         return {};
     }
     return QString::fromUtf8(QJsonDocument(toJson()).toJson(QJsonDocument::Compact));
 }
 
-GenerationSettings GenerationSettings::fromJsonText(const QString& text)
-{
+GenerationSettings GenerationSettings::fromJsonText(const QString& text) {
     if (text.isEmpty()) {
         return {};
     }
@@ -142,8 +134,7 @@ const QString kStateSnapshotColumns = QStringLiteral(
     "s.id, s.conversation_id, s.message_id, s.kind, s.fingerprint, s.file_path, s.byte_size, "
     "s.checksum, s.token_count, s.created_at");
 
-StateSnapshot stateSnapshotFromRow(const QSqlQuery& q)
-{
+StateSnapshot stateSnapshotFromRow(const QSqlQuery& q) {
     StateSnapshot s;
     s.id = q.value(0).toLongLong();
     s.conversationId = q.value(1).toLongLong();

@@ -65,7 +65,7 @@ struct Conversation {
     qint64 createdAtMs = 0;
     qint64 updatedAtMs = 0;  // last activity: creation or the latest message written
     ConversationOptions options;
-    qint64 currentLeafMessageId = 0;  // end of the branch on screen; 0 when empty
+    qint64 currentLeafMessageId = 0;    // end of the branch on screen; 0 when empty
     std::optional<qint64> deletedAtMs;  // set while soft-deleted (undo possible)
 
     bool isDeleted() const { return deletedAtMs.has_value(); }

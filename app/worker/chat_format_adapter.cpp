@@ -2,7 +2,9 @@
 
 namespace fm::app {
 
-bool formatIsChat(const fm::ChatFormat& format) { return format.mode() != fm::ChatMode::Completion; }
+bool formatIsChat(const fm::ChatFormat& format) {
+    return format.mode() != fm::ChatMode::Completion;
+}
 
 std::shared_ptr<const fm::ChatFormat> formatFor(const fm::ChatFormat& checkpointFormat, bool completion) {
     // A base model has no chat mode to switch to: it stays plain completion.

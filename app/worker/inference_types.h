@@ -41,7 +41,7 @@ struct ChatTurn {
 struct GenerationRequest {
     quint64 requestId = 0;
     qint64 conversationId = 0;
-    QList<ChatTurn> messages;   // the visible branch, ending with the user's message
+    QList<ChatTurn> messages;  // the visible branch, ending with the user's message
     // Instant resume: the stored message behind each of `messages` (0 for the system prompt),
     // and the assistant message this reply goes into. Snapshots are keyed to them.
     QList<qint64> messageIds;
@@ -73,9 +73,9 @@ struct MemoryFigures {
     qint64 weightBytes = 0;
     qint64 stateBytes = 0;
     qint64 workspaceBytes = 0;
-    qint64 deviceFreeBytes = -1;   // -1: not a device backend
+    qint64 deviceFreeBytes = -1;  // -1: not a device backend
     qint64 deviceTotalBytes = -1;
-    qint64 tokensProcessed = 0;    // tokens the active session's state has consumed
+    qint64 tokensProcessed = 0;  // tokens the active session's state has consumed
 };
 
 }  // namespace fm::app

@@ -53,8 +53,7 @@ InferenceWorker::~InferenceWorker() = default;
 void InferenceWorker::requestStop(quint64 requestId) {
     // Order matters (see generate()): publish the stop first, then cancel if it is running.
     quint64 seen = stopRequestedUpTo_.load();
-    while (seen < requestId && !stopRequestedUpTo_.compare_exchange_weak(seen, requestId)) {
-    }
+    while (seen < requestId && !stopRequestedUpTo_.compare_exchange_weak(seen, requestId)) {}
     if (activeRequestId_.load() == requestId) cancelGeneration_.store(true);
 }
 
@@ -64,7 +63,9 @@ void InferenceWorker::requestStopAll() {
     cancelGeneration_.store(true);
 }
 
-void InferenceWorker::requestCancelLoad() { cancelLoad_.store(true); }
+void InferenceWorker::requestCancelLoad() {
+    cancelLoad_.store(true);
+}
 
 void InferenceWorker::releaseModel() {
     model_.reset();
@@ -152,7 +153,9 @@ MemoryFigures InferenceWorker::currentMemory() const {
     return figures;
 }
 
-void InferenceWorker::reportMemory() { emit memoryReported(currentMemory()); }
+void InferenceWorker::reportMemory() {
+    emit memoryReported(currentMemory());
+}
 
 void InferenceWorker::openSnapshots(const QString& databasePath, const QString& directory, int retentionConversations) {
     auto resumer = std::make_unique<SessionResumer>();
@@ -259,7 +262,8 @@ void InferenceWorker::generate(const GenerationRequest& request) {
     ResumeOutcome resume;
     std::string fingerprint;
     if (resumer_) {
-        fingerprint = SessionResumer::fingerprint(model_->model->backend(), model_->model->checkpoint_dir(), request.completionMode);
+        fingerprint = SessionResumer::fingerprint(model_->model->backend(), model_->model->checkpoint_dir(),
+                                                  request.completionMode);
         resume = resumer_->prepare(*model_->session, request, messages, fingerprint);
         for (const QString& warning : resume.warnings) emit snapshotWarning(warning);
     }

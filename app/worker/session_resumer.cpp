@@ -124,8 +124,9 @@ ResumeOutcome SessionResumer::prepare(fm::GenerationSession& session, const Gene
             fm::SnapshotLoad loaded = snapshots_->load(candidate.row);
             if (!loaded.stored) {
                 if (loaded.corrupt) {
-                    out.warnings << QStringLiteral("A saved state of this conversation was damaged and has been set aside; "
-                                                   "it will be rebuilt (%1).")
+                    out.warnings << QStringLiteral(
+                                        "A saved state of this conversation was damaged and has been set aside; "
+                                        "it will be rebuilt (%1).")
                                         .arg(loaded.error);
                 }
                 if (skipped.isEmpty()) skipped = QStringLiteral("its saved state was damaged");
@@ -134,7 +135,8 @@ ResumeOutcome SessionResumer::prepare(fm::GenerationSession& session, const Gene
             const fm::SessionSnapshot& snapshot = loaded.stored->snapshot;
             if (!startsWith(prompt, snapshot.text)) {
                 // Same messages but another rendering: the system prompt or template changed.
-                if (skipped.isEmpty()) skipped = QStringLiteral("its system prompt or template changed since its state was saved");
+                if (skipped.isEmpty())
+                    skipped = QStringLiteral("its system prompt or template changed since its state was saved");
                 continue;
             }
             if (auto restored = session.restore(snapshot); !restored) {
@@ -156,7 +158,8 @@ ResumeOutcome SessionResumer::prepare(fm::GenerationSession& session, const Gene
     // From the start. Worth saying why only when there is history to read again.
     session.reset();
     if (path.size() > 1)
-        out.reason = skipped.isEmpty() ? QStringLiteral("no saved state covers this part of the conversation") : skipped;
+        out.reason =
+            skipped.isEmpty() ? QStringLiteral("no saved state covers this part of the conversation") : skipped;
     return out;
 }
 
@@ -186,7 +189,7 @@ QStringList SessionResumer::saveAfterReply(fm::GenerationSession& session, const
         int turn = 1;
         for (const ChatTurn& t : request.messages) turn += t.role == QStringLiteral("assistant") ? 1 : 0;
         const QString kind = turn % fm::SnapshotStore::kCheckpointEveryTurns == 0 ? fm::snapshot_kind::kCheckpoint
-                                                                                   : fm::snapshot_kind::kTurn;
+                                                                                  : fm::snapshot_kind::kTurn;
         auto saved = snapshots_->save(request.conversationId, request.replyMessageId, kind,
                                       {fingerprint, session.snapshot(), metadata});
         if (!saved) problems << saved.error();
@@ -201,8 +204,12 @@ QStringList SessionResumer::applyRetention() {
     return report ? QStringList{} : QStringList{report.error()};
 }
 
-qint64 SessionResumer::diskUsageBytes() const { return snapshots_ ? snapshots_->diskUsageBytes() : 0; }
+qint64 SessionResumer::diskUsageBytes() const {
+    return snapshots_ ? snapshots_->diskUsageBytes() : 0;
+}
 
-int SessionResumer::fileCount() const { return snapshots_ ? snapshots_->fileCount() : 0; }
+int SessionResumer::fileCount() const {
+    return snapshots_ ? snapshots_->fileCount() : 0;
+}
 
 }  // namespace fm::app

@@ -7,7 +7,9 @@ namespace fm::app {
 
 StreamingSaver::StreamingSaver(QObject* parent) : QObject(parent) {}
 
-StreamingSaver::~StreamingSaver() { close(); }
+StreamingSaver::~StreamingSaver() {
+    close();
+}
 
 void StreamingSaver::open(const QString& databasePath) {
     close();

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "inference/core/result.h"
 #include "inference/backends/state.h"
+#include "inference/core/result.h"
 
 namespace fm {
 
@@ -22,7 +22,7 @@ enum class LogitsMode { None, Last, All };
 
 struct ForwardOptions {
     int64_t chunk_size = 256;  // prefill chunk: bounds activation memory, any value gives the same result
-    const std::atomic<bool>* cancel = nullptr;              // checked between chunks
+    const std::atomic<bool>* cancel = nullptr;                  // checked between chunks
     std::function<void(int64_t done, int64_t total)> progress;  // after each chunk
 };
 
@@ -30,7 +30,7 @@ struct MemoryReport {
     int64_t weight_bytes = 0;
     int64_t state_bytes = 0;
     int64_t workspace_bytes = 0;
-    int64_t device_free_bytes = -1;   // -1: not a device backend
+    int64_t device_free_bytes = -1;  // -1: not a device backend
     int64_t device_total_bytes = -1;
 };
 
@@ -38,7 +38,7 @@ class Backend {
 public:
     virtual ~Backend() = default;
 
-    virtual std::string name() const = 0;        // "cpu (8 threads)", "cuda (NVIDIA H200)"
+    virtual std::string name() const = 0;  // "cpu (8 threads)", "cuda (NVIDIA H200)"
     // Identifies the numerics (backend + precision) for state-snapshot fingerprints: states
     // produced by different numerics are not interchangeable bit for bit.
     virtual std::string numerics_id() const = 0;
@@ -52,8 +52,8 @@ public:
     // Runs tokens through the model from the current state, in chunks, updating the state.
     // logits receives V floats (Last) or T*V floats (All, row t after token t). Returns the
     // number of tokens consumed: all of them, or fewer when cancelled between chunks.
-    virtual Result<int64_t> forward(std::span<const int32_t> tokens, LogitsMode mode,
-                                    std::vector<float>& logits, const ForwardOptions& options = {}) = 0;
+    virtual Result<int64_t> forward(std::span<const int32_t> tokens, LogitsMode mode, std::vector<float>& logits,
+                                    const ForwardOptions& options = {}) = 0;
 
     virtual MemoryReport memory() const = 0;
 };
@@ -84,8 +84,7 @@ struct CudaAvailability {
 };
 CudaAvailability cuda_availability();
 
-Result<BackendChoice> create_backend(std::shared_ptr<const ModelWeights> weights,
-                                     const BackendRequest& request);
+Result<BackendChoice> create_backend(std::shared_ptr<const ModelWeights> weights, const BackendRequest& request);
 
 std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const ModelWeights> weights, int threads);
 

@@ -14,8 +14,10 @@ Status check_tokens_and_size_logits(std::span<const int32_t> tokens, int64_t voc
         if (tokens[t] < 0 || tokens[t] >= vocab_size)
             return Error{"token id " + std::to_string(tokens[t]) + " at position " + std::to_string(t) +
                          " is outside the vocabulary (size " + std::to_string(vocab_size) + ")"};
-    if (mode == LogitsMode::All) logits.assign(static_cast<size_t>(T * vocab_size), 0.0f);
-    else if (mode == LogitsMode::Last) logits.assign(static_cast<size_t>(vocab_size), 0.0f);
+    if (mode == LogitsMode::All)
+        logits.assign(static_cast<size_t>(T * vocab_size), 0.0f);
+    else if (mode == LogitsMode::Last)
+        logits.assign(static_cast<size_t>(vocab_size), 0.0f);
     return {};
 }
 

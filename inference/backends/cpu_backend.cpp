@@ -19,14 +19,23 @@ struct Workspace {
     void reserve(const ModelConfig& c, int64_t T) {
         if (T <= capacity) return;
         const int64_t H = c.hidden_size, I = c.intermediate_size, R = c.time_step_rank, N = c.state_size;
-        auto grow = [T](std::vector<float>& v, int64_t per_token) { v.assign(static_cast<size_t>(T * per_token), 0.0f); };
-        grow(h, H); grow(u, H); grow(xz, 2 * I); grow(dbc, R + 2 * N); grow(dt, I); grow(y, I); grow(o, H);
+        auto grow = [T](std::vector<float>& v, int64_t per_token) {
+            v.assign(static_cast<size_t>(T * per_token), 0.0f);
+        };
+        grow(h, H);
+        grow(u, H);
+        grow(xz, 2 * I);
+        grow(dbc, R + 2 * N);
+        grow(dt, I);
+        grow(y, I);
+        grow(o, H);
         grow(logits_in, H);
         capacity = T;
     }
     int64_t bytes() const {
-        return static_cast<int64_t>((h.size() + u.size() + xz.size() + dbc.size() + dt.size() + y.size() + o.size() +
-                                     logits_in.size()) * sizeof(float));
+        return static_cast<int64_t>(
+            (h.size() + u.size() + xz.size() + dbc.size() + dt.size() + y.size() + o.size() + logits_in.size()) *
+            sizeof(float));
     }
 };
 
@@ -91,8 +100,8 @@ private:
             const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
             float* u = ws_.u.data();
             float* xz = ws_.xz.data();
-            float* x = xz;       // [T, I] at row stride 2I
-            float* z = xz + I;   // [T, I] at row stride 2I
+            float* x = xz;      // [T, I] at row stride 2I
+            float* z = xz + I;  // [T, I] at row stride 2I
             float* dbc = ws_.dbc.data();
             // u = rms(h, layer_norm_epsilon) * norm.weight
             cpu::rms_norm(h, H, lw.norm.data(), T, H, c.layer_norm_epsilon, u, H);

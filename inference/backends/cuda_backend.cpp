@@ -34,16 +34,14 @@ Status cuda_check(cudaError_t e, const char* what) {
     return Error{std::string(what) + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")"};
 }
 
-#define FM_CUDA_TRY(call)                                          \
-    do {                                                           \
-        if (::fm::Status fm_s_ = cuda_check((call), #call); !fm_s_) \
-            return fm_s_;                                          \
+#define FM_CUDA_TRY(call)                                                         \
+    do {                                                                          \
+        if (::fm::Status fm_s_ = cuda_check((call), #call); !fm_s_) return fm_s_; \
     } while (0)
 
-#define FM_STATUS_TRY(expr)                      \
-    do {                                         \
-        if (::fm::Status fm_s_ = (expr); !fm_s_) \
-            return fm_s_;                        \
+#define FM_STATUS_TRY(expr)                                    \
+    do {                                                       \
+        if (::fm::Status fm_s_ = (expr); !fm_s_) return fm_s_; \
     } while (0)
 
 std::string gigabytes(int64_t bytes) {
@@ -58,7 +56,9 @@ int chosen_device() {
 }
 
 constexpr int64_t kAlign = 256;
-int64_t align_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+int64_t align_up(int64_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 // Places host arrays into one device arena: a first pass (base == nullptr) only measures.
 class Arena {
@@ -163,7 +163,8 @@ public:
         cudaError_t e = cudaStreamSynchronize(stream_);
         if (e == cudaSuccess)
             e = cudaMemcpy(s.conv.data(), d_conv_, s.conv.size() * sizeof(float), cudaMemcpyDeviceToHost);
-        if (e == cudaSuccess) e = cudaMemcpy(s.ssm.data(), d_ssm_, s.ssm.size() * sizeof(float), cudaMemcpyDeviceToHost);
+        if (e == cudaSuccess)
+            e = cudaMemcpy(s.ssm.data(), d_ssm_, s.ssm.size() * sizeof(float), cudaMemcpyDeviceToHost);
         if (e != cudaSuccess) sticky_ = cuda_check(e, "copying the state to the host").error();
         return s;
     }
@@ -270,10 +271,12 @@ Status CudaBackend::upload_weights(Arena& arena) {
         return {};
     };
     FM_STATUS_TRY(matrix(w.embedding, embedding_));
-    const bool tied = w.lm_head.dtype == w.embedding.dtype && w.lm_head.dtype != DType::Q4 &&
-                      w.lm_head.data == w.embedding.data;
-    if (tied) lm_head_ = embedding_;
-    else FM_STATUS_TRY(matrix(w.lm_head, lm_head_));
+    const bool tied =
+        w.lm_head.dtype == w.embedding.dtype && w.lm_head.dtype != DType::Q4 && w.lm_head.data == w.embedding.data;
+    if (tied)
+        lm_head_ = embedding_;
+    else
+        FM_STATUS_TRY(matrix(w.lm_head, lm_head_));
     FM_STATUS_TRY(vec(w.norm_f, norm_f_));
     layers_.assign(w.layers.size(), DeviceLayer{});
     for (size_t l = 0; l < w.layers.size(); ++l) {
@@ -313,7 +316,8 @@ Status CudaBackend::init() {
     // Measure, check free memory, then allocate and upload.
     Arena measure(nullptr);
     FM_STATUS_TRY(upload_weights(measure));
-    const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size, DBC = c.time_step_rank + 2 * c.state_size;
+    const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size,
+                  DBC = c.time_step_rank + 2 * c.state_size;
     decode_bytes_ = align_up(8) * 2 + align_up(H * 4) * 2 + align_up(2 * I * 4) + align_up(DBC * 4) + align_up(I * 4) +
                     align_up(V * 4);
     const int64_t first_chunk = 256;
@@ -372,8 +376,8 @@ Status CudaBackend::init() {
 // d_token_. Same steps as CpuBackend::run_chunk, fused where a kernel can take a neighbour's work.
 Status CudaBackend::enqueue_step(bool logits, bool pdl) {
     const ModelConfig& c = weights_->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank,
-                  K = c.conv_kernel, DBC = R + 2 * N;
+    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
+                  DBC = R + 2 * N;
     const cuda::Exec ex = exec(pdl);
     FM_STATUS_TRY(cuda::embedding(embedding_, d_token_, 1, d_h_, H, ex));
     for (int64_t l = 0; l < c.num_layers; ++l) {
@@ -388,15 +392,15 @@ Status CudaBackend::enqueue_step(bool logits, bool pdl) {
         FM_STATUS_TRY(cuda::gemv(L.x_proj, d_xz_, I, 1, d_dbc_, DBC, cuda::Epilogue::Store, nullptr, ex));
         // B, C, d = rms(.) (Falcon Mamba); dt = softplus(dt_proj(d) + bias);
         // s = exp(dt*A)*s + dt*B*x; y = C.s + D*x; y *= silu(z)   (one fused kernel)
-        FM_STATUS_TRY(cuda::dt_ssm_step(L.dt_proj, d_dbc_, R, N, c.uses_bcdt_norms(), c.mixer_rms_eps, L.dt_bias,
-                                        d_xz_, d_xz_ + I, L.A, L.D, ssm_state, d_y_, I, ex));
+        FM_STATUS_TRY(cuda::dt_ssm_step(L.dt_proj, d_dbc_, R, N, c.uses_bcdt_norms(), c.mixer_rms_eps, L.dt_bias, d_xz_,
+                                        d_xz_ + I, L.A, L.D, ssm_state, d_y_, I, ex));
         // h = h + out_proj(y)   (residual add fused)
         FM_STATUS_TRY(cuda::gemv(L.out_proj, d_y_, I, 1, d_h_, H, cuda::Epilogue::Accumulate, nullptr, ex));
     }
     if (!logits) return {};
     // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight)   (norm fused)
-    FM_STATUS_TRY(cuda::rms_gemv(lm_head_, d_h_, norm_f_, c.layer_norm_epsilon, d_logits_, cuda::Epilogue::Store, nullptr,
-                                 ex));
+    FM_STATUS_TRY(
+        cuda::rms_gemv(lm_head_, d_h_, norm_f_, c.layer_norm_epsilon, d_logits_, cuda::Epilogue::Store, nullptr, ex));
     return cuda::argmax(d_logits_, c.vocab_size, d_argmax_, ex);
 }
 
@@ -503,7 +507,8 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
             FM_CUDA_TRY(cudaMalloc(&scratch_buf_, static_cast<size_t>(bytes)));
             scratch_bytes_ = bytes;
             scratch_.act_hi = reinterpret_cast<uint16_t*>(scratch_buf_);
-            scratch_.act_lo = opt_.precise_prefill ? reinterpret_cast<uint16_t*>(scratch_buf_ + align_up(act * 2)) : nullptr;
+            scratch_.act_lo =
+                opt_.precise_prefill ? reinterpret_cast<uint16_t*>(scratch_buf_ + align_up(act * 2)) : nullptr;
             scratch_.act_elements = act;
             scratch_.weights = reinterpret_cast<uint16_t*>(scratch_buf_ + align_up(act * 2) * act_halves);
             scratch_.weight_elements = wts;
@@ -524,8 +529,8 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
 // One chunk of T tokens (ids already in w_ids_) through every layer, as CpuBackend::run_chunk.
 Status CudaBackend::enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_dev) {
     const ModelConfig& c = weights_->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank,
-                  K = c.conv_kernel, DBC = R + 2 * N;
+    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
+                  DBC = R + 2 * N;
     const cuda::Exec ex = exec(false);
     const auto prec = opt_.precise_prefill ? cuda::PrefillPrecision::Precise : cuda::PrefillPrecision::Fast;
     FM_STATUS_TRY(cuda::embedding(embedding_, w_ids_, T, w_h_, H, ex));
@@ -538,7 +543,8 @@ Status CudaBackend::enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_d
         // [x, z] = in_proj(u)
         FM_STATUS_TRY(cuda::matmul(blas_, L.in_proj, w_u_, T, H, w_xz_, 2 * I, false, prec, scratch_, ex));
         // x = silu(conv_t(x) + conv1d.bias), carrying conv_state (into xc)
-        FM_STATUS_TRY(cuda::conv1d_chunk(x, 2 * I, w_xc_, I, T, I, K, L.conv_w, L.conv_b, d_conv_ + l * I * (K - 1), ex));
+        FM_STATUS_TRY(
+            cuda::conv1d_chunk(x, 2 * I, w_xc_, I, T, I, K, L.conv_w, L.conv_b, d_conv_ + l * I * (K - 1), ex));
         // [d, B, C] = x_proj(x)
         FM_STATUS_TRY(cuda::matmul(blas_, L.x_proj, w_xc_, T, I, w_dbc_, DBC, false, prec, scratch_, ex));
         // B = rms(B), C = rms(C), d = rms(d), weightless, mixer_rms_eps (Falcon Mamba only)
@@ -614,8 +620,10 @@ Result<std::vector<int32_t>> CudaBackend::greedy(int32_t first, int64_t steps) {
     *h_token_ = first;
     FM_CUDA_TRY(cudaMemcpyAsync(d_token_, h_token_, 4, cudaMemcpyHostToDevice, stream_));
     for (int64_t k = 0; k < steps; ++k) {
-        if (g) FM_CUDA_TRY(cudaGraphLaunch(g, stream_));
-        else FM_STATUS_TRY(enqueue_step(true, true));
+        if (g)
+            FM_CUDA_TRY(cudaGraphLaunch(g, stream_));
+        else
+            FM_STATUS_TRY(enqueue_step(true, true));
         FM_CUDA_TRY(cudaMemcpyAsync(d_token_, d_argmax_, 4, cudaMemcpyDeviceToDevice, stream_));
         FM_CUDA_TRY(cudaMemcpyAsync(gen_buf_ + k, d_argmax_, 4, cudaMemcpyDeviceToDevice, stream_));
     }
@@ -632,14 +640,19 @@ CudaAvailability probe_cuda() {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e == cudaErrorInsufficientDriver)
-        return {false, "no NVIDIA driver found, or it is too old for this build's CUDA runtime (cudaErrorInsufficientDriver)", ""};
+        return {false,
+                "no NVIDIA driver found, or it is too old for this build's CUDA runtime (cudaErrorInsufficientDriver)",
+                ""};
     if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) return {false, "no CUDA device", ""};
     if (e != cudaSuccess)
-        return {false, std::string("CUDA is unavailable: ") + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")", ""};
+        return {false, std::string("CUDA is unavailable: ") + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")",
+                ""};
     const int device = chosen_device();
     if (device < 0 || device >= count)
-        return {false, "FM_CUDA_DEVICE=" + std::to_string(device) + " but there are " + std::to_string(count) +
-                           " CUDA device(s)", ""};
+        return {
+            false,
+            "FM_CUDA_DEVICE=" + std::to_string(device) + " but there are " + std::to_string(count) + " CUDA device(s)",
+            ""};
     cudaDeviceProp p{};
     if (cudaError_t pe = cudaGetDeviceProperties(&p, device); pe != cudaSuccess)
         return {false, std::string("cannot read the CUDA device's properties (") + cudaGetErrorName(pe) + ")", ""};
@@ -652,15 +665,18 @@ CudaAvailability probe_cuda() {
         const bool no_image = s.error().find("cudaErrorNoKernelImageForDevice") != std::string::npos ||
                               s.error().find("cudaErrorUnsupportedPtxVersion") != std::string::npos;
         if (no_image)
-            return {false, "this build has no GPU code for '" + name + "' (compute capability " + cc +
-                               "); rebuild with FM_CUDA_ARCHITECTURES including " + std::to_string(p.major) +
-                               std::to_string(p.minor), ""};
+            return {false,
+                    "this build has no GPU code for '" + name + "' (compute capability " + cc +
+                        "); rebuild with FM_CUDA_ARCHITECTURES including " + std::to_string(p.major) +
+                        std::to_string(p.minor),
+                    ""};
         return {false, "GPU '" + name + "' failed a test kernel: " + s.error(), ""};
     }
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) return {false, "cannot read GPU '" + name + "' memory", ""};
     if (free_b < (size_t{1} << 30))
-        return {false, "GPU '" + name + "' has only " + gigabytes(static_cast<int64_t>(free_b)) + " of memory free", ""};
+        return {false, "GPU '" + name + "' has only " + gigabytes(static_cast<int64_t>(free_b)) + " of memory free",
+                ""};
     return {true, "", name};
 }
 

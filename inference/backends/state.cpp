@@ -88,7 +88,8 @@ std::vector<uint8_t> RecurrentState::serialize() const {
 }
 
 Result<RecurrentState> RecurrentState::deserialize(std::span<const uint8_t> bytes) {
-    if (bytes.size() < kHeaderBytes + 4) return Error{"state snapshot is truncated (" + std::to_string(bytes.size()) + " bytes)"};
+    if (bytes.size() < kHeaderBytes + 4)
+        return Error{"state snapshot is truncated (" + std::to_string(bytes.size()) + " bytes)"};
     if (std::memcmp(bytes.data(), kMagic, 4) != 0) return Error{"not a state snapshot (bad magic)"};
     const uint32_t version = get<uint32_t>(bytes.data() + 4);
     if (version != kVersion) return Error{"state snapshot version " + std::to_string(version) + " is not supported"};
@@ -104,8 +105,8 @@ Result<RecurrentState> RecurrentState::deserialize(std::span<const uint8_t> byte
     const uint64_t ssm_n = static_cast<uint64_t>(s.layers * s.inner) * static_cast<uint64_t>(s.state_size);
     const uint64_t expected = kHeaderBytes + (conv_n + ssm_n) * sizeof(float) + 4;
     if (bytes.size() != expected)
-        return Error{"state snapshot has " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(expected) +
-                     " (truncated or corrupt)"};
+        return Error{"state snapshot has " + std::to_string(bytes.size()) + " bytes, expected " +
+                     std::to_string(expected) + " (truncated or corrupt)"};
     const uint32_t stored_crc = get<uint32_t>(bytes.data() + bytes.size() - 4);
     if (crc32(bytes.data(), bytes.size() - 4) != stored_crc) return Error{"state snapshot checksum mismatch (corrupt)"};
     s.conv.resize(conv_n);

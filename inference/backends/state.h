@@ -13,13 +13,13 @@ namespace fm {
 struct ModelConfig;
 
 struct RecurrentState {
-    int64_t layers = 0;      // L
-    int64_t inner = 0;       // I
-    int64_t conv_width = 0;  // K-1: pre-conv inputs kept per channel
-    int64_t state_size = 0;  // N
+    int64_t layers = 0;        // L
+    int64_t inner = 0;         // I
+    int64_t conv_width = 0;    // K-1: pre-conv inputs kept per channel
+    int64_t state_size = 0;    // N
     uint64_t tokens_seen = 0;  // tokens that went into this state since it was empty
-    std::vector<float> conv;  // [L, I, K-1], per channel the oldest input first
-    std::vector<float> ssm;   // [L, I, N]
+    std::vector<float> conv;   // [L, I, K-1], per channel the oldest input first
+    std::vector<float> ssm;    // [L, I, N]
 
     static RecurrentState zeros(const ModelConfig& config);
 

@@ -26,7 +26,8 @@ Status read_float(const json& j, const char* key, const std::string& where, floa
     if (it == j.end() || it->is_null()) return {};  // keep the default
     if (!it->is_number()) return Error{where + ": field '" + key + "' must be a number"};
     double v = it->get<double>();
-    if (!(v > 0.0) || v > 1.0) return Error{where + ": field '" + key + "' must be in (0, 1], got " + std::to_string(v)};
+    if (!(v > 0.0) || v > 1.0)
+        return Error{where + ": field '" + key + "' must be in (0, 1], got " + std::to_string(v)};
     out = static_cast<float>(v);
     return {};
 }
@@ -45,13 +46,13 @@ int64_t read_id(const json& j, const char* key) {
 
 int64_t ModelConfig::parameter_count() const {
     const int64_t H = hidden_size, I = intermediate_size, N = state_size, R = time_step_rank, K = conv_kernel;
-    int64_t per_layer = H                 // norm
-                        + 2 * I * H       // in_proj
-                        + I * K + I       // conv1d weight + bias
-                        + (R + 2 * N) * I // x_proj
-                        + I * R + I       // dt_proj weight + bias
-                        + I * N + I       // A_log, D
-                        + H * I;          // out_proj
+    int64_t per_layer = H                  // norm
+                        + 2 * I * H        // in_proj
+                        + I * K + I        // conv1d weight + bias
+                        + (R + 2 * N) * I  // x_proj
+                        + I * R + I        // dt_proj weight + bias
+                        + I * N + I        // A_log, D
+                        + H * I;           // out_proj
     int64_t total = vocab_size * H + num_layers * per_layer + H;
     if (!tie_word_embeddings) total += vocab_size * H;
     return total;
@@ -72,13 +73,11 @@ Result<ModelConfig> ModelConfig::from_json(const json& j, const std::string& whe
         return Error{where + ": unsupported model_type \"" + c.model_type +
                      "\"; this app runs Falcon Mamba (\"falcon_mamba\") and Mamba-1 (\"mamba\") checkpoints"};
     }
-    for (auto [key, field] : {std::pair{"hidden_size", &c.hidden_size},
-                              std::pair{"intermediate_size", &c.intermediate_size},
-                              std::pair{"state_size", &c.state_size},
-                              std::pair{"time_step_rank", &c.time_step_rank},
-                              std::pair{"conv_kernel", &c.conv_kernel},
-                              std::pair{"num_hidden_layers", &c.num_layers},
-                              std::pair{"vocab_size", &c.vocab_size}}) {
+    for (auto [key, field] :
+         {std::pair{"hidden_size", &c.hidden_size}, std::pair{"intermediate_size", &c.intermediate_size},
+          std::pair{"state_size", &c.state_size}, std::pair{"time_step_rank", &c.time_step_rank},
+          std::pair{"conv_kernel", &c.conv_kernel}, std::pair{"num_hidden_layers", &c.num_layers},
+          std::pair{"vocab_size", &c.vocab_size}}) {
         if (auto s = read_size(j, key, where, *field); !s) return Error{s.error()};
     }
     if (auto s = read_float(j, "layer_norm_epsilon", where, c.layer_norm_epsilon); !s) return Error{s.error()};
@@ -89,7 +88,8 @@ Result<ModelConfig> ModelConfig::from_json(const json& j, const std::string& whe
     c.bos_token_id = read_id(j, "bos_token_id");
     c.pad_token_id = read_id(j, "pad_token_id");
     if (auto eos = j.find("eos_token_id"); eos != j.end()) {
-        if (eos->is_number_integer()) c.eos_token_ids.push_back(eos->get<int64_t>());
+        if (eos->is_number_integer())
+            c.eos_token_ids.push_back(eos->get<int64_t>());
         else if (eos->is_array())
             for (const auto& e : *eos)
                 if (e.is_number_integer()) c.eos_token_ids.push_back(e.get<int64_t>());
@@ -98,8 +98,8 @@ Result<ModelConfig> ModelConfig::from_json(const json& j, const std::string& whe
     if (c.use_bias)
         return Error{where + ": use_bias=true (biases on in_proj/out_proj) is not supported; Falcon Mamba has none"};
     if (c.conv_kernel < 2) return Error{where + ": conv_kernel must be at least 2"};
-    if (c.hidden_size > (1 << 20) || c.intermediate_size > (1 << 22) || c.state_size > 4096 ||
-        c.num_layers > 4096 || c.vocab_size > (1 << 24) || c.time_step_rank > (1 << 20) || c.conv_kernel > 64)
+    if (c.hidden_size > (1 << 20) || c.intermediate_size > (1 << 22) || c.state_size > 4096 || c.num_layers > 4096 ||
+        c.vocab_size > (1 << 24) || c.time_step_rank > (1 << 20) || c.conv_kernel > 64)
         return Error{where + ": a size field is implausibly large"};
 
     if (auto q = j.find("quantization_config"); q != j.end() && q->is_object()) {

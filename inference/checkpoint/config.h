@@ -22,14 +22,14 @@ struct BnbQuantConfig {
 
 struct ModelConfig {
     Architecture architecture = Architecture::FalconMamba;
-    std::string model_type;          // as written in the file
-    int64_t hidden_size = 0;         // H
-    int64_t intermediate_size = 0;   // I (read directly; `expand` is ignored)
-    int64_t state_size = 0;          // N
-    int64_t time_step_rank = 0;      // R
-    int64_t conv_kernel = 0;         // K
-    int64_t num_layers = 0;          // L
-    int64_t vocab_size = 0;          // V
+    std::string model_type;         // as written in the file
+    int64_t hidden_size = 0;        // H
+    int64_t intermediate_size = 0;  // I (read directly; `expand` is ignored)
+    int64_t state_size = 0;         // N
+    int64_t time_step_rank = 0;     // R
+    int64_t conv_kernel = 0;        // K
+    int64_t num_layers = 0;         // L
+    int64_t vocab_size = 0;         // V
     float layer_norm_epsilon = 1e-5f;
     float mixer_rms_eps = 1e-6f;
     bool tie_word_embeddings = false;

@@ -17,11 +17,22 @@
 
 namespace fm {
 
-const float kNf4Codebook[16] = {
-    -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f, -0.28444138169288635f,
-    -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f,
-    0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f,
-    1.0f};
+const float kNf4Codebook[16] = {-1.0f,
+                                -0.6961928009986877f,
+                                -0.5250730514526367f,
+                                -0.39491748809814453f,
+                                -0.28444138169288635f,
+                                -0.18477343022823334f,
+                                -0.09105003625154495f,
+                                0.0f,
+                                0.07958029955625534f,
+                                0.16093020141124725f,
+                                0.24611230194568634f,
+                                0.33791524171829224f,
+                                0.44070982933044434f,
+                                0.5626170039176941f,
+                                0.7229568362236023f,
+                                1.0f};
 
 namespace {
 
@@ -43,14 +54,28 @@ std::string files_of(const TensorStore& store) {
 
 float to_float(const TensorInfo& t, int64_t i) {
     switch (t.dtype) {
-        case DType::F32: { float v; std::memcpy(&v, t.data + i * 4, 4); return v; }
-        case DType::F16: { uint16_t h; std::memcpy(&h, t.data + i * 2, 2); return num::f16_to_float(h); }
-        case DType::BF16: { uint16_t h; std::memcpy(&h, t.data + i * 2, 2); return num::bf16_to_float(h); }
-        default: return 0.0f;
+    case DType::F32: {
+        float v;
+        std::memcpy(&v, t.data + i * 4, 4);
+        return v;
+    }
+    case DType::F16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + i * 2, 2);
+        return num::f16_to_float(h);
+    }
+    case DType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + i * 2, 2);
+        return num::bf16_to_float(h);
+    }
+    default: return 0.0f;
     }
 }
 
-bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+bool is_float(DType t) {
+    return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+}
 
 // A positive integer field of the quant-state JSON.
 Result<int64_t> positive_int(const json& state, const char* key, const std::string& where) {
@@ -60,7 +85,8 @@ Result<int64_t> positive_int(const json& state, const char* key, const std::stri
         return Error{where + ": \"" + key + "\" in the quant-state JSON must be a positive integer, got " + it->dump()};
     const int64_t v = it->get<int64_t>();
     if (v <= 0 || v > (int64_t{1} << 30))
-        return Error{where + ": \"" + key + "\" in the quant-state JSON must be a positive integer, got " + std::to_string(v)};
+        return Error{where + ": \"" + key + "\" in the quant-state JSON must be a positive integer, got " +
+                     std::to_string(v)};
     return v;
 }
 
@@ -69,7 +95,9 @@ Status load_scales(const TensorStore& store, const std::string& name, const json
                    int64_t blocks, std::vector<float>& scales) {
     const std::string absmax_name = name + ".absmax";
     const TensorInfo* absmax = store.find(absmax_name);
-    if (!absmax) return Error{"missing tensor '" + absmax_name + "' (the per-block scales of '" + name + "') in " + files_of(store)};
+    if (!absmax)
+        return Error{"missing tensor '" + absmax_name + "' (the per-block scales of '" + name + "') in " +
+                     files_of(store)};
     if (absmax->shape.size() != 1)
         return Error{absmax->describe() + ": absmax must be one-dimensional [" + std::to_string(blocks) + "]"};
     const int64_t count = absmax->elements();
@@ -83,26 +111,32 @@ Status load_scales(const TensorStore& store, const std::string& name, const json
     if (is_float(absmax->dtype)) {
         for (int64_t j = 0; j < blocks; ++j) scales[static_cast<size_t>(j)] = to_float(*absmax, j);
     } else if (absmax->dtype == DType::U8) {
-        // Double quantization: absmax[j] = nested_quant_map[u8[j]] * nested_absmax[j / nested_blocksize] + nested_offset.
+        // Double quantization: absmax[j] = nested_quant_map[u8[j]] * nested_absmax[j / nested_blocksize] +
+        // nested_offset.
         auto nested_block = positive_int(state, "nested_blocksize", state_where);
         if (!nested_block) return Error{nested_block.error() + " (absmax is U8: double quantization)"};
         auto off = state.find("nested_offset");
         if (off == state.end() || !off->is_number())
-            return Error{state_where + ": the quant-state JSON has no numeric \"nested_offset\" (absmax is U8: double quantization)"};
+            return Error{state_where +
+                         ": the quant-state JSON has no numeric \"nested_offset\" (absmax is U8: double quantization)"};
         const float offset = off->get<float>();
         const std::string nabs_name = name + ".nested_absmax", nmap_name = name + ".nested_quant_map";
         const TensorInfo* nabs = store.find(nabs_name);
         const TensorInfo* nmap = store.find(nmap_name);
-        if (!nabs) return Error{"missing tensor '" + nabs_name + "' (absmax of '" + name + "' is U8: double quantization) in " + files_of(store)};
-        if (!nmap) return Error{"missing tensor '" + nmap_name + "' (absmax of '" + name + "' is U8: double quantization) in " + files_of(store)};
+        if (!nabs)
+            return Error{"missing tensor '" + nabs_name + "' (absmax of '" + name +
+                         "' is U8: double quantization) in " + files_of(store)};
+        if (!nmap)
+            return Error{"missing tensor '" + nmap_name + "' (absmax of '" + name +
+                         "' is U8: double quantization) in " + files_of(store)};
         if (!is_float(nmap->dtype) || nmap->elements() != 256)
             return Error{nmap->describe() + ": the nested code book must hold 256 floats"};
         const int64_t nested_blocks = (blocks + *nested_block - 1) / *nested_block;
         if (!is_float(nabs->dtype)) return Error{nabs->describe() + ": nested_absmax must be F32"};
         if (nabs->elements() < nested_blocks)
-            return Error{nabs->describe() + ": nested_absmax too short: " + std::to_string(nabs->elements()) + " scales, but " +
-                         std::to_string(blocks) + " absmax values in blocks of " + std::to_string(*nested_block) +
-                         " need " + std::to_string(nested_blocks)};
+            return Error{nabs->describe() + ": nested_absmax too short: " + std::to_string(nabs->elements()) +
+                         " scales, but " + std::to_string(blocks) + " absmax values in blocks of " +
+                         std::to_string(*nested_block) + " need " + std::to_string(nested_blocks)};
         float map[256];
         for (int k = 0; k < 256; ++k) map[k] = to_float(*nmap, k);
         std::vector<float> nested(static_cast<size_t>(nested_blocks));
@@ -129,12 +163,13 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
         return Error{weight->describe() + ": config.json gives it the empty shape " + shape_string({rows, cols})};
 
     // The quant state: a JSON document stored as a U8 tensor, named after the quant type.
-    const std::string fp4_name = name + ".quant_state.bitsandbytes__fp4", nf4_name = name + ".quant_state.bitsandbytes__nf4";
+    const std::string fp4_name = name + ".quant_state.bitsandbytes__fp4",
+                      nf4_name = name + ".quant_state.bitsandbytes__nf4";
     const TensorInfo* fp4 = store.find(fp4_name);
     const TensorInfo* nf4 = store.find(nf4_name);
     if (!fp4 && !nf4)
-        return Error{weight->describe() + ": the 4-bit quant state is missing: expected tensor '" + fp4_name + "' or '" +
-                     nf4_name + "' (is this a bitsandbytes 4-bit checkpoint?)"};
+        return Error{weight->describe() + ": the 4-bit quant state is missing: expected tensor '" + fp4_name +
+                     "' or '" + nf4_name + "' (is this a bitsandbytes 4-bit checkpoint?)"};
     if (fp4 && nf4) return Error{weight->describe() + ": has both an fp4 and an nf4 quant state; expected one"};
     const TensorInfo* qs = fp4 ? fp4 : nf4;
     const std::string suffix_type = fp4 ? "fp4" : "nf4";
@@ -142,8 +177,10 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
     if (qs->dtype != DType::U8) return Error{qs_where + ": the quant state must be U8 bytes holding JSON"};
     const char* text = reinterpret_cast<const char*>(qs->data);
     const json state = json::parse(text, text + qs->byte_size, nullptr, false);
-    if (state.is_discarded()) return Error{qs_where + ": the quant state is not valid JSON (garbled quant-state bytes)"};
-    if (!state.is_object()) return Error{qs_where + ": the quant state is JSON but not an object: " + state.dump().substr(0, 80)};
+    if (state.is_discarded())
+        return Error{qs_where + ": the quant state is not valid JSON (garbled quant-state bytes)"};
+    if (!state.is_object())
+        return Error{qs_where + ": the quant state is JSON but not an object: " + state.dump().substr(0, 80)};
 
     auto qt = state.find("quant_type");
     if (qt == state.end() || !qt->is_string()) return Error{qs_where + ": the quant-state JSON has no \"quant_type\""};
@@ -151,7 +188,8 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
     if (quant_type != "fp4" && quant_type != "nf4")
         return Error{qs_where + ": unknown quant type \"" + quant_type + "\" (supported: fp4, nf4)"};
     if (quant_type != suffix_type)
-        return Error{qs_where + ": quant_type \"" + quant_type + "\" contradicts the tensor name (bitsandbytes__" + suffix_type + ")"};
+        return Error{qs_where + ": quant_type \"" + quant_type + "\" contradicts the tensor name (bitsandbytes__" +
+                     suffix_type + ")"};
 
     auto blocksize = positive_int(state, "blocksize", qs_where);
     if (!blocksize) return Error{blocksize.error()};
@@ -160,17 +198,19 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
     if (sh == state.end() || !sh->is_array()) return Error{qs_where + ": the quant-state JSON has no \"shape\" array"};
     std::vector<int64_t> shape;
     for (const auto& d : *sh) {
-        if (!d.is_number_integer()) return Error{qs_where + ": \"shape\" in the quant-state JSON holds a non-integer: " + sh->dump()};
+        if (!d.is_number_integer())
+            return Error{qs_where + ": \"shape\" in the quant-state JSON holds a non-integer: " + sh->dump()};
         shape.push_back(d.get<int64_t>());
     }
     if (shape != std::vector<int64_t>{rows, cols})
-        return Error{qs_where + ": the quantized shape " + shape_string(shape) + " disagrees with config.json, which gives '" +
-                     name + "' the shape " + shape_string({rows, cols})};
+        return Error{qs_where + ": the quantized shape " + shape_string(shape) +
+                     " disagrees with config.json, which gives '" + name + "' the shape " + shape_string({rows, cols})};
 
     const int64_t n = rows * cols;
     const int64_t code_bytes = (n + 1) / 2;
     if (weight->dtype != DType::U8)
-        return Error{weight->describe() + ": a bitsandbytes 4-bit weight must be U8 packed codes, not " + dtype_name(weight->dtype)};
+        return Error{weight->describe() + ": a bitsandbytes 4-bit weight must be U8 packed codes, not " +
+                     dtype_name(weight->dtype)};
     if (static_cast<int64_t>(weight->byte_size) < code_bytes)
         return Error{weight->describe() + ": codes too short: " + std::to_string(weight->byte_size) + " bytes, but " +
                      shape_string({rows, cols}) + " at 4 bits needs " + std::to_string(code_bytes)};
@@ -180,7 +220,8 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
 
     const std::string map_name = name + ".quant_map";
     const TensorInfo* qmap = store.find(map_name);
-    if (!qmap) return Error{"missing tensor '" + map_name + "' (the 4-bit code book of '" + name + "') in " + files_of(store)};
+    if (!qmap)
+        return Error{"missing tensor '" + map_name + "' (the 4-bit code book of '" + name + "') in " + files_of(store)};
     if (!is_float(qmap->dtype) || qmap->elements() != 16)
         return Error{qmap->describe() + ": the code book must hold 16 floats, got " + std::to_string(qmap->elements()) +
                      (is_float(qmap->dtype) ? "" : std::string(" of ") + dtype_name(qmap->dtype))};
@@ -206,11 +247,13 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
     return v;
 }
 
-Result<MatrixView> quantize_q4(const MatrixView& source, Q4Storage& storage, ThreadPool* pool, const std::string& name) {
+Result<MatrixView> quantize_q4(const MatrixView& source, Q4Storage& storage, ThreadPool* pool,
+                               const std::string& name) {
     const std::string what = name.empty() ? "matrix " + shape_string({source.rows, source.cols})
                                           : "'" + name + "' " + shape_string({source.rows, source.cols});
     if (source.dtype != DType::F32 && source.dtype != DType::F16 && source.dtype != DType::BF16)
-        return Error{"cannot quantize " + what + " to 4 bits: it is " + dtype_name(source.dtype) + ", expected F32, F16 or BF16"};
+        return Error{"cannot quantize " + what + " to 4 bits: it is " + dtype_name(source.dtype) +
+                     ", expected F32, F16 or BF16"};
     if (source.rows < 0 || source.cols < 0 || (source.elements() > 0 && !source.data))
         return Error{"cannot quantize " + what + ": no data"};
     const int64_t n = source.elements();
@@ -233,34 +276,36 @@ Result<MatrixView> quantize_q4(const MatrixView& source, Q4Storage& storage, Thr
             const int64_t len = std::min(n, begin + kTaskBlocks * block) - begin;
             float* f = buf.data();
             switch (source.dtype) {
-                case DType::F32:
-                    std::memcpy(f, static_cast<const float*>(source.data) + begin, static_cast<size_t>(len) * 4);
-                    break;
-                case DType::BF16: {
-                    const uint16_t* s = static_cast<const uint16_t*>(source.data) + begin;
-                    for (int64_t i = 0; i < len; ++i) {
-                        const uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
-                        std::memcpy(f + i, &bits, 4);
-                    }
-                    break;
+            case DType::F32:
+                std::memcpy(f, static_cast<const float*>(source.data) + begin, static_cast<size_t>(len) * 4);
+                break;
+            case DType::BF16: {
+                const uint16_t* s = static_cast<const uint16_t*>(source.data) + begin;
+                for (int64_t i = 0; i < len; ++i) {
+                    const uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
+                    std::memcpy(f + i, &bits, 4);
                 }
-                default: {
-                    const uint16_t* s = static_cast<const uint16_t*>(source.data) + begin;
-                    for (int64_t i = 0; i < len; ++i) f[i] = num::f16_to_float(s[i]);
-                    break;
-                }
+                break;
             }
-            const int64_t bad = cpu::quantize_q4_blocks(f, len, static_cast<int32_t>(block), kNf4Codebook,
-                                                        storage.codes.data() + begin / 2,
-                                                        storage.scales.data() + begin / block);
+            default: {
+                const uint16_t* s = static_cast<const uint16_t*>(source.data) + begin;
+                for (int64_t i = 0; i < len; ++i) f[i] = num::f16_to_float(s[i]);
+                break;
+            }
+            }
+            const int64_t bad =
+                cpu::quantize_q4_blocks(f, len, static_cast<int32_t>(block), kNf4Codebook,
+                                        storage.codes.data() + begin / 2, storage.scales.data() + begin / block);
             if (bad >= 0) {
                 int64_t prev = first_bad.load();
                 while (begin + bad < prev && !first_bad.compare_exchange_weak(prev, begin + bad)) {}
             }
         }
     };
-    if (pool) pool->parallel_for(tasks, 1, work);
-    else work(0, tasks);
+    if (pool)
+        pool->parallel_for(tasks, 1, work);
+    else
+        work(0, tasks);
     if (first_bad.load() != std::numeric_limits<int64_t>::max()) {
         const int64_t i = first_bad.load();
         return Error{"cannot quantize " + what + " to 4 bits: the weight at row " + std::to_string(i / source.cols) +
@@ -319,8 +364,11 @@ bool is_inside(const fs::path& inner, const fs::path& outer) {
 
 nlohmann::json cache_key_json(const std::string& key, const std::string& fingerprint, const fs::path& checkpoint_dir) {
     std::error_code ec;
-    return {{"version", kQ4CacheVersion}, {"key", key}, {"fingerprint", fingerprint},
-            {"checkpoint", fs::weakly_canonical(fs::absolute(checkpoint_dir, ec), ec).string()}, {"block", kQ4Block}};
+    return {{"version", kQ4CacheVersion},
+            {"key", key},
+            {"fingerprint", fingerprint},
+            {"checkpoint", fs::weakly_canonical(fs::absolute(checkpoint_dir, ec), ec).string()},
+            {"block", kQ4Block}};
 }
 
 std::optional<nlohmann::json> read_cache_key(const TensorStore& store) {
@@ -349,8 +397,9 @@ Status apply_cache(ModelWeights& w, const fs::path& file, const std::string& key
         const TensorInfo* scales = store->find(name + ".q4scales");
         const TensorInfo* book = store->find(name + ".q4codebook");
         if (!codes || !scales || !book) return Error{file.string() + ": lacks the 4-bit tensors of '" + name + "'"};
-        if (codes->dtype != DType::U8 || static_cast<int64_t>(codes->byte_size) != (n + 1) / 2 || scales->dtype != DType::F32 ||
-            scales->elements() != (n + kQ4Block - 1) / kQ4Block || book->dtype != DType::F32 || book->elements() != 16)
+        if (codes->dtype != DType::U8 || static_cast<int64_t>(codes->byte_size) != (n + 1) / 2 ||
+            scales->dtype != DType::F32 || scales->elements() != (n + kQ4Block - 1) / kQ4Block ||
+            book->dtype != DType::F32 || book->elements() != 16)
             return Error{file.string() + ": the 4-bit tensors of '" + name + "' do not fit its shape"};
         auto storage = std::make_unique<Q4Storage>();
         storage->codes.assign(codes->data, codes->data + codes->byte_size);
@@ -414,7 +463,8 @@ void prune_cache(const fs::path& cache_dir, const fs::path& keep, const std::str
             auto store = TensorStore::open_file(p);
             if (!store) continue;  // not ours to judge
             auto header = read_cache_key(*store);
-            stale = header && header->value("checkpoint", "") == checkpoint && header->value("fingerprint", "") != fingerprint;
+            stale = header && header->value("checkpoint", "") == checkpoint &&
+                    header->value("fingerprint", "") != fingerprint;
         }
         if (stale) fs::remove(p, ec);
     }

@@ -28,9 +28,9 @@
 #include <memory>
 #include <string>
 
-#include "inference/core/result.h"
 #include "inference/checkpoint/safetensors.h"
 #include "inference/checkpoint/weights.h"
+#include "inference/core/result.h"
 
 namespace fm {
 
@@ -48,8 +48,8 @@ extern const float kNf4Codebook[16];
 // quant type, bad blocksize, shape disagreeing with [rows, cols], short codes or absmax, wrong
 // code book, missing double-quantization tensors, non-finite scales) is an error naming the
 // tensor and the file.
-Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& name, int64_t rows,
-                                   int64_t cols, Q4Storage& storage);
+Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& name, int64_t rows, int64_t cols,
+                                   Q4Storage& storage);
 
 // Quantizes a F32/F16/BF16 matrix to 4-bit codes with one scale per 64 consecutive weights, in
 // the format above. Multi-threaded over blocks when pool is given. `name` only labels errors

@@ -26,11 +26,16 @@ std::string describe_shape(const std::vector<int64_t>& shape) {
 }
 
 bool parse_dtype(const std::string& name, DType& out) {
-    if (name == "F32") out = DType::F32;
-    else if (name == "F16") out = DType::F16;
-    else if (name == "BF16") out = DType::BF16;
-    else if (name == "U8") out = DType::U8;
-    else return false;
+    if (name == "F32")
+        out = DType::F32;
+    else if (name == "F16")
+        out = DType::F16;
+    else if (name == "BF16")
+        out = DType::BF16;
+    else if (name == "U8")
+        out = DType::U8;
+    else
+        return false;
     return true;
 }
 
@@ -76,17 +81,20 @@ std::string TensorInfo::describe() const {
 
 Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> file) {
     const std::string where = file->path().string();
-    if (file->size() < 8) return Error{where + ": too short to be a safetensors file (" + std::to_string(file->size()) + " bytes)"};
+    if (file->size() < 8)
+        return Error{where + ": too short to be a safetensors file (" + std::to_string(file->size()) + " bytes)"};
     uint64_t header_size = 0;
     for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | file->data()[i];
     if (header_size > file->size() - 8)
         return Error{where + ": header length " + std::to_string(header_size) + " runs past the end of the file (" +
                      std::to_string(file->size()) + " bytes): truncated or not a safetensors file"};
-    if (header_size > (100u << 20)) return Error{where + ": header of " + std::to_string(header_size) + " bytes is implausibly large"};
+    if (header_size > (100u << 20))
+        return Error{where + ": header of " + std::to_string(header_size) + " bytes is implausibly large"};
 
     const char* header_begin = reinterpret_cast<const char*>(file->data() + 8);
     json header = json::parse(header_begin, header_begin + header_size, nullptr, false);
-    if (header.is_discarded() || !header.is_object()) return Error{where + ": header is not a JSON object: not a safetensors file"};
+    if (header.is_discarded() || !header.is_object())
+        return Error{where + ": header is not a JSON object: not a safetensors file"};
 
     const uint64_t data_start = 8 + header_size;
     const uint64_t data_size = file->size() - data_start;
@@ -107,7 +115,8 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
         if (shape == t.end() || !shape->is_array()) return Error{ctx + ": missing shape"};
         int64_t elements = 1;
         for (const auto& d : *shape) {
-            if (!d.is_number_integer() || d.get<int64_t>() < 0) return Error{ctx + ": shape has a negative or non-integer dimension"};
+            if (!d.is_number_integer() || d.get<int64_t>() < 0)
+                return Error{ctx + ": shape has a negative or non-integer dimension"};
             int64_t dim = d.get<int64_t>();
             if (dim > 0 && elements > (int64_t{1} << 48) / dim) return Error{ctx + ": shape is implausibly large"};
             elements *= dim;
@@ -118,10 +127,13 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
             !(*offsets)[1].is_number_unsigned())
             return Error{ctx + ": data_offsets must be two non-negative integers"};
         uint64_t begin = (*offsets)[0].get<uint64_t>(), end = (*offsets)[1].get<uint64_t>();
-        if (begin > end) return Error{ctx + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] are reversed"};
+        if (begin > end)
+            return Error{ctx + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                         "] are reversed"};
         if (end > data_size)
-            return Error{ctx + ": data [" + std::to_string(begin) + ", " + std::to_string(end) + ") runs past the end of the file (" +
-                         std::to_string(data_size) + " data bytes): the file is truncated or its header is wrong"};
+            return Error{ctx + ": data [" + std::to_string(begin) + ", " + std::to_string(end) +
+                         ") runs past the end of the file (" + std::to_string(data_size) +
+                         " data bytes): the file is truncated or its header is wrong"};
         const uint64_t expected = static_cast<uint64_t>(elements) * dtype_size_bits(info.dtype) / 8;
         if (end - begin != expected)
             return Error{ctx + ": holds " + std::to_string(end - begin) + " bytes but " + dtype_name(info.dtype) + " " +
@@ -150,7 +162,8 @@ Status TensorStore::add_file(const std::filesystem::path& path, const std::vecto
     std::set<std::string> present;
     for (auto& t : *parsed) {
         present.insert(t.name);
-        if (tensors_.count(t.name)) return Error{path.string() + ": tensor '" + t.name + "' appears in more than one shard"};
+        if (tensors_.count(t.name))
+            return Error{path.string() + ": tensor '" + t.name + "' appears in more than one shard"};
         tensors_.emplace(t.name, std::move(t));
     }
     if (expected)
@@ -177,11 +190,13 @@ Result<TensorStore> TensorStore::open(const std::filesystem::path& dir) {
         std::stringstream buffer;
         buffer << in.rdbuf();
         json index = json::parse(buffer.str(), nullptr, false);
-        if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+        if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") ||
+            !index["weight_map"].is_object())
             return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
         std::map<std::string, std::vector<std::string>> by_file;
         for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-            if (!it.value().is_string()) return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
+            if (!it.value().is_string())
+                return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
             std::string shard = it.value().get<std::string>();
             if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
                 return Error{index_path.string() + ": shard name '" + shard + "' must be a plain file name"};
@@ -191,7 +206,8 @@ Result<TensorStore> TensorStore::open(const std::filesystem::path& dir) {
         TensorStore store;
         for (const auto& [shard, names] : by_file) {
             if (!std::filesystem::exists(dir / shard, ec))
-                return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " + dir.string()};
+                return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " +
+                             dir.string()};
             if (auto s = store.add_file(dir / shard, &names); !s) return Error{s.error()};
         }
         return store;

@@ -21,9 +21,7 @@ TensorToWrite TensorToWrite::from_bytes(std::string name, DType dtype, std::vect
                                         std::vector<uint8_t> bytes) {
     auto data = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
     TensorToWrite t{std::move(name), dtype, std::move(shape), nullptr};
-    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) {
-        std::memcpy(dst, data->data() + offset, size);
-    };
+    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) { std::memcpy(dst, data->data() + offset, size); };
     return t;
 }
 
@@ -50,7 +48,8 @@ Status write_safetensors(const std::filesystem::path& path, const std::vector<Te
     uint64_t offset = 0;
     for (const auto& t : tensors) {
         const uint64_t size = t.byte_size();
-        header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
+        header[t.name] = {
+            {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
         offset += size;
     }
     std::string text = header.dump();

@@ -23,7 +23,8 @@ struct TensorToWrite {
     std::function<void(uint8_t* dst, uint64_t offset, uint64_t size)> fill;
 
     uint64_t byte_size() const;
-    static TensorToWrite from_bytes(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t> bytes);
+    static TensorToWrite from_bytes(std::string name, DType dtype, std::vector<int64_t> shape,
+                                    std::vector<uint8_t> bytes);
     static TensorToWrite from_floats(std::string name, std::vector<int64_t> shape, const std::vector<float>& values,
                                      DType dtype = DType::F32);
 };

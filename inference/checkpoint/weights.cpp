@@ -1,8 +1,8 @@
 #include "inference/checkpoint/weights.h"
 
+#include <sys/stat.h>
 #include <cmath>
 #include <cstring>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -19,14 +19,28 @@ std::string shape_string(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
-bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+bool is_float(DType t) {
+    return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+}
 
 float element_to_float(const TensorInfo& t, int64_t i) {
     switch (t.dtype) {
-        case DType::F32: { float v; std::memcpy(&v, t.data + i * 4, 4); return v; }
-        case DType::F16: { uint16_t h; std::memcpy(&h, t.data + i * 2, 2); return num::f16_to_float(h); }
-        case DType::BF16: { uint16_t h; std::memcpy(&h, t.data + i * 2, 2); return num::bf16_to_float(h); }
-        default: return 0.0f;
+    case DType::F32: {
+        float v;
+        std::memcpy(&v, t.data + i * 4, 4);
+        return v;
+    }
+    case DType::F16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + i * 2, 2);
+        return num::f16_to_float(h);
+    }
+    case DType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + i * 2, 2);
+        return num::bf16_to_float(h);
+    }
+    default: return 0.0f;
     }
 }
 
@@ -38,8 +52,7 @@ public:
     Result<const TensorInfo*> tensor(const std::string& name, const std::vector<int64_t>& shape) {
         const TensorInfo* t = w_.store.find(name);
         if (!t) return Error{"missing tensor '" + name + "' in " + w_.checkpoint_dir.string()};
-        if (!is_float(t->dtype))
-            return Error{t->describe() + ": expected F32, F16 or BF16"};
+        if (!is_float(t->dtype)) return Error{t->describe() + ": expected F32, F16 or BF16"};
         if (t->elements() != product(shape) || !compatible(t->shape, shape))
             return Error{t->describe() + ": expected shape " + shape_string(shape) + " from config.json"};
         return t;
@@ -75,7 +88,8 @@ public:
             v.data = copy->data();
             w_.owned_buffers.push_back(std::move(copy));
         }
-        if (w_.stored_dtype == DType::F32 || dtype_size_bits(v.dtype) < dtype_size_bits(w_.stored_dtype)) w_.stored_dtype = v.dtype;
+        if (w_.stored_dtype == DType::F32 || dtype_size_bits(v.dtype) < dtype_size_bits(w_.stored_dtype))
+            w_.stored_dtype = v.dtype;
         if (quantizable && options_.quantize_4bit) return quantize(v);
         return v;
     }
@@ -97,8 +111,10 @@ private:
     // conv1d.weight is stored [I, 1, K]; we accept it as [I, K] by dropping unit dimensions.
     static bool compatible(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
         std::vector<int64_t> x, y;
-        for (auto d : a) if (d != 1) x.push_back(d);
-        for (auto d : b) if (d != 1) y.push_back(d);
+        for (auto d : a)
+            if (d != 1) x.push_back(d);
+        for (auto d : b)
+            if (d != 1) y.push_back(d);
         return x == y;
     }
     ThreadPool* pool() {
@@ -126,7 +142,8 @@ int64_t ModelWeights::weight_bytes() const {
     for (const auto& l : layers) {
         total += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
         total += static_cast<int64_t>(l.norm.size() + l.conv_weight.size() + l.conv_bias.size() + l.dt_bias.size() +
-                                      l.A.size() + l.D.size()) * 4;
+                                      l.A.size() + l.D.size()) *
+                 4;
     }
     return total;
 }
@@ -136,8 +153,12 @@ std::string ModelWeights::fingerprint() const {
     // it tells snapshots and caches apart, it does not defend against forgery.
     uint64_t h = 1469598103934665603ull;
     auto mix = [&h](const std::string& s) {
-        for (unsigned char c : s) { h ^= c; h *= 1099511628211ull; }
-        h ^= 0xff; h *= 1099511628211ull;
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ull;
+        }
+        h ^= 0xff;
+        h *= 1099511628211ull;
     };
     mix(config.to_json().dump());
     mix(format == WeightFormat::Q4 ? "q4" : "native");
@@ -145,7 +166,8 @@ std::string ModelWeights::fingerprint() const {
         struct stat st {};
         mix(f->path().filename().string());
         mix(std::to_string(f->size()));
-        if (::stat(f->path().c_str(), &st) == 0) mix(std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
+        if (::stat(f->path().c_str(), &st) == 0)
+            mix(std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
     }
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -167,8 +189,8 @@ Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& 
     w->format = (w->config.quantization.enabled || options.quantize_4bit) ? WeightFormat::Q4 : WeightFormat::Native;
 
     const ModelConfig& c = w->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank,
-                  K = c.conv_kernel, V = c.vocab_size, L = c.num_layers;
+    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
+                  V = c.vocab_size, L = c.num_layers;
     WeightLoader load(*w, options);
     const int64_t total_steps = L + 2;
     auto report = [&](int64_t done) -> Status {
@@ -179,7 +201,8 @@ Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& 
 
     const std::string embed_name =
         w->store.find("backbone.embeddings.weight") || !w->store.find("backbone.embedding.weight")
-            ? "backbone.embeddings.weight" : "backbone.embedding.weight";
+            ? "backbone.embeddings.weight"
+            : "backbone.embedding.weight";
     FM_TRY_ASSIGN(w->embedding, load.matrix(embed_name, V, H, false));
     if (options.quantize_4bit && options.quantize_embeddings) FM_TRY_ASSIGN(w->embedding, load.quantize(w->embedding));
     if (auto s = report(1); !s) return Error{s.error()};
@@ -191,8 +214,10 @@ Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& 
         FM_TRY_ASSIGN(lw.norm, load.vector(p + "norm.weight", {H}));
         FM_TRY_ASSIGN(lw.in_proj, load.matrix(p + "mixer.in_proj.weight", 2 * I, H, true));
         FM_TRY_ASSIGN(lw.conv_weight, load.vector(p + "mixer.conv1d.weight", {I, 1, K}));
-        if (c.use_conv_bias) FM_TRY_ASSIGN(lw.conv_bias, load.vector(p + "mixer.conv1d.bias", {I}));
-        else lw.conv_bias.assign(static_cast<size_t>(I), 0.0f);
+        if (c.use_conv_bias)
+            FM_TRY_ASSIGN(lw.conv_bias, load.vector(p + "mixer.conv1d.bias", {I}));
+        else
+            lw.conv_bias.assign(static_cast<size_t>(I), 0.0f);
         FM_TRY_ASSIGN(lw.x_proj, load.matrix(p + "mixer.x_proj.weight", R + 2 * N, I, true));
         FM_TRY_ASSIGN(lw.dt_proj, load.matrix(p + "mixer.dt_proj.weight", I, R, true));
         FM_TRY_ASSIGN(lw.dt_bias, load.vector(p + "mixer.dt_proj.bias", {I}));

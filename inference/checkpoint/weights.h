@@ -12,23 +12,23 @@
 #include <vector>
 
 #include "inference/checkpoint/config.h"
-#include "inference/core/result.h"
 #include "inference/checkpoint/safetensors.h"
+#include "inference/core/result.h"
 #include "kernels/common/matrix_view.h"
 
 namespace fm {
 
 struct LayerWeights {
-    std::vector<float> norm;  // [H]                block RMSNorm weight
-    MatrixView in_proj;       // [2I, H]            rows 0..I-1 -> x, I..2I-1 -> z
+    std::vector<float> norm;         // [H]                block RMSNorm weight
+    MatrixView in_proj;              // [2I, H]            rows 0..I-1 -> x, I..2I-1 -> z
     std::vector<float> conv_weight;  // [I, K]      conv1d.weight [I, 1, K] squeezed
     std::vector<float> conv_bias;    // [I]         zeros when the checkpoint has none
-    MatrixView x_proj;        // [R+2N, I]          -> [dt_raw | B | C]
-    MatrixView dt_proj;       // [I, R]
+    MatrixView x_proj;               // [R+2N, I]          -> [dt_raw | B | C]
+    MatrixView dt_proj;              // [I, R]
     std::vector<float> dt_bias;      // [I]
     std::vector<float> A;            // [I, N]      -exp(A_log), computed once at load
     std::vector<float> D;            // [I]
-    MatrixView out_proj;      // [H, I]
+    MatrixView out_proj;             // [H, I]
 };
 
 enum class WeightFormat { Native, Q4 };
@@ -44,11 +44,11 @@ struct ModelWeights {
     ModelConfig config;
     std::filesystem::path checkpoint_dir;
     WeightFormat format = WeightFormat::Native;
-    DType stored_dtype = DType::F32;  // dtype of the unquantized matrices
-    MatrixView embedding;             // [V, H]
-    std::vector<LayerWeights> layers; // [L]
-    std::vector<float> norm_f;        // [H]
-    MatrixView lm_head;               // [V, H] (the embedding when tied)
+    DType stored_dtype = DType::F32;   // dtype of the unquantized matrices
+    MatrixView embedding;              // [V, H]
+    std::vector<LayerWeights> layers;  // [L]
+    std::vector<float> norm_f;         // [H]
+    MatrixView lm_head;                // [V, H] (the embedding when tied)
 
     // What keeps the views alive.
     TensorStore store;

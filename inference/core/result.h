@@ -31,9 +31,9 @@ private:
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
-    Result(Error e) : error_(std::move(e.message)) {}      // NOLINT: implicit by design
-    Result(Status s) : error_(s.error()) {}                // only for failed statuses
+    Result(T value) : value_(std::move(value)) {}      // NOLINT: implicit by design
+    Result(Error e) : error_(std::move(e.message)) {}  // NOLINT: implicit by design
+    Result(Status s) : error_(s.error()) {}            // only for failed statuses
 
     bool ok() const { return value_.has_value(); }
     explicit operator bool() const { return ok(); }

@@ -13,16 +13,17 @@ namespace {
 constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
 
 const char* const kFilters[] = {
-    "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
-    "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
-    "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string", "sum",
-    "title", "tojson", "trim", "unique", "upper", "wordcount"};
+    "abs",   "attr",   "capitalize", "count",      "d",       "default", "dictsort", "e",     "escape",   "first",
+    "float", "indent", "int",        "items",      "join",    "last",    "length",   "list",  "lower",    "map",
+    "max",   "min",    "reject",     "rejectattr", "replace", "reverse", "round",    "safe",  "select",   "selectattr",
+    "sort",  "string", "sum",        "title",      "tojson",  "trim",    "unique",   "upper", "wordcount"};
 
-const char* const kTests[] = {
-    "defined", "undefined", "none", "boolean", "true", "false", "integer", "float", "number", "string",
-    "mapping", "iterable", "sequence", "callable", "odd", "even", "divisibleby", "eq", "equalto", "==",
-    "ne", "!=", "lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas",
-    "lower", "upper", "escaped", "filter", "test"};
+const char* const kTests[] = {"defined",     "undefined", "none",        "boolean", "true",     "false",    "integer",
+                              "float",       "number",    "string",      "mapping", "iterable", "sequence", "callable",
+                              "odd",         "even",      "divisibleby", "eq",      "equalto",  "==",       "ne",
+                              "!=",          "lt",        "lessthan",    "<",       "le",       "<=",       "gt",
+                              "greaterthan", ">",         "ge",          ">=",      "in",       "sameas",   "lower",
+                              "upper",       "escaped",   "filter",      "test"};
 
 template <size_t N>
 bool in_table(const char* const (&table)[N], std::string_view name) {
@@ -45,7 +46,8 @@ Value lookup_path(const Value& obj, const Value& path) {
         size_t dot = p.find('.', start);
         if (dot == std::string::npos) dot = p.size();
         std::string part = p.substr(start, dot - start);
-        bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
         cur = digits ? get_item(cur, Value::integer(std::stoll(part))) : get_item(cur, Value::string(part));
         if (cur.is_undefined()) return cur;
         start = dot + 1;
@@ -76,12 +78,12 @@ std::string html_escape(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out.push_back(c);
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&#34;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out.push_back(c);
         }
     }
     return out;
@@ -125,8 +127,7 @@ Value to_int(const Value& v, const Value& fallback) {
             double d = std::stod(digits, &used);
             if (used == digits.size() && std::isfinite(d) && std::fabs(d) < 9.2e18)
                 return Value::integer(static_cast<int64_t>(d));
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
     }
     return fallback;
 }
@@ -139,8 +140,7 @@ Value to_float(const Value& v, const Value& fallback) {
             size_t used = 0;
             double d = std::stod(s, &used);
             if (used == s.size()) return Value::number(d);
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
     }
     return fallback;
 }
@@ -193,7 +193,8 @@ Value map_items(const Value& input, const CallArgs& args) {
 }
 
 std::string indent_text(std::string s, const Value& width, bool first, bool blank) {
-    std::string ind = width.is_string() ? width.as_string() : std::string(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
+    std::string ind = width.is_string() ? width.as_string()
+                                        : std::string(static_cast<size_t>(std::max<int64_t>(0, width.as_int())), ' ');
     s += "\n";
     std::vector<Value> lines = call_method(Value::string(s), "splitlines", CallArgs{}).as_list().items;
     std::string rv;
@@ -212,8 +213,12 @@ std::string indent_text(std::string s, const Value& width, bool first, bool blan
 
 }  // namespace
 
-bool is_known_filter(std::string_view name) { return in_table(kFilters, name); }
-bool is_known_test(std::string_view name) { return in_table(kTests, name); }
+bool is_known_filter(std::string_view name) {
+    return in_table(kFilters, name);
+}
+bool is_known_test(std::string_view name) {
+    return in_table(kTests, name);
+}
 
 Value apply_filter(const std::string& name, const Value& input, const CallArgs& args) {
     ArgReader a(args, "filter '" + name + "'");
@@ -226,19 +231,21 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     if (name == "length" || name == "count") {
         a.check(0, "");
         switch (input.kind()) {
-            case Value::Kind::Undefined: return Value::integer(0);
-            case Value::Kind::String: return Value::integer(static_cast<int64_t>(utf8_decode(input.as_string()).size()));
-            case Value::Kind::List: return Value::integer(static_cast<int64_t>(input.as_list().items.size()));
-            case Value::Kind::Dict: return Value::integer(static_cast<int64_t>(input.as_dict().items.size()));
-            default: fail("object of type '" + type_name(input) + "' has no len()");
+        case Value::Kind::Undefined: return Value::integer(0);
+        case Value::Kind::String: return Value::integer(static_cast<int64_t>(utf8_decode(input.as_string()).size()));
+        case Value::Kind::List: return Value::integer(static_cast<int64_t>(input.as_list().items.size()));
+        case Value::Kind::Dict: return Value::integer(static_cast<int64_t>(input.as_dict().items.size()));
+        default: fail("object of type '" + type_name(input) + "' has no len()");
         }
     }
     if (name == "tojson") {
         a.check(1, "indent,ensure_ascii,separators,sort_keys");
         JsonOptions o;
         Value indent = a.get(0, "indent", Value::none());
-        if (indent.is_number() && !indent.is_float()) o.indent = static_cast<int>(std::clamp<int64_t>(indent.as_int(), 0, 64));
-        else if (!indent.is_none()) fail("tojson: indent must be an integer or None");
+        if (indent.is_number() && !indent.is_float())
+            o.indent = static_cast<int>(std::clamp<int64_t>(indent.as_int(), 0, 64));
+        else if (!indent.is_none())
+            fail("tojson: indent must be an integer or None");
         o.sort_keys = truthy(a.get(99, "sort_keys", Value::boolean(false)));
         Value seps = a.get(99, "separators", Value::none());
         if (!seps.is_none()) {
@@ -379,7 +386,8 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         a.check(2, "attribute,start");
         Value attribute = a.get(0, "attribute");
         Value total = a.get(1, "start", Value::integer(0));
-        for (const Value& v : iterate(input)) total = binary_op("+", total, attribute.is_undefined() ? v : lookup_path(v, attribute));
+        for (const Value& v : iterate(input))
+            total = binary_op("+", total, attribute.is_undefined() ? v : lookup_path(v, attribute));
         return total;
     }
     if (name == "items" || name == "dictsort") {
@@ -393,7 +401,8 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         a.check(3, "case_sensitive,by,reverse");
         bool by_value = to_str(a.get(1, "by", Value::string("key"))) == "value";
         return Value::list(sorted(std::move(pairs), truthy(a.get(0, "case_sensitive", Value::boolean(false))),
-                                  Value::integer(by_value ? 1 : 0), truthy(a.get(2, "reverse", Value::boolean(false)))));
+                                  Value::integer(by_value ? 1 : 0),
+                                  truthy(a.get(2, "reverse", Value::boolean(false)))));
     }
     if (name == "map") return map_items(input, args);
     if (name == "select" || name == "reject") return Value::list(select_items(input, args, false, name == "select"));
@@ -406,7 +415,8 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     if (name == "indent") {
         a.check(3, "width,first,blank");
         Value width = a.get(0, "width", Value::integer(4));
-        if (!width.is_string() && !(width.is_number() && !width.is_float())) fail("filter 'indent': width must be an integer or a string");
+        if (!width.is_string() && !(width.is_number() && !width.is_float()))
+            fail("filter 'indent': width must be an integer or a string");
         return Value::string(indent_text(to_str(input), width, truthy(a.get(1, "first", Value::boolean(false))),
                                          truthy(a.get(2, "blank", Value::boolean(false)))));
     }
@@ -427,10 +437,10 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
 
 bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     ArgReader a(args, "test '" + name + "'");
-    const bool takes_arg = name == "divisibleby" || name == "eq" || name == "equalto" || name == "==" ||
-                           name == "ne" || name == "!=" || name == "lt" || name == "lessthan" || name == "<" ||
-                           name == "le" || name == "<=" || name == "gt" || name == "greaterthan" || name == ">" ||
-                           name == "ge" || name == ">=" || name == "in" || name == "sameas";
+    const bool takes_arg = name == "divisibleby" || name == "eq" || name == "equalto" || name == "==" || name == "ne" ||
+                           name == "!=" || name == "lt" || name == "lessthan" || name == "<" || name == "le" ||
+                           name == "<=" || name == "gt" || name == "greaterthan" || name == ">" || name == "ge" ||
+                           name == ">=" || name == "in" || name == "sameas";
     a.check(takes_arg ? 1 : 0, "");
     if (name == "defined") return !v.is_undefined();
     if (name == "undefined") return v.is_undefined();
@@ -477,28 +487,31 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
 
 void add_globals(Dict& globals) {
     globals.set("raise_exception", Value::function("raise_exception", [](CallArgs& args) -> Value {
-        ArgReader a(args, "raise_exception()");
-        a.check(1, "message");
-        throw TemplateError{to_str(a.get(0, "message", Value::string(""))), 0, 0, true};
-    }));
+                    ArgReader a(args, "raise_exception()");
+                    a.check(1, "message");
+                    throw TemplateError{to_str(a.get(0, "message", Value::string(""))), 0, 0, true};
+                }));
     globals.set("range", Value::function("range", [](CallArgs& args) {
-        ArgReader a(args, "range()");
-        a.check(3, "");
-        std::vector<int64_t> n;
-        for (const Value& v : args.positional) {
-            if (!v.is_number() || v.is_float()) fail("range() arguments must be integers, not " + type_name(v));
-            n.push_back(v.as_int());
-        }
-        if (n.empty()) fail("range expected at least 1 argument, got 0");
-        int64_t start = n.size() == 1 ? 0 : n[0], stop = n.size() == 1 ? n[0] : n[1], step = n.size() == 3 ? n[2] : 1;
-        if (step == 0) fail("range() arg 3 must not be zero");
-        double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
-        if (count > static_cast<double>(kMaxRange))
-            fail("range too big: the sandbox allows at most " + std::to_string(kMaxRange) + " items");
-        std::vector<Value> out;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(Value::integer(i));
-        return Value::list(std::move(out));
-    }));
+                    ArgReader a(args, "range()");
+                    a.check(3, "");
+                    std::vector<int64_t> n;
+                    for (const Value& v : args.positional) {
+                        if (!v.is_number() || v.is_float())
+                            fail("range() arguments must be integers, not " + type_name(v));
+                        n.push_back(v.as_int());
+                    }
+                    if (n.empty()) fail("range expected at least 1 argument, got 0");
+                    int64_t start = n.size() == 1 ? 0 : n[0], stop = n.size() == 1 ? n[0] : n[1],
+                            step = n.size() == 3 ? n[2] : 1;
+                    if (step == 0) fail("range() arg 3 must not be zero");
+                    double count =
+                        std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
+                    if (count > static_cast<double>(kMaxRange))
+                        fail("range too big: the sandbox allows at most " + std::to_string(kMaxRange) + " items");
+                    std::vector<Value> out;
+                    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(Value::integer(i));
+                    return Value::list(std::move(out));
+                }));
     auto make_dict = [](CallArgs& args, bool ns) {
         auto d = std::make_shared<Dict>();
         d->is_namespace = ns;
@@ -511,19 +524,20 @@ void add_globals(Dict& globals) {
         for (auto& [k, v] : args.named) d->set(k, v);
         return Value::dict(std::move(d));
     };
-    globals.set("namespace", Value::function("namespace", [make_dict](CallArgs& args) { return make_dict(args, true); }));
+    globals.set("namespace",
+                Value::function("namespace", [make_dict](CallArgs& args) { return make_dict(args, true); }));
     globals.set("dict", Value::function("dict", [make_dict](CallArgs& args) { return make_dict(args, false); }));
     globals.set("strftime_now", Value::function("strftime_now", [](CallArgs& args) {
-        ArgReader a(args, "strftime_now()");
-        a.check(1, "format");
-        std::string format = to_str(a.required(0, "format"));
-        std::time_t now = std::time(nullptr);
-        std::tm local{};
-        localtime_r(&now, &local);
-        char buf[512];
-        size_t n = format.empty() ? 0 : std::strftime(buf, sizeof(buf), format.c_str(), &local);
-        return Value::string(std::string(buf, n));
-    }));
+                    ArgReader a(args, "strftime_now()");
+                    a.check(1, "format");
+                    std::string format = to_str(a.required(0, "format"));
+                    std::time_t now = std::time(nullptr);
+                    std::tm local{};
+                    localtime_r(&now, &local);
+                    char buf[512];
+                    size_t n = format.empty() ? 0 : std::strftime(buf, sizeof(buf), format.c_str(), &local);
+                    return Value::string(std::string(buf, n));
+                }));
 }
 
 }  // namespace fm::jinja

@@ -81,11 +81,13 @@ private:
             assign(targets[0], v);
             return;
         }
-        if (!v.is_list()) fail("cannot unpack a '" + type_name(v) + "' into " + std::to_string(targets.size()) + " names");
+        if (!v.is_list())
+            fail("cannot unpack a '" + type_name(v) + "' into " + std::to_string(targets.size()) + " names");
         const auto& items = v.as_list().items;
         if (items.size() != targets.size())
-            fail(std::string(items.size() > targets.size() ? "too many" : "not enough") + " values to unpack (expected " +
-                 std::to_string(targets.size()) + ", got " + std::to_string(items.size()) + ")");
+            fail(std::string(items.size() > targets.size() ? "too many" : "not enough") +
+                 " values to unpack (expected " + std::to_string(targets.size()) + ", got " +
+                 std::to_string(items.size()) + ")");
         for (size_t i = 0; i < targets.size(); ++i) assign(targets[i], items[i]);
     }
 
@@ -111,35 +113,35 @@ private:
 
     Flow exec_node(const Stmt& s) {
         switch (s.kind) {
-            case Stmt::Kind::Text: write(s.text); return Flow::Normal;
-            case Stmt::Kind::Output: write(to_str(eval(*s.expr))); return Flow::Normal;
-            case Stmt::Kind::If:
-                for (size_t i = 0; i < s.conditions.size(); ++i)
-                    if (truthy(eval(*s.conditions[i]))) return exec_body(s.bodies[i]);
-                if (s.bodies.size() > s.conditions.size()) return exec_body(s.bodies.back());
-                return Flow::Normal;
-            case Stmt::Kind::For: return exec_for(s);
-            case Stmt::Kind::Set: {
-                Value v = eval(*s.expr);
-                if (!s.set_attr) {
-                    bind(s.targets, v);
-                    return Flow::Normal;
-                }
-                Value ns = lookup(s.targets[0]);
-                if (!ns.is_dict() || !ns.as_dict().is_namespace)
-                    fail("cannot assign attribute on non-namespace object '" + s.targets[0] + "'");
-                ns.as_dict().set(s.text, std::move(v));
+        case Stmt::Kind::Text: write(s.text); return Flow::Normal;
+        case Stmt::Kind::Output: write(to_str(eval(*s.expr))); return Flow::Normal;
+        case Stmt::Kind::If:
+            for (size_t i = 0; i < s.conditions.size(); ++i)
+                if (truthy(eval(*s.conditions[i]))) return exec_body(s.bodies[i]);
+            if (s.bodies.size() > s.conditions.size()) return exec_body(s.bodies.back());
+            return Flow::Normal;
+        case Stmt::Kind::For: return exec_for(s);
+        case Stmt::Kind::Set: {
+            Value v = eval(*s.expr);
+            if (!s.set_attr) {
+                bind(s.targets, v);
                 return Flow::Normal;
             }
-            case Stmt::Kind::SetBlock: assign(s.targets[0], Value::string(capture(s.body))); return Flow::Normal;
-            case Stmt::Kind::Macro: {
-                const Stmt* m = &s;
-                assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args); }));
-                return Flow::Normal;
-            }
-            case Stmt::Kind::Break: return Flow::Break;
-            case Stmt::Kind::Continue: return Flow::Continue;
-            case Stmt::Kind::Scope: return exec_body(s.body);
+            Value ns = lookup(s.targets[0]);
+            if (!ns.is_dict() || !ns.as_dict().is_namespace)
+                fail("cannot assign attribute on non-namespace object '" + s.targets[0] + "'");
+            ns.as_dict().set(s.text, std::move(v));
+            return Flow::Normal;
+        }
+        case Stmt::Kind::SetBlock: assign(s.targets[0], Value::string(capture(s.body))); return Flow::Normal;
+        case Stmt::Kind::Macro: {
+            const Stmt* m = &s;
+            assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args); }));
+            return Flow::Normal;
+        }
+        case Stmt::Kind::Break: return Flow::Break;
+        case Stmt::Kind::Continue: return Flow::Continue;
+        case Stmt::Kind::Scope: return exec_body(s.body);
         }
         return Flow::Normal;
     }
@@ -184,9 +186,9 @@ private:
             loop->set("previtem", i > 0 ? items[idx - 1] : Value::undefined("there is no previous item"));
             loop->set("nextitem", i + 1 < n ? items[idx + 1] : Value::undefined("there is no next item"));
             loop->set("cycle", Value::function("cycle", [idx](CallArgs& args) {
-                if (args.positional.empty()) fail("loop.cycle() needs at least one item");
-                return args.positional[idx % args.positional.size()];
-            }));
+                          if (args.positional.empty()) fail("loop.cycle() needs at least one item");
+                          return args.positional[idx % args.positional.size()];
+                      }));
             assign("loop", Value::dict(std::move(loop)));
             if (exec_body(s.body) == Flow::Break) break;
         }
@@ -205,11 +207,14 @@ private:
         for (size_t i = 0; i < m.targets.size(); ++i) {
             const std::string& p = m.targets[i];
             Value v = Value::undefined("parameter '" + p + "' was not provided");
-            if (i < args.positional.size()) v = args.positional[i];
-            else if (auto it = std::find_if(args.named.begin(), args.named.end(), [&](auto& kv) { return kv.first == p; });
+            if (i < args.positional.size())
+                v = args.positional[i];
+            else if (auto it =
+                         std::find_if(args.named.begin(), args.named.end(), [&](auto& kv) { return kv.first == p; });
                      it != args.named.end())
                 v = it->second;
-            else if (m.defaults[i]) v = eval(*m.defaults[i]);
+            else if (m.defaults[i])
+                v = eval(*m.defaults[i]);
             assign(p, std::move(v));
         }
         std::string text = capture(m.body);
@@ -257,92 +262,92 @@ private:
 
     Value eval_node(const Expr& e) {
         switch (e.kind) {
-            case Expr::Kind::Literal: return e.value;
-            case Expr::Kind::Name: return lookup(e.name);
-            case Expr::Kind::List:
-            case Expr::Kind::Tuple: {
-                std::vector<Value> items;
-                for (const auto& c : e.children) items.push_back(eval(*c));
-                return Value::list(std::move(items), e.kind == Expr::Kind::Tuple);
+        case Expr::Kind::Literal: return e.value;
+        case Expr::Kind::Name: return lookup(e.name);
+        case Expr::Kind::List:
+        case Expr::Kind::Tuple: {
+            std::vector<Value> items;
+            for (const auto& c : e.children) items.push_back(eval(*c));
+            return Value::list(std::move(items), e.kind == Expr::Kind::Tuple);
+        }
+        case Expr::Kind::Dict: {
+            auto d = std::make_shared<Dict>();
+            for (size_t i = 0; i + 1 < e.children.size(); i += 2) {
+                Value k = eval(*e.children[i]);
+                if (!k.is_string()) fail("dict keys must be strings, not '" + type_name(k) + "'");
+                d->set(k.as_string(), eval(*e.children[i + 1]));
             }
-            case Expr::Kind::Dict: {
-                auto d = std::make_shared<Dict>();
-                for (size_t i = 0; i + 1 < e.children.size(); i += 2) {
-                    Value k = eval(*e.children[i]);
-                    if (!k.is_string()) fail("dict keys must be strings, not '" + type_name(k) + "'");
-                    d->set(k.as_string(), eval(*e.children[i + 1]));
-                }
-                return Value::dict(std::move(d));
+            return Value::dict(std::move(d));
+        }
+        case Expr::Kind::GetAttr: return get_attr(eval_defined(*e.children[0]), e.name);
+        case Expr::Kind::GetItem: {
+            Value obj = eval_defined(*e.children[0]);
+            return get_item(obj, eval(*e.children[1]));
+        }
+        case Expr::Kind::Slice: {
+            Value obj = eval_defined(*e.children[0]);
+            Value parts[3];
+            for (int i = 0; i < 3; ++i)
+                if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
+            return slice(obj, parts[0], parts[1], parts[2]);
+        }
+        case Expr::Kind::Call: {
+            Value callee = eval_defined(*e.children[0]);
+            CallArgs args = eval_args(e);
+            if (callee.is_function()) return callee.as_function().call(args);
+            fail("'" + type_name(callee) + "' object is not callable");
+        }
+        case Expr::Kind::Filter: {
+            Value input = eval(*e.children[0]);
+            return apply_filter(e.name, input, eval_args(e));
+        }
+        case Expr::Kind::Test: {
+            Value input = eval(*e.children[0]);
+            return Value::boolean(apply_test(e.name, input, eval_args(e)) != e.negated);
+        }
+        case Expr::Kind::Neg:
+        case Expr::Kind::Pos: {
+            Value v = eval_defined(*e.children[0]);
+            if (!v.is_number())
+                fail(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Neg ? "-" : "+") + ": '" +
+                     type_name(v) + "'");
+            if (e.kind == Expr::Kind::Pos) return v.is_bool() ? Value::integer(v.as_int()) : v;
+            return binary_op("*", v, Value::integer(-1));
+        }
+        case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
+        case Expr::Kind::Binary: {
+            Value a = eval_defined(*e.children[0]);
+            return binary_op(e.name, a, eval_defined(*e.children[1]));
+        }
+        case Expr::Kind::Compare: {
+            Value left = eval(*e.children[0]);
+            for (size_t i = 0; i < e.ops.size(); ++i) {
+                Value right = eval(*e.children[i + 1]);
+                if (!compare_op(e.ops[i], left, right)) return Value::boolean(false);
+                left = std::move(right);
             }
-            case Expr::Kind::GetAttr: return get_attr(eval_defined(*e.children[0]), e.name);
-            case Expr::Kind::GetItem: {
-                Value obj = eval_defined(*e.children[0]);
-                return get_item(obj, eval(*e.children[1]));
+            return Value::boolean(true);
+        }
+        case Expr::Kind::And: {
+            Value a = eval(*e.children[0]);
+            return truthy(a) ? eval(*e.children[1]) : a;
+        }
+        case Expr::Kind::Or: {
+            Value a = eval(*e.children[0]);
+            return truthy(a) ? a : eval(*e.children[1]);
+        }
+        case Expr::Kind::CondExpr:
+            if (truthy(eval(*e.children[1]))) return eval(*e.children[0]);
+            if (e.children[2]) return eval(*e.children[2]);
+            return Value::undefined("the inline if-expression evaluated to false and has no else section");
+        case Expr::Kind::Concat: {
+            std::string out;
+            for (const auto& c : e.children) {
+                out += to_str(eval(*c));
+                if (out.size() > kMaxOutputBytes) fail("string too large");
             }
-            case Expr::Kind::Slice: {
-                Value obj = eval_defined(*e.children[0]);
-                Value parts[3];
-                for (int i = 0; i < 3; ++i)
-                    if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
-                return slice(obj, parts[0], parts[1], parts[2]);
-            }
-            case Expr::Kind::Call: {
-                Value callee = eval_defined(*e.children[0]);
-                CallArgs args = eval_args(e);
-                if (callee.is_function()) return callee.as_function().call(args);
-                fail("'" + type_name(callee) + "' object is not callable");
-            }
-            case Expr::Kind::Filter: {
-                Value input = eval(*e.children[0]);
-                return apply_filter(e.name, input, eval_args(e));
-            }
-            case Expr::Kind::Test: {
-                Value input = eval(*e.children[0]);
-                return Value::boolean(apply_test(e.name, input, eval_args(e)) != e.negated);
-            }
-            case Expr::Kind::Neg:
-            case Expr::Kind::Pos: {
-                Value v = eval_defined(*e.children[0]);
-                if (!v.is_number())
-                    fail(std::string("bad operand type for unary ") + (e.kind == Expr::Kind::Neg ? "-" : "+") + ": '" +
-                         type_name(v) + "'");
-                if (e.kind == Expr::Kind::Pos) return v.is_bool() ? Value::integer(v.as_int()) : v;
-                return binary_op("*", v, Value::integer(-1));
-            }
-            case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
-            case Expr::Kind::Binary: {
-                Value a = eval_defined(*e.children[0]);
-                return binary_op(e.name, a, eval_defined(*e.children[1]));
-            }
-            case Expr::Kind::Compare: {
-                Value left = eval(*e.children[0]);
-                for (size_t i = 0; i < e.ops.size(); ++i) {
-                    Value right = eval(*e.children[i + 1]);
-                    if (!compare_op(e.ops[i], left, right)) return Value::boolean(false);
-                    left = std::move(right);
-                }
-                return Value::boolean(true);
-            }
-            case Expr::Kind::And: {
-                Value a = eval(*e.children[0]);
-                return truthy(a) ? eval(*e.children[1]) : a;
-            }
-            case Expr::Kind::Or: {
-                Value a = eval(*e.children[0]);
-                return truthy(a) ? a : eval(*e.children[1]);
-            }
-            case Expr::Kind::CondExpr:
-                if (truthy(eval(*e.children[1]))) return eval(*e.children[0]);
-                if (e.children[2]) return eval(*e.children[2]);
-                return Value::undefined("the inline if-expression evaluated to false and has no else section");
-            case Expr::Kind::Concat: {
-                std::string out;
-                for (const auto& c : e.children) {
-                    out += to_str(eval(*c));
-                    if (out.size() > kMaxOutputBytes) fail("string too large");
-                }
-                return Value::string(std::move(out));
-            }
+            return Value::string(std::move(out));
+        }
         }
         fail("unknown expression");
     }

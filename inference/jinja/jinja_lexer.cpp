@@ -24,9 +24,15 @@ std::string normalize_source(std::string_view src) {
     return out;
 }
 
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
+bool is_name_start(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_name_char(char c) {
+    return is_name_start(c) || is_digit(c);
+}
 
 class Lexer {
 public:
@@ -127,8 +133,7 @@ private:
         } else if (sign != '+' && block_or_comment) {
             size_t nl = text.rfind('\n');
             size_t line_start = nl == std::string::npos ? 0 : nl + 1;
-            if ((line_start > 0 || line_starting_) &&
-                all_space(std::string_view(text).substr(line_start)))
+            if ((line_start > 0 || line_starting_) && all_space(std::string_view(text).substr(line_start)))
                 text.resize(line_start);
         }
     }
@@ -145,8 +150,10 @@ private:
     // After a tag's closing delimiter: `-` eats all following whitespace, trim_blocks eats one
     // newline after a block or comment unless the tag ends with `+`.
     size_t apply_right_controls(size_t pos, char sign, bool trim_newline) {
-        if (sign == '-') pos = skip_spaces(pos);
-        else if (sign != '+' && trim_newline && pos < s_.size() && s_[pos] == '\n') ++pos;
+        if (sign == '-')
+            pos = skip_spaces(pos);
+        else if (sign != '+' && trim_newline && pos < s_.size() && s_[pos] == '\n')
+            ++pos;
         line_starting_ = pos > 0 && s_[pos - 1] == '\n';
         return pos;
     }
@@ -206,11 +213,15 @@ private:
                 char sign = 0;
                 size_t len = 0;
                 if (block) {
-                    if (starts_with(pos, "-%}") || starts_with(pos, "+%}")) sign = s_[pos], len = 3;
-                    else if (starts_with(pos, "%}")) len = 2;
+                    if (starts_with(pos, "-%}") || starts_with(pos, "+%}"))
+                        sign = s_[pos], len = 3;
+                    else if (starts_with(pos, "%}"))
+                        len = 2;
                 } else {
-                    if (starts_with(pos, "-}}")) sign = '-', len = 3;
-                    else if (starts_with(pos, "}}")) len = 2;
+                    if (starts_with(pos, "-}}"))
+                        sign = '-', len = 3;
+                    else if (starts_with(pos, "}}"))
+                        len = 2;
                 }
                 if (len) {
                     push(block ? TokenKind::BlockEnd : TokenKind::VarEnd, pos);
@@ -287,7 +298,10 @@ private:
             for (int k = 0; k < n; ++k) {
                 size_t i = at + static_cast<size_t>(k);
                 char c = i < s_.size() ? s_[i] : 0;
-                int d = is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+                int d = is_digit(c)              ? c - '0'
+                        : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                        : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                                 : -1;
                 if (d < 0) error_at(at - 2, "truncated escape sequence in string");
                 v = v * 16 + static_cast<char32_t>(d);
             }
@@ -310,36 +324,42 @@ private:
             char e = s_[p + 1];
             p += 2;
             switch (e) {
-                case 'n': value.push_back('\n'); break;
-                case 't': value.push_back('\t'); break;
-                case 'r': value.push_back('\r'); break;
-                case '\\': value.push_back('\\'); break;
-                case '\'': value.push_back('\''); break;
-                case '"': value.push_back('"'); break;
-                case 'a': value.push_back('\a'); break;
-                case 'b': value.push_back('\b'); break;
-                case 'f': value.push_back('\f'); break;
-                case 'v': value.push_back('\v'); break;
-                case '\n': break;  // line continuation
-                case 'x': value.push_back(hex(p, 2)); p += 2; break;
-                case 'u': value.push_back(hex(p, 4)); p += 4; break;
-                case 'U': {
-                    char32_t v = hex(p, 8);
-                    if (v > 0x10FFFF) error_at(p - 2, "invalid \\U escape in string");
+            case 'n': value.push_back('\n'); break;
+            case 't': value.push_back('\t'); break;
+            case 'r': value.push_back('\r'); break;
+            case '\\': value.push_back('\\'); break;
+            case '\'': value.push_back('\''); break;
+            case '"': value.push_back('"'); break;
+            case 'a': value.push_back('\a'); break;
+            case 'b': value.push_back('\b'); break;
+            case 'f': value.push_back('\f'); break;
+            case 'v': value.push_back('\v'); break;
+            case '\n': break;  // line continuation
+            case 'x':
+                value.push_back(hex(p, 2));
+                p += 2;
+                break;
+            case 'u':
+                value.push_back(hex(p, 4));
+                p += 4;
+                break;
+            case 'U': {
+                char32_t v = hex(p, 8);
+                if (v > 0x10FFFF) error_at(p - 2, "invalid \\U escape in string");
+                value.push_back(v);
+                p += 8;
+                break;
+            }
+            default:
+                if (e >= '0' && e <= '7') {
+                    char32_t v = static_cast<char32_t>(e - '0');
+                    for (int k = 0; k < 2 && p < s_.size() && s_[p] >= '0' && s_[p] <= '7'; ++k, ++p)
+                        v = v * 8 + static_cast<char32_t>(s_[p] - '0');
                     value.push_back(v);
-                    p += 8;
-                    break;
+                } else {  // unknown escapes stay as they are, as in Python
+                    value.push_back('\\');
+                    p -= 1;
                 }
-                default:
-                    if (e >= '0' && e <= '7') {
-                        char32_t v = static_cast<char32_t>(e - '0');
-                        for (int k = 0; k < 2 && p < s_.size() && s_[p] >= '0' && s_[p] <= '7'; ++k, ++p)
-                            v = v * 8 + static_cast<char32_t>(s_[p] - '0');
-                        value.push_back(v);
-                    } else {  // unknown escapes stay as they are, as in Python
-                        value.push_back('\\');
-                        p -= 1;
-                    }
             }
             run_start = p;
         }
@@ -382,6 +402,8 @@ private:
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view source) { return Lexer(source).run(); }
+std::vector<Token> tokenize(std::string_view source) {
+    return Lexer(source).run();
+}
 
 }  // namespace fm::jinja

@@ -18,10 +18,10 @@ enum class TokenKind {
     BlockBegin,  // {%
     BlockEnd,    // %}
     Name,
-    String,      // text holds the unescaped value
+    String,  // text holds the unescaped value
     Integer,
     Float,
-    Operator,    // text holds the operator: + - * / // % ** ~ == != < <= > >= = . : | , ( ) [ ] { }
+    Operator,  // text holds the operator: + - * / // % ** ~ == != < <= > >= = . : | , ( ) [ ] { }
     End,
 };
 

@@ -57,22 +57,23 @@ void ArgReader::check(size_t max_positional, std::string_view names) const {
 namespace {
 
 [[noreturn]] void bad_operands(std::string_view op, const Value& a, const Value& b) {
-    fail("unsupported operand type(s) for " + std::string(op) + ": '" + type_name(a) + "' and '" +
-         type_name(b) + "'");
+    fail("unsupported operand type(s) for " + std::string(op) + ": '" + type_name(a) + "' and '" + type_name(b) + "'");
 }
 
 Value repeat(const Value& seq, int64_t times) {
     if (times < 0) times = 0;
     if (seq.is_string()) {
         const std::string& s = seq.as_string();
-        if (!s.empty() && static_cast<uint64_t>(times) > kMaxStringBytes / s.size()) fail("string repetition too large");
+        if (!s.empty() && static_cast<uint64_t>(times) > kMaxStringBytes / s.size())
+            fail("string repetition too large");
         std::string out;
         out.reserve(s.size() * static_cast<size_t>(times));
         for (int64_t i = 0; i < times; ++i) out += s;
         return Value::string(std::move(out));
     }
     const List& l = seq.as_list();
-    if (!l.items.empty() && static_cast<uint64_t>(times) > kMaxListItems / l.items.size()) fail("list repetition too large");
+    if (!l.items.empty() && static_cast<uint64_t>(times) > kMaxListItems / l.items.size())
+        fail("list repetition too large");
     std::vector<Value> out;
     for (int64_t i = 0; i < times; ++i) out.insert(out.end(), l.items.begin(), l.items.end());
     return Value::list(std::move(out), l.is_tuple);
@@ -96,7 +97,8 @@ int64_t checked_mul(int64_t a, int64_t b) {
 
 // printf-style `format % args` for %s, %r, %d, %i, %f and %%, as older templates use it.
 Value percent_format(const std::string& format, const Value& args) {
-    std::vector<Value> values = args.is_list() && args.as_list().is_tuple ? args.as_list().items : std::vector<Value>{args};
+    std::vector<Value> values =
+        args.is_list() && args.as_list().is_tuple ? args.as_list().items : std::vector<Value>{args};
     size_t next = 0;
     std::string out;
     for (size_t i = 0; i < format.size(); ++i) {
@@ -112,14 +114,18 @@ Value percent_format(const std::string& format, const Value& args) {
         }
         if (next >= values.size()) fail("not enough arguments for format string");
         const Value& v = values[next++];
-        if (spec == 's') out += to_str(v);
-        else if (spec == 'r') out += repr(v);
-        else if ((spec == 'd' || spec == 'i') && v.is_number()) out += std::to_string(v.is_float() ? static_cast<int64_t>(v.as_double()) : v.as_int());
+        if (spec == 's')
+            out += to_str(v);
+        else if (spec == 'r')
+            out += repr(v);
+        else if ((spec == 'd' || spec == 'i') && v.is_number())
+            out += std::to_string(v.is_float() ? static_cast<int64_t>(v.as_double()) : v.as_int());
         else if (spec == 'f' && v.is_number()) {
             char buf[64];
             std::snprintf(buf, sizeof(buf), "%f", v.as_double());
             out += buf;
-        } else fail(std::string("unsupported format character '") + spec + "' for a '" + type_name(v) + "'");
+        } else
+            fail(std::string("unsupported format character '") + spec + "' for a '" + type_name(v) + "'");
     }
     if (next < values.size()) fail("not all arguments converted during string formatting");
     return Value::string(std::move(out));
@@ -198,16 +204,15 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
 
 bool contains(const Value& container, const Value& item) {
     switch (container.kind()) {
-        case Value::Kind::Undefined: return false;
-        case Value::Kind::String:
-            if (!item.is_string())
-                fail("'in <string>' requires string as left operand, not " + type_name(item));
-            return container.as_string().find(item.as_string()) != std::string::npos;
-        case Value::Kind::List:
-            return std::any_of(container.as_list().items.begin(), container.as_list().items.end(),
-                               [&](const Value& v) { return equals(v, item); });
-        case Value::Kind::Dict: return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
-        default: fail("argument of type '" + type_name(container) + "' is not iterable");
+    case Value::Kind::Undefined: return false;
+    case Value::Kind::String:
+        if (!item.is_string()) fail("'in <string>' requires string as left operand, not " + type_name(item));
+        return container.as_string().find(item.as_string()) != std::string::npos;
+    case Value::Kind::List:
+        return std::any_of(container.as_list().items.begin(), container.as_list().items.end(),
+                           [&](const Value& v) { return equals(v, item); });
+    case Value::Kind::Dict: return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
+    default: fail("argument of type '" + type_name(container) + "' is not iterable");
     }
 }
 
@@ -270,12 +275,14 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
         if (!v.is_number() || v.is_float()) fail(std::string("slice ") + what + " must be an integer or None");
         return v.as_int();
     };
-    std::optional<int64_t> start = index(start_v, "start"), stop = index(stop_v, "stop"), step_o = index(step_v, "step");
+    std::optional<int64_t> start = index(start_v, "start"), stop = index(stop_v, "stop"),
+                           step_o = index(step_v, "step");
     int64_t step = step_o.value_or(1);
     if (step == 0) fail("slice step cannot be zero");
     std::u32string chars;
     if (obj.is_string()) chars = utf8_decode(obj.as_string());
-    const int64_t n = obj.is_string() ? static_cast<int64_t>(chars.size()) : static_cast<int64_t>(obj.as_list().items.size());
+    const int64_t n =
+        obj.is_string() ? static_cast<int64_t>(chars.size()) : static_cast<int64_t>(obj.as_list().items.size());
     auto clamp = [&](std::optional<int64_t> v, int64_t dflt) {
         if (!v) return dflt;
         int64_t x = *v;
@@ -305,14 +312,14 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
 
 namespace {
 
-const char* const kStringMethods[] = {"strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize",
-                                      "startswith", "endswith", "split", "rsplit", "splitlines", "replace",
-                                      "find", "rfind", "count", "join", "isspace", "isdigit", "isalpha",
-                                      "isalnum", "isupper", "islower"};
+const char* const kStringMethods[] = {"strip",      "lstrip",     "rstrip",   "upper",   "lower",  "title",
+                                      "capitalize", "startswith", "endswith", "split",   "rsplit", "splitlines",
+                                      "replace",    "find",       "rfind",    "count",   "join",   "isspace",
+                                      "isdigit",    "isalpha",    "isalnum",  "isupper", "islower"};
 const char* const kDictMethods[] = {"items", "keys", "values", "get"};
 const char* const kListMethods[] = {"index", "count"};
-const char* const kMutators[] = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
-                                 "update", "setdefault", "popitem", "add", "discard"};
+const char* const kMutators[] = {"append",  "extend", "insert",     "pop",     "remove", "clear",  "sort",
+                                 "reverse", "update", "setdefault", "popitem", "add",    "discard"};
 
 template <size_t N>
 bool in_table(const char* const (&table)[N], std::string_view name) {
@@ -335,7 +342,9 @@ std::u32string strip_chars(std::u32string s, const Value& chars, bool left, bool
     return s.substr(b, e - b);
 }
 
-bool is_cased(char32_t c) { return to_upper(c) != c || to_lower(c) != c; }
+bool is_cased(char32_t c) {
+    return to_upper(c) != c || to_lower(c) != c;
+}
 
 std::u32string map_case(std::u32string s, char32_t (*f)(char32_t)) {
     for (auto& c : s) c = f(c);
@@ -373,7 +382,7 @@ std::vector<Value> split_string(const std::u32string& s, const Value& sep_v, int
             size_t start = 0;
             for (;;) {
                 size_t f = maxsplit >= 0 && static_cast<int64_t>(parts.size()) >= maxsplit ? std::u32string::npos
-                                                                                          : s.find(sep, start);
+                                                                                           : s.find(sep, start);
                 if (f == std::u32string::npos) {
                     parts.push_back(s.substr(start));
                     break;
@@ -415,8 +424,10 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         if (name == "lower") return str_value(map_case(s, to_lower));
         std::u32string out;
         for (char32_t c : s) {
-            if (c == 0xDF) out += U"SS";  // the one common one-to-many mapping
-            else out.push_back(to_upper(c));
+            if (c == 0xDF)
+                out += U"SS";  // the one common one-to-many mapping
+            else
+                out.push_back(to_upper(c));
         }
         return str_value(out);
     }
@@ -425,8 +436,10 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         bool prev_cased = false;
         for (size_t i = 0; i < s.size(); ++i) {
             char32_t c = s[i];
-            if (name == "capitalize") s[i] = i == 0 ? to_upper(c) : to_lower(c);
-            else s[i] = prev_cased ? to_lower(c) : to_upper(c);
+            if (name == "capitalize")
+                s[i] = i == 0 ? to_upper(c) : to_lower(c);
+            else
+                s[i] = prev_cased ? to_lower(c) : to_upper(c);
             prev_cased = is_cased(c);
         }
         return str_value(s);
@@ -439,7 +452,8 @@ Value string_method(const std::string& str, const std::string& name, const CallA
             if (!o.is_string()) fail(name + " first arg must be str or a tuple of str, not " + type_name(o));
             const std::string& x = o.as_string();
             if (x.size() > str.size()) continue;
-            if (name == "startswith" ? str.compare(0, x.size(), x) == 0 : str.compare(str.size() - x.size(), x.size(), x) == 0)
+            if (name == "startswith" ? str.compare(0, x.size(), x) == 0
+                                     : str.compare(str.size() - x.size(), x.size(), x) == 0)
                 return Value::boolean(true);
         }
         return Value::boolean(false);
@@ -468,7 +482,8 @@ Value string_method(const std::string& str, const std::string& name, const CallA
     }
     if (name == "replace") {
         a.check(3, "");
-        Value old_v = a.required(0, "old"), new_v = a.required(1, "new"), count_v = a.get(2, "count", Value::integer(-1));
+        Value old_v = a.required(0, "old"), new_v = a.required(1, "new"),
+              count_v = a.get(2, "count", Value::integer(-1));
         if (!old_v.is_string() || !new_v.is_string()) fail("replace() arguments must be strings");
         if (!count_v.is_number() || count_v.is_float()) fail("replace() count must be an integer");
         std::u32string from = utf8_decode(old_v.as_string()), to = utf8_decode(new_v.as_string()), out;
@@ -524,12 +539,18 @@ Value string_method(const std::string& str, const std::string& name, const CallA
     for (char32_t c : s) {
         bool digit = c >= '0' && c <= '9';
         bool alpha = is_cased(c) || (c >= 0x80 && !is_space(c) && !digit);
-        if (name == "isspace") all = all && is_space(c);
-        else if (name == "isdigit") all = all && digit;
-        else if (name == "isalpha") all = all && alpha;
-        else if (name == "isalnum") all = all && (alpha || digit);
-        else if (name == "isupper" && is_cased(c)) any_cased = true, all = all && to_upper(c) == c;
-        else if (name == "islower" && is_cased(c)) any_cased = true, all = all && to_lower(c) == c;
+        if (name == "isspace")
+            all = all && is_space(c);
+        else if (name == "isdigit")
+            all = all && digit;
+        else if (name == "isalpha")
+            all = all && alpha;
+        else if (name == "isalnum")
+            all = all && (alpha || digit);
+        else if (name == "isupper" && is_cased(c))
+            any_cased = true, all = all && to_upper(c) == c;
+        else if (name == "islower" && is_cased(c))
+            any_cased = true, all = all && to_lower(c) == c;
     }
     if (name == "isupper" || name == "islower") return Value::boolean(all && any_cased);
     return Value::boolean(all);
@@ -562,9 +583,12 @@ Value call_method(const Value& obj, const std::string& name, const CallArgs& arg
         a.check(0, "");
         std::vector<Value> out;
         for (const auto& [k, v] : d.items) {
-            if (name == "items") out.push_back(Value::list({Value::string(k), v}, true));
-            else if (name == "keys") out.push_back(Value::string(k));
-            else out.push_back(v);
+            if (name == "items")
+                out.push_back(Value::list({Value::string(k), v}, true));
+            else if (name == "keys")
+                out.push_back(Value::string(k));
+            else
+                out.push_back(v);
         }
         return Value::list(std::move(out));
     }

@@ -14,17 +14,17 @@ constexpr int kMaxHeight = 400;
 
 std::string describe(const Token& t) {
     switch (t.kind) {
-        case TokenKind::Text: return "template text";
-        case TokenKind::VarBegin: return "'{{'";
-        case TokenKind::VarEnd: return "'}}'";
-        case TokenKind::BlockBegin: return "'{%'";
-        case TokenKind::BlockEnd: return "'%}'";
-        case TokenKind::Name: return "'" + t.text + "'";
-        case TokenKind::String: return "string literal";
-        case TokenKind::Integer:
-        case TokenKind::Float: return "number " + t.text;
-        case TokenKind::Operator: return "'" + t.text + "'";
-        case TokenKind::End: return "end of template";
+    case TokenKind::Text: return "template text";
+    case TokenKind::VarBegin: return "'{{'";
+    case TokenKind::VarEnd: return "'}}'";
+    case TokenKind::BlockBegin: return "'{%'";
+    case TokenKind::BlockEnd: return "'%}'";
+    case TokenKind::Name: return "'" + t.text + "'";
+    case TokenKind::String: return "string literal";
+    case TokenKind::Integer:
+    case TokenKind::Float: return "number " + t.text;
+    case TokenKind::Operator: return "'" + t.text + "'";
+    case TokenKind::End: return "end of template";
     }
     return "token";
 }
@@ -42,9 +42,7 @@ public:
 private:
     // ---- token helpers ----
     const Token& cur() const { return toks_[pos_]; }
-    const Token& peek(size_t ahead = 1) const {
-        return toks_[std::min(pos_ + ahead, toks_.size() - 1)];
-    }
+    const Token& peek(size_t ahead = 1) const { return toks_[std::min(pos_ + ahead, toks_.size() - 1)]; }
     const Token& next() {
         const Token& t = toks_[pos_];
         if (pos_ + 1 < toks_.size()) ++pos_;
@@ -113,45 +111,45 @@ private:
         for (;;) {
             const Token& t = cur();
             switch (t.kind) {
-                case TokenKind::Text: {
-                    auto s = node<Stmt>(Stmt::Kind::Text, t);
-                    s->text = next().text;
-                    body.push_back(std::move(s));
-                    break;
-                }
-                case TokenKind::VarBegin: {
-                    auto s = node<Stmt>(Stmt::Kind::Output, t);
-                    next();
-                    s->expr = parse_tuple(true);
-                    if (cur().kind != TokenKind::VarEnd) error(cur(), "expected '}}', found " + describe(cur()));
-                    next();
-                    body.push_back(std::move(s));
-                    break;
-                }
-                case TokenKind::BlockBegin: {
-                    const Token& name = peek();
-                    if (name.kind != TokenKind::Name) error(name, "expected a tag name after '{%', found " + describe(name));
-                    for (const char* e : ends) {
-                        if (name.text == e) {
-                            if (found) *found = e;
-                            next();
-                            next();
-                            return body;
-                        }
+            case TokenKind::Text: {
+                auto s = node<Stmt>(Stmt::Kind::Text, t);
+                s->text = next().text;
+                body.push_back(std::move(s));
+                break;
+            }
+            case TokenKind::VarBegin: {
+                auto s = node<Stmt>(Stmt::Kind::Output, t);
+                next();
+                s->expr = parse_tuple(true);
+                if (cur().kind != TokenKind::VarEnd) error(cur(), "expected '}}', found " + describe(cur()));
+                next();
+                body.push_back(std::move(s));
+                break;
+            }
+            case TokenKind::BlockBegin: {
+                const Token& name = peek();
+                if (name.kind != TokenKind::Name)
+                    error(name, "expected a tag name after '{%', found " + describe(name));
+                for (const char* e : ends) {
+                    if (name.text == e) {
+                        if (found) *found = e;
+                        next();
+                        next();
+                        return body;
                     }
-                    next();
-                    body.push_back(parse_statement(t));
-                    break;
                 }
-                case TokenKind::End: {
-                    if (!opener) return body;
-                    std::string expected;
-                    for (const char* e : ends) expected += std::string(expected.empty() ? "'" : " or '") + e + "'";
-                    error(t, "unexpected end of template: the tag at line " + std::to_string(opener->line) +
-                                 ", column " + std::to_string(opener->column) + " is not closed (expected " +
-                                 expected + ")");
-                }
-                default: error(t, "unexpected " + describe(t));
+                next();
+                body.push_back(parse_statement(t));
+                break;
+            }
+            case TokenKind::End: {
+                if (!opener) return body;
+                std::string expected;
+                for (const char* e : ends) expected += std::string(expected.empty() ? "'" : " or '") + e + "'";
+                error(t, "unexpected end of template: the tag at line " + std::to_string(opener->line) + ", column " +
+                             std::to_string(opener->column) + " is not closed (expected " + expected + ")");
+            }
+            default: error(t, "unexpected " + describe(t));
             }
         }
     }
@@ -176,8 +174,8 @@ private:
             expect_block_end("endgeneration");
             return s;
         }
-        static const char* const enders[] = {"endif", "endfor", "else", "elif", "endset", "endmacro",
-                                             "endgeneration", "endraw"};
+        static const char* const enders[] = {"endif",  "endfor",   "else",          "elif",
+                                             "endset", "endmacro", "endgeneration", "endraw"};
         for (const char* e : enders)
             if (n == e) error(tag, "unexpected '{% " + n + " %}' with no open tag it could close");
         error(tag, "unknown tag '" + n + "'");
@@ -360,8 +358,8 @@ private:
         for (;;) {
             std::string op;
             const Token& t = cur();
-            if (t.kind == TokenKind::Operator &&
-                (t.text == "==" || t.text == "!=" || t.text == "<" || t.text == "<=" || t.text == ">" || t.text == ">=")) {
+            if (t.kind == TokenKind::Operator && (t.text == "==" || t.text == "!=" || t.text == "<" || t.text == "<=" ||
+                                                  t.text == ">" || t.text == ">=")) {
                 op = t.text;
                 next();
             } else if (is_name("in")) {
@@ -440,72 +438,75 @@ private:
     ExprPtr parse_primary() {
         const Token& t = cur();
         switch (t.kind) {
-            case TokenKind::Name: {
+        case TokenKind::Name: {
+            next();
+            auto e = node<Expr>(Expr::Kind::Literal, t);
+            if (t.text == "true" || t.text == "True")
+                e->value = Value::boolean(true);
+            else if (t.text == "false" || t.text == "False")
+                e->value = Value::boolean(false);
+            else if (t.text == "none" || t.text == "None")
+                e->value = Value::none();
+            else {
+                e->kind = Expr::Kind::Name;
+                e->name = t.text;
+            }
+            return e;
+        }
+        case TokenKind::String: {
+            auto e = node<Expr>(Expr::Kind::Literal, t);
+            std::string s;
+            while (cur().kind == TokenKind::String) s += next().text;
+            e->value = Value::string(std::move(s));
+            return e;
+        }
+        case TokenKind::Integer:
+        case TokenKind::Float: {
+            next();
+            auto e = node<Expr>(Expr::Kind::Literal, t);
+            e->value = t.kind == TokenKind::Integer ? Value::integer(t.int_value) : Value::number(t.float_value);
+            return e;
+        }
+        case TokenKind::Operator:
+            if (t.text == "(") {
                 next();
-                auto e = node<Expr>(Expr::Kind::Literal, t);
-                if (t.text == "true" || t.text == "True") e->value = Value::boolean(true);
-                else if (t.text == "false" || t.text == "False") e->value = Value::boolean(false);
-                else if (t.text == "none" || t.text == "None") e->value = Value::none();
-                else {
-                    e->kind = Expr::Kind::Name;
-                    e->name = t.text;
+                if (skip_op(")")) return node<Expr>(Expr::Kind::Tuple, t);
+                ExprPtr e = parse_expression(true);
+                if (is_op(",")) {
+                    auto tuple = node<Expr>(Expr::Kind::Tuple, t);
+                    tuple->children.push_back(std::move(e));
+                    while (skip_op(",") && !is_op(")")) tuple->children.push_back(parse_expression(true));
+                    e = grown(std::move(tuple));
                 }
+                expect_op(")");
                 return e;
             }
-            case TokenKind::String: {
-                auto e = node<Expr>(Expr::Kind::Literal, t);
-                std::string s;
-                while (cur().kind == TokenKind::String) s += next().text;
-                e->value = Value::string(std::move(s));
-                return e;
-            }
-            case TokenKind::Integer:
-            case TokenKind::Float: {
+            if (t.text == "[") {
                 next();
-                auto e = node<Expr>(Expr::Kind::Literal, t);
-                e->value = t.kind == TokenKind::Integer ? Value::integer(t.int_value) : Value::number(t.float_value);
-                return e;
+                auto e = node<Expr>(Expr::Kind::List, t);
+                while (!is_op("]")) {
+                    if (!e->children.empty()) expect_op(",");
+                    if (is_op("]")) break;
+                    e->children.push_back(parse_expression(true));
+                }
+                next();
+                return grown(std::move(e));
             }
-            case TokenKind::Operator:
-                if (t.text == "(") {
-                    next();
-                    if (skip_op(")")) return node<Expr>(Expr::Kind::Tuple, t);
-                    ExprPtr e = parse_expression(true);
-                    if (is_op(",")) {
-                        auto tuple = node<Expr>(Expr::Kind::Tuple, t);
-                        tuple->children.push_back(std::move(e));
-                        while (skip_op(",") && !is_op(")")) tuple->children.push_back(parse_expression(true));
-                        e = grown(std::move(tuple));
-                    }
-                    expect_op(")");
-                    return e;
+            if (t.text == "{") {
+                next();
+                auto e = node<Expr>(Expr::Kind::Dict, t);
+                while (!is_op("}")) {
+                    if (!e->children.empty()) expect_op(",");
+                    if (is_op("}")) break;
+                    e->children.push_back(parse_expression(true));
+                    expect_op(":");
+                    e->children.push_back(parse_expression(true));
                 }
-                if (t.text == "[") {
-                    next();
-                    auto e = node<Expr>(Expr::Kind::List, t);
-                    while (!is_op("]")) {
-                        if (!e->children.empty()) expect_op(",");
-                        if (is_op("]")) break;
-                        e->children.push_back(parse_expression(true));
-                    }
-                    next();
-                    return grown(std::move(e));
-                }
-                if (t.text == "{") {
-                    next();
-                    auto e = node<Expr>(Expr::Kind::Dict, t);
-                    while (!is_op("}")) {
-                        if (!e->children.empty()) expect_op(",");
-                        if (is_op("}")) break;
-                        e->children.push_back(parse_expression(true));
-                        expect_op(":");
-                        e->children.push_back(parse_expression(true));
-                    }
-                    next();
-                    return grown(std::move(e));
-                }
-                break;
-            default: break;
+                next();
+                return grown(std::move(e));
+            }
+            break;
+        default: break;
         }
         error(t, "unexpected " + describe(t) + " in expression");
     }
@@ -609,8 +610,8 @@ private:
                                      (a.kind == TokenKind::Operator && (a.text == "[" || a.text == "{"));
                 if (is_op("(")) {
                     parse_call_args(*test);
-                } else if (primary_start && !is_name("else") && !is_name("or") && !is_name("and") &&
-                           !is_name("if") && !is_name("in") && !is_name("not")) {
+                } else if (primary_start && !is_name("else") && !is_name("or") && !is_name("and") && !is_name("if") &&
+                           !is_name("in") && !is_name("not")) {
                     if (is_name("is")) error(a, "cannot chain tests with 'is'");
                     test->children.push_back(parse_postfix(parse_primary()));
                 }

@@ -17,22 +17,22 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
     enum class Kind {
-        Literal,   // value
-        Name,      // name
-        List,      // children: items
-        Tuple,     // children: items
-        Dict,      // children: key0, value0, key1, value1, ...
-        GetAttr,   // children[0] . name
-        GetItem,   // children[0] [ children[1] ]
-        Slice,     // children[0] [ children[1] : children[2] : children[3] ] (null: omitted)
-        Call,      // children[0] ( children[1..], kwargs )
-        Filter,    // children[0] | name ( children[1..], kwargs )
-        Test,      // children[0] is [not] name ( children[1..], kwargs )
-        Neg,       // - children[0]
-        Pos,       // + children[0]
-        Not,       // not children[0]
-        Binary,    // children[0] name children[1]; name: + - * / // % **
-        Compare,   // children[0] ops[0] children[1] ops[1] ...; ops: == != < <= > >= in notin
+        Literal,  // value
+        Name,     // name
+        List,     // children: items
+        Tuple,    // children: items
+        Dict,     // children: key0, value0, key1, value1, ...
+        GetAttr,  // children[0] . name
+        GetItem,  // children[0] [ children[1] ]
+        Slice,    // children[0] [ children[1] : children[2] : children[3] ] (null: omitted)
+        Call,     // children[0] ( children[1..], kwargs )
+        Filter,   // children[0] | name ( children[1..], kwargs )
+        Test,     // children[0] is [not] name ( children[1..], kwargs )
+        Neg,      // - children[0]
+        Pos,      // + children[0]
+        Not,      // not children[0]
+        Binary,   // children[0] name children[1]; name: + - * / // % **
+        Compare,  // children[0] ops[0] children[1] ops[1] ...; ops: == != < <= > >= in notin
         And,
         Or,
         CondExpr,  // children[0] if children[1] else children[2] (null: no else)
@@ -65,7 +65,7 @@ struct Stmt {
         Macro,     // macro text(targets = defaults) body
         Break,
         Continue,
-        Scope,     // {% generation %}body{% endgeneration %}: renders body
+        Scope,  // {% generation %}body{% endgeneration %}: renders body
     };
     Kind kind = Kind::Text;
     int line = 0;

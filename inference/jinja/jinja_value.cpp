@@ -7,7 +7,9 @@
 
 namespace fm::jinja {
 
-void fail(std::string message) { throw TemplateError{std::move(message)}; }
+void fail(std::string message) {
+    throw TemplateError{std::move(message)};
+}
 
 // ---- Dict -------------------------------------------------------------------------------
 
@@ -34,20 +36,36 @@ void Dict::set(std::string key, Value value) {
 // ---- Value ------------------------------------------------------------------------------
 
 Value::Value() : v_(UndefinedTag{}) {}
-Value Value::undefined(std::string why) { return Value(Storage(UndefinedTag{std::move(why)})); }
-Value Value::none() { return Value(Storage(NoneTag{})); }
-Value Value::boolean(bool b) { return Value(Storage(b)); }
-Value Value::integer(int64_t i) { return Value(Storage(i)); }
-Value Value::number(double d) { return Value(Storage(d)); }
-Value Value::string(std::string s) { return Value(Storage(std::move(s))); }
+Value Value::undefined(std::string why) {
+    return Value(Storage(UndefinedTag{std::move(why)}));
+}
+Value Value::none() {
+    return Value(Storage(NoneTag{}));
+}
+Value Value::boolean(bool b) {
+    return Value(Storage(b));
+}
+Value Value::integer(int64_t i) {
+    return Value(Storage(i));
+}
+Value Value::number(double d) {
+    return Value(Storage(d));
+}
+Value Value::string(std::string s) {
+    return Value(Storage(std::move(s)));
+}
 Value Value::list(std::vector<Value> items, bool tuple) {
     auto l = std::make_shared<List>();
     l->items = std::move(items);
     l->is_tuple = tuple;
     return Value(Storage(std::move(l)));
 }
-Value Value::dict(std::shared_ptr<Dict> d) { return Value(Storage(std::move(d))); }
-Value Value::empty_dict() { return dict(std::make_shared<Dict>()); }
+Value Value::dict(std::shared_ptr<Dict> d) {
+    return Value(Storage(std::move(d)));
+}
+Value Value::empty_dict() {
+    return dict(std::make_shared<Dict>());
+}
 Value Value::function(std::string name, std::function<Value(CallArgs&)> fn) {
     return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn)})));
 }
@@ -57,7 +75,9 @@ const std::string& Value::undefined_reason() const {
     const auto* u = std::get_if<UndefinedTag>(&v_);
     return (u && !u->why.empty()) ? u->why : generic;
 }
-bool Value::as_bool() const { return std::get<bool>(v_); }
+bool Value::as_bool() const {
+    return std::get<bool>(v_);
+}
 int64_t Value::as_int() const {
     if (is_bool()) return as_bool() ? 1 : 0;
     return std::get<int64_t>(v_);
@@ -66,11 +86,21 @@ double Value::as_double() const {
     if (is_float()) return std::get<double>(v_);
     return static_cast<double>(as_int());
 }
-const std::string& Value::as_string() const { return std::get<std::string>(v_); }
-List& Value::as_list() const { return *std::get<std::shared_ptr<List>>(v_); }
-Dict& Value::as_dict() const { return *std::get<std::shared_ptr<Dict>>(v_); }
-const std::shared_ptr<Dict>& Value::dict_ptr() const { return std::get<std::shared_ptr<Dict>>(v_); }
-const Function& Value::as_function() const { return *std::get<std::shared_ptr<const Function>>(v_); }
+const std::string& Value::as_string() const {
+    return std::get<std::string>(v_);
+}
+List& Value::as_list() const {
+    return *std::get<std::shared_ptr<List>>(v_);
+}
+Dict& Value::as_dict() const {
+    return *std::get<std::shared_ptr<Dict>>(v_);
+}
+const std::shared_ptr<Dict>& Value::dict_ptr() const {
+    return std::get<std::shared_ptr<Dict>>(v_);
+}
+const Function& Value::as_function() const {
+    return *std::get<std::shared_ptr<const Function>>(v_);
+}
 
 // ---- UTF-8 and characters ---------------------------------------------------------------
 
@@ -129,9 +159,8 @@ std::string utf8_encode(std::u32string_view s) {
 }
 
 bool is_space(char32_t c) {
-    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-           c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-           c == 0x202F || c == 0x205F || c == 0x3000;
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 // Simple case mappings for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic: the scripts
@@ -178,30 +207,30 @@ char32_t to_lower(char32_t c) {
 
 std::string type_name(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return "Undefined";
-        case Value::Kind::None: return "NoneType";
-        case Value::Kind::Bool: return "bool";
-        case Value::Kind::Int: return "int";
-        case Value::Kind::Float: return "float";
-        case Value::Kind::String: return "str";
-        case Value::Kind::List: return v.as_list().is_tuple ? "tuple" : "list";
-        case Value::Kind::Dict: return v.as_dict().is_namespace ? "Namespace" : "dict";
-        case Value::Kind::Function: return "function";
+    case Value::Kind::Undefined: return "Undefined";
+    case Value::Kind::None: return "NoneType";
+    case Value::Kind::Bool: return "bool";
+    case Value::Kind::Int: return "int";
+    case Value::Kind::Float: return "float";
+    case Value::Kind::String: return "str";
+    case Value::Kind::List: return v.as_list().is_tuple ? "tuple" : "list";
+    case Value::Kind::Dict: return v.as_dict().is_namespace ? "Namespace" : "dict";
+    case Value::Kind::Function: return "function";
     }
     return "?";
 }
 
 bool truthy(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined:
-        case Value::Kind::None: return false;
-        case Value::Kind::Bool: return v.as_bool();
-        case Value::Kind::Int: return v.as_int() != 0;
-        case Value::Kind::Float: return v.as_double() != 0.0;
-        case Value::Kind::String: return !v.as_string().empty();
-        case Value::Kind::List: return !v.as_list().items.empty();
-        case Value::Kind::Dict: return v.as_dict().is_namespace || !v.as_dict().items.empty();
-        case Value::Kind::Function: return true;
+    case Value::Kind::Undefined:
+    case Value::Kind::None: return false;
+    case Value::Kind::Bool: return v.as_bool();
+    case Value::Kind::Int: return v.as_int() != 0;
+    case Value::Kind::Float: return v.as_double() != 0.0;
+    case Value::Kind::String: return !v.as_string().empty();
+    case Value::Kind::List: return !v.as_list().items.empty();
+    case Value::Kind::Dict: return v.as_dict().is_namespace || !v.as_dict().items.empty();
+    case Value::Kind::Function: return true;
     }
     return false;
 }
@@ -232,8 +261,7 @@ std::string format_float(double d) {
         } else if (decpt >= ndigits) {
             out = digits + std::string(static_cast<size_t>(decpt - ndigits), '0') + ".0";
         } else {
-            out = digits.substr(0, static_cast<size_t>(decpt)) + "." +
-                  digits.substr(static_cast<size_t>(decpt));
+            out = digits.substr(0, static_cast<size_t>(decpt)) + "." + digits.substr(static_cast<size_t>(decpt));
         }
     } else {
         out = digits.substr(0, 1);
@@ -251,8 +279,8 @@ namespace {
 bool repr_printable(char32_t c) {
     if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) return false;
     if (c != ' ' && is_space(c)) return false;
-    if ((c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
-        (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF || c == 0xAD)
+    if ((c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF ||
+        c == 0xAD)
         return false;
     if ((c >= 0xD800 && c <= 0xDFFF) || (c >= 0xE000 && c <= 0xF8FF)) return false;
     return true;
@@ -275,9 +303,12 @@ std::string repr_string(const std::string& s) {
             out += U"\\r";
         } else if (!repr_printable(c)) {
             char buf[16];
-            if (c < 0x100) std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
-            else if (c < 0x10000) std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-            else std::snprintf(buf, sizeof(buf), "\\U%08x", static_cast<unsigned>(c));
+            if (c < 0x100)
+                std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
+            else if (c < 0x10000)
+                std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+            else
+                std::snprintf(buf, sizeof(buf), "\\U%08x", static_cast<unsigned>(c));
             for (const char* p = buf; *p; ++p) out.push_back(static_cast<char32_t>(*p));
         } else {
             out.push_back(c);
@@ -291,41 +322,41 @@ std::string repr_string(const std::string& s) {
 
 std::string repr(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return "Undefined";
-        case Value::Kind::None: return "None";
-        case Value::Kind::Bool: return v.as_bool() ? "True" : "False";
-        case Value::Kind::Int: return std::to_string(v.as_int());
-        case Value::Kind::Float: return format_float(v.as_double());
-        case Value::Kind::String: return repr_string(v.as_string());
-        case Value::Kind::List: {
-            const List& l = v.as_list();
-            std::string out = l.is_tuple ? "(" : "[";
-            for (size_t i = 0; i < l.items.size(); ++i) {
-                if (i) out += ", ";
-                out += repr(l.items[i]);
-            }
-            if (l.is_tuple && l.items.size() == 1) out += ",";
-            return out + (l.is_tuple ? ")" : "]");
+    case Value::Kind::Undefined: return "Undefined";
+    case Value::Kind::None: return "None";
+    case Value::Kind::Bool: return v.as_bool() ? "True" : "False";
+    case Value::Kind::Int: return std::to_string(v.as_int());
+    case Value::Kind::Float: return format_float(v.as_double());
+    case Value::Kind::String: return repr_string(v.as_string());
+    case Value::Kind::List: {
+        const List& l = v.as_list();
+        std::string out = l.is_tuple ? "(" : "[";
+        for (size_t i = 0; i < l.items.size(); ++i) {
+            if (i) out += ", ";
+            out += repr(l.items[i]);
         }
-        case Value::Kind::Dict: {
-            const Dict& d = v.as_dict();
-            std::string out = d.is_namespace ? "<Namespace {" : "{";
-            for (size_t i = 0; i < d.items.size(); ++i) {
-                if (i) out += ", ";
-                out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
-            }
-            return out + (d.is_namespace ? "}>" : "}");
+        if (l.is_tuple && l.items.size() == 1) out += ",";
+        return out + (l.is_tuple ? ")" : "]");
+    }
+    case Value::Kind::Dict: {
+        const Dict& d = v.as_dict();
+        std::string out = d.is_namespace ? "<Namespace {" : "{";
+        for (size_t i = 0; i < d.items.size(); ++i) {
+            if (i) out += ", ";
+            out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
         }
-        case Value::Kind::Function: return "<function " + v.as_function().name + ">";
+        return out + (d.is_namespace ? "}>" : "}");
+    }
+    case Value::Kind::Function: return "<function " + v.as_function().name + ">";
     }
     return "";
 }
 
 std::string to_str(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return "";
-        case Value::Kind::String: return v.as_string();
-        default: return repr(v);
+    case Value::Kind::Undefined: return "";
+    case Value::Kind::String: return v.as_string();
+    default: return repr(v);
     }
 }
 
@@ -338,21 +369,21 @@ void json_string(std::string& out, const std::string& s) {
     for (char ch : s) {
         auto c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out.push_back(ch);
-                }
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+                out += buf;
+            } else {
+                out.push_back(ch);
+            }
         }
     }
     out.push_back('"');
@@ -368,58 +399,59 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
         out.append(static_cast<size_t>(o.indent) * static_cast<size_t>(level), ' ');
     };
     switch (v.kind()) {
-        case Value::Kind::None: out += "null"; return;
-        case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
-        case Value::Kind::Int: out += std::to_string(v.as_int()); return;
-        case Value::Kind::Float: {
-            double d = v.as_double();
-            if (std::isnan(d)) out += "NaN";
-            else if (std::isinf(d)) out += d < 0 ? "-Infinity" : "Infinity";
-            else out += format_float(d);
+    case Value::Kind::None: out += "null"; return;
+    case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
+    case Value::Kind::Int: out += std::to_string(v.as_int()); return;
+    case Value::Kind::Float: {
+        double d = v.as_double();
+        if (std::isnan(d))
+            out += "NaN";
+        else if (std::isinf(d))
+            out += d < 0 ? "-Infinity" : "Infinity";
+        else
+            out += format_float(d);
+        return;
+    }
+    case Value::Kind::String: json_string(out, v.as_string()); return;
+    case Value::Kind::List: {
+        const auto& items = v.as_list().items;
+        if (items.empty()) {
+            out += "[]";
             return;
         }
-        case Value::Kind::String: json_string(out, v.as_string()); return;
-        case Value::Kind::List: {
-            const auto& items = v.as_list().items;
-            if (items.empty()) {
-                out += "[]";
-                return;
-            }
-            out.push_back('[');
-            for (size_t i = 0; i < items.size(); ++i) {
-                if (i) out += item_sep;
-                newline(depth + 1);
-                json_value(out, items[i], o, depth + 1);
-            }
-            newline(depth);
-            out.push_back(']');
+        out.push_back('[');
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (i) out += item_sep;
+            newline(depth + 1);
+            json_value(out, items[i], o, depth + 1);
+        }
+        newline(depth);
+        out.push_back(']');
+        return;
+    }
+    case Value::Kind::Dict: {
+        std::vector<const std::pair<std::string, Value>*> items;
+        for (const auto& kv : v.as_dict().items) items.push_back(&kv);
+        if (o.sort_keys)
+            std::stable_sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        if (items.empty()) {
+            out += "{}";
             return;
         }
-        case Value::Kind::Dict: {
-            std::vector<const std::pair<std::string, Value>*> items;
-            for (const auto& kv : v.as_dict().items) items.push_back(&kv);
-            if (o.sort_keys)
-                std::stable_sort(items.begin(), items.end(),
-                                 [](auto* a, auto* b) { return a->first < b->first; });
-            if (items.empty()) {
-                out += "{}";
-                return;
-            }
-            out.push_back('{');
-            for (size_t i = 0; i < items.size(); ++i) {
-                if (i) out += item_sep;
-                newline(depth + 1);
-                json_string(out, items[i]->first);
-                out += key_sep;
-                json_value(out, items[i]->second, o, depth + 1);
-            }
-            newline(depth);
-            out.push_back('}');
-            return;
+        out.push_back('{');
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (i) out += item_sep;
+            newline(depth + 1);
+            json_string(out, items[i]->first);
+            out += key_sep;
+            json_value(out, items[i]->second, o, depth + 1);
         }
-        case Value::Kind::Undefined:
-        case Value::Kind::Function:
-            fail("Object of type " + type_name(v) + " is not JSON serializable");
+        newline(depth);
+        out.push_back('}');
+        return;
+    }
+    case Value::Kind::Undefined:
+    case Value::Kind::Function: fail("Object of type " + type_name(v) + " is not JSON serializable");
     }
 }
 
@@ -436,35 +468,39 @@ namespace {
 template <typename Json>
 Value convert_json(const Json& j) {
     switch (j.type()) {
-        case nlohmann::detail::value_t::null: return Value::none();
-        case nlohmann::detail::value_t::boolean: return Value::boolean(j.template get<bool>());
-        case nlohmann::detail::value_t::number_integer: return Value::integer(j.template get<int64_t>());
-        case nlohmann::detail::value_t::number_unsigned: {
-            auto u = j.template get<uint64_t>();
-            if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
-            return Value::number(static_cast<double>(u));
-        }
-        case nlohmann::detail::value_t::number_float: return Value::number(j.template get<double>());
-        case nlohmann::detail::value_t::string: return Value::string(j.template get<std::string>());
-        case nlohmann::detail::value_t::array: {
-            std::vector<Value> items;
-            items.reserve(j.size());
-            for (const auto& e : j) items.push_back(convert_json(e));
-            return Value::list(std::move(items));
-        }
-        case nlohmann::detail::value_t::object: {
-            auto d = std::make_shared<Dict>();
-            for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
-            return Value::dict(std::move(d));
-        }
-        default: return Value::none();
+    case nlohmann::detail::value_t::null: return Value::none();
+    case nlohmann::detail::value_t::boolean: return Value::boolean(j.template get<bool>());
+    case nlohmann::detail::value_t::number_integer: return Value::integer(j.template get<int64_t>());
+    case nlohmann::detail::value_t::number_unsigned: {
+        auto u = j.template get<uint64_t>();
+        if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
+        return Value::number(static_cast<double>(u));
+    }
+    case nlohmann::detail::value_t::number_float: return Value::number(j.template get<double>());
+    case nlohmann::detail::value_t::string: return Value::string(j.template get<std::string>());
+    case nlohmann::detail::value_t::array: {
+        std::vector<Value> items;
+        items.reserve(j.size());
+        for (const auto& e : j) items.push_back(convert_json(e));
+        return Value::list(std::move(items));
+    }
+    case nlohmann::detail::value_t::object: {
+        auto d = std::make_shared<Dict>();
+        for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
+        return Value::dict(std::move(d));
+    }
+    default: return Value::none();
     }
 }
 
 }  // namespace
 
-Value from_json(const nlohmann::json& j) { return convert_json(j); }
-Value from_json(const nlohmann::ordered_json& j) { return convert_json(j); }
+Value from_json(const nlohmann::json& j) {
+    return convert_json(j);
+}
+Value from_json(const nlohmann::ordered_json& j) {
+    return convert_json(j);
+}
 
 // ---- Comparison and iteration -----------------------------------------------------------
 
@@ -475,30 +511,30 @@ bool equals(const Value& a, const Value& b) {
     }
     if (a.kind() != b.kind()) return false;
     switch (a.kind()) {
-        case Value::Kind::Undefined:
-        case Value::Kind::None: return true;
-        case Value::Kind::String: return a.as_string() == b.as_string();
-        case Value::Kind::List: {
-            const List& x = a.as_list();
-            const List& y = b.as_list();
-            if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
-            for (size_t i = 0; i < x.items.size(); ++i)
-                if (!equals(x.items[i], y.items[i])) return false;
-            return true;
+    case Value::Kind::Undefined:
+    case Value::Kind::None: return true;
+    case Value::Kind::String: return a.as_string() == b.as_string();
+    case Value::Kind::List: {
+        const List& x = a.as_list();
+        const List& y = b.as_list();
+        if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
+        for (size_t i = 0; i < x.items.size(); ++i)
+            if (!equals(x.items[i], y.items[i])) return false;
+        return true;
+    }
+    case Value::Kind::Dict: {
+        const Dict& x = a.as_dict();
+        const Dict& y = b.as_dict();
+        if (x.is_namespace || y.is_namespace) return &x == &y;
+        if (x.items.size() != y.items.size()) return false;
+        for (const auto& [k, v] : x.items) {
+            const Value* other = y.find(k);
+            if (!other || !equals(v, *other)) return false;
         }
-        case Value::Kind::Dict: {
-            const Dict& x = a.as_dict();
-            const Dict& y = b.as_dict();
-            if (x.is_namespace || y.is_namespace) return &x == &y;
-            if (x.items.size() != y.items.size()) return false;
-            for (const auto& [k, v] : x.items) {
-                const Value* other = y.find(k);
-                if (!other || !equals(v, *other)) return false;
-            }
-            return true;
-        }
-        case Value::Kind::Function: return &a.as_function() == &b.as_function();
-        default: return false;
+        return true;
+    }
+    case Value::Kind::Function: return &a.as_function() == &b.as_function();
+    default: return false;
     }
 }
 
@@ -531,20 +567,20 @@ int compare(const Value& a, const Value& b) {
 
 std::vector<Value> iterate(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return {};
-        case Value::Kind::List: return v.as_list().items;
-        case Value::Kind::Dict: {
-            std::vector<Value> keys;
-            for (const auto& kv : v.as_dict().items) keys.push_back(Value::string(kv.first));
-            return keys;
-        }
-        case Value::Kind::String: {
-            std::vector<Value> chars;
-            for (char32_t c : utf8_decode(v.as_string()))
-                chars.push_back(Value::string(utf8_encode(std::u32string_view(&c, 1))));
-            return chars;
-        }
-        default: fail("'" + type_name(v) + "' object is not iterable");
+    case Value::Kind::Undefined: return {};
+    case Value::Kind::List: return v.as_list().items;
+    case Value::Kind::Dict: {
+        std::vector<Value> keys;
+        for (const auto& kv : v.as_dict().items) keys.push_back(Value::string(kv.first));
+        return keys;
+    }
+    case Value::Kind::String: {
+        std::vector<Value> chars;
+        for (char32_t c : utf8_decode(v.as_string()))
+            chars.push_back(Value::string(utf8_encode(std::u32string_view(&c, 1))));
+        return chars;
+    }
+    default: fail("'" + type_name(v) + "' object is not iterable");
     }
 }
 

@@ -20,7 +20,7 @@ namespace fm::jinja {
 // Thrown inside the engine only; ChatTemplate catches it and returns an fm::Error.
 struct TemplateError {
     std::string message;
-    int line = 0;    // 1-based; 0 until the innermost node that knows its position fills it
+    int line = 0;  // 1-based; 0 until the innermost node that knows its position fills it
     int column = 0;
     bool user_raised = false;  // raise_exception('...'): the message is the template's own
 };
@@ -35,7 +35,7 @@ struct List {
 
 struct Dict {
     std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
-    bool is_namespace = false;  // namespace(): the only object `set ns.attr = ...` may change
+    bool is_namespace = false;                         // namespace(): the only object `set ns.attr = ...` may change
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
     void set(std::string key, Value value);
@@ -95,9 +95,8 @@ private:
         std::string why;
     };
     struct NoneTag {};
-    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, std::string,
-                                 std::shared_ptr<List>, std::shared_ptr<Dict>,
-                                 std::shared_ptr<const Function>>;
+    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, std::string, std::shared_ptr<List>,
+                                 std::shared_ptr<Dict>, std::shared_ptr<const Function>>;
     explicit Value(Storage v) : v_(std::move(v)) {}
     Storage v_;
 };

@@ -18,7 +18,8 @@ Result<ModelText> load_model_text(const std::filesystem::path& dir, TokenizerPol
                                   const std::vector<int64_t>* config_eos_ids) {
     ModelText text;
     if (!has_tokenizer_files(dir)) {
-        if (policy == TokenizerPolicy::Required) return Error{dir.string() + ": no tokenizer.json or tokenizer.model in this folder"};
+        if (policy == TokenizerPolicy::Required)
+            return Error{dir.string() + ": no tokenizer.json or tokenizer.model in this folder"};
         return text;
     }
     auto tokenizer = Tokenizer::load_from_dir(dir);
@@ -63,7 +64,9 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& checkpoi
     return model;
 }
 
-std::unique_ptr<GenerationSession> Model::new_session() { return new_session(format_); }
+std::unique_ptr<GenerationSession> Model::new_session() {
+    return new_session(format_);
+}
 
 std::unique_ptr<GenerationSession> Model::new_session(std::shared_ptr<const ChatFormat> format) {
     return std::make_unique<GenerationSession>(*backend_, tokenizer_, std::move(format));

@@ -34,9 +34,9 @@ enum class TokenizerPolicy {
 };
 
 struct ModelOptions {
-    BackendRequest backend;             // which device, CPU threads, whether to fall back
-    bool quantize_4bit = false;         // quantize bf16/f16/f32 matrices to 4-bit on load
-    bool quantize_embeddings = false;   // ... the embedding and lm_head too
+    BackendRequest backend;            // which device, CPU threads, whether to fall back
+    bool quantize_4bit = false;        // quantize bf16/f16/f32 matrices to 4-bit on load
+    bool quantize_embeddings = false;  // ... the embedding and lm_head too
     TokenizerPolicy tokenizer = TokenizerPolicy::IfPresent;
     // Called with (done, total) units of weight loading, on the loading thread.
     std::function<void(int64_t done, int64_t total)> progress;

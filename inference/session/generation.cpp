@@ -10,11 +10,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Private-use characters cannot come from a keyboard or a template, so they mark where each
 // message's content sits in the rendered prompt.
-std::string sentinel(size_t i) { return "\xEF\xBF\xBE" "FM" + std::to_string(i) + "\xEF\xBF\xBF"; }
+std::string sentinel(size_t i) {
+    return "\xEF\xBF\xBE"
+           "FM" +
+           std::to_string(i) + "\xEF\xBF\xBF";
+}
 
 std::string trim(const std::string& s) {
     const char* ws = " \t\r\n";
@@ -34,7 +40,11 @@ bool split_on_sentinels(const std::string& rendered, const std::vector<std::stri
         for (size_t i = 0; i < contents.size(); ++i) {
             const std::string mark = sentinel(i);
             size_t at = rendered.find(mark, pos);
-            if (at != std::string::npos && at < best) { best = at; which = i; len = mark.size(); }
+            if (at != std::string::npos && at < best) {
+                best = at;
+                which = i;
+                len = mark.size();
+            }
         }
         if (best == std::string::npos) {
             out.push_back({rendered.substr(pos), true});
@@ -74,7 +84,10 @@ size_t pending_stop_prefix(const std::string& text, const std::vector<std::strin
     size_t keep = 0;
     for (const auto& s : stops)
         for (size_t n = std::min(s.size() - 1, text.size()); n > keep; --n)
-            if (text.compare(text.size() - n, n, s, 0, n) == 0) { keep = n; break; }
+            if (text.compare(text.size() - n, n, s, 0, n) == 0) {
+                keep = n;
+                break;
+            }
     return keep;
 }
 
@@ -82,10 +95,10 @@ size_t pending_stop_prefix(const std::string& text, const std::vector<std::strin
 
 const char* stop_reason_name(StopReason r) {
     switch (r) {
-        case StopReason::StopToken: return "stop_token";
-        case StopReason::StopString: return "stop_string";
-        case StopReason::Length: return "length";
-        case StopReason::Cancelled: return "cancelled";
+    case StopReason::StopToken: return "stop_token";
+    case StopReason::StopString: return "stop_string";
+    case StopReason::Length: return "length";
+    case StopReason::Cancelled: return "cancelled";
     }
     return "?";
 }
@@ -139,7 +152,9 @@ void GenerationSession::reset() {
     last_logits_.clear();
 }
 
-SessionSnapshot GenerationSession::snapshot() const { return {backend_.state(), context_, context_text_, last_logits_}; }
+SessionSnapshot GenerationSession::snapshot() const {
+    return {backend_.state(), context_, context_text_, last_logits_};
+}
 
 Status GenerationSession::restore(const SessionSnapshot& snapshot) {
     if (auto s = backend_.set_state(snapshot.state); !s) return s;
@@ -150,7 +165,8 @@ Status GenerationSession::restore(const SessionSnapshot& snapshot) {
 }
 
 Result<GenerationResult> GenerationSession::reply(const std::vector<ChatMessage>& messages,
-                                                  const GenerationParams& params, const GenerationCallbacks& callbacks) {
+                                                  const GenerationParams& params,
+                                                  const GenerationCallbacks& callbacks) {
     if (!tokenizer_ || !format_) return Error{"chat needs a tokenizer and a chat format; this model has none"};
     auto segments = render_prompt(*format_, messages, true);
     if (!segments) return Error{segments.error()};
@@ -171,9 +187,12 @@ Result<GenerationResult> GenerationSession::run(const std::vector<PromptSegment>
     std::optional<std::string> fresh_text;  // the exact text of `fresh`, when it came from text
     bool extends = false;
     if (raw_prompt) {
-        extends = raw_prompt->size() >= context_.size() && std::equal(context_.begin(), context_.end(), raw_prompt->begin());
-        if (!extends) fresh = *raw_prompt;
-        else fresh.assign(raw_prompt->begin() + static_cast<std::ptrdiff_t>(context_.size()), raw_prompt->end());
+        extends =
+            raw_prompt->size() >= context_.size() && std::equal(context_.begin(), context_.end(), raw_prompt->begin());
+        if (!extends)
+            fresh = *raw_prompt;
+        else
+            fresh.assign(raw_prompt->begin() + static_cast<std::ptrdiff_t>(context_.size()), raw_prompt->end());
         result.prompt_tokens = static_cast<int64_t>(raw_prompt->size());
     } else {
         const std::string full = concat(segments);
@@ -232,7 +251,8 @@ Result<GenerationResult> GenerationSession::run(const std::vector<PromptSegment>
     // 3. Decode: sample, show, feed back. The final stop token is not fed: the next turn's
     //    template writes it, and it is prefilled with that turn.
     std::vector<int32_t> stop_ids;
-    if (format_) stop_ids = format_->stop_ids();
+    if (format_)
+        stop_ids = format_->stop_ids();
     else
         for (int64_t id : backend_.config().eos_token_ids) stop_ids.push_back(static_cast<int32_t>(id));
     Sampler sampler(params.sampling);

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "inference/backends/backend.h"
-#include "inference/text/chat_format.h"
+#include "inference/backends/state.h"
 #include "inference/core/result.h"
 #include "inference/session/sampler.h"
-#include "inference/backends/state.h"
+#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm {
@@ -33,12 +33,12 @@ enum class StopReason { StopToken, StopString, Length, Cancelled };
 const char* stop_reason_name(StopReason r);
 
 struct GenerationResult {
-    std::string text;                 // the reply, stop string excluded
-    std::vector<int32_t> tokens;      // generated ids, the stop token included if one ended it
+    std::string text;             // the reply, stop string excluded
+    std::vector<int32_t> tokens;  // generated ids, the stop token included if one ended it
     StopReason stop_reason = StopReason::Length;
-    int64_t prompt_tokens = 0;        // tokens of the whole prompt (history included)
-    int64_t prefilled_tokens = 0;     // tokens actually run through the model this turn
-    bool restarted = false;           // the state had to be rebuilt from the start
+    int64_t prompt_tokens = 0;     // tokens of the whole prompt (history included)
+    int64_t prefilled_tokens = 0;  // tokens actually run through the model this turn
+    bool restarted = false;        // the state had to be rebuilt from the start
     std::string restart_reason;
     double prefill_seconds = 0, decode_seconds = 0;
     double prefill_tokens_per_second() const { return prefill_seconds > 0 ? prefilled_tokens / prefill_seconds : 0; }

@@ -25,14 +25,17 @@ bool better(const Candidate& a, const Candidate& b) {
 // NaN never wins; +inf becomes the largest finite value so softmax stays finite.
 void sanitize(std::vector<float>& logits) {
     for (float& x : logits) {
-        if (std::isnan(x)) x = -std::numeric_limits<float>::infinity();
-        else if (x == std::numeric_limits<float>::infinity()) x = std::numeric_limits<float>::max();
+        if (std::isnan(x))
+            x = -std::numeric_limits<float>::infinity();
+        else if (x == std::numeric_limits<float>::infinity())
+            x = std::numeric_limits<float>::max();
     }
 }
 
 // CTRL-style: each distinct token of the window once; positive logits divided, others multiplied.
 void apply_repeat_penalty(std::vector<float>& logits, std::span<const int32_t> history, const SamplingParams& p) {
-    if (p.repeat_penalty == 1.0f || !(p.repeat_penalty > 0.0f) || !std::isfinite(p.repeat_penalty) || p.repeat_window <= 0)
+    if (p.repeat_penalty == 1.0f || !(p.repeat_penalty > 0.0f) || !std::isfinite(p.repeat_penalty) ||
+        p.repeat_window <= 0)
         return;
     const size_t window = std::min(history.size(), static_cast<size_t>(p.repeat_window));
     std::vector<bool> seen(logits.size(), false);
@@ -45,7 +48,9 @@ void apply_repeat_penalty(std::vector<float>& logits, std::span<const int32_t> h
 }
 
 // Uniform in [0, 1) from the top 53 bits: the same on every platform.
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double uniform01(std::mt19937_64& rng) {
+    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 }  // namespace
 

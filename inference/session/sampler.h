@@ -10,10 +10,10 @@
 namespace fm {
 
 struct SamplingParams {
-    float temperature = 0.7f;  // <= 0: greedy (argmax, lowest id on ties)
-    int32_t top_k = 40;        // <= 0: off
-    float top_p = 0.95f;       // >= 1: off
-    float min_p = 0.05f;       // <= 0: off
+    float temperature = 0.7f;     // <= 0: greedy (argmax, lowest id on ties)
+    int32_t top_k = 40;           // <= 0: off
+    float top_p = 0.95f;          // >= 1: off
+    float min_p = 0.05f;          // <= 0: off
     float repeat_penalty = 1.1f;  // 1: off. CTRL-style: positive logits divided, negative multiplied
     int32_t repeat_window = 64;   // how many recent tokens the penalty looks at
     uint64_t seed = 0;

@@ -1,11 +1,11 @@
 #include "inference/session/snapshot_file.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <unistd.h>
 
 #include "inference/checkpoint/weights.h"
 
@@ -56,8 +56,8 @@ private:
     size_t pos_ = 0;
 };
 
-#define FM_CHECK(expr)                   \
-    do {                                 \
+#define FM_CHECK(expr)                                       \
+    do {                                                     \
         if (auto s_ = (expr); !s_) return Error{s_.error()}; \
     } while (0)
 
@@ -91,7 +91,8 @@ Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
     if (std::memcmp(bytes.data(), kMagic, 4) != 0) return Error{"not a conversation snapshot (bad magic)"};
     uint32_t stored_crc;
     std::memcpy(&stored_crc, bytes.data() + bytes.size() - 4, 4);
-    if (crc32(bytes.data(), bytes.size() - 4) != stored_crc) return Error{"snapshot checksum mismatch: the file is corrupt or truncated"};
+    if (crc32(bytes.data(), bytes.size() - 4) != stored_crc)
+        return Error{"snapshot checksum mismatch: the file is corrupt or truncated"};
     Reader r(bytes.first(bytes.size() - 4));
     r.take(4);
     uint32_t version = 0, fp_len = 0;

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "inference/session/generation.h"
 #include "inference/core/result.h"
+#include "inference/session/generation.h"
 
 namespace fm {
 

@@ -127,8 +127,8 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
     if (model_it == root.end() || !model_it->is_object()) return Error{where + ": missing \"model\" object"};
     const json& model = *model_it;
     std::string type = model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>()
-                       : model.contains("merges")                           ? "BPE"
-                                                                            : "";
+                       : model.contains("merges")                          ? "BPE"
+                                                                           : "";
     if (type != "BPE")
         return Error{where + ": model type " + (type.empty() ? std::string("(missing)") : "\"" + type + "\"") +
                      " is not supported; only byte-level BPE tokenizer.json files are"};
@@ -138,8 +138,8 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
             return Error{where + ": BPE option \"" + key + "\" is not supported"};
     }
     fuse_unk_ = model.contains("fuse_unk") && model["fuse_unk"].is_boolean() && model["fuse_unk"].get<bool>();
-    ignore_merges_ = model.contains("ignore_merges") && model["ignore_merges"].is_boolean() &&
-                     model["ignore_merges"].get<bool>();
+    ignore_merges_ =
+        model.contains("ignore_merges") && model["ignore_merges"].is_boolean() && model["ignore_merges"].get<bool>();
 
     // Normalizer, pre-tokenizer, decoder.
     static const json kNull;
@@ -153,9 +153,9 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
     const json& dec = get("decoder");
     if (!dec.is_null()) {
         std::string dtype = dec.is_object() && dec.contains("type") && dec["type"].is_string()
-                                ? dec["type"].get<std::string>() : dec.dump().substr(0, 100);
-        if (dtype != "ByteLevel")
-            return Error{where + ": decoder " + dtype + " is not supported (only ByteLevel)"};
+                                ? dec["type"].get<std::string>()
+                                : dec.dump().substr(0, 100);
+        if (dtype != "ByteLevel") return Error{where + ": decoder " + dtype + " is not supported (only ByteLevel)"};
     }
 
     // Vocabulary.
@@ -207,8 +207,8 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
             a = m[0].get<std::string>();
             b = m[1].get<std::string>();
         } else {
-            return Error{where + ": merge " + std::to_string(rank) + " is neither \"a b\" nor [a, b]: " +
-                         m.dump().substr(0, 100)};
+            return Error{where + ": merge " + std::to_string(rank) +
+                         " is neither \"a b\" nor [a, b]: " + m.dump().substr(0, 100)};
         }
         auto ia = vocab_.find(a), ib = vocab_.find(b), inew = vocab_.find(a + b);
         if (ia == vocab_.end() || ib == vocab_.end() || inew == vocab_.end())
@@ -260,9 +260,8 @@ void BpeTokenizer::build_matcher(Matcher& m, bool include_special) const {
         m.by_first_byte[static_cast<unsigned char>(added_[k].content[0])].push_back(k);
     }
     for (auto& v : m.by_first_byte)
-        std::stable_sort(v.begin(), v.end(), [&](uint32_t x, uint32_t y) {
-            return added_[x].content.size() > added_[y].content.size();
-        });
+        std::stable_sort(v.begin(), v.end(),
+                         [&](uint32_t x, uint32_t y) { return added_[x].content.size() > added_[y].content.size(); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,8 +422,10 @@ std::string BpeTokenizer::decode(std::span<const int32_t> ids, bool skip_special
     std::string bytes;
     for (int32_t id : ids) {
         if (skip_special && is_special(id)) continue;
-        if (auto it = added_by_id_.find(id); it != added_by_id_.end()) bytes += added_bytes_[it->second];
-        else if (id >= 0 && static_cast<size_t>(id) < id_bytes_.size()) bytes += id_bytes_[static_cast<size_t>(id)];
+        if (auto it = added_by_id_.find(id); it != added_by_id_.end())
+            bytes += added_bytes_[it->second];
+        else if (id >= 0 && static_cast<size_t>(id) < id_bytes_.size())
+            bytes += id_bytes_[static_cast<size_t>(id)];
     }
     return unicode::utf8_lossy(bytes);
 }

@@ -89,13 +89,13 @@ private:
     void merge_word(std::string_view bytes, std::vector<int32_t>& out) const;
 
     PreTokenizer pretok_;
-    std::vector<std::string> id_bytes_;   // decoded bytes of each vocabulary id
-    StringMap vocab_;                     // token string (byte-level form) -> id
-    StringMap raw_vocab_;                 // raw bytes -> id (only with ignore_merges)
+    std::vector<std::string> id_bytes_;    // decoded bytes of each vocabulary id
+    StringMap vocab_;                      // token string (byte-level form) -> id
+    StringMap raw_vocab_;                  // raw bytes -> id (only with ignore_merges)
     std::array<int32_t, 256> byte_ids_{};  // id of each single byte, -1 if missing
     MergeMap merges_;
     std::vector<AddedToken> added_;
-    std::vector<std::string> added_bytes_;       // decoded bytes of each added token
+    std::vector<std::string> added_bytes_;  // decoded bytes of each added token
     std::unordered_map<int32_t, size_t> added_by_id_;
     StringMap added_by_content_;
     Matcher match_all_, match_plain_;
@@ -104,7 +104,7 @@ private:
     bool ignore_merges_ = false;
     int32_t vocab_size_ = 0;
 
-    public:
+public:
     static constexpr size_t kCacheCapacity = 65536;  // pieces; cleared when full
 
 private:

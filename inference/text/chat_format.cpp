@@ -57,7 +57,8 @@ Result<std::optional<std::string>> token_text(const json& obj, const char* field
     if (it->is_string()) return std::optional<std::string>(it->get<std::string>());
     if (it->is_object()) {
         auto content = it->find("content");
-        if (content != it->end() && content->is_string()) return std::optional<std::string>(content->get<std::string>());
+        if (content != it->end() && content->is_string())
+            return std::optional<std::string>(content->get<std::string>());
     }
     return Error{file.string() + ": " + field + " must be a string or {\"content\": \"...\"}"};
 }
@@ -88,7 +89,8 @@ Result<std::optional<std::string>> pick_template(const json& config, const fs::p
         for (const auto& entry : *it) {
             if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
                 !entry.contains("template") || !entry["template"].is_string())
-                return Error{file.string() + ": chat_template: every entry of the list needs string \"name\" and \"template\""};
+                return Error{file.string() +
+                             ": chat_template: every entry of the list needs string \"name\" and \"template\""};
             const std::string name = entry["name"].get<std::string>();
             if (name == "default") return std::optional<std::string>(entry["template"].get<std::string>());
             names += (names.empty() ? "'" : ", '") + name + "'";
@@ -137,8 +139,8 @@ Result<ChatFormat> ChatFormat::load_impl(const fs::path& dir, const Tokenizer& t
     if (!special_map) return Error{special_map.error()};
     for (const char* name : kSpecialTokenNames) {
         std::optional<std::string> text;
-        for (const auto& [config, path] : {std::pair{&*tokenizer_config, &tokenizer_config_path},
-                                           std::pair{&*special_map, &special_map_path}}) {
+        for (const auto& [config, path] :
+             {std::pair{&*tokenizer_config, &tokenizer_config_path}, std::pair{&*special_map, &special_map_path}}) {
             if (text || !config->has_value()) continue;
             auto t = token_text(**config, name, *path);
             if (!t) return Error{t.error()};
@@ -154,7 +156,8 @@ Result<ChatFormat> ChatFormat::load_impl(const fs::path& dir, const Tokenizer& t
         auto it = (*config)->find("additional_special_tokens");
         if (it == (*config)->end() || !it->is_array()) continue;
         for (const auto& t : *it) {
-            if (t.is_string()) format.additional_special_tokens_.push_back(t.get<std::string>());
+            if (t.is_string())
+                format.additional_special_tokens_.push_back(t.get<std::string>());
             else if (t.is_object() && t.contains("content") && t["content"].is_string())
                 format.additional_special_tokens_.push_back(t["content"].get<std::string>());
         }
@@ -204,7 +207,8 @@ Result<ChatFormat> ChatFormat::load_impl(const fs::path& dir, const Tokenizer& t
 
     format.stop_ids_.assign(ids.begin(), ids.end());
     auto add_stop_string = [&](const std::string& s) {
-        if (!s.empty() && std::find(format.stop_strings_.begin(), format.stop_strings_.end(), s) == format.stop_strings_.end())
+        if (!s.empty() &&
+            std::find(format.stop_strings_.begin(), format.stop_strings_.end(), s) == format.stop_strings_.end())
             format.stop_strings_.push_back(s);
     };
     for (int32_t id : format.stop_ids_)

@@ -13,8 +13,7 @@ namespace fm {
 
 using json = nlohmann::json;
 
-const char* const kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 // ---------------------------------------------------------------------------------------------
 // Byte-level alphabet
@@ -42,9 +41,13 @@ const ByteAlphabet& alphabet() {
 
 }  // namespace
 
-const std::array<char32_t, 256>& byte_level_chars() { return alphabet().to_char; }
+const std::array<char32_t, 256>& byte_level_chars() {
+    return alphabet().to_char;
+}
 
-int byte_level_byte(char32_t c) { return c < 324 ? alphabet().to_byte[c] : -1; }
+int byte_level_byte(char32_t c) {
+    return c < 324 ? alphabet().to_byte[c] : -1;
+}
 
 // ---------------------------------------------------------------------------------------------
 // NFC
@@ -95,13 +98,19 @@ std::string nfc_normalize(std::string_view text) {
     for (size_t i = 0; i < text.size();) {
         char32_t cp;
         size_t n = unicode::decode_utf8(text, i, cp);
-        if (n == 0) { cp = 0xFFFD; n = 1; }
+        if (n == 0) {
+            cp = 0xFFFD;
+            n = 1;
+        }
         decompose(cp, d);
         i += n;
     }
     // Canonical ordering: stable sort of each run of non-starters by combining class.
     for (size_t i = 0; i < d.size();) {
-        if (unicode::combining_class(d[i]) == 0) { ++i; continue; }
+        if (unicode::combining_class(d[i]) == 0) {
+            ++i;
+            continue;
+        }
         size_t j = i;
         while (j < d.size() && unicode::combining_class(d[j]) != 0) ++j;
         std::stable_sort(d.begin() + i, d.begin() + j, [](char32_t a, char32_t b) {
@@ -145,8 +154,10 @@ struct AsciiClasses {
     AsciiClasses() {
         for (int i = 0; i < 128; ++i) {
             char32_t ch = static_cast<char32_t>(i);
-            c[i] = unicode::is_white_space(ch) ? kSpace : unicode::is_letter(ch) ? kLetter
-                 : unicode::is_number(ch)      ? kNumber : kOther;
+            c[i] = unicode::is_white_space(ch) ? kSpace
+                   : unicode::is_letter(ch)    ? kLetter
+                   : unicode::is_number(ch)    ? kNumber
+                                               : kOther;
         }
     }
 };
@@ -160,7 +171,10 @@ inline uint8_t class_at(std::string_view s, size_t i, size_t& len) {
     }
     char32_t cp;
     len = unicode::decode_utf8(s, i, cp);
-    if (len == 0) { len = 1; return kOther; }
+    if (len == 0) {
+        len = 1;
+        return kOther;
+    }
     if (unicode::is_white_space(cp)) return kSpace;
     unicode::Category k = unicode::category(cp);
     return unicode::in_letter(k) ? kLetter : unicode::in_number(k) ? kNumber : kOther;
@@ -363,40 +377,44 @@ void apply_behavior(std::vector<Seg>& segs, PreTokenizer::Behavior b, bool inver
         if (e > a) out.push_back({a, e});
     };
     switch (b) {
-        case B::Isolated:
-            for (auto& s : segs) push(s.begin, s.end);
-            break;
-        case B::Removed:
-            for (auto& s : segs)
-                if (!s.match) push(s.begin, s.end);
-            break;
-        case B::Contiguous:
-        case B::MergedWithPrevious: {
-            size_t first = out.size();
-            bool prev = false;
-            for (auto& s : segs) {
-                bool merge = b == B::Contiguous ? s.match == prev : (s.match && !prev);
-                if (merge && out.size() > first) out.back().end = s.end;
-                else out.push_back({s.begin, s.end});
-                prev = s.match;
-            }
-            out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-                                     [](const PieceRange& r) { return r.end == r.begin; }),
-                      out.end());
-            break;
+    case B::Isolated:
+        for (auto& s : segs) push(s.begin, s.end);
+        break;
+    case B::Removed:
+        for (auto& s : segs)
+            if (!s.match) push(s.begin, s.end);
+        break;
+    case B::Contiguous:
+    case B::MergedWithPrevious: {
+        size_t first = out.size();
+        bool prev = false;
+        for (auto& s : segs) {
+            bool merge = b == B::Contiguous ? s.match == prev : (s.match && !prev);
+            if (merge && out.size() > first)
+                out.back().end = s.end;
+            else
+                out.push_back({s.begin, s.end});
+            prev = s.match;
         }
-        case B::MergedWithNext: {
-            std::vector<PieceRange> rev;
-            bool prev = false;
-            for (size_t k = segs.size(); k-- > 0;) {
-                const auto& s = segs[k];
-                if (s.match && !prev && !rev.empty()) rev.back().begin = s.begin;
-                else rev.push_back({s.begin, s.end});
-                prev = s.match;
-            }
-            for (size_t k = rev.size(); k-- > 0;) push(rev[k].begin, rev[k].end);
-            break;
+        out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                                 [](const PieceRange& r) { return r.end == r.begin; }),
+                  out.end());
+        break;
+    }
+    case B::MergedWithNext: {
+        std::vector<PieceRange> rev;
+        bool prev = false;
+        for (size_t k = segs.size(); k-- > 0;) {
+            const auto& s = segs[k];
+            if (s.match && !prev && !rev.empty())
+                rev.back().begin = s.begin;
+            else
+                rev.push_back({s.begin, s.end});
+            prev = s.match;
         }
+        for (size_t k = rev.size(); k-- > 0;) push(rev[k].begin, rev[k].end);
+        break;
+    }
     }
 }
 
@@ -422,11 +440,16 @@ void char_split(const std::string& buf, PieceRange p, bool mapped, Pred pred, st
             cp = chars[static_cast<unsigned char>(buf[i])];
         } else {
             n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
-            if (n == 0) { n = 1; cp = 0xFFFD; }
+            if (n == 0) {
+                n = 1;
+                cp = 0xFFFD;
+            }
         }
         bool m = pred(cp);
-        if (!m && !segs.empty() && !segs.back().match) segs.back().end = i + n;
-        else segs.push_back({i, i + n, m});
+        if (!m && !segs.empty() && !segs.back().match)
+            segs.back().end = i + n;
+        else
+            segs.push_back({i, i + n, m});
         i += n;
     }
 }
@@ -434,8 +457,10 @@ void char_split(const std::string& buf, PieceRange p, bool mapped, Pred pred, st
 }  // namespace
 
 Status PreTokenizer::run(std::string_view text, std::string& buf, std::vector<PieceRange>& pieces) const {
-    if (nfc_) buf = nfc_normalize(text);
-    else buf.assign(text.data(), text.size());
+    if (nfc_)
+        buf = nfc_normalize(text);
+    else
+        buf.assign(text.data(), text.size());
     pieces.clear();
     if (!buf.empty()) pieces.push_back({0, static_cast<uint32_t>(buf.size())});
     bool mapped = false;
@@ -447,92 +472,94 @@ Status PreTokenizer::run(std::string_view text, std::string& buf, std::vector<Pi
     for (const Step& st : steps_) {
         next.clear();
         switch (st.kind) {
-            case Step::Punctuation:
-            case Step::Digits: {
-                bool (*pred)(char32_t) = st.kind == Step::Digits ? unicode::is_number : unicode::is_hf_punctuation;
-                const auto& table = st.kind == Step::Digits ? kMappedNumber.hit : kMappedPunct.hit;
-                for (auto p : pieces) {
-                    // After ByteLevel, a piece without any matching byte passes through whole.
-                    if (mapped && std::none_of(buf.begin() + p.begin, buf.begin() + p.end,
-                                               [&](char c) { return table[static_cast<unsigned char>(c)]; })) {
-                        next.push_back(p);
-                        continue;
-                    }
-                    char_split(buf, p, mapped, pred, segs);
-                    apply_behavior(segs, st.behavior, false, next);
+        case Step::Punctuation:
+        case Step::Digits: {
+            bool (*pred)(char32_t) = st.kind == Step::Digits ? unicode::is_number : unicode::is_hf_punctuation;
+            const auto& table = st.kind == Step::Digits ? kMappedNumber.hit : kMappedPunct.hit;
+            for (auto p : pieces) {
+                // After ByteLevel, a piece without any matching byte passes through whole.
+                if (mapped && std::none_of(buf.begin() + p.begin, buf.begin() + p.end,
+                                           [&](char c) { return table[static_cast<unsigned char>(c)]; })) {
+                    next.push_back(p);
+                    continue;
                 }
-                break;
+                char_split(buf, p, mapped, pred, segs);
+                apply_behavior(segs, st.behavior, false, next);
             }
-            case Step::ByteLevel: {
-                if (st.add_prefix_space) {
-                    std::string nb;
-                    nb.reserve(buf.size() + pieces.size());
-                    for (auto& p : pieces) {
-                        uint32_t b = static_cast<uint32_t>(nb.size());
-                        if (buf[p.begin] != ' ') nb += ' ';
-                        nb.append(buf, p.begin, p.end - p.begin);
-                        p = {b, static_cast<uint32_t>(nb.size())};
-                    }
-                    buf.swap(nb);
+            break;
+        }
+        case Step::ByteLevel: {
+            if (st.add_prefix_space) {
+                std::string nb;
+                nb.reserve(buf.size() + pieces.size());
+                for (auto& p : pieces) {
+                    uint32_t b = static_cast<uint32_t>(nb.size());
+                    if (buf[p.begin] != ' ') nb += ' ';
+                    nb.append(buf, p.begin, p.end - p.begin);
+                    p = {b, static_cast<uint32_t>(nb.size())};
                 }
-                if (st.use_regex) {
-                    for (auto p : pieces) gpt2_split(buf, p.begin, p.end, next);
-                } else {
-                    next = pieces;
-                }
-                mapped = true;
-                break;
+                buf.swap(nb);
             }
-            case Step::Split:
-                for (auto p : pieces) {
-                    if (st.gpt2_fast && !mapped && st.behavior == Behavior::Isolated && !st.invert) {
-                        gpt2_split(buf, p.begin, p.end, next);
-                        continue;
-                    }
-                    if (mapped && st.first_byte_known &&
-                        std::none_of(buf.begin() + p.begin, buf.begin() + p.end,
-                                     [&](char c) { return st.first_byte[static_cast<unsigned char>(c)]; })) {
-                        segs.assign(1, Seg{p.begin, p.end, false});
-                        apply_behavior(segs, st.behavior, st.invert, next);
-                        continue;
-                    }
-                    wide.clear();
-                    offsets.clear();
-                    for (uint32_t i = p.begin; i < p.end;) {
-                        char32_t cp;
-                        uint32_t n = 1;
-                        if (mapped) {
-                            cp = chars[static_cast<unsigned char>(buf[i])];
-                        } else {
-                            n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
-                            if (n == 0) { n = 1; cp = 0xFFFD; }
-                        }
-                        wide += cp;
-                        offsets.push_back(i);
-                        i += n;
-                    }
-                    offsets.push_back(p.end);
-                    segs.clear();
-                    size_t from = 0, prev = 0;
-                    TokRegex::Match m;
-                    bool too_complex = false;
-                    while (from <= wide.size() && st.regex->find(wide, from, m, too_complex)) {
-                        if (m.end == m.start) {
-                            from = m.start + 1;
-                            continue;
-                        }
-                        if (m.start > prev) segs.push_back({offsets[prev], offsets[m.start], false});
-                        segs.push_back({offsets[m.start], offsets[m.end], true});
-                        prev = from = m.end;
-                    }
-                    if (too_complex)
-                        return Error{"pre-tokenizer Split regex \"" + st.regex->pattern() +
-                                     "\" ran out of backtracking budget on a piece at byte " +
-                                     std::to_string(p.begin)};
-                    if (prev < wide.size()) segs.push_back({offsets[prev], p.end, false});
+            if (st.use_regex) {
+                for (auto p : pieces) gpt2_split(buf, p.begin, p.end, next);
+            } else {
+                next = pieces;
+            }
+            mapped = true;
+            break;
+        }
+        case Step::Split:
+            for (auto p : pieces) {
+                if (st.gpt2_fast && !mapped && st.behavior == Behavior::Isolated && !st.invert) {
+                    gpt2_split(buf, p.begin, p.end, next);
+                    continue;
+                }
+                if (mapped && st.first_byte_known &&
+                    std::none_of(buf.begin() + p.begin, buf.begin() + p.end,
+                                 [&](char c) { return st.first_byte[static_cast<unsigned char>(c)]; })) {
+                    segs.assign(1, Seg{p.begin, p.end, false});
                     apply_behavior(segs, st.behavior, st.invert, next);
+                    continue;
                 }
-                break;
+                wide.clear();
+                offsets.clear();
+                for (uint32_t i = p.begin; i < p.end;) {
+                    char32_t cp;
+                    uint32_t n = 1;
+                    if (mapped) {
+                        cp = chars[static_cast<unsigned char>(buf[i])];
+                    } else {
+                        n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
+                        if (n == 0) {
+                            n = 1;
+                            cp = 0xFFFD;
+                        }
+                    }
+                    wide += cp;
+                    offsets.push_back(i);
+                    i += n;
+                }
+                offsets.push_back(p.end);
+                segs.clear();
+                size_t from = 0, prev = 0;
+                TokRegex::Match m;
+                bool too_complex = false;
+                while (from <= wide.size() && st.regex->find(wide, from, m, too_complex)) {
+                    if (m.end == m.start) {
+                        from = m.start + 1;
+                        continue;
+                    }
+                    if (m.start > prev) segs.push_back({offsets[prev], offsets[m.start], false});
+                    segs.push_back({offsets[m.start], offsets[m.end], true});
+                    prev = from = m.end;
+                }
+                if (too_complex)
+                    return Error{"pre-tokenizer Split regex \"" + st.regex->pattern() +
+                                 "\" ran out of backtracking budget on a piece at byte " + std::to_string(p.begin)};
+                if (prev < wide.size()) segs.push_back({offsets[prev], p.end, false});
+                apply_behavior(segs, st.behavior, st.invert, next);
+            }
+            break;
         }
         pieces.swap(next);
     }

@@ -46,7 +46,7 @@ public:
         bool individual_digits = false;
         bool add_prefix_space = false;
         bool use_regex = true;
-        bool gpt2_fast = false;                // Split whose regex is the GPT-2 pattern
+        bool gpt2_fast = false;                 // Split whose regex is the GPT-2 pattern
         std::shared_ptr<const TokRegex> regex;  // Split: compiled Regex or escaped String
         std::array<bool, 256> first_byte{};     // Split, byte-level mode: bytes that can start a match
         bool first_byte_known = false;

@@ -14,8 +14,7 @@ SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> SentencePieceTokenizer::load(const std::filesystem::path& file) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec))
-        return Error{file.string() + ": tokenizer model file not found"};
+    if (!std::filesystem::is_regular_file(file, ec)) return Error{file.string() + ": tokenizer model file not found"};
     auto tok = std::unique_ptr<SentencePieceTokenizer>(new SentencePieceTokenizer());
     auto st = tok->sp_->Load(file.string());
     if (!st.ok()) return Error{file.string() + ": cannot load SentencePiece model: " + st.ToString()};
@@ -51,10 +50,14 @@ Result<std::vector<int32_t>> SentencePieceTokenizer::encode(std::string_view tex
     while (parse_special && pos < text.size()) {
         const AddedToken* hit = nullptr;
         for (const auto& a : added_)
-            if (text.size() - pos >= a.content.size() && std::memcmp(text.data() + pos, a.content.data(), a.content.size()) == 0 &&
+            if (text.size() - pos >= a.content.size() &&
+                std::memcmp(text.data() + pos, a.content.data(), a.content.size()) == 0 &&
                 (!hit || a.content.size() > hit->content.size()))
                 hit = &a;
-        if (!hit) { ++pos; continue; }
+        if (!hit) {
+            ++pos;
+            continue;
+        }
         if (auto s = encode_part(text.substr(seg, pos - seg), out); !s) return Error{s.error()};
         out.push_back(hit->id);
         pos += hit->content.size();
@@ -106,7 +109,9 @@ std::string SentencePieceTokenizer::token_bytes(int32_t id) const {
     return out;
 }
 
-int32_t SentencePieceTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+int32_t SentencePieceTokenizer::vocab_size() const {
+    return sp_->GetPieceSize();
+}
 
 std::optional<int32_t> SentencePieceTokenizer::token_to_id(std::string_view token) const {
     int id = sp_->PieceToId(std::string(token));

@@ -10,8 +10,7 @@ namespace fm {
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::load_from_dir(const std::filesystem::path& dir) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-        return Error{dir.string() + ": tokenizer folder not found"};
+    if (!std::filesystem::is_directory(dir, ec)) return Error{dir.string() + ": tokenizer folder not found"};
     for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
         auto file = dir / name;
         if (std::filesystem::is_regular_file(file, ec)) return load_file(file);

@@ -25,39 +25,45 @@ struct TokRegex::CharSet {
         using namespace unicode;
         bool r = false;
         switch (p.prop) {
-            case Category: r = static_cast<uint8_t>(category(c)) == p.value; break;
-            case CategoryGroup: {
-                unicode::Category k = category(c);
-                switch (p.value) {
-                    case 'L': r = in_letter(k); break;
-                    case 'M': r = in_mark(k); break;
-                    case 'N': r = in_number(k); break;
-                    case 'P': r = in_punct(k); break;
-                    case 'S': r = in_symbol(k); break;
-                    case 'Z': r = in_separator(k); break;
-                    case 'C': r = in_other(k); break;
-                    default: break;
-                }
-                break;
+        case Category: r = static_cast<uint8_t>(category(c)) == p.value; break;
+        case CategoryGroup: {
+            unicode::Category k = category(c);
+            switch (p.value) {
+            case 'L': r = in_letter(k); break;
+            case 'M': r = in_mark(k); break;
+            case 'N': r = in_number(k); break;
+            case 'P': r = in_punct(k); break;
+            case 'S': r = in_symbol(k); break;
+            case 'Z': r = in_separator(k); break;
+            case 'C': r = in_other(k); break;
+            default: break;
             }
-            case Space: r = is_white_space(c); break;
-            case Digit: r = category(c) == unicode::Category::Nd; break;
-            case Word: {
-                unicode::Category k = category(c);
-                r = in_letter(k) || in_mark(k) || k == unicode::Category::Nd || k == unicode::Category::Pc;
-                break;
-            }
-            case Dot: r = c != '\n'; break;
+            break;
+        }
+        case Space: r = is_white_space(c); break;
+        case Digit: r = category(c) == unicode::Category::Nd; break;
+        case Word: {
+            unicode::Category k = category(c);
+            r = in_letter(k) || in_mark(k) || k == unicode::Category::Nd || k == unicode::Category::Pc;
+            break;
+        }
+        case Dot: r = c != '\n'; break;
         }
         return r != p.negated;
     }
     bool slow_match(char32_t c) const {
         bool hit = false;
         for (auto& [lo, hi] : ranges)
-            if (c >= lo && c <= hi) { hit = true; break; }
+            if (c >= lo && c <= hi) {
+                hit = true;
+                break;
+            }
         if (!hit)
             for (auto& p : props)
-                if (prop_match(p, c)) { hit = true; break; }
+                if (prop_match(p, c)) {
+                    hit = true;
+                    break;
+                }
         return hit != negated;
     }
     void finish() {
@@ -91,36 +97,35 @@ struct Node {
 
 bool nullable(const Node& n) {
     switch (n.kind) {
-        case Node::Set: return false;
-        case Node::Concat:
-            return std::all_of(n.kids.begin(), n.kids.end(), nullable);
-        case Node::Alt:
-            return std::any_of(n.kids.begin(), n.kids.end(), nullable);
-        case Node::Repeat: return n.min == 0 || nullable(n.kids[0]);
-        default: return true;
+    case Node::Set: return false;
+    case Node::Concat: return std::all_of(n.kids.begin(), n.kids.end(), nullable);
+    case Node::Alt: return std::any_of(n.kids.begin(), n.kids.end(), nullable);
+    case Node::Repeat: return n.min == 0 || nullable(n.kids[0]);
+    default: return true;
     }
 }
 
 size_t node_size(const Node& n) {
     switch (n.kind) {
-        case Node::Set: case Node::Assert: return 1;
-        case Node::Empty: return 0;
-        case Node::Look: return node_size(n.kids[0]) + 2;
-        case Node::Concat: {
-            size_t s = 0;
-            for (auto& k : n.kids) s += node_size(k);
-            return s;
-        }
-        case Node::Alt: {
-            size_t s = 0;
-            for (auto& k : n.kids) s += node_size(k) + 2;
-            return s;
-        }
-        case Node::Repeat: {
-            size_t body = node_size(n.kids[0]);
-            size_t reps = n.max < 0 ? size_t(n.min) + 1 : size_t(n.max);
-            return reps * (body + 2);
-        }
+    case Node::Set:
+    case Node::Assert: return 1;
+    case Node::Empty: return 0;
+    case Node::Look: return node_size(n.kids[0]) + 2;
+    case Node::Concat: {
+        size_t s = 0;
+        for (auto& k : n.kids) s += node_size(k);
+        return s;
+    }
+    case Node::Alt: {
+        size_t s = 0;
+        for (auto& k : n.kids) s += node_size(k) + 2;
+        return s;
+    }
+    case Node::Repeat: {
+        size_t body = node_size(n.kids[0]);
+        size_t reps = n.max < 0 ? size_t(n.min) + 1 : size_t(n.max);
+        return reps * (body + 2);
+    }
     }
     return 0;
 }
@@ -195,18 +200,33 @@ private:
             int mn, mx;
             char c = peek();
             size_t save = i_;
-            if (c == '*') { mn = 0; mx = -1; ++i_; }
-            else if (c == '+') { mn = 1; mx = -1; ++i_; }
-            else if (c == '?') { mn = 0; mx = 1; ++i_; }
-            else if (c == '{') {
+            if (c == '*') {
+                mn = 0;
+                mx = -1;
                 ++i_;
-                if (!parse_int(mn)) { i_ = save; return {}; }  // a literal '{'
+            } else if (c == '+') {
+                mn = 1;
+                mx = -1;
+                ++i_;
+            } else if (c == '?') {
+                mn = 0;
+                mx = 1;
+                ++i_;
+            } else if (c == '{') {
+                ++i_;
+                if (!parse_int(mn)) {
+                    i_ = save;
+                    return {};
+                }  // a literal '{'
                 mx = mn;
                 if (!at_end() && peek() == ',') {
                     ++i_;
                     if (!parse_int(mx)) mx = -1;
                 }
-                if (at_end() || peek() != '}') { i_ = save; return {}; }
+                if (at_end() || peek() != '}') {
+                    i_ = save;
+                    return {};
+                }
                 ++i_;
                 if (mx >= 0 && mx < mn) return fail("bad repetition bounds");
                 if (mn > 1000 || mx > 1000) return fail("repetition count above 1000");
@@ -214,11 +234,13 @@ private:
                 return {};
             }
             bool greedy = true;
-            if (!at_end() && peek() == '?') { greedy = false; ++i_; }
-            else if (!at_end() && peek() == '+') return fail("possessive quantifier is not supported");
+            if (!at_end() && peek() == '?') {
+                greedy = false;
+                ++i_;
+            } else if (!at_end() && peek() == '+')
+                return fail("possessive quantifier is not supported");
             if (n.kind == Node::Assert || n.kind == Node::Look) return fail("quantified assertion");
-            if (mx < 0 && nullable(n))
-                return fail("repetition of an expression that can match empty is not supported");
+            if (mx < 0 && nullable(n)) return fail("repetition of an expression that can match empty is not supported");
             Node r;
             r.kind = Node::Repeat;
             r.min = mn;
@@ -320,32 +342,39 @@ private:
         if (at_end()) return fail("trailing backslash");
         char e = p_[i_++];
         using P = TokRegex::CharSet;
-        auto single = [&](char32_t cp) { s.ranges.push_back({cp, cp}); return Status{}; };
+        auto single = [&](char32_t cp) {
+            s.ranges.push_back({cp, cp});
+            return Status{};
+        };
         switch (e) {
-            case 'n': return single('\n');
-            case 't': return single('\t');
-            case 'r': return single('\r');
-            case 'f': return single('\f');
-            case 'v': return single('\v');
-            case 'a': return single('\a');
-            case 'e': return single(0x1B);
-            case 's': case 'S': s.props.push_back({P::Space, 0, e == 'S'}); return {};
-            case 'd': case 'D': s.props.push_back({P::Digit, 0, e == 'D'}); return {};
-            case 'w': case 'W': s.props.push_back({P::Word, 0, e == 'W'}); return {};
-            case 'x': {
-                char32_t v;
-                bool braced = !at_end() && peek() == '{';
-                if (braced) ++i_;
-                if (auto st = hex(braced ? 8 : 2, braced, v); !st) return st;
-                return single(v);
-            }
-            case 'u': {
-                char32_t v;
-                if (auto st = hex(4, false, v); !st) return st;
-                return single(v);
-            }
-            case 'p': case 'P': return property(s, e == 'P');
-            default: break;
+        case 'n': return single('\n');
+        case 't': return single('\t');
+        case 'r': return single('\r');
+        case 'f': return single('\f');
+        case 'v': return single('\v');
+        case 'a': return single('\a');
+        case 'e': return single(0x1B);
+        case 's':
+        case 'S': s.props.push_back({P::Space, 0, e == 'S'}); return {};
+        case 'd':
+        case 'D': s.props.push_back({P::Digit, 0, e == 'D'}); return {};
+        case 'w':
+        case 'W': s.props.push_back({P::Word, 0, e == 'W'}); return {};
+        case 'x': {
+            char32_t v;
+            bool braced = !at_end() && peek() == '{';
+            if (braced) ++i_;
+            if (auto st = hex(braced ? 8 : 2, braced, v); !st) return st;
+            return single(v);
+        }
+        case 'u': {
+            char32_t v;
+            if (auto st = hex(4, false, v); !st) return st;
+            return single(v);
+        }
+        case 'p':
+        case 'P': return property(s, e == 'P');
+        default: break;
         }
         if (std::isalnum(static_cast<unsigned char>(e)))
             return fail(std::string("escape \\") + e + (in_class ? " in a class" : "") + " is not supported");
@@ -398,7 +427,10 @@ private:
         while (true) {
             if (at_end()) return fail("missing ']'");
             char c = peek();
-            if (c == ']' && !first) { ++i_; break; }
+            if (c == ']' && !first) {
+                ++i_;
+                break;
+            }
             first = false;
             if (c == '[') return fail("nested class or POSIX bracket is not supported");
             if (c == '&' && i_ + 1 < p_.size() && p_[i_ + 1] == '&') return fail("class intersection is not supported");
@@ -443,63 +475,63 @@ using Inst = TokRegex::Inst;
 void emit(const Node& n, std::vector<Inst>& prog) {
     auto here = [&] { return static_cast<uint32_t>(prog.size()); };
     switch (n.kind) {
-        case Node::Empty: return;
-        case Node::Set: prog.push_back({Inst::Set, false, n.set, 0}); return;
-        case Node::Assert: prog.push_back({n.assert_op, false, 0, 0}); return;
-        case Node::Concat:
-            for (auto& k : n.kids) emit(k, prog);
-            return;
-        case Node::Look: {
-            size_t begin = prog.size();
-            prog.push_back({Inst::LookBegin, n.neg, 0, 0});
-            emit(n.kids[0], prog);
-            prog.push_back({Inst::LookEnd, false, 0, 0});
-            prog[begin].x = here();
-            return;
-        }
-        case Node::Alt: {
-            std::vector<size_t> jumps;
-            for (size_t k = 0; k < n.kids.size(); ++k) {
-                size_t split = prog.size();
-                bool last = k + 1 == n.kids.size();
-                if (!last) prog.push_back({Inst::Split, false, 0, 0});
-                if (!last) prog[split].x = here();
-                emit(n.kids[k], prog);
-                if (!last) {
-                    jumps.push_back(prog.size());
-                    prog.push_back({Inst::Jmp, false, 0, 0});
-                    prog[split].y = here();
-                }
+    case Node::Empty: return;
+    case Node::Set: prog.push_back({Inst::Set, false, n.set, 0}); return;
+    case Node::Assert: prog.push_back({n.assert_op, false, 0, 0}); return;
+    case Node::Concat:
+        for (auto& k : n.kids) emit(k, prog);
+        return;
+    case Node::Look: {
+        size_t begin = prog.size();
+        prog.push_back({Inst::LookBegin, n.neg, 0, 0});
+        emit(n.kids[0], prog);
+        prog.push_back({Inst::LookEnd, false, 0, 0});
+        prog[begin].x = here();
+        return;
+    }
+    case Node::Alt: {
+        std::vector<size_t> jumps;
+        for (size_t k = 0; k < n.kids.size(); ++k) {
+            size_t split = prog.size();
+            bool last = k + 1 == n.kids.size();
+            if (!last) prog.push_back({Inst::Split, false, 0, 0});
+            if (!last) prog[split].x = here();
+            emit(n.kids[k], prog);
+            if (!last) {
+                jumps.push_back(prog.size());
+                prog.push_back({Inst::Jmp, false, 0, 0});
+                prog[split].y = here();
             }
-            for (size_t j : jumps) prog[j].x = here();
-            return;
         }
-        case Node::Repeat: {
-            const Node& body = n.kids[0];
-            for (int k = 0; k < n.min; ++k) emit(body, prog);
-            auto split_to = [&](size_t split, uint32_t body_pc, uint32_t out_pc) {
-                prog[split].x = n.greedy ? body_pc : out_pc;
-                prog[split].y = n.greedy ? out_pc : body_pc;
-            };
-            if (n.max < 0) {
-                size_t split = prog.size();
+        for (size_t j : jumps) prog[j].x = here();
+        return;
+    }
+    case Node::Repeat: {
+        const Node& body = n.kids[0];
+        for (int k = 0; k < n.min; ++k) emit(body, prog);
+        auto split_to = [&](size_t split, uint32_t body_pc, uint32_t out_pc) {
+            prog[split].x = n.greedy ? body_pc : out_pc;
+            prog[split].y = n.greedy ? out_pc : body_pc;
+        };
+        if (n.max < 0) {
+            size_t split = prog.size();
+            prog.push_back({Inst::Split, false, 0, 0});
+            uint32_t body_pc = here();
+            emit(body, prog);
+            prog.push_back({Inst::Jmp, false, static_cast<uint32_t>(split), 0});
+            split_to(split, body_pc, here());
+        } else {
+            std::vector<size_t> splits;
+            for (int k = n.min; k < n.max; ++k) {
+                splits.push_back(prog.size());
                 prog.push_back({Inst::Split, false, 0, 0});
-                uint32_t body_pc = here();
+                prog[splits.back()].x = here();  // body pc, fixed up below
                 emit(body, prog);
-                prog.push_back({Inst::Jmp, false, static_cast<uint32_t>(split), 0});
-                split_to(split, body_pc, here());
-            } else {
-                std::vector<size_t> splits;
-                for (int k = n.min; k < n.max; ++k) {
-                    splits.push_back(prog.size());
-                    prog.push_back({Inst::Split, false, 0, 0});
-                    prog[splits.back()].x = here();  // body pc, fixed up below
-                    emit(body, prog);
-                }
-                for (size_t s : splits) split_to(s, prog[s].x, here());
             }
-            return;
+            for (size_t s : splits) split_to(s, prog[s].x, here());
         }
+        return;
+    }
     }
 }
 
@@ -536,31 +568,44 @@ bool TokRegex::run(std::u32string_view text, size_t pc0, size_t pos0, size_t& en
             const Inst& in = prog_[pc];
             bool ok = true;
             switch (in.op) {
-                case Inst::Set:
-                    ok = pos < text.size() && sets_[in.x].match(text[pos]);
-                    if (ok) { ++pc; ++pos; }
-                    break;
-                case Inst::Split:
-                    stack.push_back({in.y, pos});
-                    pc = in.x;
-                    break;
-                case Inst::Jmp: pc = in.x; break;
-                case Inst::Match:
-                case Inst::LookEnd:
-                    end = pos;
-                    return true;
-                case Inst::LookBegin: {
-                    size_t e;
-                    bool hit = run(text, pc + 1, pos, e, budget);
-                    if (budget < 0) return false;
-                    ok = hit != in.neg;
-                    if (ok) pc = in.x;
-                    break;
+            case Inst::Set:
+                ok = pos < text.size() && sets_[in.x].match(text[pos]);
+                if (ok) {
+                    ++pc;
+                    ++pos;
                 }
-                case Inst::Bol: ok = pos == 0 || text[pos - 1] == '\n'; ++pc; break;
-                case Inst::Eol: ok = pos == text.size() || text[pos] == '\n'; ++pc; break;
-                case Inst::Bot: ok = pos == 0; ++pc; break;
-                case Inst::Eot: ok = pos == text.size(); ++pc; break;
+                break;
+            case Inst::Split:
+                stack.push_back({in.y, pos});
+                pc = in.x;
+                break;
+            case Inst::Jmp: pc = in.x; break;
+            case Inst::Match:
+            case Inst::LookEnd: end = pos; return true;
+            case Inst::LookBegin: {
+                size_t e;
+                bool hit = run(text, pc + 1, pos, e, budget);
+                if (budget < 0) return false;
+                ok = hit != in.neg;
+                if (ok) pc = in.x;
+                break;
+            }
+            case Inst::Bol:
+                ok = pos == 0 || text[pos - 1] == '\n';
+                ++pc;
+                break;
+            case Inst::Eol:
+                ok = pos == text.size() || text[pos] == '\n';
+                ++pc;
+                break;
+            case Inst::Bot:
+                ok = pos == 0;
+                ++pc;
+                break;
+            case Inst::Eot:
+                ok = pos == text.size();
+                ++pc;
+                break;
             }
             if (!ok) break;
         }
@@ -568,9 +613,13 @@ bool TokRegex::run(std::u32string_view text, size_t pc0, size_t pos0, size_t& en
     return false;
 }
 
-bool TokRegex::has_first_set() const { return !prog_.empty() && prog_[0].op == Inst::Set; }
+bool TokRegex::has_first_set() const {
+    return !prog_.empty() && prog_[0].op == Inst::Set;
+}
 
-bool TokRegex::can_start_with(char32_t c) const { return !has_first_set() || sets_[prog_[0].x].match(c); }
+bool TokRegex::can_start_with(char32_t c) const {
+    return !has_first_set() || sets_[prog_[0].x].match(c);
+}
 
 bool TokRegex::find(std::u32string_view text, size_t from, Match& m, bool& too_complex) const {
     too_complex = false;

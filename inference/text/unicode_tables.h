@@ -12,8 +12,36 @@
 namespace fm::unicode {
 
 enum class Category : uint8_t {
-    Cn, Lu, Ll, Lt, Lm, Lo, Mn, Mc, Me, Nd, Nl, No, Pc, Pd, Ps,
-    Pe, Pi, Pf, Po, Sm, Sc, Sk, So, Zs, Zl, Zp, Cc, Cf, Cs, Co
+    Cn,
+    Lu,
+    Ll,
+    Lt,
+    Lm,
+    Lo,
+    Mn,
+    Mc,
+    Me,
+    Nd,
+    Nl,
+    No,
+    Pc,
+    Pd,
+    Ps,
+    Pe,
+    Pi,
+    Pf,
+    Po,
+    Sm,
+    Sc,
+    Sk,
+    So,
+    Zs,
+    Zl,
+    Zp,
+    Cc,
+    Cf,
+    Cs,
+    Co
 };
 
 Category category(char32_t cp);
@@ -26,19 +54,33 @@ struct Decomposition {
 const Decomposition* decomposition(char32_t cp);  // canonical, one level; nullptr if none
 std::span<const Decomposition> decompositions();
 
-inline bool in_letter(Category c) { return c >= Category::Lu && c <= Category::Lo; }
-inline bool in_mark(Category c) { return c >= Category::Mn && c <= Category::Me; }
-inline bool in_number(Category c) { return c >= Category::Nd && c <= Category::No; }
-inline bool in_punct(Category c) { return c >= Category::Pc && c <= Category::Po; }
-inline bool in_symbol(Category c) { return c >= Category::Sm && c <= Category::So; }
-inline bool in_separator(Category c) { return c >= Category::Zs && c <= Category::Zp; }
-inline bool in_other(Category c) { return c == Category::Cn || c >= Category::Cc; }
+inline bool in_letter(Category c) {
+    return c >= Category::Lu && c <= Category::Lo;
+}
+inline bool in_mark(Category c) {
+    return c >= Category::Mn && c <= Category::Me;
+}
+inline bool in_number(Category c) {
+    return c >= Category::Nd && c <= Category::No;
+}
+inline bool in_punct(Category c) {
+    return c >= Category::Pc && c <= Category::Po;
+}
+inline bool in_symbol(Category c) {
+    return c >= Category::Sm && c <= Category::So;
+}
+inline bool in_separator(Category c) {
+    return c >= Category::Zs && c <= Category::Zp;
+}
+inline bool in_other(Category c) {
+    return c == Category::Cn || c >= Category::Cc;
+}
 
 // White_Space property (PropList.txt); what Oniguruma's \s and Rust's char::is_whitespace use.
 inline bool is_white_space(char32_t c) {
     if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
-    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
 }
 inline bool is_letter(char32_t c) {
     if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -50,8 +92,7 @@ inline bool is_number(char32_t c) {
     return in_number(category(c));
 }
 inline bool is_ascii_punct(char32_t c) {
-    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
-           (c >= 0x7B && c <= 0x7E);
+    return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
 }
 // Hugging Face's Punctuation pre-tokenizer: ASCII punctuation or general category P*.
 inline bool is_hf_punctuation(char32_t c) {
@@ -75,7 +116,10 @@ inline size_t decode_utf8(std::string_view s, size_t i, char32_t& cp) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
     size_t left = s.size() - i;
     unsigned char b0 = p[0];
-    if (b0 < 0x80) { cp = b0; return 1; }
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
     auto cont = [&](size_t k) { return k < left && (p[k] & 0xC0) == 0x80; };
     if (b0 >= 0xC2 && b0 <= 0xDF) {
         if (!cont(1)) return 0;
@@ -93,8 +137,7 @@ inline size_t decode_utf8(std::string_view s, size_t i, char32_t& cp) {
         if (!cont(1) || !cont(2) || !cont(3)) return 0;
         if (b0 == 0xF0 && p[1] < 0x90) return 0;   // overlong
         if (b0 == 0xF4 && p[1] >= 0x90) return 0;  // above U+10FFFF
-        cp = (char32_t(b0 & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) |
-             (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        cp = (char32_t(b0 & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) | (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
         return 4;
     }
     return 0;
@@ -123,7 +166,10 @@ inline size_t find_invalid_utf8(std::string_view s) {
     size_t i = 0;
     char32_t cp;
     while (i < s.size()) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
         size_t n = decode_utf8(s, i, cp);
         if (n == 0) return i;
         i += n;
@@ -139,10 +185,18 @@ inline size_t maximal_subpart(std::string_view s, size_t i) {
     unsigned char b0 = p[0];
     size_t need;
     unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) need = 2;
-    else if (b0 >= 0xE0 && b0 <= 0xEF) { need = 3; if (b0 == 0xE0) lo = 0xA0; if (b0 == 0xED) hi = 0x9F; }
-    else if (b0 >= 0xF0 && b0 <= 0xF4) { need = 4; if (b0 == 0xF0) lo = 0x90; if (b0 == 0xF4) hi = 0x8F; }
-    else return 1;
+    if (b0 >= 0xC2 && b0 <= 0xDF)
+        need = 2;
+    else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        need = 3;
+        if (b0 == 0xE0) lo = 0xA0;
+        if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        need = 4;
+        if (b0 == 0xF0) lo = 0x90;
+        if (b0 == 0xF4) hi = 0x8F;
+    } else
+        return 1;
     size_t k = 1;
     for (; k < need && k < left; ++k) {
         unsigned char b = p[k];
@@ -160,7 +214,10 @@ inline std::string utf8_lossy(std::string_view s) {
     size_t i = 0;
     char32_t cp;
     while (i < s.size()) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) { out += s[i++]; continue; }
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            out += s[i++];
+            continue;
+        }
         size_t n = decode_utf8(s, i, cp);
         if (n) {
             out.append(s.data() + i, n);

@@ -11,22 +11,22 @@ enum class DType : uint8_t { F32, F16, BF16, U8, Q4 };
 
 inline const char* dtype_name(DType t) {
     switch (t) {
-        case DType::F32: return "F32";
-        case DType::F16: return "F16";
-        case DType::BF16: return "BF16";
-        case DType::U8: return "U8";
-        case DType::Q4: return "Q4";
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+    case DType::U8: return "U8";
+    case DType::Q4: return "Q4";
     }
     return "?";
 }
 
 inline int64_t dtype_size_bits(DType t) {
     switch (t) {
-        case DType::F32: return 32;
-        case DType::F16:
-        case DType::BF16: return 16;
-        case DType::U8: return 8;
-        case DType::Q4: return 4;
+    case DType::F32: return 32;
+    case DType::F16:
+    case DType::BF16: return 16;
+    case DType::U8: return 8;
+    case DType::Q4: return 4;
     }
     return 0;
 }
@@ -36,9 +36,9 @@ inline int64_t dtype_size_bits(DType t) {
 // of codes[k], element 2k+1 the low nibble. Each run of `block` consecutive elements shares
 // one scale: w[i] = codebook[code(i)] * scales[i / block].
 struct Q4Data {
-    const uint8_t* codes = nullptr;  // [ceil(n/2)]
-    const float* scales = nullptr;   // [ceil(n/block)]
-    const float* codebook = nullptr; // [16]
+    const uint8_t* codes = nullptr;   // [ceil(n/2)]
+    const float* scales = nullptr;    // [ceil(n/block)]
+    const float* codebook = nullptr;  // [16]
     int32_t block = 64;
 };
 

@@ -35,7 +35,9 @@ FM_HD uint32_t float_to_bits(float f) {
 }
 
 // bfloat16 is the top half of an IEEE float32.
-FM_HD float bf16_to_float(uint16_t h) { return bits_to_float(static_cast<uint32_t>(h) << 16); }
+FM_HD float bf16_to_float(uint16_t h) {
+    return bits_to_float(static_cast<uint32_t>(h) << 16);
+}
 
 // Round to nearest even, as PyTorch does; NaN stays NaN.
 FM_HD uint16_t float_to_bf16(float f) {
@@ -64,9 +66,9 @@ FM_HD uint16_t float_to_f16(float f) {
     uint32_t bits = float_to_bits(f);
     uint32_t sign = (bits >> 16) & 0x8000u;
     uint32_t abs = bits & 0x7fffffffu;
-    if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);           // NaN
-    if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);          // overflow -> inf
-    if (abs < 0x38800000u) {                                                        // subnormal or zero
+    if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
+    if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow -> inf
+    if (abs < 0x38800000u) {                                               // subnormal or zero
         if (abs < 0x33000000u) return static_cast<uint16_t>(sign);
         uint32_t e = abs >> 23;
         uint32_t m = (abs & 0x7fffffu) | 0x800000u;
@@ -82,11 +84,17 @@ FM_HD uint16_t float_to_f16(float f) {
 }
 
 // softplus as PyTorch computes it with threshold 20 (REFERENCE.md §2).
-FM_HD float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
+FM_HD float softplus(float v) {
+    return v > 20.0f ? v : log1pf(expf(v));
+}
 
-FM_HD float sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
+FM_HD float sigmoid(float v) {
+    return 1.0f / (1.0f + expf(-v));
+}
 
-FM_HD float silu(float v) { return v / (1.0f + expf(-v)); }
+FM_HD float silu(float v) {
+    return v / (1.0f + expf(-v));
+}
 
 // One step of the selective-scan recurrence for a single (channel, state) pair:
 // s = exp(dt*A) * s + dt*B*x. Returns the new state.

@@ -69,23 +69,15 @@ void q4_row(const MatrixView& W, int64_t r, float* out) {
 void matrix_row(const MatrixView& W, int64_t r, float* out) {
     const int64_t n = W.cols;
     switch (W.dtype) {
-        case DType::F32:
-            std::memcpy(out, static_cast<const float*>(W.data) + r * n, static_cast<size_t>(n) * 4);
-            break;
-        case DType::BF16:
-            bf16_to_f32_row(static_cast<const uint16_t*>(W.data) + r * n, out, n);
-            break;
-        case DType::F16: {
-            const auto* w = static_cast<const uint16_t*>(W.data) + r * n;
-            for (int64_t i = 0; i < n; ++i) out[i] = num::f16_to_float(w[i]);
-            break;
-        }
-        case DType::Q4:
-            q4_row(W, r, out);
-            break;
-        case DType::U8:
-            std::fill(out, out + n, 0.0f);
-            break;
+    case DType::F32: std::memcpy(out, static_cast<const float*>(W.data) + r * n, static_cast<size_t>(n) * 4); break;
+    case DType::BF16: bf16_to_f32_row(static_cast<const uint16_t*>(W.data) + r * n, out, n); break;
+    case DType::F16: {
+        const auto* w = static_cast<const uint16_t*>(W.data) + r * n;
+        for (int64_t i = 0; i < n; ++i) out[i] = num::f16_to_float(w[i]);
+        break;
+    }
+    case DType::Q4: q4_row(W, r, out); break;
+    case DType::U8: std::fill(out, out + n, 0.0f); break;
     }
 }
 
@@ -131,9 +123,12 @@ void matmul(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* 
         }
     };
     // Enough rows per task that each one streams at least ~64 KiB of weights.
-    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, W.bytes() / std::max<int64_t>(1, rows)));
-    if (pool) pool->parallel_for(rows, grain, work);
-    else work(0, rows);
+    const int64_t grain =
+        std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, W.bytes() / std::max<int64_t>(1, rows)));
+    if (pool)
+        pool->parallel_for(rows, grain, work);
+    else
+        work(0, rows);
 }
 
 void conv1d_chunk(float* x, int64_t T, int64_t ldx, int64_t I, int64_t K, const float* weight, const float* bias,
@@ -184,8 +179,10 @@ void selective_scan(const float* x, int64_t ldx, const float* dt_raw, int64_t ld
             }
         }
     };
-    if (pool) pool->parallel_for(I, 64, work);
-    else work(0, I);
+    if (pool)
+        pool->parallel_for(I, 64, work);
+    else
+        work(0, I);
 }
 
 }  // namespace fm::cpu

@@ -282,9 +282,9 @@ FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const floa
 }
 
 // Prefill micro-kernel: NR weight rows (row stride ldw) times NT activation rows, over columns
-// [j0, j1) (multiples of 16), accumulating into the 8-float vectors acc + ((r * acc_ld + t) * 2 + {0, 1}) * 8: for every
-// output, accumulator 0 takes the first 8 of each 16 columns and accumulator 1 the second 8,
-// the order of the decode kernels. Up to 2 x 3 outputs: 12 accumulators in registers.
+// [j0, j1) (multiples of 16), accumulating into the 8-float vectors acc + ((r * acc_ld + t) * 2 + {0, 1}) * 8: for
+// every output, accumulator 0 takes the first 8 of each 16 columns and accumulator 1 the second 8, the order of the
+// decode kernels. Up to 2 x 3 outputs: 12 accumulators in registers.
 template <int NR, int NT>
 FM_AVX2 inline void micro(const float* w, int64_t ldw, const float* const* xs, int64_t j0, int64_t j1, float* acc,
                           int64_t acc_ld) {
@@ -352,8 +352,10 @@ FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t l
     for (int64_t rt = r0; rt < r1; rt += tile) {
         const int64_t nr = std::min(tile, r1 - rt);
         for (int64_t i = 0; i < nr; ++i) {
-            if (fast) dequantize_row_avx2(W.q4, rt + i, cols, buf.data() + i * cols);
-            else dequantize_span(W.q4, (rt + i) * cols, cols, buf.data() + i * cols);
+            if (fast)
+                dequantize_row_avx2(W.q4, rt + i, cols, buf.data() + i * cols);
+            else
+                dequantize_span(W.q4, (rt + i) * cols, cols, buf.data() + i * cols);
         }
         for (int64_t tb = 0; tb < T; tb += kTB) {
             const int64_t nt = std::min(kTB, T - tb);
@@ -366,7 +368,8 @@ FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t l
                     for (int k = 0; k < nt3; ++k) xs[k] = X + (tb + t + k) * ldx;
                     for (int64_t r = 0; r < nr; r += 2) {
                         const int nr2 = static_cast<int>(std::min<int64_t>(2, nr - r));
-                        kMicro[nr2 - 1][nt3 - 1](buf.data() + r * cols, cols, xs, p, pe, acc.data() + (r * kTB + t) * 16, kTB);
+                        kMicro[nr2 - 1][nt3 - 1](buf.data() + r * cols, cols, xs, p, pe,
+                                                 acc.data() + (r * kTB + t) * 16, kTB);
                     }
                 }
             }
@@ -436,8 +439,9 @@ FM_AVX2 inline __m256 lookup_codes(const QuantTablesAvx2& t, __m256i code) {
 FM_AVX2 inline uint32_t pack_codes(__m256i c) {
     // In each 64-bit lane: low dword = c[2k] << 4 | c[2k+1] (the high dword is ignored).
     const __m256i z = _mm256_or_si256(_mm256_slli_epi32(c, 4), _mm256_srli_epi64(c, 32));
-    const __m256i b = _mm256_shuffle_epi8(z, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                                              0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const __m256i b =
+        _mm256_shuffle_epi8(z, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 8, -1,
+                                                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
     const uint32_t lo = static_cast<uint32_t>(_mm256_extract_epi16(b, 0)) & 0xffff;
     const uint32_t hi = static_cast<uint32_t>(_mm256_extract_epi16(b, 8)) & 0xffff;
     return lo | (hi << 16);
@@ -546,8 +550,9 @@ FM_AVX2 int64_t quantize_avx2(const float* w, int64_t n, int32_t block, const Qu
     for (int64_t b = 0; b * block < n; ++b) {
         const int64_t start = b * block;
         const int len = static_cast<int>(std::min<int64_t>(block, n - start));
-        const bool ok = len % 8 == 0 && len <= kMaxBlockAvx2 ? quantize_block_avx2(ts, t, w + start, len, codes + start / 2, scales + b)
-                                     : quantize_block_scalar(ts, w + start, len, codes + start / 2, scales + b);
+        const bool ok = len % 8 == 0 && len <= kMaxBlockAvx2
+                            ? quantize_block_avx2(ts, t, w + start, len, codes + start / 2, scales + b)
+                            : quantize_block_scalar(ts, w + start, len, codes + start / 2, scales + b);
         if (!ok && first_bad < 0)
             for (int i = 0; i < len && first_bad < 0; ++i)
                 if (!std::isfinite(w[start + i])) first_bad = start + i;
@@ -557,7 +562,9 @@ FM_AVX2 int64_t quantize_avx2(const float* w, int64_t n, int32_t block, const Qu
 
 #endif  // FM_Q4_X86
 
-bool use_avx2(Q4Isa isa) { return isa != Q4Isa::Portable && q4_avx2_available(); }
+bool use_avx2(Q4Isa isa) {
+    return isa != Q4Isa::Portable && q4_avx2_available();
+}
 
 }  // namespace
 
@@ -573,9 +580,13 @@ bool q4_avx2_available() {
 #endif
 }
 
-const char* q4_isa_name(Q4Isa isa) { return use_avx2(isa) ? "avx2" : "portable"; }
+const char* q4_isa_name(Q4Isa isa) {
+    return use_avx2(isa) ? "avx2" : "portable";
+}
 
-void dequantize_q4_row(const MatrixView& W, int64_t r, float* out) { dequantize_span(W.q4, r * W.cols, W.cols, out); }
+void dequantize_q4_row(const MatrixView& W, int64_t r, float* out) {
+    dequantize_span(W.q4, r * W.cols, W.cols, out);
+}
 
 void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, ThreadPool* pool,
                Q4Isa isa) {
@@ -601,8 +612,10 @@ void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, floa
     const int64_t row_bytes = std::max<int64_t>(1, cols / 2 + (cols / W.q4.block + 1) * 4);
     int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / (row_bytes * std::min<int64_t>(T, 16)));
     grain += grain & 1;
-    if (pool) pool->parallel_for(rows, grain, work);
-    else work(0, rows);
+    if (pool)
+        pool->parallel_for(rows, grain, work);
+    else
+        work(0, rows);
 }
 
 int64_t quantize_q4_blocks(const float* w, int64_t n, int32_t block, const float* codebook, uint8_t* codes,

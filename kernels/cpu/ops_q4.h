@@ -37,8 +37,8 @@ const char* q4_isa_name(Q4Isa isa = Q4Isa::Auto);
 // Y[t, :] = W X[t, :] for W of dtype Q4 [rows, cols]; X [T, cols] (row stride ldx), Y [T, rows]
 // (row stride ldy). Multi-threaded over rows when pool is given. Asking for Avx2 on a CPU
 // without it falls back to the portable path.
-void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy,
-               ThreadPool* pool, Q4Isa isa = Q4Isa::Auto);
+void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, ThreadPool* pool,
+               Q4Isa isa = Q4Isa::Auto);
 
 // Row r of a Q4 matrix as fp32: out[c] = codebook[code] * scale (the reference dequantization).
 void dequantize_q4_row(const MatrixView& W, int64_t r, float* out);

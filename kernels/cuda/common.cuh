@@ -4,9 +4,9 @@
 // errors into fm::Status. Per-element math that the CPU twins also use lives in
 // kernels/common/numerics.h.
 
-#include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
 #include <cstdint>
 #include <string>
@@ -73,8 +73,12 @@ __device__ __forceinline__ uint4 load_weights16(const void* p) {
     return v;
 }
 
-__device__ __forceinline__ float bf16_lo(uint32_t w) { return __uint_as_float(w << 16); }
-__device__ __forceinline__ float bf16_hi(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+__device__ __forceinline__ float bf16_lo(uint32_t w) {
+    return __uint_as_float(w << 16);
+}
+__device__ __forceinline__ float bf16_hi(uint32_t w) {
+    return __uint_as_float(w & 0xffff0000u);
+}
 __device__ __forceinline__ float f16_lo(uint32_t w) {
     return __half2float(__ushort_as_half(static_cast<unsigned short>(w & 0xffffu)));
 }
@@ -85,17 +89,17 @@ __device__ __forceinline__ float f16_hi(uint32_t w) {
 // Element c of row r of a 16/32-bit matrix, as fp32.
 __device__ __forceinline__ float weight_at(DType dt, const void* data, int64_t index) {
     switch (dt) {
-        case DType::BF16: return num::bf16_to_float(static_cast<const uint16_t*>(data)[index]);
-        case DType::F16: return __half2float(__ushort_as_half(static_cast<const unsigned short*>(data)[index]));
-        case DType::F32: return static_cast<const float*>(data)[index];
-        default: return 0.0f;
+    case DType::BF16: return num::bf16_to_float(static_cast<const uint16_t*>(data)[index]);
+    case DType::F16: return __half2float(__ushort_as_half(static_cast<const unsigned short*>(data)[index]));
+    case DType::F32: return static_cast<const float*>(data)[index];
+    default: return 0.0f;
     }
 }
 
 // Element `index` (flattened row-major) of a Q4 matrix: codebook[code] * scale (the reference
 // dequantization, REFERENCE.md §4).
-__device__ __forceinline__ float q4_at(const uint8_t* codes, const float* scales, const float* codebook,
-                                       int32_t block, int64_t index) {
+__device__ __forceinline__ float q4_at(const uint8_t* codes, const float* scales, const float* codebook, int32_t block,
+                                       int64_t index) {
     const uint8_t byte = codes[index >> 1];
     const int code = (index & 1) ? (byte & 0x0f) : (byte >> 4);
     return codebook[code] * scales[index / block];
@@ -106,13 +110,14 @@ __device__ __forceinline__ float matrix_at(const MatrixView& W, int64_t index, c
     return weight_at(W.dtype, W.data, index);
 }
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+inline bool aligned16(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
+}
 
 // One token of the causal depthwise conv for channel i (REFERENCE.md §2), in the order the CPU
 // twin (cpu::conv1d_chunk) sums: bias, the K-1 carried inputs oldest first, then v. Shifts v
 // into the carried state [K-1] and returns silu(conv + bias).
-__device__ __forceinline__ float conv_step_channel(float v, const float* __restrict__ w, float bias, float* st,
-                                                   int K) {
+__device__ __forceinline__ float conv_step_channel(float v, const float* __restrict__ w, float bias, float* st, int K) {
     float acc = bias;
     for (int k = 0; k < K - 1; ++k) acc += w[k] * st[k];
     acc += w[K - 1] * v;
@@ -201,40 +206,39 @@ __device__ __forceinline__ float warp_row_dot(const MatrixView& W, int64_t r, co
     }
     const float4* x4 = reinterpret_cast<const float4*>(x);
     switch (W.dtype) {
-        case DType::BF16:
-        case DType::F16: {
-            const uint4* w = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(W.data) + r * cols);
-            const bool bf = W.dtype == DType::BF16;
-            for (int64_t v = lane; v < cols / 8; v += 32) {
-                const uint4 wv = load_weights16(w + v);
-                acc += bf ? dot8_bf16(wv, x4[2 * v], x4[2 * v + 1]) : dot8_f16(wv, x4[2 * v], x4[2 * v + 1]);
-            }
-            break;
+    case DType::BF16:
+    case DType::F16: {
+        const uint4* w = reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(W.data) + r * cols);
+        const bool bf = W.dtype == DType::BF16;
+        for (int64_t v = lane; v < cols / 8; v += 32) {
+            const uint4 wv = load_weights16(w + v);
+            acc += bf ? dot8_bf16(wv, x4[2 * v], x4[2 * v + 1]) : dot8_f16(wv, x4[2 * v], x4[2 * v + 1]);
         }
-        case DType::F32: {
-            const uint4* w = reinterpret_cast<const uint4*>(static_cast<const float*>(W.data) + r * cols);
-            for (int64_t v = lane; v < cols / 4; v += 32) acc += dot4_f32(load_weights16(w + v), x4[v]);
-            break;
+        break;
+    }
+    case DType::F32: {
+        const uint4* w = reinterpret_cast<const uint4*>(static_cast<const float*>(W.data) + r * cols);
+        for (int64_t v = lane; v < cols / 4; v += 32) acc += dot4_f32(load_weights16(w + v), x4[v]);
+        break;
+    }
+    case DType::Q4: {
+        const uint4* w = reinterpret_cast<const uint4*>(W.q4.codes + r * cols / 2);
+        for (int64_t v = lane; v < cols / 32; v += 32) {
+            const uint4 wv = load_weights16(w + v);
+            const float s = W.q4.scales[(r * cols + v * 32) / W.q4.block];
+            const float4* xv = x4 + 8 * v;
+            float part = dot8_q4(wv.x, cb, xv[0], xv[1]);
+            part += dot8_q4(wv.y, cb, xv[2], xv[3]);
+            part += dot8_q4(wv.z, cb, xv[4], xv[5]);
+            part += dot8_q4(wv.w, cb, xv[6], xv[7]);
+            acc += s * part;
         }
-        case DType::Q4: {
-            const uint4* w = reinterpret_cast<const uint4*>(W.q4.codes + r * cols / 2);
-            for (int64_t v = lane; v < cols / 32; v += 32) {
-                const uint4 wv = load_weights16(w + v);
-                const float s = W.q4.scales[(r * cols + v * 32) / W.q4.block];
-                const float4* xv = x4 + 8 * v;
-                float part = dot8_q4(wv.x, cb, xv[0], xv[1]);
-                part += dot8_q4(wv.y, cb, xv[2], xv[3]);
-                part += dot8_q4(wv.z, cb, xv[4], xv[5]);
-                part += dot8_q4(wv.w, cb, xv[6], xv[7]);
-                acc += s * part;
-            }
-            break;
-        }
-        default: break;
+        break;
+    }
+    default: break;
     }
     return warp_sum(acc);
 }
-
 
 inline Status cuda_status(cudaError_t e, const char* what) {
     if (e == cudaSuccess) return {};

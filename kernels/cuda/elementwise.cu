@@ -54,9 +54,9 @@ __global__ void embedding_kernel(MatrixView table, const int32_t* __restrict__ i
 
 constexpr int kNormThreads = 512;
 
-__global__ void __launch_bounds__(kNormThreads) rms_norm_kernel(const float* x, int64_t ldx,
-                                                                const float* __restrict__ weight, int64_t n,
-                                                                float eps, float* out, int64_t ldo) {
+__global__ void __launch_bounds__(kNormThreads)
+    rms_norm_kernel(const float* x, int64_t ldx, const float* __restrict__ weight, int64_t n, float eps, float* out,
+                    int64_t ldo) {
     __shared__ float scratch[32];
     grid_dependency_wait();
     const float* xr = x + static_cast<int64_t>(blockIdx.x) * ldx;
@@ -134,8 +134,7 @@ __device__ __forceinline__ void argmax_take(float& best, int32_t& idx, float v, 
 
 constexpr int kArgmaxThreads = 1024;
 
-__global__ void __launch_bounds__(kArgmaxThreads) argmax_kernel(const float* __restrict__ x, int64_t n,
-                                                                int32_t* out) {
+__global__ void __launch_bounds__(kArgmaxThreads) argmax_kernel(const float* __restrict__ x, int64_t n, int32_t* out) {
     __shared__ float s_best[32];
     __shared__ int32_t s_idx[32];
     grid_dependency_wait();
@@ -159,7 +158,9 @@ __global__ void __launch_bounds__(kArgmaxThreads) argmax_kernel(const float* __r
     }
 }
 
-__global__ void self_test_kernel(int* out) { *out = 0x5eed; }
+__global__ void self_test_kernel(int* out) {
+    *out = 0x5eed;
+}
 
 int grid_for(int64_t total, int threads, const Exec& ex) {
     const int64_t blocks = (total + threads - 1) / threads;
@@ -180,8 +181,8 @@ Status embedding(const MatrixView& table, const int32_t* ids, int64_t T, float* 
 Status rms_norm(const float* x, int64_t ldx, const float* weight, int64_t T, int64_t n, float eps, float* out,
                 int64_t ldo, const Exec& ex) {
     if (T <= 0 || n <= 0) return {};
-    return launch("rms_norm kernel", rms_norm_kernel, dim3(static_cast<unsigned>(T)), dim3(kNormThreads), 0, ex, x,
-                  ldx, weight, n, eps, out, ldo);
+    return launch("rms_norm kernel", rms_norm_kernel, dim3(static_cast<unsigned>(T)), dim3(kNormThreads), 0, ex, x, ldx,
+                  weight, n, eps, out, ldo);
 }
 
 Status bcdt_rms_norm(float* dbc, int64_t ld, int64_t T, int64_t R, int64_t N, float eps, const Exec& ex) {
@@ -194,8 +195,8 @@ Status to_half(const float* x, int64_t ldx, int64_t T, int64_t cols, bool as_f16
                const Exec& ex) {
     if (T <= 0 || cols <= 0) return {};
     const int threads = 256;
-    return launch("to_half kernel", to_half_kernel, dim3(grid_for(T * cols, threads, ex)), dim3(threads), 0, ex, x,
-                  ldx, T, cols, as_f16, hi, lo);
+    return launch("to_half kernel", to_half_kernel, dim3(grid_for(T * cols, threads, ex)), dim3(threads), 0, ex, x, ldx,
+                  T, cols, as_f16, hi, lo);
 }
 
 Status dequantize_to_half(const MatrixView& W, bool as_f16, uint16_t* out, const Exec& ex) {

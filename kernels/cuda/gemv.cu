@@ -15,8 +15,8 @@
 // conv step of in_proj's x half). The RMS norm that precedes in_proj and lm_head can be fused
 // too: after issuing its first weight loads, each block normalises the (single) input row into
 // shared memory (16 KB for 7B; a block-wide sum of squares, recomputed per block: cheaper than a
-// separate one-block launch on the critical path) and reads x from there. Rows whose length or alignment does not allow 16-byte vectors
-// (odd test shapes, dt_proj of tiny models) take a scalar kernel with the same decomposition.
+// separate one-block launch on the critical path) and reads x from there. Rows whose length or alignment does not allow
+// 16-byte vectors (odd test shapes, dt_proj of tiny models) take a scalar kernel with the same decomposition.
 
 #include <algorithm>
 
@@ -54,16 +54,16 @@ struct GemvParams {
 __device__ __forceinline__ void apply_epilogue(const GemvParams& p, int64_t row, int t, float v) {
     float* out = p.y + t * p.ldy + row;
     switch (p.ep) {
-        case static_cast<int>(Epilogue::Accumulate): *out += v; break;
-        case static_cast<int>(Epilogue::BiasSoftplus): *out = num::softplus(v + p.bias[row]); break;
-        case kConvEpilogue:
-            if (row < p.conv_rows) {
-                *out = conv_step_channel(v, p.conv_w + row * p.K, p.conv_b[row], p.conv_state + row * (p.K - 1), p.K);
-            } else {
-                *out = v;
-            }
-            break;
-        default: *out = v; break;
+    case static_cast<int>(Epilogue::Accumulate): *out += v; break;
+    case static_cast<int>(Epilogue::BiasSoftplus): *out = num::softplus(v + p.bias[row]); break;
+    case kConvEpilogue:
+        if (row < p.conv_rows) {
+            *out = conv_step_channel(v, p.conv_w + row * p.K, p.conv_b[row], p.conv_state + row * (p.K - 1), p.K);
+        } else {
+            *out = v;
+        }
+        break;
+    default: *out = v; break;
     }
 }
 
@@ -103,14 +103,18 @@ __device__ __forceinline__ void finish(const GemvParams& p, float (&acc)[RPW][NT
 }
 
 // Token t's activations; tokens past p.T (a partial group) re-read token 0 and are not stored.
-__device__ __forceinline__ const float* xrow(const GemvParams& p, int t) { return p.x + (t < p.T ? t : 0) * p.ldx; }
+__device__ __forceinline__ const float* xrow(const GemvParams& p, int t) {
+    return p.x + (t < p.T ? t : 0) * p.ldx;
+}
 
 // 16 bytes of activations: from shared memory (the normalised input) or through the read-only
 // cache.
 template <bool SHARED>
 __device__ __forceinline__ float4 ld4(const float* base, int64_t i) {
-    if constexpr (SHARED) return reinterpret_cast<const float4*>(base)[i];
-    else return __ldg(reinterpret_cast<const float4*>(base) + i);
+    if constexpr (SHARED)
+        return reinterpret_cast<const float4*>(base)[i];
+    else
+        return __ldg(reinterpret_cast<const float4*>(base) + i);
 }
 
 // u = rms(x) * w for the whole row into shared memory s_u (cols floats, cols % 4 == 0, x 16-byte
@@ -173,7 +177,8 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
         for (int u = 0; u < U; ++u) {
             const int64_t v = base + u * stride;
 #pragma unroll
-            for (int rr = 0; rr < RPW; ++rr) w[u][rr] = v < nvec ? load_weights16(wrow[rr] + v) : make_uint4(0, 0, 0, 0);
+            for (int rr = 0; rr < RPW; ++rr)
+                w[u][rr] = v < nvec ? load_weights16(wrow[rr] + v) : make_uint4(0, 0, 0, 0);
         }
     };
     load_batch(first);
@@ -204,8 +209,8 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
                 for (int rr = 0; rr < RPW; ++rr)
 #pragma unroll
                     for (int t = 0; t < NT; ++t)
-                        acc[rr][t] += DT == DType::BF16 ? dot8_bf16(w[u][rr], xa[t], xb[t])
-                                                        : dot8_f16(w[u][rr], xa[t], xb[t]);
+                        acc[rr][t] +=
+                            DT == DType::BF16 ? dot8_bf16(w[u][rr], xa[t], xb[t]) : dot8_f16(w[u][rr], xa[t], xb[t]);
             } else if constexpr (DT == DType::F32) {
 #pragma unroll
                 for (int t = 0; t < NT; ++t) {
@@ -227,10 +232,14 @@ __global__ void __launch_bounds__(kThreads) gemv_vec_kernel(GemvParams p) {
                     for (int rr = 0; rr < RPW; ++rr) part[rr] = 0.0f;
 #pragma unroll
                     for (int q = 0; q < 4; ++q) {
-                        const float4 xa = ld4<PRENORM>(xs[t], 8 * v + 2 * q), xb = ld4<PRENORM>(xs[t], 8 * v + 2 * q + 1);
+                        const float4 xa = ld4<PRENORM>(xs[t], 8 * v + 2 * q),
+                                     xb = ld4<PRENORM>(xs[t], 8 * v + 2 * q + 1);
 #pragma unroll
                         for (int rr = 0; rr < RPW; ++rr) {
-                            const uint32_t word = q == 0 ? w[u][rr].x : q == 1 ? w[u][rr].y : q == 2 ? w[u][rr].z : w[u][rr].w;
+                            const uint32_t word = q == 0   ? w[u][rr].x
+                                                  : q == 1 ? w[u][rr].y
+                                                  : q == 2 ? w[u][rr].z
+                                                           : w[u][rr].w;
                             part[rr] += dot8_q4(word, cb, xa, xb);
                         }
                     }
@@ -306,7 +315,8 @@ Status dispatch_rows(const GemvParams& p, const Exec& ex, int sms) {
     constexpr int U = DT == DType::Q4 ? 2 : 4;
     if constexpr (NT == 1) {
         const bool big = p.W.rows >= static_cast<int64_t>(sms) * 64;
-        if (p.norm_w) return big ? launch_vec<DT, 1, kBig, U, true>(p, ex, sms) : launch_vec<DT, 1, 1, U, true>(p, ex, sms);
+        if (p.norm_w)
+            return big ? launch_vec<DT, 1, kBig, U, true>(p, ex, sms) : launch_vec<DT, 1, 1, U, true>(p, ex, sms);
         if (big) return launch_vec<DT, 1, kBig, U, false>(p, ex, sms);
     }
     constexpr int U1 = DT == DType::Q4 && NT == 1 ? 4 : U;  // one row per warp: more vectors in flight
@@ -324,11 +334,11 @@ Status dispatch(const GemvParams& p, bool vec, const Exec& ex, int sms) {
                       dim3(kThreads), 0, ex, q);
     }
     switch (p.W.dtype) {
-        case DType::BF16: return dispatch_rows<DType::BF16, NT>(p, ex, sms);
-        case DType::F16: return dispatch_rows<DType::F16, NT>(p, ex, sms);
-        case DType::F32: return dispatch_rows<DType::F32, NT>(p, ex, sms);
-        case DType::Q4: return dispatch_rows<DType::Q4, NT>(p, ex, sms);
-        default: return Error{"gemv: unsupported dtype"};
+    case DType::BF16: return dispatch_rows<DType::BF16, NT>(p, ex, sms);
+    case DType::F16: return dispatch_rows<DType::F16, NT>(p, ex, sms);
+    case DType::F32: return dispatch_rows<DType::F32, NT>(p, ex, sms);
+    case DType::Q4: return dispatch_rows<DType::Q4, NT>(p, ex, sms);
+    default: return Error{"gemv: unsupported dtype"};
     }
 }
 
@@ -355,7 +365,9 @@ Status run(GemvParams p, int64_t T, const Exec& ex) {
         p.x = x0 + t0 * p.ldx;
         p.y = y0 + t0 * p.ldy;
         p.T = static_cast<int32_t>(n);
-        Status s = n == 1 ? dispatch<1>(p, vec, ex, sms) : n == 2 ? dispatch<2>(p, vec, ex, sms) : dispatch<4>(p, vec, ex, sms);
+        Status s = n == 1   ? dispatch<1>(p, vec, ex, sms)
+                   : n == 2 ? dispatch<2>(p, vec, ex, sms)
+                            : dispatch<4>(p, vec, ex, sms);
         if (!s) return s;
         t0 += n;
     }

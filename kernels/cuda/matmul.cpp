@@ -23,7 +23,9 @@ Status blas_status(cublasStatus_t s, const char* what) {
     return Error{std::string(what) + " failed: " + cublasGetStatusName(s) + ": " + cublasGetStatusString(s)};
 }
 
-bool needs_activation_copy(const MatrixView& W) { return W.dtype != DType::F32; }
+bool needs_activation_copy(const MatrixView& W) {
+    return W.dtype != DType::F32;
+}
 
 int capability(const Exec& ex) {
     if (ex.compute_capability > 0) return ex.compute_capability;
@@ -36,7 +38,9 @@ int capability(const Exec& ex) {
 
 // Before compute capability 8.0 there are no bf16 tensor cores: bf16 and 4-bit weights are
 // converted to f16 (exact for bf16 values inside f16's range) and the activations go as f16.
-bool use_f16(const MatrixView& W, const Exec& ex) { return W.dtype == DType::F16 || capability(ex) < 80; }
+bool use_f16(const MatrixView& W, const Exec& ex) {
+    return W.dtype == DType::F16 || capability(ex) < 80;
+}
 
 bool needs_weight_copy(const MatrixView& W, const Exec& ex) {
     return W.dtype == DType::Q4 || (W.dtype == DType::BF16 && use_f16(W, ex));
@@ -53,9 +57,8 @@ void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision, const
     if (needs_weight_copy(W, ex)) *weight_elements = W.rows * W.cols;
 }
 
-Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y,
-              int64_t ldy, bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch,
-              const Exec& ex) {
+Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy,
+              bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch, const Exec& ex) {
     if (T <= 0) return {};
     if (T <= kGemvMaxTokens)
         return gemv(W, X, ldx, T, Y, ldy, accumulate ? Epilogue::Accumulate : Epilogue::Store, nullptr, ex);
@@ -85,17 +88,17 @@ Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t 
     if (!scratch.act_hi || scratch.act_elements < T * W.cols || (precise && !scratch.act_lo))
         return Error{"matmul: the activation scratch is too small"};
     if (auto s = to_half(X, ldx, T, W.cols, f16, scratch.act_hi, precise ? scratch.act_lo : nullptr, ex); !s) return s;
-    if (auto s = blas_status(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, type, k, scratch.act_hi,
-                                          type, k, &beta, Y, CUDA_R_32F, static_cast<int>(ldy), CUBLAS_COMPUTE_32F,
-                                          CUBLAS_GEMM_DEFAULT),
-                             "cublasGemmEx (16-bit)");
+    if (auto s = blas_status(
+            cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, type, k, scratch.act_hi, type, k, &beta, Y,
+                         CUDA_R_32F, static_cast<int>(ldy), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            "cublasGemmEx (16-bit)");
         !s)
         return s;
     if (!precise) return {};
-    return blas_status(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, type, k, scratch.act_lo, type, k,
-                                    &one, Y, CUDA_R_32F, static_cast<int>(ldy), CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT),
-                       "cublasGemmEx (16-bit, low half)");
+    return blas_status(
+        cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, A, type, k, scratch.act_lo, type, k, &one, Y,
+                     CUDA_R_32F, static_cast<int>(ldy), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+        "cublasGemmEx (16-bit, low half)");
 }
 
 }  // namespace fm::cuda

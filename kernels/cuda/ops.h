@@ -23,8 +23,8 @@ namespace fm::cuda {
 // Where and how kernels are launched.
 struct Exec {
     cudaStream_t stream = nullptr;
-    bool pdl = false;   // programmatic dependent launch (compute capability 9.0+ only)
-    int sm_count = 0;   // multiprocessors; 0: asked from the current device
+    bool pdl = false;            // programmatic dependent launch (compute capability 9.0+ only)
+    int sm_count = 0;            // multiprocessors; 0: asked from the current device
     int compute_capability = 0;  // major * 10 + minor; 0: asked from the current device
 };
 
@@ -103,8 +103,8 @@ Status ssm_step(const float* x, const float* dt_in, const float* dt_bias, const 
 // (dbc itself is left as it is); then dt = softplus(dt_proj d + dt_bias) and ssm_step.
 // CPU twins: cpu::rms_norm x3, cpu::matmul(dt_proj), cpu::selective_scan with T = 1.
 Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64_t N, bool norms, float eps,
-                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D,
-                   float* state, float* y, int64_t I, const Exec& ex);
+                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D, float* state,
+                   float* y, int64_t I, const Exec& ex);
 
 // Chunked selective scan from and into the carried state; same arguments as cpu::selective_scan.
 // y must not overlap the inputs.
@@ -122,8 +122,8 @@ enum class PrefillPrecision {
 
 // Device scratch for matmul; sizes in elements. Grown by the caller (see matmul_scratch_need).
 struct MatmulScratch {
-    uint16_t* act_hi = nullptr;   // [T * cols]
-    uint16_t* act_lo = nullptr;   // [T * cols], Precise only
+    uint16_t* act_hi = nullptr;  // [T * cols]
+    uint16_t* act_lo = nullptr;  // [T * cols], Precise only
     int64_t act_elements = 0;
     uint16_t* weights = nullptr;  // [rows * cols], dequantized Q4 weights (and f16 copies of bf16 before sm_80)
     int64_t weight_elements = 0;
@@ -139,9 +139,8 @@ void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision p, con
 // Y[t, :] (ldy) = W X[t, :] (or += when accumulate) for X [T, cols] (ldx). T <= kGemvMaxTokens:
 // gemv kernels; else cuBLAS (the handle must be bound to ex.stream by the caller).
 // CPU twin cpu::matmul.
-Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y,
-              int64_t ldy, bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch,
-              const Exec& ex);
+Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy,
+              bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch, const Exec& ex);
 
 // ---- device ---------------------------------------------------------------------------------
 

@@ -84,15 +84,11 @@ __global__ void conv1d_state_kernel(const float* __restrict__ x, int64_t ldx, in
 
 constexpr int kStepThreads = 256;
 
-__global__ void __launch_bounds__(kStepThreads) ssm_step_kernel(const float* __restrict__ x,
-                                                                const float* __restrict__ dt_in,
-                                                                const float* __restrict__ dt_bias,
-                                                                const float* __restrict__ B,
-                                                                const float* __restrict__ C,
-                                                                const float* __restrict__ z,
-                                                                const float* __restrict__ A,
-                                                                const float* __restrict__ D, float* state,
-                                                                float* __restrict__ y, int64_t I, int N, int G) {
+__global__ void __launch_bounds__(kStepThreads)
+    ssm_step_kernel(const float* __restrict__ x, const float* __restrict__ dt_in, const float* __restrict__ dt_bias,
+                    const float* __restrict__ B, const float* __restrict__ C, const float* __restrict__ z,
+                    const float* __restrict__ A, const float* __restrict__ D, float* state, float* __restrict__ y,
+                    int64_t I, int N, int G) {
     grid_dependency_wait();
     const int channels = kStepThreads / G;
     const int c = threadIdx.x / G, g = threadIdx.x % G;
@@ -135,17 +131,19 @@ __global__ void __launch_bounds__(kStepThreads) dt_ssm_step_kernel(DtSsmParams p
     __shared__ float scales[3];
     const int R = p.R, N = p.N, G = p.G;
     const int channels = kStepThreads / G;
-    float* s_d = smem;            // [R] (R rounded up to 4 floats so B stays aligned)
+    float* s_d = smem;  // [R] (R rounded up to 4 floats so B stays aligned)
     const int r4 = (R + 3) & ~3;
-    float* s_B = smem + r4;       // [N]
-    float* s_C = s_B + N;         // [N]
-    float* s_dt = s_C + N;        // [channels]
+    float* s_B = smem + r4;  // [N]
+    float* s_C = s_B + N;    // [N]
+    float* s_dt = s_C + N;   // [channels]
     if (p.W.dtype == DType::Q4 && threadIdx.x < 16) cb[threadIdx.x] = p.W.q4.codebook[threadIdx.x];
     grid_dependency_wait();
     for (int j = threadIdx.x; j < R + 2 * N; j += blockDim.x) {
         const float v = p.dbc[j];
-        if (j < R) s_d[j] = v;
-        else s_B[j - R] = v;  // s_C follows s_B
+        if (j < R)
+            s_d[j] = v;
+        else
+            s_B[j - R] = v;  // s_C follows s_B
     }
     __syncthreads();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -160,9 +158,12 @@ __global__ void __launch_bounds__(kStepThreads) dt_ssm_step_kernel(DtSsmParams p
         }
         __syncthreads();
         for (int j = threadIdx.x; j < R + 2 * N; j += blockDim.x) {
-            if (j < R) s_d[j] = s_d[j] * scales[0];
-            else if (j < R + N) s_B[j - R] = s_B[j - R] * scales[1];
-            else s_C[j - R - N] = s_C[j - R - N] * scales[2];
+            if (j < R)
+                s_d[j] = s_d[j] * scales[0];
+            else if (j < R + N)
+                s_B[j - R] = s_B[j - R] * scales[1];
+            else
+                s_C[j - R - N] = s_C[j - R - N] * scales[2];
         }
         __syncthreads();
     }
@@ -195,8 +196,8 @@ __global__ void __launch_bounds__(kStepThreads) dt_ssm_step_kernel(DtSsmParams p
 
 // ---- chunked scan ----
 
-constexpr int kScanSteps = 32;   // time steps per shared-memory tile
-constexpr int kScanSpt = 2;      // states per thread
+constexpr int kScanSteps = 32;  // time steps per shared-memory tile
+constexpr int kScanSpt = 2;     // states per thread
 constexpr int kScanMaxN = 32 * kScanSpt;
 
 struct ScanParams {
@@ -222,11 +223,11 @@ struct ScanParams {
 __global__ void selective_scan_kernel(ScanParams p) {
     extern __shared__ __align__(16) float smem[];
     const int CH = p.CH, G = p.G, N = p.N;
-    float* s_x = smem;                          // [steps][CH]
-    float* s_dt = s_x + kScanSteps * CH;        // [steps][CH]
-    float* s_zy = s_dt + kScanSteps * CH;       // [steps][CH]: silu(z), then y
-    float* s_B = s_zy + kScanSteps * CH;        // [steps][N]
-    float* s_C = s_B + kScanSteps * N;          // [steps][N]
+    float* s_x = smem;                     // [steps][CH]
+    float* s_dt = s_x + kScanSteps * CH;   // [steps][CH]
+    float* s_zy = s_dt + kScanSteps * CH;  // [steps][CH]: silu(z), then y
+    float* s_B = s_zy + kScanSteps * CH;   // [steps][N]
+    float* s_C = s_B + kScanSteps * N;     // [steps][N]
     const int c = threadIdx.x / G, g = threadIdx.x % G;
     const int64_t i0 = static_cast<int64_t>(blockIdx.x) * CH;
     const int64_t i = i0 + c;
@@ -339,8 +340,8 @@ Status ssm_step(const float* x, const float* dt_in, const float* dt_bias, const 
 }
 
 Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64_t N, bool norms, float eps,
-                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D,
-                   float* state, float* y, int64_t I, const Exec& ex) {
+                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D, float* state,
+                   float* y, int64_t I, const Exec& ex) {
     if (auto s = check_state_dims(I, N, "dt_ssm_step"); !s) return s;
     if (dt_proj.rows != I || dt_proj.cols != R) return Error{"dt_ssm_step: dt_proj must be [I, R]"};
     if (dt_proj.dtype == DType::U8) return Error{"dt_ssm_step: unsupported dtype U8"};

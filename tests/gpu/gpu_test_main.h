@@ -10,14 +10,14 @@
 
 #include "tests/gpu/tools/gpu_checks.h"
 
-#define FM_GPU_TEST_MAIN(TestClass)                                                   \
-    int main(int argc, char** argv) {                                                 \
-        std::string why;                                                              \
-        if (!fm::gpucheck::have_device(&why)) {                                       \
-            std::printf("SKIP: %s: %s\n", #TestClass, why.c_str());                   \
-            return 77;                                                                \
-        }                                                                             \
-        QCoreApplication app(argc, argv);                                             \
-        TestClass tc;                                                                 \
-        return QTest::qExec(&tc, argc, argv);                                         \
+#define FM_GPU_TEST_MAIN(TestClass)                                 \
+    int main(int argc, char** argv) {                               \
+        std::string why;                                            \
+        if (!fm::gpucheck::have_device(&why)) {                     \
+            std::printf("SKIP: %s: %s\n", #TestClass, why.c_str()); \
+            return 77;                                              \
+        }                                                           \
+        QCoreApplication app(argc, argv);                           \
+        TestClass tc;                                               \
+        return QTest::qExec(&tc, argc, argv);                       \
     }

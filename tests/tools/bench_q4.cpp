@@ -13,6 +13,7 @@
 //     4096 x 4096 matrix, in weights/s and GB/s of weights read.
 // The best of --repeat runs is reported.
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,7 +23,6 @@
 #include <random>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "inference/backends/backend.h"
@@ -40,7 +40,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // CPU time of the whole process (all threads). On a machine shared with other work, wall time
 // overstates the cost; work per CPU-second is what one otherwise idle core would do.
@@ -89,7 +91,8 @@ ForwardSpeed measure(const std::shared_ptr<fm::ModelWeights>& w, int threads, in
         c0 = cpu_seconds();
         for (int i = 0; i < decode; ++i) {
             next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-            if (auto n = backend->forward(std::span<const int32_t>(&next, 1), fm::LogitsMode::Last, logits); !n) fail(n.error());
+            if (auto n = backend->forward(std::span<const int32_t>(&next, 1), fm::LogitsMode::Last, logits); !n)
+                fail(n.error());
         }
         best.decode_tps = std::max(best.decode_tps, decode / seconds_since(t0));
         best.decode_tpcs = std::max(best.decode_tpcs, decode / (cpu_seconds() - c0));
@@ -137,24 +140,38 @@ int main(int argc, char** argv) {
             if (!end || *end || n < 0) fail(a + " needs a non-negative integer, got '" + v + "'");
             return static_cast<int64_t>(n);
         };
-        if (a == "--hidden") spec.hidden = number();
-        else if (a == "--intermediate") spec.intermediate = number();
-        else if (a == "--layers") spec.layers = number();
-        else if (a == "--vocab") spec.vocab = number();
-        else if (a == "--state") spec.state = number();
-        else if (a == "--dt-rank") spec.dt_rank = number();
-        else if (a == "--seed") spec.seed = static_cast<uint64_t>(number());
-        else if (a == "--decode") decode = static_cast<int>(std::max<int64_t>(1, number()));
-        else if (a == "--prefill") prefill = static_cast<int>(std::max<int64_t>(1, number()));
-        else if (a == "--threads") threads = static_cast<int>(number());
-        else if (a == "--repeat") repeat = static_cast<int>(std::max<int64_t>(1, number()));
-        else if (a == "--dir") dir_arg = next();
-        else fail("unknown option " + a + " (see the top of tests/tools/bench_q4.cpp)");
+        if (a == "--hidden")
+            spec.hidden = number();
+        else if (a == "--intermediate")
+            spec.intermediate = number();
+        else if (a == "--layers")
+            spec.layers = number();
+        else if (a == "--vocab")
+            spec.vocab = number();
+        else if (a == "--state")
+            spec.state = number();
+        else if (a == "--dt-rank")
+            spec.dt_rank = number();
+        else if (a == "--seed")
+            spec.seed = static_cast<uint64_t>(number());
+        else if (a == "--decode")
+            decode = static_cast<int>(std::max<int64_t>(1, number()));
+        else if (a == "--prefill")
+            prefill = static_cast<int>(std::max<int64_t>(1, number()));
+        else if (a == "--threads")
+            threads = static_cast<int>(number());
+        else if (a == "--repeat")
+            repeat = static_cast<int>(std::max<int64_t>(1, number()));
+        else if (a == "--dir")
+            dir_arg = next();
+        else
+            fail("unknown option " + a + " (see the top of tests/tools/bench_q4.cpp)");
     }
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     const bool temporary = dir_arg.empty();
-    const fs::path dir = temporary ? fs::temp_directory_path() / ("bench_q4-" + std::to_string(::getpid())) : fs::path(dir_arg);
+    const fs::path dir =
+        temporary ? fs::temp_directory_path() / ("bench_q4-" + std::to_string(::getpid())) : fs::path(dir_arg);
     if (!fs::exists(dir / "config.json"))
         if (auto s = fm::testing::write_random_checkpoint(dir, spec); !s) fail(s.error());
 
@@ -197,8 +214,10 @@ int main(int argc, char** argv) {
     auto matvec = [&](const fm::MatrixView& m, fm::cpu::Q4Isa isa, bool q) {
         Timing t = best_time(repeat, [&] {
             for (int i = 0; i < reps; ++i) {
-                if (q) fm::cpu::matmul_q4(m, x.data(), 1, C, y.data(), R, &pool, isa);
-                else fm::cpu::matmul(m, x.data(), 1, C, y.data(), R, &pool);
+                if (q)
+                    fm::cpu::matmul_q4(m, x.data(), 1, C, y.data(), R, &pool, isa);
+                else
+                    fm::cpu::matmul(m, x.data(), 1, C, y.data(), R, &pool);
             }
         });
         t.wall /= reps;
@@ -212,7 +231,8 @@ int main(int argc, char** argv) {
 
     auto mixer_bytes = [](const fm::ModelWeights& w) {
         int64_t total = 0;
-        for (const auto& l : w.layers) total += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
+        for (const auto& l : w.layers)
+            total += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
         return total;
     };
     int64_t mixer_weights = 0;
@@ -220,35 +240,38 @@ int main(int argc, char** argv) {
         mixer_weights += l.in_proj.elements() + l.x_proj.elements() + l.dt_proj.elements() + l.out_proj.elements();
 
     std::printf("{\n");
-    std::printf("  \"model\": {\"hidden\": %lld, \"intermediate\": %lld, \"layers\": %lld, \"vocab\": %lld, \"state\": %lld, "
-                "\"dt_rank\": %lld},\n",
-                (long long)spec.hidden, (long long)spec.intermediate, (long long)spec.layers, (long long)spec.vocab,
-                (long long)spec.state, (long long)spec.dt_rank);
+    std::printf(
+        "  \"model\": {\"hidden\": %lld, \"intermediate\": %lld, \"layers\": %lld, \"vocab\": %lld, \"state\": %lld, "
+        "\"dt_rank\": %lld},\n",
+        (long long)spec.hidden, (long long)spec.intermediate, (long long)spec.layers, (long long)spec.vocab,
+        (long long)spec.state, (long long)spec.dt_rank);
     std::printf("  \"threads\": %d,\n  \"q4_kernel\": \"%s\",\n", threads, fm::cpu::q4_isa_name());
     std::printf("  \"weight_bytes\": {\"bf16\": %lld, \"q4\": %lld, \"mixer_bf16\": %lld, \"mixer_q4\": %lld},\n",
-                (long long)(*native)->weight_bytes(), (long long)(*quant)->weight_bytes(), (long long)mixer_bytes(**native),
-                (long long)mixer_bytes(**quant));
+                (long long)(*native)->weight_bytes(), (long long)(*quant)->weight_bytes(),
+                (long long)mixer_bytes(**native), (long long)mixer_bytes(**quant));
     std::printf("  \"load_seconds\": {\"bf16\": %.3f, \"q4_quantize_on_load\": %.3f, \"quantized_weights\": %lld},\n",
                 load_native_s, load_q4_s, (long long)mixer_weights);
     std::printf("  \"decode_tokens_per_s\": {\"bf16\": %.2f, \"q4\": %.2f, \"speedup\": %.2f},\n", bf16.decode_tps,
                 q4.decode_tps, q4.decode_tps / bf16.decode_tps);
     std::printf("  \"decode_tokens_per_cpu_s\": {\"bf16\": %.2f, \"q4\": %.2f, \"speedup\": %.2f},\n", bf16.decode_tpcs,
                 q4.decode_tpcs, q4.decode_tpcs / bf16.decode_tpcs);
-    std::printf("  \"prefill_tokens_per_s\": {\"chunk\": %d, \"bf16\": %.1f, \"q4\": %.1f},\n", prefill, bf16.prefill_tps,
-                q4.prefill_tps);
+    std::printf("  \"prefill_tokens_per_s\": {\"chunk\": %d, \"bf16\": %.1f, \"q4\": %.1f},\n", prefill,
+                bf16.prefill_tps, q4.prefill_tps);
     std::printf("  \"prefill_tokens_per_cpu_s\": {\"chunk\": %d, \"bf16\": %.1f, \"q4\": %.1f},\n", prefill,
                 bf16.prefill_tpcs, q4.prefill_tpcs);
-    std::printf("  \"matvec_4096x4096\": {\"bf16_ms\": %.3f, \"q4_ms\": %.3f, \"q4_portable_ms\": %.3f, "
-                "\"bf16_gb_per_s\": %.2f, \"q4_gb_per_s\": %.2f, \"q4_gweights_per_s\": %.2f, "
-                "\"q4_portable_gweights_per_s\": %.2f, \"per_cpu_s\": {\"bf16_gweights\": %.2f, \"q4_gweights\": %.2f, "
-                "\"q4_portable_gweights\": %.2f}},\n",
-                t_bf16.wall * 1e3, t_q4.wall * 1e3, t_q4_portable.wall * 1e3, weights * 2 / t_bf16.wall / 1e9,
-                double(mq->bytes()) / t_q4.wall / 1e9, weights / t_q4.wall / 1e9, weights / t_q4_portable.wall / 1e9,
-                weights / t_bf16.cpu / 1e9, weights / t_q4.cpu / 1e9, weights / t_q4_portable.cpu / 1e9);
-    std::printf("  \"quantize\": {\"weights\": %lld, \"seconds\": %.4f, \"mweights_per_s\": %.1f, "
-                "\"mweights_per_cpu_s\": %.1f, \"projected_seconds_for_6.7e9_weights\": %.1f}\n",
-                (long long)(R * C), quantize_s.wall, weights / quantize_s.wall / 1e6, weights / quantize_s.cpu / 1e6,
-                6.7e9 / (weights / quantize_s.wall));
+    std::printf(
+        "  \"matvec_4096x4096\": {\"bf16_ms\": %.3f, \"q4_ms\": %.3f, \"q4_portable_ms\": %.3f, "
+        "\"bf16_gb_per_s\": %.2f, \"q4_gb_per_s\": %.2f, \"q4_gweights_per_s\": %.2f, "
+        "\"q4_portable_gweights_per_s\": %.2f, \"per_cpu_s\": {\"bf16_gweights\": %.2f, \"q4_gweights\": %.2f, "
+        "\"q4_portable_gweights\": %.2f}},\n",
+        t_bf16.wall * 1e3, t_q4.wall * 1e3, t_q4_portable.wall * 1e3, weights * 2 / t_bf16.wall / 1e9,
+        double(mq->bytes()) / t_q4.wall / 1e9, weights / t_q4.wall / 1e9, weights / t_q4_portable.wall / 1e9,
+        weights / t_bf16.cpu / 1e9, weights / t_q4.cpu / 1e9, weights / t_q4_portable.cpu / 1e9);
+    std::printf(
+        "  \"quantize\": {\"weights\": %lld, \"seconds\": %.4f, \"mweights_per_s\": %.1f, "
+        "\"mweights_per_cpu_s\": %.1f, \"projected_seconds_for_6.7e9_weights\": %.1f}\n",
+        (long long)(R * C), quantize_s.wall, weights / quantize_s.wall / 1e6, weights / quantize_s.cpu / 1e6,
+        6.7e9 / (weights / quantize_s.wall));
     std::printf("}\n");
 
     if (temporary) {

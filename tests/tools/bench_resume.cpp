@@ -15,6 +15,7 @@
 // amount. The resumed answer must equal, token for token, the answer of the session that built
 // the conversation and never quit (exit status 2 if not). Best of --repeat runs.
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,17 +23,16 @@
 #include <filesystem>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "inference/backends/backend.h"
-#include "inference/text/chat_format.h"
 #include "inference/checkpoint/config.h"
-#include "inference/session/generation.h"
-#include "inference/session/snapshot_file.h"
-#include "inference/text/tokenizer.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
+#include "inference/session/generation.h"
+#include "inference/session/snapshot_file.h"
+#include "inference/text/chat_format.h"
+#include "inference/text/tokenizer.h"
 #include "tests/tools/checkpoint_generator.h"
 
 namespace fs = std::filesystem;
@@ -40,7 +40,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 [[noreturn]] void fail(const std::string& what) {
     std::fprintf(stderr, "bench_resume: %s\n", what.c_str());
@@ -87,23 +89,36 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) fail("missing value after " + a);
             return argv[++i];
         };
-        if (a == "--hidden") spec.hidden = std::stoll(next());
-        else if (a == "--intermediate") spec.intermediate = std::stoll(next());
-        else if (a == "--layers") spec.layers = std::stoll(next());
-        else if (a == "--state") spec.state = std::stoll(next());
-        else if (a == "--dt-rank") spec.dt_rank = std::stoll(next());
-        else if (a == "--turns") turns = std::stoi(next());
-        else if (a == "--reply") reply = std::stoi(next());
-        else if (a == "--answer") answer = std::stoi(next());
-        else if (a == "--threads") threads = std::stoi(next());
-        else if (a == "--repeat") repeat = std::max(1, std::stoi(next()));
-        else if (a == "--dir") dir_arg = next();
-        else fail("unknown option " + a);
+        if (a == "--hidden")
+            spec.hidden = std::stoll(next());
+        else if (a == "--intermediate")
+            spec.intermediate = std::stoll(next());
+        else if (a == "--layers")
+            spec.layers = std::stoll(next());
+        else if (a == "--state")
+            spec.state = std::stoll(next());
+        else if (a == "--dt-rank")
+            spec.dt_rank = std::stoll(next());
+        else if (a == "--turns")
+            turns = std::stoi(next());
+        else if (a == "--reply")
+            reply = std::stoi(next());
+        else if (a == "--answer")
+            answer = std::stoi(next());
+        else if (a == "--threads")
+            threads = std::stoi(next());
+        else if (a == "--repeat")
+            repeat = std::max(1, std::stoi(next()));
+        else if (a == "--dir")
+            dir_arg = next();
+        else
+            fail("unknown option " + a);
     }
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     const bool temporary = dir_arg.empty();
-    const fs::path dir = temporary ? fs::temp_directory_path() / ("bench_resume_" + std::to_string(::getpid())) : fs::path(dir_arg);
+    const fs::path dir =
+        temporary ? fs::temp_directory_path() / ("bench_resume_" + std::to_string(::getpid())) : fs::path(dir_arg);
     fs::create_directories(dir);
     if (auto s = fm::testing::write_random_checkpoint(dir, spec); !s) fail(s.error());
     const fs::path fixture = fs::path(FM_TEST_DATA_DIR) / "tiny-chat";
@@ -137,9 +152,10 @@ int main(int argc, char** argv) {
     const std::string question = "Now, in one sentence: what was the first thing I asked you?";
     {
         auto session_ptr = model.new_session();
-    fm::GenerationSession& session = *session_ptr;
+        fm::GenerationSession& session = *session_ptr;
         for (int t = 0; t < turns; ++t) {
-            history.push_back({"user", std::string(kSentences[t % std::size(kSentences)]) + " (" + std::to_string(t) + ")"});
+            history.push_back(
+                {"user", std::string(kSentences[t % std::size(kSentences)]) + " (" + std::to_string(t) + ")"});
             auto r = session.reply(history, gen);
             if (!r) fail(r.error());
             if (r->restarted) fail("building the conversation restarted: " + r->restart_reason);
@@ -148,7 +164,9 @@ int main(int argc, char** argv) {
         build_ms = ms_since(build_start);
         history_tokens = static_cast<int64_t>(session.context_tokens().size());
         const auto save_start = Clock::now();
-        if (auto s = fm::save_snapshot_file(snapshot_path, {fm::snapshot_fingerprint(*backend), session.snapshot(), ""}); !s)
+        if (auto s =
+                fm::save_snapshot_file(snapshot_path, {fm::snapshot_fingerprint(*backend), session.snapshot(), ""});
+            !s)
             fail(s.error());
         save_ms = ms_since(save_start);
         // The same session goes on without quitting: what the resumed one must reproduce.
@@ -168,7 +186,7 @@ int main(int argc, char** argv) {
             Run run;
             backend->reset_state();
             auto session_ptr = model.new_session();
-    fm::GenerationSession& session = *session_ptr;
+            fm::GenerationSession& session = *session_ptr;
             const auto start = Clock::now();
             if (with_snapshot) {
                 auto t0 = Clock::now();
@@ -205,24 +223,27 @@ int main(int argc, char** argv) {
     const Run without = measure(false);
 
     auto print_run = [](const char* name, const Run& r, bool last) {
-        std::printf("  \"%s\": {\"snapshot_load_ms\": %.2f, \"restore_ms\": %.2f, \"prefilled_tokens\": %lld, "
-                    "\"prompt_tokens\": %lld, \"prefill_ms\": %.1f, \"decode_ms\": %.1f, \"first_token_ms\": %.1f, "
-                    "\"reopen_and_answer_ms\": %.1f}%s\n",
-                    name, r.load_ms, r.restore_ms, static_cast<long long>(r.prefilled_tokens),
-                    static_cast<long long>(r.prompt_tokens), r.prefill_ms, r.decode_ms, r.first_token_ms, r.total_ms,
-                    last ? "" : ",");
+        std::printf(
+            "  \"%s\": {\"snapshot_load_ms\": %.2f, \"restore_ms\": %.2f, \"prefilled_tokens\": %lld, "
+            "\"prompt_tokens\": %lld, \"prefill_ms\": %.1f, \"decode_ms\": %.1f, \"first_token_ms\": %.1f, "
+            "\"reopen_and_answer_ms\": %.1f}%s\n",
+            name, r.load_ms, r.restore_ms, static_cast<long long>(r.prefilled_tokens),
+            static_cast<long long>(r.prompt_tokens), r.prefill_ms, r.decode_ms, r.first_token_ms, r.total_ms,
+            last ? "" : ",");
     };
     std::printf("{\n");
-    std::printf("  \"model\": {\"hidden\": %lld, \"intermediate\": %lld, \"layers\": %lld, \"state\": %lld, \"vocab\": %lld, "
-                "\"state_bytes\": %lld},\n",
-                static_cast<long long>(spec.hidden), static_cast<long long>(spec.intermediate),
-                static_cast<long long>(spec.layers), static_cast<long long>(spec.state), static_cast<long long>(spec.vocab),
-                static_cast<long long>(model.config().state_bytes()));
+    std::printf(
+        "  \"model\": {\"hidden\": %lld, \"intermediate\": %lld, \"layers\": %lld, \"state\": %lld, \"vocab\": %lld, "
+        "\"state_bytes\": %lld},\n",
+        static_cast<long long>(spec.hidden), static_cast<long long>(spec.intermediate),
+        static_cast<long long>(spec.layers), static_cast<long long>(spec.state), static_cast<long long>(spec.vocab),
+        static_cast<long long>(model.config().state_bytes()));
     std::printf("  \"backend\": \"%s\", \"threads\": %d, \"repeat\": %d,\n", backend->name().c_str(), threads, repeat);
-    std::printf("  \"conversation\": {\"turns\": %d, \"messages\": %zu, \"history_tokens\": %lld, \"snapshot_bytes\": %lld, "
-                "\"build_s\": %.1f, \"snapshot_save_ms\": %.1f},\n",
-                turns, history.size(), static_cast<long long>(history_tokens), static_cast<long long>(snapshot_bytes),
-                build_ms / 1000, save_ms);
+    std::printf(
+        "  \"conversation\": {\"turns\": %d, \"messages\": %zu, \"history_tokens\": %lld, \"snapshot_bytes\": %lld, "
+        "\"build_s\": %.1f, \"snapshot_save_ms\": %.1f},\n",
+        turns, history.size(), static_cast<long long>(history_tokens), static_cast<long long>(snapshot_bytes),
+        build_ms / 1000, save_ms);
     print_run("with_snapshot", with, false);
     print_run("without_snapshot", without, false);
     std::printf("  \"speedup\": %.1f,\n", without.total_ms / std::max(1e-9, with.total_ms));

@@ -20,10 +20,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <vector>
@@ -36,8 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 // CPU time of this process, alongside wall time: on a loaded machine (shared CI runners,
 // parallel builds) wall time mostly measures waiting for a core.
-double cpuMilliseconds()
-{
+double cpuMilliseconds() {
     timespec t{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
@@ -45,8 +44,7 @@ double cpuMilliseconds()
 
 std::vector<double>* g_cpuSink = nullptr;  // where millisecondsOf also records CPU time
 
-double millisecondsOf(const std::function<void()>& work)
-{
+double millisecondsOf(const std::function<void()>& work) {
     const double cpuStart = cpuMilliseconds();
     const auto start = Clock::now();
     work();
@@ -58,23 +56,20 @@ double millisecondsOf(const std::function<void()>& work)
 }
 
 // Runs `work` and returns its wall time, recording its CPU time into `cpu`.
-double timed(std::vector<double>& cpu, const std::function<void()>& work)
-{
+double timed(std::vector<double>& cpu, const std::function<void()>& work) {
     g_cpuSink = &cpu;
     const double wall = millisecondsOf(work);
     g_cpuSink = nullptr;
     return wall;
 }
 
-double median(std::vector<double> values)
-{
+double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
     const std::size_t n = values.size();
     return n == 0 ? 0.0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
 }
 
-double round2(double v)
-{
+double round2(double v) {
     return std::round(v * 100.0) / 100.0;
 }
 
@@ -82,18 +77,17 @@ double round2(double v)
 // rarer ones (synthetic words built from syllables).
 class TextGenerator {
 public:
-    explicit TextGenerator(unsigned seed) : rng_(seed)
-    {
+    explicit TextGenerator(unsigned seed) : rng_(seed) {
         for (const char* w :
-             {"the", "a", "to", "and", "of", "is", "in", "it", "you", "that", "for", "on",
-              "with", "this", "can", "be", "as", "are", "model", "code", "function", "data",
-              "example", "use", "question", "answer", "python", "memory", "file", "error",
-              "time", "state", "value", "list", "string", "number", "weather", "recipe",
-              "travel", "history", "music", "garden", "bread", "kayak", "chess", "mamba"}) {
+             {"the",      "a",      "to",      "and",   "of",       "is",     "in",      "it",     "you",    "that",
+              "for",      "on",     "with",    "this",  "can",      "be",     "as",      "are",    "model",  "code",
+              "function", "data",   "example", "use",   "question", "answer", "python",  "memory", "file",   "error",
+              "time",     "state",  "value",   "list",  "string",   "number", "weather", "recipe", "travel", "history",
+              "music",    "garden", "bread",   "kayak", "chess",    "mamba"}) {
             words_.push_back(QString::fromLatin1(w));
         }
-        const char* syllables[] = {"ka", "lo", "mi", "ter", "an", "sol", "ve", "ra", "tun",
-                                   "po", "lis", "dor", "en", "qui", "zo", "bel", "mar", "ti"};
+        const char* syllables[] = {"ka", "lo",  "mi",  "ter", "an",  "sol", "ve",  "ra",  "tun",
+                                   "po", "lis", "dor", "en",  "qui", "zo",  "bel", "mar", "ti"};
         std::uniform_int_distribution<int> syllable(0, int(std::size(syllables)) - 1);
         std::uniform_int_distribution<int> length(2, 4);
         while (words_.size() < 4000) {
@@ -105,15 +99,13 @@ public:
         }
     }
 
-    QString word()
-    {
+    QString word() {
         // u^3 skews toward the front of the list (the common words).
         const double u = unit_(rng_);
         return words_[std::size_t(u * u * u * double(words_.size()))];
     }
 
-    QString sentence(int minWords, int maxWords)
-    {
+    QString sentence(int minWords, int maxWords) {
         std::uniform_int_distribution<int> count(minWords, maxWords);
         QString text;
         for (int i = count(rng_); i > 0; --i) {
@@ -133,16 +125,14 @@ private:
     std::vector<QString> words_;
 };
 
-int intOption(const QStringList& args, const QString& name, int fallback)
-{
+int intOption(const QStringList& args, const QString& name, int fallback) {
     const qsizetype at = args.indexOf(name);
     return at >= 0 && at + 1 < args.size() ? args[at + 1].toInt() : fallback;
 }
 
 }  // namespace
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     const int conversations = intOption(args, QStringLiteral("--conversations"), 1000);
@@ -150,9 +140,8 @@ int main(int argc, char** argv)
     const int runs = std::max(1, intOption(args, QStringLiteral("--runs"), 7));
     QTemporaryDir tmp;
     const qsizetype dbAt = args.indexOf(QStringLiteral("--db"));
-    const QString path = dbAt >= 0 && dbAt + 1 < args.size()
-                             ? args[dbAt + 1]
-                             : tmp.filePath(QStringLiteral("bench.sqlite"));
+    const QString path =
+        dbAt >= 0 && dbAt + 1 < args.size() ? args[dbAt + 1] : tmp.filePath(QStringLiteral("bench.sqlite"));
 
     Database db;
     if (DbStatus opened = db.open(path); !opened) {
@@ -176,8 +165,7 @@ int main(int argc, char** argv)
                 }
                 messages.append(message);
             }
-            const DbResult<Conversation> added =
-                store.importConversation(text.sentence(2, 6), {}, messages);
+            const DbResult<Conversation> added = store.importConversation(text.sentence(2, 6), {}, messages);
             if (!added) {
                 std::fprintf(stderr, "bench_storage: %s\n", qPrintable(added.error()));
                 std::exit(1);
@@ -209,14 +197,14 @@ int main(int argc, char** argv)
     }
 
     // ---- Search: what the sidebar filter runs per keystroke (limit 100). -------------------
-    const QStringList queries{QStringLiteral("model"),         // very common word
-                              QStringLiteral("the"),           // in nearly every message
-                              QStringLiteral("kayak"),         // common-ish topic word
-                              text.wordAt(900),                // mid-frequency
-                              text.wordAt(3900),               // rare
-                              QStringLiteral("ka"),            // 2-letter prefix
-                              QStringLiteral("code err"),      // two words, prefix
-                              QStringLiteral("\"NEAR(*")};     // hostile input
+    const QStringList queries{QStringLiteral("model"),      // very common word
+                              QStringLiteral("the"),        // in nearly every message
+                              QStringLiteral("kayak"),      // common-ish topic word
+                              text.wordAt(900),             // mid-frequency
+                              text.wordAt(3900),            // rare
+                              QStringLiteral("ka"),         // 2-letter prefix
+                              QStringLiteral("code err"),   // two words, prefix
+                              QStringLiteral("\"NEAR(*")};  // hostile input
     std::vector<double> searchMedians;
     std::vector<double> searchCpuMedians;
     QJsonObject perQuery;
@@ -281,8 +269,7 @@ int main(int argc, char** argv)
         {QStringLiteral("open_list_cold_ms"), round2(coldOpenMs)},
         {QStringLiteral("search_ms"), round2(median(searchMedians))},
         {QStringLiteral("search_cpu_ms"), round2(median(searchCpuMedians))},
-        {QStringLiteral("search_worst_ms"),
-         round2(*std::max_element(searchMedians.begin(), searchMedians.end()))},
+        {QStringLiteral("search_worst_ms"), round2(*std::max_element(searchMedians.begin(), searchMedians.end()))},
         {QStringLiteral("search_sidebar_ms"), round2(median(filterTimes))},
         {QStringLiteral("search_queries"), perQuery},
         {QStringLiteral("load_branch_ms"), round2(median(branchTimes))},

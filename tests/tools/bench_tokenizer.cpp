@@ -30,23 +30,23 @@ const fs::path kRepo = fs::path(__FILE__).parent_path().parent_path().parent_pat
 // from syllables, and numbers vary, so the word cache sees a realistic mix of hits and misses.
 std::string make_prose(size_t bytes) {
     static const char* const kNouns[] = {
-        "river", "mountain", "engineer", "library", "window", "garden", "question", "answer", "teacher",
-        "village", "machine", "history", "morning", "evening", "kitchen", "student", "market", "forest",
-        "letter", "journey", "harbor", "painting", "summer", "winter", "council", "company", "signal",
-        "bridge", "castle", "doctor", "pattern", "century", "language", "memory", "network", "problem"};
-    static const char* const kVerbs[] = {
-        "walked", "described", "built", "measured", "remembered", "opened", "carried", "discovered",
-        "explained", "followed", "painted", "repaired", "watched", "visited", "wrote", "collected",
-        "changed", "answered", "considered", "believed", "organized", "returned", "studied", "noticed"};
-    static const char* const kAdjectives[] = {
-        "quiet", "ancient", "bright", "careful", "narrow", "heavy", "gentle", "curious", "broken",
-        "distant", "golden", "simple", "strange", "patient", "crowded", "silent", "modern", "fragile"};
-    static const char* const kAdverbs[] = {"slowly", "quickly", "rarely", "often", "carefully", "finally",
-                                           "suddenly", "almost", "never", "always", "eventually"};
-    static const char* const kNames[] = {"Alice", "Bruno", "Chiara", "Dmitri", "Esther", "Farid", "Greta",
-                                         "Hiroshi", "Ingrid", "Jamal", "Katya", "Lorenzo", "Mbali"};
+        "river",   "mountain", "engineer", "library",  "window",  "garden",   "question", "answer",  "teacher",
+        "village", "machine",  "history",  "morning",  "evening", "kitchen",  "student",  "market",  "forest",
+        "letter",  "journey",  "harbor",   "painting", "summer",  "winter",   "council",  "company", "signal",
+        "bridge",  "castle",   "doctor",   "pattern",  "century", "language", "memory",   "network", "problem"};
+    static const char* const kVerbs[] = {"walked",     "described",  "built",     "measured",  "remembered", "opened",
+                                         "carried",    "discovered", "explained", "followed",  "painted",    "repaired",
+                                         "watched",    "visited",    "wrote",     "collected", "changed",    "answered",
+                                         "considered", "believed",   "organized", "returned",  "studied",    "noticed"};
+    static const char* const kAdjectives[] = {"quiet",   "ancient", "bright",  "careful", "narrow", "heavy",
+                                              "gentle",  "curious", "broken",  "distant", "golden", "simple",
+                                              "strange", "patient", "crowded", "silent",  "modern", "fragile"};
+    static const char* const kAdverbs[] = {"slowly",   "quickly", "rarely", "often",  "carefully", "finally",
+                                           "suddenly", "almost",  "never",  "always", "eventually"};
+    static const char* const kNames[] = {"Alice",   "Bruno",  "Chiara", "Dmitri", "Esther",  "Farid", "Greta",
+                                         "Hiroshi", "Ingrid", "Jamal",  "Katya",  "Lorenzo", "Mbali"};
     static const char* const kSyllables[] = {"ka", "lo", "mir", "ten", "dra", "vos", "qui", "bel", "sor",
-                                             "an", "ex", "ul", "tha", "ron", "pe", "gi", "zu", "wen"};
+                                             "an", "ex", "ul",  "tha", "ron", "pe",  "gi",  "zu",  "wen"};
     static const char* const kLinks[] = {"and", "but", "because", "while", "although", "so", "after"};
     std::mt19937 rng(12345);
     auto pick = [&](const auto& arr) { return std::string(arr[rng() % std::size(arr)]); };
@@ -62,17 +62,20 @@ std::string make_prose(size_t bytes) {
     while (out.size() < bytes) {
         int sentences = 3 + static_cast<int>(rng() % 5);
         for (int s = 0; s < sentences; ++s) {
-            std::string sent = "The " + pick(kAdjectives) + " " + word(kNouns) + " " + word(kVerbs) + " the " +
-                               word(kNouns);
+            std::string sent =
+                "The " + pick(kAdjectives) + " " + word(kNouns) + " " + word(kVerbs) + " the " + word(kNouns);
             switch (rng() % 5) {
-                case 0: sent += " " + std::to_string(rng() % 2000) + " times"; break;
-                case 1: sent += ", " + pick(kLinks) + " " + pick(kNames) + " " + pick(kAdverbs) + " " + word(kVerbs) + " it"; break;
-                case 2: sent += " in " + std::to_string(1800 + rng() % 225); break;
-                case 3: sent += " (" + pick(kAdverbs) + ")"; break;
-                default: sent += " near the " + pick(kAdjectives) + " " + word(kNouns); break;
+            case 0: sent += " " + std::to_string(rng() % 2000) + " times"; break;
+            case 1:
+                sent += ", " + pick(kLinks) + " " + pick(kNames) + " " + pick(kAdverbs) + " " + word(kVerbs) + " it";
+                break;
+            case 2: sent += " in " + std::to_string(1800 + rng() % 225); break;
+            case 3: sent += " (" + pick(kAdverbs) + ")"; break;
+            default: sent += " near the " + pick(kAdjectives) + " " + word(kNouns); break;
             }
             sent += (rng() % 8 == 0) ? "? " : (rng() % 10 == 0) ? "! " : ". ";
-            if (s == 0 && rng() % 3 == 0) sent = pick(kNames) + "'s " + word(kNouns) + " was " + pick(kAdjectives) + ". " + sent;
+            if (s == 0 && rng() % 3 == 0)
+                sent = pick(kNames) + "'s " + word(kNouns) + " was " + pick(kAdjectives) + ". " + sent;
             out += sent;
         }
         out += "\n\n";
@@ -145,9 +148,12 @@ int main(int argc, char** argv) {
     fs::path source_dir = kRepo / "inference";
     double mb = 1.0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--tokenizer")) tokenizer_dir = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--source")) source_dir = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--mb")) mb = std::atof(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--tokenizer"))
+            tokenizer_dir = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--source"))
+            source_dir = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--mb"))
+            mb = std::atof(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;

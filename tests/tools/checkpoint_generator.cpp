@@ -31,7 +31,8 @@ TensorToWrite tensor(const std::string& name, DType dtype, std::vector<int64_t> 
     t.fill = [value, dtype, bytes](uint8_t* dst, uint64_t offset, uint64_t size) {
         for (uint64_t b = 0; b < size; b += static_cast<uint64_t>(bytes)) {
             const float v = value((offset + b) / static_cast<uint64_t>(bytes));
-            if (dtype == DType::F32) std::memcpy(dst + b, &v, 4);
+            if (dtype == DType::F32)
+                std::memcpy(dst + b, &v, 4);
             else {
                 uint16_t h = dtype == DType::BF16 ? num::float_to_bf16(v) : num::float_to_f16(v);
                 std::memcpy(dst + b, &h, 2);
@@ -78,8 +79,9 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
             const float step = std::exp(std::log(1e-3f) + uniform(dt_seed, i) * (std::log(1e-1f) - std::log(1e-3f)));
             return step + std::log(-std::expm1(-step));  // inverse softplus
         }));
-        all.push_back(tensor(p + "mixer.A_log", DType::F32, {I, N},
-                             [N](uint64_t i) { return std::log(static_cast<float>(i % static_cast<uint64_t>(N) + 1)); }));
+        all.push_back(tensor(p + "mixer.A_log", DType::F32, {I, N}, [N](uint64_t i) {
+            return std::log(static_cast<float>(i % static_cast<uint64_t>(N) + 1));
+        }));
         all.push_back(tensor(p + "mixer.D", DType::F32, {I}, constant(1.0f)));
         all.push_back(tensor(p + "mixer.out_proj.weight", dt, {H, I}, scaled(1.0f / std::sqrt(float(I)))));
     }
@@ -88,11 +90,24 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
 
     nlohmann::ordered_json config = {
         {"architectures", {s.model_type == "mamba" ? "MambaForCausalLM" : "FalconMambaForCausalLM"}},
-        {"model_type", s.model_type}, {"hidden_size", H}, {"intermediate_size", I}, {"state_size", N},
-        {"time_step_rank", R}, {"conv_kernel", K}, {"num_hidden_layers", s.layers}, {"vocab_size", s.vocab},
-        {"layer_norm_epsilon", 1e-5}, {"mixer_rms_eps", 1e-6}, {"tie_word_embeddings", false},
-        {"use_bias", false}, {"use_conv_bias", true}, {"residual_in_fp32", true},
-        {"bos_token_id", 0}, {"eos_token_id", 11}, {"pad_token_id", 11}, {"torch_dtype", dtype_torch_name(dt)}};
+        {"model_type", s.model_type},
+        {"hidden_size", H},
+        {"intermediate_size", I},
+        {"state_size", N},
+        {"time_step_rank", R},
+        {"conv_kernel", K},
+        {"num_hidden_layers", s.layers},
+        {"vocab_size", s.vocab},
+        {"layer_norm_epsilon", 1e-5},
+        {"mixer_rms_eps", 1e-6},
+        {"tie_word_embeddings", false},
+        {"use_bias", false},
+        {"use_conv_bias", true},
+        {"residual_in_fp32", true},
+        {"bos_token_id", 0},
+        {"eos_token_id", 11},
+        {"pad_token_id", 11},
+        {"torch_dtype", dtype_torch_name(dt)}};
     {
         std::ofstream out(dir / "config.json");
         out << config.dump(2) << "\n";
@@ -114,7 +129,8 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
         in_shard += t.byte_size();
         shards.back().push_back(std::move(t));
     }
-    nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}}, {"weight_map", nlohmann::ordered_json::object()}};
+    nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}},
+                                    {"weight_map", nlohmann::ordered_json::object()}};
     const int count = static_cast<int>(shards.size());
     for (int i = 0; i < count; ++i) {
         char name[64];

@@ -24,17 +24,28 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         auto number = [&]() { return std::stoll(next()); };
-        if (a == "--out") out = next();
-        else if (a == "--hidden") spec.hidden = number();
-        else if (a == "--intermediate") spec.intermediate = number();
-        else if (a == "--state") spec.state = number();
-        else if (a == "--dt-rank") spec.dt_rank = number();
-        else if (a == "--conv") spec.conv = number();
-        else if (a == "--layers") spec.layers = number();
-        else if (a == "--vocab") spec.vocab = number();
-        else if (a == "--shards") spec.shards = static_cast<int>(number());
-        else if (a == "--seed") spec.seed = static_cast<uint64_t>(number());
-        else if (a == "--model-type") spec.model_type = next();
+        if (a == "--out")
+            out = next();
+        else if (a == "--hidden")
+            spec.hidden = number();
+        else if (a == "--intermediate")
+            spec.intermediate = number();
+        else if (a == "--state")
+            spec.state = number();
+        else if (a == "--dt-rank")
+            spec.dt_rank = number();
+        else if (a == "--conv")
+            spec.conv = number();
+        else if (a == "--layers")
+            spec.layers = number();
+        else if (a == "--vocab")
+            spec.vocab = number();
+        else if (a == "--shards")
+            spec.shards = static_cast<int>(number());
+        else if (a == "--seed")
+            spec.seed = static_cast<uint64_t>(number());
+        else if (a == "--model-type")
+            spec.model_type = next();
         else if (a == "--dtype") {
             std::string d = next();
             spec.dtype = d == "f32" ? fm::DType::F32 : d == "f16" ? fm::DType::F16 : fm::DType::BF16;
@@ -43,9 +54,17 @@ int main(int argc, char** argv) {
                 return 2;
             }
         } else if (a == "--preset") {
-            if (next() != "7b") { std::fprintf(stderr, "make_checkpoint: the only preset is 7b\n"); return 2; }
-            spec.hidden = 4096; spec.intermediate = 8192; spec.state = 16; spec.dt_rank = 256;
-            spec.conv = 4; spec.layers = 64; spec.vocab = 65024;
+            if (next() != "7b") {
+                std::fprintf(stderr, "make_checkpoint: the only preset is 7b\n");
+                return 2;
+            }
+            spec.hidden = 4096;
+            spec.intermediate = 8192;
+            spec.state = 16;
+            spec.dt_rank = 256;
+            spec.conv = 4;
+            spec.layers = 64;
+            spec.vocab = 65024;
         } else {
             std::fprintf(stderr, "make_checkpoint: unknown option %s\n", a.c_str());
             return 2;

@@ -12,19 +12,16 @@ constexpr int kSearchLimit = 100;
 
 ConversationListModel::ConversationListModel(QObject* parent) : QAbstractListModel(parent) {}
 
-void ConversationListModel::setStore(ConversationStore* store)
-{
+void ConversationListModel::setStore(ConversationStore* store) {
     store_ = store;
     reload();
 }
 
-int ConversationListModel::rowCount(const QModelIndex& parent) const
-{
+int ConversationListModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(rows_.size());
 }
 
-QVariant ConversationListModel::data(const QModelIndex& index, int role) const
-{
+QVariant ConversationListModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
         return {};
     }
@@ -32,27 +29,18 @@ QVariant ConversationListModel::data(const QModelIndex& index, int role) const
     const Conversation& c = row.conversation;
     switch (role) {
     case Qt::DisplayRole:
-    case TitleRole:
-        return c.title;
-    case ConversationIdRole:
-        return c.id;
-    case UpdatedAtRole:
-        return QDateTime::fromMSecsSinceEpoch(c.updatedAtMs);
-    case CreatedAtRole:
-        return c.createdAtMs ? QDateTime::fromMSecsSinceEpoch(c.createdAtMs) : QDateTime();
-    case SnippetRole:
-        return row.snippet;
-    case ModelPathRole:
-        return c.options.model;
-    case ModeRole:
-        return toText(c.options.mode);
-    default:
-        return {};
+    case TitleRole: return c.title;
+    case ConversationIdRole: return c.id;
+    case UpdatedAtRole: return QDateTime::fromMSecsSinceEpoch(c.updatedAtMs);
+    case CreatedAtRole: return c.createdAtMs ? QDateTime::fromMSecsSinceEpoch(c.createdAtMs) : QDateTime();
+    case SnippetRole: return row.snippet;
+    case ModelPathRole: return c.options.model;
+    case ModeRole: return toText(c.options.mode);
+    default: return {};
     }
 }
 
-QHash<int, QByteArray> ConversationListModel::roleNames() const
-{
+QHash<int, QByteArray> ConversationListModel::roleNames() const {
     return {
         {ConversationIdRole, "conversationId"},
         {TitleRole, "title"},
@@ -64,8 +52,7 @@ QHash<int, QByteArray> ConversationListModel::roleNames() const
     };
 }
 
-void ConversationListModel::setFilter(const QString& filter)
-{
+void ConversationListModel::setFilter(const QString& filter) {
     if (filter == filter_) {
         return;
     }
@@ -79,8 +66,7 @@ void ConversationListModel::setFilter(const QString& filter)
     }
 }
 
-bool ConversationListModel::comesBefore(const Conversation& a, const Conversation& b)
-{
+bool ConversationListModel::comesBefore(const Conversation& a, const Conversation& b) {
     // Same order as ConversationStore::listConversations.
     if (a.updatedAtMs != b.updatedAtMs) {
         return a.updatedAtMs > b.updatedAtMs;
@@ -88,8 +74,7 @@ bool ConversationListModel::comesBefore(const Conversation& a, const Conversatio
     return a.id > b.id;
 }
 
-int ConversationListModel::sortedPosition(const Conversation& conversation, int ignoringRow) const
-{
+int ConversationListModel::sortedPosition(const Conversation& conversation, int ignoringRow) const {
     // The position among the other rows; a linear pass is microseconds for a sidebar.
     int position = 0;
     for (int i = 0; i < rows_.size(); ++i) {
@@ -100,8 +85,7 @@ int ConversationListModel::sortedPosition(const Conversation& conversation, int 
     return position;
 }
 
-void ConversationListModel::resetRows(QList<Row> rows)
-{
+void ConversationListModel::resetRows(QList<Row> rows) {
     const qsizetype before = rows_.size();
     beginResetModel();
     rows_ = std::move(rows);
@@ -111,15 +95,13 @@ void ConversationListModel::resetRows(QList<Row> rows)
     }
 }
 
-bool ConversationListModel::report(const QString& error)
-{
+bool ConversationListModel::report(const QString& error) {
     lastError_ = error;
     emit errorOccurred(error);
     return false;
 }
 
-void ConversationListModel::setConversations(const QList<Conversation>& conversations)
-{
+void ConversationListModel::setConversations(const QList<Conversation>& conversations) {
     QList<Row> rows;
     rows.reserve(conversations.size());
     for (const Conversation& c : conversations) {
@@ -127,14 +109,12 @@ void ConversationListModel::setConversations(const QList<Conversation>& conversa
             rows.append(Row{c, {}});
         }
     }
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-        return comesBefore(a.conversation, b.conversation);
-    });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return comesBefore(a.conversation, b.conversation); });
     resetRows(std::move(rows));
 }
 
-void ConversationListModel::upsert(const Conversation& conversation)
-{
+void ConversationListModel::upsert(const Conversation& conversation) {
     if (conversation.isDeleted()) {
         removeConversation(conversation.id);
         return;
@@ -171,8 +151,7 @@ void ConversationListModel::upsert(const Conversation& conversation)
     emit dataChanged(index(row), index(row));
 }
 
-void ConversationListModel::removeConversation(qint64 id)
-{
+void ConversationListModel::removeConversation(qint64 id) {
     const int row = rowOf(id);
     if (row < 0) {
         return;
@@ -183,8 +162,7 @@ void ConversationListModel::removeConversation(qint64 id)
     emit countChanged();
 }
 
-void ConversationListModel::reload()
-{
+void ConversationListModel::reload() {
     if (!store_) {
         resetRows({});
         return;
@@ -220,8 +198,7 @@ void ConversationListModel::reload()
     resetRows(std::move(rows));
 }
 
-qint64 ConversationListModel::createConversation(const QString& title)
-{
+qint64 ConversationListModel::createConversation(const QString& title) {
     if (!store_) {
         report(tr("No conversation database is open"));
         return 0;
@@ -235,8 +212,7 @@ qint64 ConversationListModel::createConversation(const QString& title)
     return created->id;
 }
 
-bool ConversationListModel::renameConversation(qint64 id, const QString& title)
-{
+bool ConversationListModel::renameConversation(qint64 id, const QString& title) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -246,8 +222,7 @@ bool ConversationListModel::renameConversation(qint64 id, const QString& title)
     return refreshConversation(id);
 }
 
-bool ConversationListModel::deleteConversation(qint64 id)
-{
+bool ConversationListModel::deleteConversation(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -258,8 +233,7 @@ bool ConversationListModel::deleteConversation(qint64 id)
     return true;
 }
 
-bool ConversationListModel::undoDelete(qint64 id)
-{
+bool ConversationListModel::undoDelete(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -273,8 +247,7 @@ bool ConversationListModel::undoDelete(qint64 id)
     return refreshConversation(id);
 }
 
-bool ConversationListModel::refreshConversation(qint64 id)
-{
+bool ConversationListModel::refreshConversation(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -286,8 +259,7 @@ bool ConversationListModel::refreshConversation(qint64 id)
     return true;
 }
 
-int ConversationListModel::rowOf(qint64 id) const
-{
+int ConversationListModel::rowOf(qint64 id) const {
     for (int i = 0; i < rows_.size(); ++i) {
         if (rows_[i].conversation.id == id) {
             return i;
@@ -296,8 +268,7 @@ int ConversationListModel::rowOf(qint64 id) const
     return -1;
 }
 
-qint64 ConversationListModel::idAt(int row) const
-{
+qint64 ConversationListModel::idAt(int row) const {
     return row >= 0 && row < rows_.size() ? rows_[row].conversation.id : 0;
 }
 

@@ -7,18 +7,15 @@ namespace fm {
 
 MessageListModel::MessageListModel(QObject* parent) : QAbstractListModel(parent) {}
 
-void MessageListModel::setStore(ConversationStore* store)
-{
+void MessageListModel::setStore(ConversationStore* store) {
     store_ = store;
 }
 
-int MessageListModel::rowCount(const QModelIndex& parent) const
-{
+int MessageListModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(rows_.size());
 }
 
-QVariant MessageListModel::data(const QModelIndex& index, int role) const
-{
+QVariant MessageListModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
         return {};
     }
@@ -26,16 +23,11 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const
     const Message& m = entry.message;
     switch (role) {
     case Qt::DisplayRole:
-    case ContentRole:
-        return m.content;
-    case MessageIdRole:
-        return m.id;
-    case RoleRole:
-        return toText(m.role);
-    case StatusRole:
-        return toText(m.status);
-    case CreatedAtRole:
-        return QDateTime::fromMSecsSinceEpoch(m.createdAtMs);
+    case ContentRole: return m.content;
+    case MessageIdRole: return m.id;
+    case RoleRole: return toText(m.role);
+    case StatusRole: return toText(m.status);
+    case CreatedAtRole: return QDateTime::fromMSecsSinceEpoch(m.createdAtMs);
     case TokenCountsRole: {
         QVariantMap counts;
         if (m.tokens.prompt) {
@@ -46,63 +38,44 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const
         }
         return counts;
     }
-    case PromptTokensRole:
-        return m.tokens.prompt.value_or(-1);
-    case CompletionTokensRole:
-        return m.tokens.completion.value_or(-1);
-    case SiblingIndexRole:
-        return entry.siblingIndex;
-    case SiblingCountRole:
-        return entry.siblingCount;
-    case IsStreamingRole:
-        return m.status == MessageStatus::Streaming;
-    case ParentIdRole:
-        return m.parentId;
-    case ModelPathRole:
-        return m.model;
-    default:
-        return {};
+    case PromptTokensRole: return m.tokens.prompt.value_or(-1);
+    case CompletionTokensRole: return m.tokens.completion.value_or(-1);
+    case SiblingIndexRole: return entry.siblingIndex;
+    case SiblingCountRole: return entry.siblingCount;
+    case IsStreamingRole: return m.status == MessageStatus::Streaming;
+    case ParentIdRole: return m.parentId;
+    case ModelPathRole: return m.model;
+    default: return {};
     }
 }
 
-QHash<int, QByteArray> MessageListModel::roleNames() const
-{
+QHash<int, QByteArray> MessageListModel::roleNames() const {
     return {
-        {MessageIdRole, "messageId"},
-        {RoleRole, "role"},
-        {ContentRole, "content"},
-        {StatusRole, "status"},
-        {CreatedAtRole, "createdAt"},
-        {TokenCountsRole, "tokenCounts"},
-        {PromptTokensRole, "promptTokens"},
-        {CompletionTokensRole, "completionTokens"},
-        {SiblingIndexRole, "siblingIndex"},
-        {SiblingCountRole, "siblingCount"},
-        {IsStreamingRole, "isStreaming"},
-        {ParentIdRole, "parentId"},
+        {MessageIdRole, "messageId"},       {RoleRole, "role"},
+        {ContentRole, "content"},           {StatusRole, "status"},
+        {CreatedAtRole, "createdAt"},       {TokenCountsRole, "tokenCounts"},
+        {PromptTokensRole, "promptTokens"}, {CompletionTokensRole, "completionTokens"},
+        {SiblingIndexRole, "siblingIndex"}, {SiblingCountRole, "siblingCount"},
+        {IsStreamingRole, "isStreaming"},   {ParentIdRole, "parentId"},
         {ModelPathRole, "modelPath"},
     };
 }
 
-bool MessageListModel::report(const QString& error)
-{
+bool MessageListModel::report(const QString& error) {
     lastError_ = error;
     emit errorOccurred(error);
     return false;
 }
 
-bool MessageListModel::sameDisplay(const BranchMessage& a, const BranchMessage& b)
-{
+bool MessageListModel::sameDisplay(const BranchMessage& a, const BranchMessage& b) {
     const Message& x = a.message;
     const Message& y = b.message;
-    return a.siblingIndex == b.siblingIndex && a.siblingCount == b.siblingCount &&
-           x.content == y.content && x.status == y.status && x.tokens == y.tokens &&
-           x.role == y.role && x.createdAtMs == y.createdAtMs && x.model == y.model &&
-           x.parentId == y.parentId;
+    return a.siblingIndex == b.siblingIndex && a.siblingCount == b.siblingCount && x.content == y.content &&
+           x.status == y.status && x.tokens == y.tokens && x.role == y.role && x.createdAtMs == y.createdAtMs &&
+           x.model == y.model && x.parentId == y.parentId;
 }
 
-void MessageListModel::setBranch(qint64 conversationId, const QList<BranchMessage>& branch)
-{
+void MessageListModel::setBranch(qint64 conversationId, const QList<BranchMessage>& branch) {
     const qsizetype before = rows_.size();
     if (conversationId != conversationId_) {
         beginResetModel();
@@ -119,8 +92,7 @@ void MessageListModel::setBranch(qint64 conversationId, const QList<BranchMessag
     // Rows up to the first differing id stay (updated in place where their data changed);
     // everything after is the part of the branch that changed.
     qsizetype common = 0;
-    while (common < rows_.size() && common < branch.size() &&
-           rows_[common].message.id == branch[common].message.id) {
+    while (common < rows_.size() && common < branch.size() && rows_[common].message.id == branch[common].message.id) {
         ++common;
     }
     for (qsizetype i = 0; i < common; ++i) {
@@ -151,8 +123,7 @@ void MessageListModel::setBranch(qint64 conversationId, const QList<BranchMessag
     }
 }
 
-bool MessageListModel::updateMessage(const Message& message)
-{
+bool MessageListModel::updateMessage(const Message& message) {
     const int row = rowOf(message.id);
     if (row < 0) {
         return false;
@@ -162,13 +133,11 @@ bool MessageListModel::updateMessage(const Message& message)
     return true;
 }
 
-void MessageListModel::clear()
-{
+void MessageListModel::clear() {
     setBranch(0, {});
 }
 
-bool MessageListModel::appendStreamingText(qint64 messageId, const QString& text)
-{
+bool MessageListModel::appendStreamingText(qint64 messageId, const QString& text) {
     const int row = rowOf(messageId);
     if (row < 0) {
         return false;
@@ -179,14 +148,12 @@ bool MessageListModel::appendStreamingText(qint64 messageId, const QString& text
     return true;
 }
 
-QString MessageListModel::contentOf(qint64 messageId) const
-{
+QString MessageListModel::contentOf(qint64 messageId) const {
     const int row = rowOf(messageId);
     return row < 0 ? QString() : rows_[row].message.content;
 }
 
-bool MessageListModel::loadConversation(qint64 conversationId)
-{
+bool MessageListModel::loadConversation(qint64 conversationId) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -198,16 +165,14 @@ bool MessageListModel::loadConversation(qint64 conversationId)
     return true;
 }
 
-bool MessageListModel::reload()
-{
+bool MessageListModel::reload() {
     if (conversationId_ == 0) {
         return true;
     }
     return loadConversation(conversationId_);
 }
 
-bool MessageListModel::showSibling(int row, int delta)
-{
+bool MessageListModel::showSibling(int row, int delta) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
@@ -235,8 +200,7 @@ bool MessageListModel::showSibling(int row, int delta)
     return reload();
 }
 
-int MessageListModel::rowOf(qint64 messageId) const
-{
+int MessageListModel::rowOf(qint64 messageId) const {
     // From the end: the message being streamed or edited is almost always the last.
     for (qsizetype i = rows_.size() - 1; i >= 0; --i) {
         if (rows_[i].message.id == messageId) {
@@ -246,8 +210,7 @@ int MessageListModel::rowOf(qint64 messageId) const
     return -1;
 }
 
-qint64 MessageListModel::idAt(int row) const
-{
+qint64 MessageListModel::idAt(int row) const {
     return row >= 0 && row < rows_.size() ? rows_[row].message.id : 0;
 }
 

@@ -16,8 +16,8 @@
 
 #include "app/storage/conversation_store.h"
 
-#include <QAbstractListModel>
 #include <QtQml/qqmlregistration.h>
+#include <QAbstractListModel>
 
 namespace fm {
 

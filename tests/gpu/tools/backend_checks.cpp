@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "inference/backends/backend.h"
-#include "inference/checkpoint/config.h"
 #include "inference/backends/cuda_backend.h"
+#include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 #include "tests/gpu/tools/device_util.h"
 #include "tests/gpu/tools/gpu_checks.h"
@@ -128,7 +128,8 @@ Outcome prefill_then_decode(std::shared_ptr<const ModelWeights> w) {
 Outcome graph_vs_direct(std::shared_ptr<const ModelWeights> w) {
     auto toks = prompt(w->config.vocab_size, 12);
     auto a = gpu(w, false, true, true), b = gpu(w, false, false, true), c = gpu(w, false, true, false);
-    auto la = run(*a, toks, LogitsMode::All, 1), lb = run(*b, toks, LogitsMode::All, 1), lc = run(*c, toks, LogitsMode::All, 1);
+    auto la = run(*a, toks, LogitsMode::All, 1), lb = run(*b, toks, LogitsMode::All, 1),
+         lc = run(*c, toks, LogitsMode::All, 1);
     // Same kernels in the same order: bit for bit.
     return all_of({compare(la, lb, 0.0, 0.0, "graph replay vs direct launches"),
                    compare(la, lc, 0.0, 0.0, "dependent launch vs plain"),
@@ -194,9 +195,8 @@ Outcome misc(std::shared_ptr<const ModelWeights> w) {
 
 void add(std::vector<Case>& v, const std::string& data_dir, const Fixture& f, const std::string& what,
          Outcome (*check)(std::shared_ptr<const ModelWeights>)) {
-    v.push_back(Case{f.name + "/" + what, [data_dir, f, check] {
-                         return guarded([&] { return check(load(data_dir, f)); });
-                     }});
+    v.push_back(
+        Case{f.name + "/" + what, [data_dir, f, check] { return guarded([&] { return check(load(data_dir, f)); }); }});
 }
 
 }  // namespace
@@ -209,8 +209,10 @@ std::vector<Case> backend_cases(const std::string& data_dir) {
                                 {"tiny-bf16-q4", "tiny-bf16", true}};
     for (const Fixture& f : fixtures) {
         add(v, data_dir, f, "decode_vs_cpu", decode_vs_cpu);
-        add(v, data_dir, f, "prefill_precise_vs_cpu", [](std::shared_ptr<const ModelWeights> w) { return prefill_vs_cpu(w, true); });
-        add(v, data_dir, f, "prefill_fast_vs_cpu", [](std::shared_ptr<const ModelWeights> w) { return prefill_vs_cpu(w, false); });
+        add(v, data_dir, f, "prefill_precise_vs_cpu",
+            [](std::shared_ptr<const ModelWeights> w) { return prefill_vs_cpu(w, true); });
+        add(v, data_dir, f, "prefill_fast_vs_cpu",
+            [](std::shared_ptr<const ModelWeights> w) { return prefill_vs_cpu(w, false); });
         add(v, data_dir, f, "chunked_vs_token_by_token", chunked_vs_token_by_token);
         add(v, data_dir, f, "prefill_then_decode", prefill_then_decode);
         add(v, data_dir, f, "graph_vs_direct", graph_vs_direct);

@@ -24,14 +24,16 @@
 #include <vector>
 
 #include "inference/backends/backend.h"
-#include "inference/checkpoint/config.h"
 #include "inference/backends/cuda_backend.h"
+#include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 int64_t device_used() {
     size_t free_b = 0, total_b = 0;
@@ -43,8 +45,9 @@ int64_t decode_bytes(const fm::ModelWeights& w) {
     int64_t b = w.lm_head.bytes() + static_cast<int64_t>(w.norm_f.size() * 4);
     for (const auto& l : w.layers) {
         b += l.in_proj.bytes() + l.x_proj.bytes() + l.dt_proj.bytes() + l.out_proj.bytes();
-        b += static_cast<int64_t>((l.norm.size() + l.conv_weight.size() + l.conv_bias.size() + l.dt_bias.size() +
-                                   l.A.size() + l.D.size()) * 4);
+        b += static_cast<int64_t>(
+            (l.norm.size() + l.conv_weight.size() + l.conv_bias.size() + l.dt_bias.size() + l.A.size() + l.D.size()) *
+            4);
     }
     b += w.embedding.cols * std::max<int64_t>(1, fm::dtype_size_bits(w.embedding.dtype) / 8);  // one row
     return b;
@@ -68,17 +71,28 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) fail(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--model") model = next();
-        else if (a == "--q4") q4 = true;
-        else if (a == "--prompt") prompt_len = std::stoll(next());
-        else if (a == "--chunk") chunk = std::stoll(next());
-        else if (a == "--window") window = std::stoll(next());
-        else if (a == "--near") near = std::stoll(next());
-        else if (a == "--far") far = std::stoll(next());
-        else if (a == "--far-mode") far_mode = next();
-        else if (a == "--bandwidth") bandwidth = std::stod(next());
-        else if (a == "--out") out_file = next();
-        else fail("unknown option " + a);
+        if (a == "--model")
+            model = next();
+        else if (a == "--q4")
+            q4 = true;
+        else if (a == "--prompt")
+            prompt_len = std::stoll(next());
+        else if (a == "--chunk")
+            chunk = std::stoll(next());
+        else if (a == "--window")
+            window = std::stoll(next());
+        else if (a == "--near")
+            near = std::stoll(next());
+        else if (a == "--far")
+            far = std::stoll(next());
+        else if (a == "--far-mode")
+            far_mode = next();
+        else if (a == "--bandwidth")
+            bandwidth = std::stod(next());
+        else if (a == "--out")
+            out_file = next();
+        else
+            fail("unknown option " + a);
     }
     if (model.empty()) fail("usage: bench_cuda --model DIR [--q4] ... (see the source)");
 
@@ -178,7 +192,8 @@ int main(int argc, char** argv) {
         "{\"device\": \"%s\", \"backend\": \"%s\", \"weights\": \"%s\", \"layers\": %lld, \"hidden\": %lld,\n"
         " \"load_s\": %.1f, \"upload_s\": %.1f, \"weight_bytes_per_token\": %lld, \"bandwidth_bytes_per_s\": %.3g,\n"
         " \"decode_limit_tokens_per_s\": %.1f,\n"
-        " \"decode_near\": {\"position\": %llu, \"tokens_per_s\": %.1f, \"percent_of_limit\": %.1f, \"device_used_bytes\": %lld,"
+        " \"decode_near\": {\"position\": %llu, \"tokens_per_s\": %.1f, \"percent_of_limit\": %.1f, "
+        "\"device_used_bytes\": %lld,"
         " \"generate_%lld_s\": %.2f},\n"
         " \"decode_far\": {\"position\": %llu, \"reached_by\": \"%s\", \"reach_s\": %.1f, \"tokens_per_s\": %.1f,"
         " \"percent_of_limit\": %.1f, \"device_used_bytes\": %lld},\n"
@@ -191,12 +206,11 @@ int main(int argc, char** argv) {
         static_cast<long long>(bytes_per_token), bandwidth, limit_tps, static_cast<unsigned long long>(near_pos),
         near_tps, 100.0 * near_tps / limit_tps, static_cast<long long>(near_used), static_cast<long long>(near),
         near_gen_s, static_cast<unsigned long long>(far_pos), far_mode.c_str(), reach_s, far_tps,
-        100.0 * far_tps / limit_tps, static_cast<long long>(far_used),
-        static_cast<long long>(prompt_len), static_cast<long long>(chunk),
-        static_cast<double>(prompt_len) / prefill_best, static_cast<long long>(near_mem.weight_bytes),
-        static_cast<long long>(near_mem.state_bytes), static_cast<long long>(near_mem.workspace_bytes),
-        static_cast<long long>(far_mem.workspace_bytes), static_cast<long long>(peak),
-        static_cast<long long>(far_mem.device_total_bytes), q4 ? 650 : 280,
+        100.0 * far_tps / limit_tps, static_cast<long long>(far_used), static_cast<long long>(prompt_len),
+        static_cast<long long>(chunk), static_cast<double>(prompt_len) / prefill_best,
+        static_cast<long long>(near_mem.weight_bytes), static_cast<long long>(near_mem.state_bytes),
+        static_cast<long long>(near_mem.workspace_bytes), static_cast<long long>(far_mem.workspace_bytes),
+        static_cast<long long>(peak), static_cast<long long>(far_mem.device_total_bytes), q4 ? 650 : 280,
         near_used == far_used && near_mem.workspace_bytes == far_mem.workspace_bytes ? "true" : "false");
     std::fputs(json, stdout);
     if (!out_file.empty()) {

@@ -38,7 +38,10 @@ public:
     explicit DevBuf(const std::vector<T>& host) : DevBuf(host.size()) { upload(host); }
     DevBuf(const DevBuf&) = delete;
     DevBuf& operator=(const DevBuf&) = delete;
-    DevBuf(DevBuf&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr; o.n_ = 0; }
+    DevBuf(DevBuf&& o) noexcept : p_(o.p_), n_(o.n_) {
+        o.p_ = nullptr;
+        o.n_ = 0;
+    }
     DevBuf& operator=(DevBuf&& o) noexcept {
         std::swap(p_, o.p_);
         std::swap(n_, o.n_);
@@ -97,8 +100,8 @@ inline HostMatrix random_matrix(DType dt, int64_t rows, int64_t cols, uint64_t s
     m.view.rows = rows;
     m.view.cols = cols;
     if (dt == DType::Q4) {
-        static const float nf4[16] = {-1.0f, -0.6962f, -0.5251f, -0.3949f, -0.2844f, -0.1848f, -0.0911f, 0.0f,
-                                      0.0796f, 0.1609f, 0.2461f, 0.3379f, 0.4407f, 0.5626f, 0.7230f, 1.0f};
+        static const float nf4[16] = {-1.0f,   -0.6962f, -0.5251f, -0.3949f, -0.2844f, -0.1848f, -0.0911f, 0.0f,
+                                      0.0796f, 0.1609f,  0.2461f,  0.3379f,  0.4407f,  0.5626f,  0.7230f,  1.0f};
         std::memcpy(m.codebook.data(), nf4, sizeof nf4);
         m.bytes.resize(static_cast<size_t>((n + 1) / 2));
         for (auto& b : m.bytes) b = static_cast<uint8_t>(rng.bits());

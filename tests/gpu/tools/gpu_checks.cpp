@@ -14,7 +14,9 @@ bool have_device(std::string* why) {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
-        if (why) *why = std::string("no usable CUDA driver/device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+        if (why)
+            *why = std::string("no usable CUDA driver/device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
+                   ")";
         return false;
     }
     if (count == 0) {
@@ -57,9 +59,11 @@ Outcome compare(const std::vector<float>& got, const std::vector<float>& ref, do
     if (got.empty()) {
         std::snprintf(buf, sizeof buf, "%s: nothing to compare", what.c_str());
     } else {
-        std::snprintf(buf, sizeof buf, "%s: %zu values, max |err| %.3g (atol %.1g, rtol %.1g); %zu outside, worst [%zu] got %.8g want %.8g",
-                      what.c_str(), got.size(), o.max_abs_err, atol, rtol, bad, worst, static_cast<double>(got[worst]),
-                      static_cast<double>(ref[worst]));
+        std::snprintf(
+            buf, sizeof buf,
+            "%s: %zu values, max |err| %.3g (atol %.1g, rtol %.1g); %zu outside, worst [%zu] got %.8g want %.8g",
+            what.c_str(), got.size(), o.max_abs_err, atol, rtol, bad, worst, static_cast<double>(got[worst]),
+            static_cast<double>(ref[worst]));
     }
     o.detail = buf;
     return o;

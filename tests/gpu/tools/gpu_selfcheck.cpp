@@ -16,9 +16,12 @@ namespace {
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
-        if (c == '"' || c == '\\') o += '\\', o += c;
-        else if (static_cast<unsigned char>(c) < 0x20) o += ' ';
-        else o += c;
+        if (c == '"' || c == '\\')
+            o += '\\', o += c;
+        else if (static_cast<unsigned char>(c) < 0x20)
+            o += ' ';
+        else
+            o += c;
     }
     return o;
 }
@@ -30,10 +33,14 @@ int main(int argc, char** argv) {
     bool kernels = true, backend = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--data" && i + 1 < argc) data = argv[++i];
-        else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
-        else if (a == "--kernels") backend = false;
-        else if (a == "--backend") kernels = false;
+        if (a == "--data" && i + 1 < argc)
+            data = argv[++i];
+        else if (a == "--filter" && i + 1 < argc)
+            filter = argv[++i];
+        else if (a == "--kernels")
+            backend = false;
+        else if (a == "--backend")
+            kernels = false;
         else {
             std::fprintf(stderr, "usage: gpu_selfcheck [--data DIR] [--filter SUBSTRING] [--kernels] [--backend]\n");
             return 2;

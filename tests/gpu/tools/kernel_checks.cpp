@@ -19,9 +19,15 @@
 namespace fm::gpucheck {
 namespace {
 
-const char* dname(DType d) { return dtype_name(d); }
-std::string shape(int64_t a, int64_t b) { return std::to_string(a) + "x" + std::to_string(b); }
-cuda::Exec exec() { return cuda::Exec{nullptr, false, 0}; }
+const char* dname(DType d) {
+    return dtype_name(d);
+}
+std::string shape(int64_t a, int64_t b) {
+    return std::to_string(a) + "x" + std::to_string(b);
+}
+cuda::Exec exec() {
+    return cuda::Exec{nullptr, false, 0};
+}
 
 // Tolerance for a dot product of n terms of size ~1/sqrt(n) each.
 constexpr double kAtol = 2e-4, kRtol = 2e-4;
@@ -81,9 +87,12 @@ Outcome check_gemv(DType dt, int64_t rows, int64_t cols, int64_t T, cuda::Epilog
     for (int64_t t = 0; t < T; ++t)
         for (int64_t r = 0; r < rows; ++r) {
             const size_t k = static_cast<size_t>(t * ldy + r);
-            if (ep == cuda::Epilogue::Store) ref[k] = prod[k];
-            else if (ep == cuda::Epilogue::Accumulate) ref[k] += prod[k];
-            else ref[k] = num::softplus(prod[k] + bias[static_cast<size_t>(r)]);
+            if (ep == cuda::Epilogue::Store)
+                ref[k] = prod[k];
+            else if (ep == cuda::Epilogue::Accumulate)
+                ref[k] += prod[k];
+            else
+                ref[k] = num::softplus(prod[k] + bias[static_cast<size_t>(r)]);
         }
     if (ep == cuda::Epilogue::BiasSoftplus && T == 1) {  // the fused CPU twin agrees with the composition
         std::vector<float> fused(static_cast<size_t>(rows));
@@ -101,8 +110,10 @@ Outcome check_gemv_conv(DType dt, int64_t I, int64_t H, int64_t K, bool norm) {
     HostMatrix W = random_matrix(dt, 2 * I, H, 31);
     DevMatrix dW = upload(W);
     Rng rng(4);
-    std::vector<float> h = rng.vec(static_cast<size_t>(H), -3.0f, 3.0f), nw = rng.vec(static_cast<size_t>(H), 0.5f, 1.5f);
-    std::vector<float> cw = rng.vec(static_cast<size_t>(I * K), -0.5f, 0.5f), cb = rng.vec(static_cast<size_t>(I), -0.5f, 0.5f);
+    std::vector<float> h = rng.vec(static_cast<size_t>(H), -3.0f, 3.0f),
+                       nw = rng.vec(static_cast<size_t>(H), 0.5f, 1.5f);
+    std::vector<float> cw = rng.vec(static_cast<size_t>(I * K), -0.5f, 0.5f),
+                       cb = rng.vec(static_cast<size_t>(I), -0.5f, 0.5f);
     std::vector<float> st = rng.vec(static_cast<size_t>(I * (K - 1)), -1.0f, 1.0f);
     std::vector<float> u = h, xz(static_cast<size_t>(2 * I)), ref_st = st;
     if (norm) cpu::rms_norm(h.data(), H, nw.data(), 1, H, 1e-5f, u.data(), H);
@@ -120,7 +131,8 @@ Outcome check_rms_gemv(DType dt, int64_t rows, int64_t cols) {
     HostMatrix W = random_matrix(dt, rows, cols, 32);
     DevMatrix dW = upload(W);
     Rng rng(14);
-    std::vector<float> h = rng.vec(static_cast<size_t>(cols), -5.0f, 5.0f), nw = rng.vec(static_cast<size_t>(cols), 0.5f, 1.5f);
+    std::vector<float> h = rng.vec(static_cast<size_t>(cols), -5.0f, 5.0f),
+                       nw = rng.vec(static_cast<size_t>(cols), 0.5f, 1.5f);
     std::vector<float> u(static_cast<size_t>(cols)), ref(static_cast<size_t>(rows));
     cpu::rms_norm(h.data(), cols, nw.data(), 1, cols, 1e-5f, u.data(), cols);
     cpu::matmul(W.view, u.data(), 1, cols, ref.data(), rows, nullptr);
@@ -133,7 +145,8 @@ Outcome check_rms_gemv(DType dt, int64_t rows, int64_t cols) {
 Outcome check_conv_step(int64_t I, int64_t K) {
     Rng rng(9);
     std::vector<float> x = rng.vec(static_cast<size_t>(I), -2.0f, 2.0f);
-    std::vector<float> w = rng.vec(static_cast<size_t>(I * K), -1.0f, 1.0f), b = rng.vec(static_cast<size_t>(I), -1.0f, 1.0f);
+    std::vector<float> w = rng.vec(static_cast<size_t>(I * K), -1.0f, 1.0f),
+                       b = rng.vec(static_cast<size_t>(I), -1.0f, 1.0f);
     std::vector<float> st = rng.vec(static_cast<size_t>(I * (K - 1)), -2.0f, 2.0f);
     std::vector<float> rx = x, rst = st;
     cpu::conv1d_step(rx.data(), I, K, w.data(), b.data(), rst.data());
@@ -148,7 +161,8 @@ Outcome check_conv_chunk(int64_t T, int64_t I, int64_t K) {
     Rng rng(10);
     const int64_t ldx = 2 * I, ldo = I + 1;
     std::vector<float> x = rng.vec(static_cast<size_t>(T * ldx), -2.0f, 2.0f);
-    std::vector<float> w = rng.vec(static_cast<size_t>(I * K), -1.0f, 1.0f), b = rng.vec(static_cast<size_t>(I), -1.0f, 1.0f);
+    std::vector<float> w = rng.vec(static_cast<size_t>(I * K), -1.0f, 1.0f),
+                       b = rng.vec(static_cast<size_t>(I), -1.0f, 1.0f);
     std::vector<float> st = rng.vec(static_cast<size_t>(I * (K - 1)), -2.0f, 2.0f);
     std::vector<float> rx = x, rst = st;
     cpu::conv1d_chunk(rx.data(), T, ldx, I, K, w.data(), b.data(), rst.data());
@@ -181,7 +195,8 @@ ScanData scan_data(int64_t T, int64_t I, int64_t N, uint64_t seed) {
     s.z = rng.vec(static_cast<size_t>(T * s.ldz), -3.0f, 3.0f);
     s.A.resize(static_cast<size_t>(I * N));
     for (int64_t i = 0; i < I; ++i)
-        for (int64_t n = 0; n < N; ++n) s.A[static_cast<size_t>(i * N + n)] = -static_cast<float>(n + 1) * rng.uniform(0.5f, 1.5f);
+        for (int64_t n = 0; n < N; ++n)
+            s.A[static_cast<size_t>(i * N + n)] = -static_cast<float>(n + 1) * rng.uniform(0.5f, 1.5f);
     s.D = rng.vec(static_cast<size_t>(I), 0.5f, 1.5f);
     s.bias = rng.vec(static_cast<size_t>(I), -4.0f, -1.0f);
     s.state = rng.vec(static_cast<size_t>(I * N), -1.0f, 1.0f);
@@ -192,8 +207,8 @@ Outcome check_scan(int64_t T, int64_t I, int64_t N) {
     ScanData s = scan_data(T, I, N, 12 + static_cast<uint64_t>(T));
     const int64_t ldy = I + 2;
     std::vector<float> ref(static_cast<size_t>(T * ldy), 0.0f), rst = s.state;
-    cpu::selective_scan(s.x.data(), s.ldx, s.dt.data(), s.ldd, s.dbc.data(), s.dbc.data() + N, s.ldbc, s.z.data(), s.ldz,
-                        s.A.data(), s.D.data(), s.bias.data(), rst.data(), ref.data(), ldy, T, I, N, nullptr);
+    cpu::selective_scan(s.x.data(), s.ldx, s.dt.data(), s.ldd, s.dbc.data(), s.dbc.data() + N, s.ldbc, s.z.data(),
+                        s.ldz, s.A.data(), s.D.data(), s.bias.data(), rst.data(), ref.data(), ldy, T, I, N, nullptr);
     DevBuf<float> x(s.x), dt(s.dt), dbc(s.dbc), z(s.z), A(s.A), D(s.D), b(s.bias), st(s.state);
     DevBuf<float> y(std::vector<float>(ref.size(), 0.0f));
     ok(cuda::selective_scan(x.get(), s.ldx, dt.get(), s.ldd, dbc.get(), dbc.get() + N, s.ldbc, z.get(), s.ldz, A.get(),
@@ -209,7 +224,8 @@ Outcome check_ssm_step(int64_t I, int64_t N, bool raw_dt) {
     ScanData s = scan_data(1, I, N, 40);
     std::vector<float> ref(static_cast<size_t>(I)), rst = s.state;
     std::vector<float> dt_final(static_cast<size_t>(I));
-    for (int64_t i = 0; i < I; ++i) dt_final[static_cast<size_t>(i)] = num::softplus(s.dt[static_cast<size_t>(i)] + s.bias[static_cast<size_t>(i)]);
+    for (int64_t i = 0; i < I; ++i)
+        dt_final[static_cast<size_t>(i)] = num::softplus(s.dt[static_cast<size_t>(i)] + s.bias[static_cast<size_t>(i)]);
     if (raw_dt)
         cpu::selective_scan(s.x.data(), I, s.dt.data(), I, s.dbc.data(), s.dbc.data() + N, N, s.z.data(), I, s.A.data(),
                             s.D.data(), s.bias.data(), rst.data(), ref.data(), I, 1, I, N, nullptr);
@@ -218,8 +234,8 @@ Outcome check_ssm_step(int64_t I, int64_t N, bool raw_dt) {
                       rst.data(), ref.data(), I, N);
     DevBuf<float> x(s.x), dt(raw_dt ? s.dt : dt_final), dbc(s.dbc), z(s.z), A(s.A), D(s.D), b(s.bias), st(s.state);
     DevBuf<float> y(static_cast<size_t>(I));
-    ok(cuda::ssm_step(x.get(), dt.get(), raw_dt ? b.get() : nullptr, dbc.get(), dbc.get() + N, z.get(), A.get(), D.get(),
-                      st.get(), y.get(), I, N, exec()));
+    ok(cuda::ssm_step(x.get(), dt.get(), raw_dt ? b.get() : nullptr, dbc.get(), dbc.get() + N, z.get(), A.get(),
+                      D.get(), st.get(), y.get(), I, N, exec()));
     Outcome o = compare(y.download(), ref, 1e-5, 1e-4, "ssm_step y");
     if (!o.pass) return o;
     return compare(st.download(), rst, 1e-5, 1e-4, "ssm_step state");
@@ -278,7 +294,10 @@ Outcome check_matmul(DType dt, int64_t rows, int64_t cols, int64_t T, bool preci
     cublasDestroy(blas);
     ok(s);
     // Fast: activations rounded to bf16 (2^-9 relative), f16 (2^-12); Precise: ~2^-17.
-    const double atol = dt == DType::F32 || T <= cuda::kGemvMaxTokens ? kAtol : precise ? 5e-4 : dt == DType::F16 ? 4e-3 : 2e-2;
+    const double atol = dt == DType::F32 || T <= cuda::kGemvMaxTokens ? kAtol
+                        : precise                                     ? 5e-4
+                        : dt == DType::F16                            ? 4e-3
+                                                                      : 2e-2;
     return compare(got, ref, atol, precise ? kRtol : 1e-2, "matmul");
 }
 
@@ -297,7 +316,8 @@ Outcome check_dequantize(DType dt, int64_t rows, int64_t cols, bool as_f16) {
     ok(cuda::dequantize_to_half(dW.view, as_f16, out.get(), exec()));
     std::vector<uint16_t> got16 = out.download();
     std::vector<float> got(got16.size());
-    for (size_t i = 0; i < got.size(); ++i) got[i] = as_f16 ? num::f16_to_float(got16[i]) : num::bf16_to_float(got16[i]);
+    for (size_t i = 0; i < got.size(); ++i)
+        got[i] = as_f16 ? num::f16_to_float(got16[i]) : num::bf16_to_float(got16[i]);
     return compare(got, ref, 0.0, 0.0, "dequantize_to_half");
 }
 
@@ -350,7 +370,8 @@ std::vector<Case> kernel_cases() {
     for (DType d : all)
         for (const auto& s : shapes) {
             const int64_t r = s[0], c = s[1];
-            add(v, std::string("gemv/") + dname(d) + "/" + shape(r, c) + "/T1", [d, r, c] { return check_gemv(d, r, c, 1, E::Store); });
+            add(v, std::string("gemv/") + dname(d) + "/" + shape(r, c) + "/T1",
+                [d, r, c] { return check_gemv(d, r, c, 1, E::Store); });
         }
     add(v, "gemv/BF16/65024x4096/T1 (lm_head)", [] { return check_gemv(DType::BF16, 65024, 4096, 1, E::Store); });
     add(v, "gemv/BF16/16384x4096/T3", [] { return check_gemv(DType::BF16, 16384, 4096, 3, E::Store); });
@@ -365,8 +386,10 @@ std::vector<Case> kernel_cases() {
     add(v, "gemv/Q4/7x64/block48 (scalar)", [] { return check_gemv(DType::Q4, 7, 64, 1, E::Store, 48); });
     // in_proj + conv step.
     for (DType d : all) {
-        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64", [d] { return check_gemv_conv(d, 128, 64, 4, true); });
-        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64/nonorm", [d] { return check_gemv_conv(d, 128, 64, 4, false); });
+        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64",
+            [d] { return check_gemv_conv(d, 128, 64, 4, true); });
+        add(v, std::string("gemv_conv/") + dname(d) + "/I128xH64/nonorm",
+            [d] { return check_gemv_conv(d, 128, 64, 4, false); });
     }
     add(v, "gemv_conv/BF16/I8192xH4096", [] { return check_gemv_conv(DType::BF16, 8192, 4096, 4, true); });
     add(v, "gemv_conv/Q4/I8192xH4096", [] { return check_gemv_conv(DType::Q4, 8192, 4096, 4, true); });
@@ -409,7 +432,8 @@ std::vector<Case> kernel_cases() {
             add(v, std::string("matmul/") + dname(d) + "/288x8192/T16/" + (precise ? "precise" : "fast"),
                 [d, precise] { return check_matmul(d, 288, 8192, 16, precise, false); });
     add(v, "matmul/BF16/7x33/T33/precise", [] { return check_matmul(DType::BF16, 7, 33, 33, true, false); });
-    add(v, "matmul/BF16/4096x8192/T64/accumulate", [] { return check_matmul(DType::BF16, 4096, 8192, 64, true, true); });
+    add(v, "matmul/BF16/4096x8192/T64/accumulate",
+        [] { return check_matmul(DType::BF16, 4096, 8192, 64, true, true); });
     add(v, "matmul/Q4/16384x4096/T8/fast", [] { return check_matmul(DType::Q4, 16384, 4096, 8, false, false); });
     add(v, "matmul/BF16/8192x256/T3 (gemv path)", [] { return check_matmul(DType::BF16, 8192, 256, 3, false, false); });
     for (DType d : all)
