@@ -48,7 +48,11 @@ QString checkpointDisplayName(const QString& dir) {
     return info.fileName();
 }
 
-CheckpointCheck checkCheckpointFiles(const QString& path) {
+namespace {
+
+// The checks in the order a person fixes them: folder, config.json (parsed only when asked),
+// weights, tokenizer.
+CheckpointCheck checkFolder(const QString& path, bool parseConfig) {
     CheckpointCheck check;
     if (path.trimmed().isEmpty()) {
         check.message = QStringLiteral("Choose a checkpoint folder.");
@@ -70,6 +74,16 @@ CheckpointCheck checkCheckpointFiles(const QString& path) {
         check.message = QStringLiteral("No config.json in this folder: it is not a Hugging Face checkpoint.");
         return check;
     }
+    if (parseConfig) {
+        auto config = fm::ModelConfig::load(path.toStdString());
+        if (!config) {
+            check.message =
+                QStringLiteral("config.json cannot be used: %1").arg(QString::fromStdString(config.error()));
+            return check;
+        }
+        check.modelType = QString::fromStdString(config->model_type);
+        check.parameterCount = config->parameter_count();
+    }
     if (!hasWeights(dir)) {
         check.message = QStringLiteral("No weights (*.safetensors) in this folder.");
         return check;
@@ -82,18 +96,15 @@ CheckpointCheck checkCheckpointFiles(const QString& path) {
     return check;
 }
 
+}  // namespace
+
+CheckpointCheck checkCheckpointFiles(const QString& path) {
+    return checkFolder(path, false);
+}
+
 CheckpointCheck checkCheckpointFolder(const QString& path) {
-    CheckpointCheck check = checkCheckpointFiles(path);
+    CheckpointCheck check = checkFolder(path, true);
     if (!check.ok) return check;
-    check.ok = false;
-    auto config = fm::ModelConfig::load(path.toStdString());
-    if (!config) {
-        check.message = QStringLiteral("config.json cannot be used: %1").arg(QString::fromStdString(config.error()));
-        return check;
-    }
-    check.modelType = QString::fromStdString(config->model_type);
-    check.parameterCount = config->parameter_count();
-    check.ok = true;
     const double billions = static_cast<double>(check.parameterCount) / 1e9;
     check.message = billions >= 0.1
                         ? QStringLiteral("%1 · %2 · %3B parameters")
