@@ -20,12 +20,13 @@ namespace {
 
 const fs::path kData = FM_TEST_DATA_DIR;
 
-// Counts the times `file` is opened while `action` runs.
+// Counts the times `file` is opened while `action` runs. Closes are watched too: inotify merges
+// identical events that follow each other, and open-close-open-close keeps them apart.
 template <typename F>
 int count_opens(const fs::path& file, F&& action) {
     const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return -1;
-    const int watch = inotify_add_watch(fd, file.c_str(), IN_OPEN);
+    const int watch = inotify_add_watch(fd, file.c_str(), IN_OPEN | IN_CLOSE);
     if (watch < 0) {
         close(fd);
         return -1;
