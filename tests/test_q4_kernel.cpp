@@ -1,4 +1,4 @@
-// The CPU 4-bit kernels (kernels/cpu/ops_q4.h) against a plain dequantize-then-dot reference in
+// The CPU 4-bit kernels (kernels/cpu/q4.h) against a plain dequantize-then-dot reference in
 // double precision: decode (T = 1) and prefill (T > 1), aligned shapes that take the fused AVX2
 // path and odd ones that take the general path, on both dispatch paths when the CPU has AVX2.
 // Also: bit-identical results across thread counts and between decode and prefill, and the
@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/cpu/ops_q4.h"
+#include "kernels/cpu/q4.h"
 #include "kernels/cpu/thread_pool.h"
 
 using namespace fm;

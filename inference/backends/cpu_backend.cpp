@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "inference/backends/backend.h"
+#include "inference/backends/mamba_block.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 #include "kernels/cpu/ops.h"
@@ -13,7 +14,7 @@ namespace {
 // Activations of one prefill chunk; sized for the largest chunk seen, reused across calls, so
 // peak memory depends on the chunk size and never on the prompt's length.
 struct Workspace {
-    std::vector<float> h, u, xz, dbc, dt, y, o, logits_in;
+    std::vector<float> h, u, xz, dbc, dt, y, logits_in;
     int64_t capacity = 0;
 
     void reserve(const ModelConfig& c, int64_t T) {
@@ -28,15 +29,136 @@ struct Workspace {
         grow(dbc, R + 2 * N);
         grow(dt, I);
         grow(y, I);
-        grow(o, H);
         grow(logits_in, H);
         capacity = T;
     }
     int64_t bytes() const {
         return static_cast<int64_t>(
-            (h.size() + u.size() + xz.size() + dbc.size() + dt.size() + y.size() + o.size() + logits_in.size()) *
-            sizeof(float));
+            (h.size() + u.size() + xz.size() + dbc.size() + dt.size() + y.size() + logits_in.size()) * sizeof(float));
     }
+};
+
+// The model's steps on the CPU for one chunk of T tokens. Decode (T = 1) uses the single-token
+// ops (the CPU twins of CUDA's fused decode kernels), prefill the chunk ops; both compute the
+// same arithmetic, so a prompt gives the same state read whole, in chunks or token by token.
+class CpuSteps final : public MambaSteps {
+public:
+    CpuSteps(const ModelWeights& w, RecurrentState& state, Workspace& ws, ThreadPool& pool, const int32_t* ids,
+             int64_t T, float* logits)
+        : w_(w), c_(w.config), state_(state), ws_(ws), pool_(&pool), ids_(ids), T_(T), logits_(logits) {
+        ws_.reserve(c_, T);
+    }
+
+    Status embed() override {
+        cpu::embedding(w_.embedding, ids_, T_, ws_.h.data(), c_.hidden_size);
+        return {};
+    }
+
+    Status norm_in_proj_conv(int64_t l) override {
+        const LayerWeights& lw = layer(l);
+        const int64_t H = c_.hidden_size, I = c_.intermediate_size, K = c_.conv_kernel;
+        if (T_ == 1) {
+            cpu::gemv_conv(lw.in_proj, ws_.h.data(), lw.norm.data(), c_.layer_norm_epsilon, ws_.xz.data(), I, K,
+                           lw.conv_weight.data(), lw.conv_bias.data(), state_.conv_layer(l), pool_);
+            return {};
+        }
+        cpu::rms_norm(ws_.h.data(), H, lw.norm.data(), T_, H, c_.layer_norm_epsilon, ws_.u.data(), H);
+        cpu::matmul(lw.in_proj, ws_.u.data(), T_, H, ws_.xz.data(), 2 * I, false, pool_);
+        ConvParams conv;
+        conv.T = T_;
+        conv.I = I;
+        conv.K = K;
+        conv.x = ws_.xz.data();  // x: the first half of each [x | z] row, in place
+        conv.ldx = 2 * I;
+        conv.out = ws_.xz.data();
+        conv.ldo = 2 * I;
+        conv.weight = lw.conv_weight.data();
+        conv.bias = lw.conv_bias.data();
+        conv.state = state_.conv_layer(l);
+        cpu::conv1d_chunk(conv);
+        return {};
+    }
+
+    Status x_proj(int64_t l) override {
+        const int64_t I = c_.intermediate_size;
+        cpu::matmul(layer(l).x_proj, ws_.xz.data(), T_, 2 * I, ws_.dbc.data(), dbc_ld(), false, pool_);
+        return {};
+    }
+
+    Status dt_scan_gate(int64_t l) override {
+        const LayerWeights& lw = layer(l);
+        const int64_t I = c_.intermediate_size, N = c_.state_size, R = c_.time_step_rank, DBC = dbc_ld();
+        float* xz = ws_.xz.data();
+        float* dbc = ws_.dbc.data();
+        if (T_ == 1) {
+            DtScanStepParams p;
+            p.dt_proj = lw.dt_proj;
+            p.dbc = dbc;
+            p.R = R;
+            p.norms = c_.uses_bcdt_norms();
+            p.eps = c_.mixer_rms_eps;
+            p.step = {I,       N,      xz,          nullptr,     lw.dt_bias.data(),   nullptr,
+                      nullptr, xz + I, lw.A.data(), lw.D.data(), state_.ssm_layer(l), ws_.y.data()};
+            cpu::dt_ssm_step(p, pool_);
+            return {};
+        }
+        if (c_.uses_bcdt_norms()) cpu::bcdt_rms_norm(dbc, DBC, T_, R, N, c_.mixer_rms_eps);
+        // dt_raw = dt_proj(d); softplus(dt_raw + bias) happens inside the scan
+        cpu::matmul(lw.dt_proj, dbc, T_, DBC, ws_.dt.data(), I, false, pool_);
+        ScanParams scan;
+        scan.T = T_;
+        scan.I = I;
+        scan.N = N;
+        scan.x = xz;
+        scan.ldx = 2 * I;
+        scan.dt_raw = ws_.dt.data();
+        scan.ldd = I;
+        scan.B = dbc + R;
+        scan.C = dbc + R + N;
+        scan.ldbc = DBC;
+        scan.z = xz + I;
+        scan.ldz = 2 * I;
+        scan.A = lw.A.data();
+        scan.D = lw.D.data();
+        scan.dt_bias = lw.dt_bias.data();
+        scan.state = state_.ssm_layer(l);
+        scan.y = ws_.y.data();
+        scan.ldy = I;
+        cpu::selective_scan(scan, pool_);
+        return {};
+    }
+
+    Status out_proj_residual(int64_t l) override {
+        const int64_t H = c_.hidden_size, I = c_.intermediate_size;
+        cpu::matmul(layer(l).out_proj, ws_.y.data(), T_, I, ws_.h.data(), H, true, pool_);
+        return {};
+    }
+
+    Status norm_lm_head(int64_t rows) override {
+        const int64_t H = c_.hidden_size, V = c_.vocab_size;
+        const float* last = ws_.h.data() + (T_ - rows) * H;
+        if (rows == 1) {
+            cpu::rms_gemv(w_.lm_head, last, w_.norm_f.data(), c_.layer_norm_epsilon, logits_, Epilogue::Store, nullptr,
+                          pool_);
+            return {};
+        }
+        cpu::rms_norm(last, H, w_.norm_f.data(), rows, H, c_.layer_norm_epsilon, ws_.logits_in.data(), H);
+        cpu::matmul(w_.lm_head, ws_.logits_in.data(), rows, H, logits_, V, false, pool_);
+        return {};
+    }
+
+private:
+    const LayerWeights& layer(int64_t l) const { return w_.layers[static_cast<size_t>(l)]; }
+    int64_t dbc_ld() const { return c_.time_step_rank + 2 * c_.state_size; }
+
+    const ModelWeights& w_;
+    const ModelConfig& c_;
+    RecurrentState& state_;
+    Workspace& ws_;
+    ThreadPool* pool_;
+    const int32_t* ids_;
+    int64_t T_;
+    float* logits_;
 };
 
 class CpuBackend final : public Backend {
@@ -69,7 +191,9 @@ public:
             const int64_t n = std::min(chunk, T - done);
             const bool want = mode == LogitsMode::All || (mode == LogitsMode::Last && done + n == T);
             float* out = mode == LogitsMode::All ? logits.data() + done * V : logits.data();
-            run_chunk(tokens.data() + done, n, want ? (mode == LogitsMode::All ? n : 1) : 0, out);
+            CpuSteps steps(*weights_, state_, ws_, pool_, tokens.data() + done, n, out);
+            const int64_t rows = want ? (mode == LogitsMode::All ? n : 1) : 0;
+            if (Status s = run_mamba_forward(steps, c.num_layers, rows); !s) return Error{s.error()};
             done += n;
             state_.tokens_seen += static_cast<uint64_t>(n);
             if (options.progress) options.progress(done, T);
@@ -86,56 +210,6 @@ public:
     }
 
 private:
-    // One chunk of T tokens through every layer (REFERENCE.md §2). `logit_rows` = how many of
-    // the last positions need logits (0, 1 or T).
-    void run_chunk(const int32_t* ids, int64_t T, int64_t logit_rows, float* logits) {
-        const ModelWeights& w = *weights_;
-        const ModelConfig& c = w.config;
-        const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank,
-                      K = c.conv_kernel, DBC = R + 2 * N;
-        ws_.reserve(c, T);
-        float* h = ws_.h.data();
-        cpu::embedding(w.embedding, ids, T, h);
-        for (int64_t l = 0; l < c.num_layers; ++l) {
-            const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
-            float* u = ws_.u.data();
-            float* xz = ws_.xz.data();
-            float* x = xz;      // [T, I] at row stride 2I
-            float* z = xz + I;  // [T, I] at row stride 2I
-            float* dbc = ws_.dbc.data();
-            // u = rms(h, layer_norm_epsilon) * norm.weight
-            cpu::rms_norm(h, H, lw.norm.data(), T, H, c.layer_norm_epsilon, u, H);
-            // [x, z] = in_proj(u)
-            cpu::matmul(lw.in_proj, u, T, H, xz, 2 * I, &pool_);
-            // x = silu(conv_t(x) + conv1d.bias), carrying conv_state
-            cpu::conv1d_chunk(x, T, 2 * I, I, K, lw.conv_weight.data(), lw.conv_bias.data(), state_.conv_layer(l));
-            // [d, B, C] = x_proj(x)
-            cpu::matmul(lw.x_proj, x, T, 2 * I, dbc, DBC, &pool_);
-            float* d = dbc;
-            float* B = dbc + R;
-            float* Cm = dbc + R + N;
-            if (c.uses_bcdt_norms()) {
-                // B = rms(B), C = rms(C), d = rms(d), weightless, mixer_rms_eps (Falcon Mamba only)
-                cpu::rms_norm(B, DBC, nullptr, T, N, c.mixer_rms_eps, B, DBC);
-                cpu::rms_norm(Cm, DBC, nullptr, T, N, c.mixer_rms_eps, Cm, DBC);
-                cpu::rms_norm(d, DBC, nullptr, T, R, c.mixer_rms_eps, d, DBC);
-            }
-            // dt_raw = dt_proj(d); softplus(dt_raw + bias) happens inside the scan
-            cpu::matmul(lw.dt_proj, d, T, DBC, ws_.dt.data(), I, &pool_);
-            // s = exp(dt*A)*s + dt*B*x; y = C.s + D*x; y *= silu(z)
-            cpu::selective_scan(x, 2 * I, ws_.dt.data(), I, B, Cm, DBC, z, 2 * I, lw.A.data(), lw.D.data(),
-                                lw.dt_bias.data(), state_.ssm_layer(l), ws_.y.data(), I, T, I, N, &pool_);
-            // h = h + out_proj(y)
-            cpu::matmul(lw.out_proj, ws_.y.data(), T, I, ws_.o.data(), H, &pool_);
-            for (int64_t i = 0; i < T * H; ++i) h[i] += ws_.o[static_cast<size_t>(i)];
-        }
-        if (logit_rows == 0) return;
-        // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight), for the rows asked for
-        const float* last = h + (T - logit_rows) * H;
-        cpu::rms_norm(last, H, w.norm_f.data(), logit_rows, H, c.layer_norm_epsilon, ws_.logits_in.data(), H);
-        cpu::matmul(w.lm_head, ws_.logits_in.data(), logit_rows, H, logits, c.vocab_size, &pool_);
-    }
-
     std::shared_ptr<const ModelWeights> weights_;
     ThreadPool pool_;
     RecurrentState state_;

@@ -12,6 +12,7 @@
 //   sized by the chunk, so memory does not depend on the prompt's length.
 
 #include "inference/backends/cuda_backend.h"
+#include "inference/backends/mamba_block.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -209,6 +210,9 @@ private:
     Status graph_for(bool logits, cudaGraphExec_t* out);
     Status capture(bool logits, bool pdl, cudaGraphExec_t* out);
 
+    class DecodeSteps;
+    class PrefillSteps;
+
     std::shared_ptr<const ModelWeights> weights_;
     CudaBackendOptions opt_;
     int device_ = 0;
@@ -374,34 +378,158 @@ Status CudaBackend::init() {
 
 // The single-token step (REFERENCE.md §2), on the decode buffers; the token id is read from
 // d_token_. Same steps as CpuBackend::run_chunk, fused where a kernel can take a neighbour's work.
-Status CudaBackend::enqueue_step(bool logits, bool pdl) {
-    const ModelConfig& c = weights_->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
-                  DBC = R + 2 * N;
-    const cuda::Exec ex = exec(pdl);
-    FM_STATUS_TRY(cuda::embedding(embedding_, d_token_, 1, d_h_, H, ex));
-    for (int64_t l = 0; l < c.num_layers; ++l) {
-        const DeviceLayer& L = layers_[static_cast<size_t>(l)];
-        float* conv_state = d_conv_ + l * I * (K - 1);
-        float* ssm_state = d_ssm_ + l * I * N;
-        // u = rms(h, layer_norm_epsilon) * norm.weight; [x, z] = in_proj(u);
-        // x = silu(conv_t(x) + conv1d.bias), carrying conv_state   (one kernel: norm prologue, conv epilogue)
-        FM_STATUS_TRY(cuda::gemv_conv(L.in_proj, d_h_, L.norm, c.layer_norm_epsilon, d_xz_, I, K, L.conv_w, L.conv_b,
-                                      conv_state, ex));
-        // [d, B, C] = x_proj(x)
-        FM_STATUS_TRY(cuda::gemv(L.x_proj, d_xz_, I, 1, d_dbc_, DBC, cuda::Epilogue::Store, nullptr, ex));
-        // B, C, d = rms(.) (Falcon Mamba); dt = softplus(dt_proj(d) + bias);
-        // s = exp(dt*A)*s + dt*B*x; y = C.s + D*x; y *= silu(z)   (one fused kernel)
-        FM_STATUS_TRY(cuda::dt_ssm_step(L.dt_proj, d_dbc_, R, N, c.uses_bcdt_norms(), c.mixer_rms_eps, L.dt_bias, d_xz_,
-                                        d_xz_ + I, L.A, L.D, ssm_state, d_y_, I, ex));
-        // h = h + out_proj(y)   (residual add fused)
-        FM_STATUS_TRY(cuda::gemv(L.out_proj, d_y_, I, 1, d_h_, H, cuda::Epilogue::Accumulate, nullptr, ex));
+// Decode: one token through the fixed decode buffers, one fused kernel per step (the graph
+// captures exactly these launches).
+class CudaBackend::DecodeSteps final : public MambaSteps {
+public:
+    DecodeSteps(CudaBackend& b, bool pdl) : b_(b), c_(b.weights_->config), ex_(b.exec(pdl)) {}
+
+    Status embed() override { return cuda::embedding(b_.embedding_, b_.d_token_, 1, b_.d_h_, c_.hidden_size, ex_); }
+
+    Status norm_in_proj_conv(int64_t l) override {
+        const DeviceLayer& L = layer(l);
+        const int64_t I = c_.intermediate_size, K = c_.conv_kernel;
+        return cuda::gemv_conv(L.in_proj, b_.d_h_, L.norm, c_.layer_norm_epsilon, b_.d_xz_, I, K, L.conv_w, L.conv_b,
+                               b_.d_conv_ + l * I * (K - 1), ex_);
     }
+
+    Status x_proj(int64_t l) override {
+        return cuda::gemv(layer(l).x_proj, b_.d_xz_, c_.intermediate_size, 1, b_.d_dbc_, dbc_ld(),
+                          cuda::Epilogue::Store, nullptr, ex_);
+    }
+
+    Status dt_scan_gate(int64_t l) override {
+        const DeviceLayer& L = layer(l);
+        const int64_t I = c_.intermediate_size, N = c_.state_size;
+        DtScanStepParams p;
+        p.dt_proj = L.dt_proj;
+        p.dbc = b_.d_dbc_;
+        p.R = c_.time_step_rank;
+        p.norms = c_.uses_bcdt_norms();
+        p.eps = c_.mixer_rms_eps;
+        p.step = {
+            I,      N, b_.d_xz_, nullptr, L.dt_bias, nullptr, nullptr, b_.d_xz_ + I, L.A, L.D, b_.d_ssm_ + l * I * N,
+            b_.d_y_};
+        return cuda::dt_ssm_step(p, ex_);
+    }
+
+    Status out_proj_residual(int64_t l) override {
+        return cuda::gemv(layer(l).out_proj, b_.d_y_, c_.intermediate_size, 1, b_.d_h_, c_.hidden_size,
+                          cuda::Epilogue::Accumulate, nullptr, ex_);
+    }
+
+    Status norm_lm_head(int64_t) override {
+        return cuda::rms_gemv(b_.lm_head_, b_.d_h_, b_.norm_f_, c_.layer_norm_epsilon, b_.d_logits_,
+                              cuda::Epilogue::Store, nullptr, ex_);
+    }
+
+private:
+    const DeviceLayer& layer(int64_t l) const { return b_.layers_[static_cast<size_t>(l)]; }
+    int64_t dbc_ld() const { return c_.time_step_rank + 2 * c_.state_size; }
+
+    CudaBackend& b_;
+    const ModelConfig& c_;
+    cuda::Exec ex_;
+};
+
+// Prefill: a chunk of T tokens through the chunk workspace, matrices through cuBLAS.
+class CudaBackend::PrefillSteps final : public MambaSteps {
+public:
+    PrefillSteps(CudaBackend& b, int64_t T, float* logits_dev)
+        : b_(b),
+          c_(b.weights_->config),
+          ex_(b.exec(false)),
+          prec_(b.opt_.precise_prefill ? cuda::PrefillPrecision::Precise : cuda::PrefillPrecision::Fast),
+          T_(T),
+          logits_(logits_dev) {}
+
+    Status embed() override { return cuda::embedding(b_.embedding_, b_.w_ids_, T_, b_.w_h_, c_.hidden_size, ex_); }
+
+    Status norm_in_proj_conv(int64_t l) override {
+        const DeviceLayer& L = layer(l);
+        const int64_t H = c_.hidden_size, I = c_.intermediate_size, K = c_.conv_kernel;
+        FM_STATUS_TRY(cuda::rms_norm(b_.w_h_, H, L.norm, T_, H, c_.layer_norm_epsilon, b_.w_u_, H, ex_));
+        FM_STATUS_TRY(matmul(L.in_proj, b_.w_u_, H, b_.w_xz_, 2 * I, false));
+        ConvParams conv;
+        conv.T = T_;
+        conv.I = I;
+        conv.K = K;
+        conv.x = b_.w_xz_;  // x: the first half of each [x | z] row
+        conv.ldx = 2 * I;
+        conv.out = b_.w_xc_;
+        conv.ldo = I;
+        conv.weight = L.conv_w;
+        conv.bias = L.conv_b;
+        conv.state = b_.d_conv_ + l * I * (K - 1);
+        return cuda::conv1d_chunk(conv, ex_);
+    }
+
+    Status x_proj(int64_t l) override {
+        return matmul(layer(l).x_proj, b_.w_xc_, c_.intermediate_size, b_.w_dbc_, dbc_ld(), false);
+    }
+
+    Status dt_scan_gate(int64_t l) override {
+        const DeviceLayer& L = layer(l);
+        const int64_t I = c_.intermediate_size, N = c_.state_size, R = c_.time_step_rank, DBC = dbc_ld();
+        if (c_.uses_bcdt_norms()) FM_STATUS_TRY(cuda::bcdt_rms_norm(b_.w_dbc_, DBC, T_, R, N, c_.mixer_rms_eps, ex_));
+        // dt_raw = dt_proj(d); softplus(dt_raw + bias) happens inside the scan
+        FM_STATUS_TRY(matmul(L.dt_proj, b_.w_dbc_, DBC, b_.w_dt_, I, false));
+        ScanParams scan;
+        scan.T = T_;
+        scan.I = I;
+        scan.N = N;
+        scan.x = b_.w_xc_;
+        scan.ldx = I;
+        scan.dt_raw = b_.w_dt_;
+        scan.ldd = I;
+        scan.B = b_.w_dbc_ + R;
+        scan.C = b_.w_dbc_ + R + N;
+        scan.ldbc = DBC;
+        scan.z = b_.w_xz_ + I;
+        scan.ldz = 2 * I;
+        scan.A = L.A;
+        scan.D = L.D;
+        scan.dt_bias = L.dt_bias;
+        scan.state = b_.d_ssm_ + l * I * N;
+        scan.y = b_.w_y_;
+        scan.ldy = I;
+        return cuda::selective_scan(scan, ex_);
+    }
+
+    // cuBLAS beta = 1: the residual add is fused.
+    Status out_proj_residual(int64_t l) override {
+        return matmul(layer(l).out_proj, b_.w_y_, c_.intermediate_size, b_.w_h_, c_.hidden_size, true);
+    }
+
+    Status norm_lm_head(int64_t rows) override {
+        const int64_t H = c_.hidden_size, V = c_.vocab_size;
+        const float* last = b_.w_h_ + (T_ - rows) * H;
+        FM_STATUS_TRY(cuda::rms_norm(last, H, b_.norm_f_, rows, H, c_.layer_norm_epsilon, b_.w_u_, H, ex_));
+        if (b_.lm_head_.dtype == DType::Q4)  // reads the codes once per 4 rows; spares a V x H dequantized copy
+            return cuda::gemv(b_.lm_head_, b_.w_u_, H, rows, logits_, V, cuda::Epilogue::Store, nullptr, ex_);
+        return cuda::matmul(b_.blas_, b_.lm_head_, b_.w_u_, rows, H, logits_, V, false, prec_, b_.scratch_, ex_);
+    }
+
+private:
+    const DeviceLayer& layer(int64_t l) const { return b_.layers_[static_cast<size_t>(l)]; }
+    int64_t dbc_ld() const { return c_.time_step_rank + 2 * c_.state_size; }
+    Status matmul(const MatrixView& W, const float* X, int64_t ldx, float* Y, int64_t ldy, bool accumulate) {
+        return cuda::matmul(b_.blas_, W, X, T_, ldx, Y, ldy, accumulate, prec_, b_.scratch_, ex_);
+    }
+
+    CudaBackend& b_;
+    const ModelConfig& c_;
+    cuda::Exec ex_;
+    cuda::PrefillPrecision prec_;
+    int64_t T_;
+    float* logits_;
+};
+
+Status CudaBackend::enqueue_step(bool logits, bool pdl) {
+    DecodeSteps steps(*this, pdl);
+    FM_STATUS_TRY(run_mamba_forward(steps, weights_->config.num_layers, logits ? 1 : 0));
     if (!logits) return {};
-    // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight)   (norm fused)
-    FM_STATUS_TRY(
-        cuda::rms_gemv(lm_head_, d_h_, norm_f_, c.layer_norm_epsilon, d_logits_, cuda::Epilogue::Store, nullptr, ex));
-    return cuda::argmax(d_logits_, c.vocab_size, d_argmax_, ex);
+    return cuda::argmax(d_logits_, weights_->config.vocab_size, d_argmax_, exec(pdl));
 }
 
 Status CudaBackend::capture(bool logits, bool pdl, cudaGraphExec_t* out) {
@@ -528,42 +656,8 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
 
 // One chunk of T tokens (ids already in w_ids_) through every layer, as CpuBackend::run_chunk.
 Status CudaBackend::enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_dev) {
-    const ModelConfig& c = weights_->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
-                  DBC = R + 2 * N;
-    const cuda::Exec ex = exec(false);
-    const auto prec = opt_.precise_prefill ? cuda::PrefillPrecision::Precise : cuda::PrefillPrecision::Fast;
-    FM_STATUS_TRY(cuda::embedding(embedding_, w_ids_, T, w_h_, H, ex));
-    float* x = w_xz_;      // [T, I] at row stride 2I (pre-conv)
-    float* z = w_xz_ + I;  // [T, I] at row stride 2I
-    for (int64_t l = 0; l < c.num_layers; ++l) {
-        const DeviceLayer& L = layers_[static_cast<size_t>(l)];
-        // u = rms(h, layer_norm_epsilon) * norm.weight
-        FM_STATUS_TRY(cuda::rms_norm(w_h_, H, L.norm, T, H, c.layer_norm_epsilon, w_u_, H, ex));
-        // [x, z] = in_proj(u)
-        FM_STATUS_TRY(cuda::matmul(blas_, L.in_proj, w_u_, T, H, w_xz_, 2 * I, false, prec, scratch_, ex));
-        // x = silu(conv_t(x) + conv1d.bias), carrying conv_state (into xc)
-        FM_STATUS_TRY(
-            cuda::conv1d_chunk(x, 2 * I, w_xc_, I, T, I, K, L.conv_w, L.conv_b, d_conv_ + l * I * (K - 1), ex));
-        // [d, B, C] = x_proj(x)
-        FM_STATUS_TRY(cuda::matmul(blas_, L.x_proj, w_xc_, T, I, w_dbc_, DBC, false, prec, scratch_, ex));
-        // B = rms(B), C = rms(C), d = rms(d), weightless, mixer_rms_eps (Falcon Mamba only)
-        if (c.uses_bcdt_norms()) FM_STATUS_TRY(cuda::bcdt_rms_norm(w_dbc_, DBC, T, R, N, c.mixer_rms_eps, ex));
-        // dt_raw = dt_proj(d); softplus(dt_raw + bias) happens inside the scan
-        FM_STATUS_TRY(cuda::matmul(blas_, L.dt_proj, w_dbc_, T, DBC, w_dt_, I, false, prec, scratch_, ex));
-        // s = exp(dt*A)*s + dt*B*x; y = C.s + D*x; y *= silu(z)
-        FM_STATUS_TRY(cuda::selective_scan(w_xc_, I, w_dt_, I, w_dbc_ + R, w_dbc_ + R + N, DBC, z, 2 * I, L.A, L.D,
-                                           L.dt_bias, d_ssm_ + l * I * N, w_y_, I, T, I, N, ex));
-        // h = h + out_proj(y)   (cuBLAS beta = 1: the residual add is fused)
-        FM_STATUS_TRY(cuda::matmul(blas_, L.out_proj, w_y_, T, I, w_h_, H, true, prec, scratch_, ex));
-    }
-    if (logit_rows == 0) return {};
-    // logits = lm_head(rms(h, layer_norm_epsilon) * norm_f.weight), for the rows asked for
-    const float* last = w_h_ + (T - logit_rows) * H;
-    FM_STATUS_TRY(cuda::rms_norm(last, H, norm_f_, logit_rows, H, c.layer_norm_epsilon, w_u_, H, ex));
-    if (lm_head_.dtype == DType::Q4)  // reads the codes once per 4 rows; spares a V x H dequantized copy
-        return cuda::gemv(lm_head_, w_u_, H, logit_rows, logits_dev, c.vocab_size, cuda::Epilogue::Store, nullptr, ex);
-    return cuda::matmul(blas_, lm_head_, w_u_, logit_rows, H, logits_dev, c.vocab_size, false, prec, scratch_, ex);
+    PrefillSteps steps(*this, T, logits_dev);
+    return run_mamba_forward(steps, weights_->config.num_layers, logit_rows);
 }
 
 Result<int64_t> CudaBackend::forward(std::span<const int32_t> tokens, LogitsMode mode, std::vector<float>& logits,

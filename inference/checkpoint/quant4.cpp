@@ -12,7 +12,7 @@
 
 #include "inference/checkpoint/safetensors_writer.h"
 #include "kernels/common/numerics.h"
-#include "kernels/cpu/ops_q4.h"
+#include "kernels/cpu/q4.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace fm {

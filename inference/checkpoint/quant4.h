@@ -11,7 +11,7 @@
 // Quantize-on-load (quantize_q4) writes the same layout with
 //   - block = 64 (kQ4Block): every Falcon Mamba matrix has a column count that is a multiple of
 //     64, so blocks never straddle rows and the AVX2 kernel decodes them straight from the codes
-//     (kernels/cpu/ops_q4.h), 4.5 bits per weight (0.5 byte of code + 4/64 byte of scale);
+//     (kernels/cpu/q4.h), 4.5 bits per weight (0.5 byte of code + 4/64 byte of scale);
 //   - the NF4 code book (kNf4Codebook, bitsandbytes' normal-float table): the 16 quantiles of a
 //     normal distribution, a better fit for trained weights than uniform or fp4 levels;
 //   - a per-block scale chosen to minimise the block's squared error rather than plain absmax:

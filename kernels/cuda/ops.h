@@ -1,7 +1,10 @@
 #pragma once
-// CUDA compute ops of the Mamba block: host launch functions over device pointers. Each has a
-// CPU twin of the same name in kernels/cpu/ops.h or kernels/cpu/ops_fused.h computing the same
-// thing, and tests/gpu compares the two. Plain C++ (no CUDA compiler needed to include it).
+// CUDA compute ops of the Mamba block: host launch functions over device pointers. kernels/cuda/
+// mirrors kernels/cpu/ file by file (elementwise, gemv, ssm, matmul): each op has a CPU twin of
+// the same name in kernels/cpu/ops.h computing the same thing, and tests/gpu compares the two.
+// Device-only helpers (to_half, dequantize_to_half, argmax, self_test) have no twin: they
+// convert or pick, they do not compute the model. Plain C++ (no CUDA compiler needed to
+// include it).
 //
 // Conventions: activations and state are fp32 device arrays; matrices are fm::MatrixView whose
 // pointers (data, or q4.codes/q4.scales/q4.codebook) are device pointers; every function
@@ -14,6 +17,7 @@
 #include <cstdint>
 
 #include "inference/core/result.h"
+#include "kernels/common/kernel_params.h"
 #include "kernels/common/matrix_view.h"
 
 typedef struct cublasContext* cublasHandle_t;
@@ -55,11 +59,7 @@ Status argmax(const float* x, int64_t n, int32_t* out, const Exec& ex);
 
 // ---- matrix-vector products (decode, and prefill chunks of a few tokens) ------------------
 
-enum class Epilogue : int32_t {
-    Store = 0,         // y = W x
-    Accumulate = 1,    // y += W x          (residual add fused into out_proj)
-    BiasSoftplus = 2,  // y = softplus(W x + bias)   (dt_proj)
-};
+using Epilogue = ::fm::Epilogue;  // kernels/common/kernel_params.h
 
 // Y[t, r] (ldy) = epilogue(W X[t, :]) for t < T, X [T, cols] (ldx). fp32 accumulation, any
 // dtype (BF16/F16/F32/Q4). Reads W once per group of up to 8 tokens. For BiasSoftplus, bias [rows].
@@ -70,12 +70,12 @@ Status gemv(const MatrixView& W, const float* X, int64_t ldx, int64_t T, float* 
 //   u = norm_weight ? rms(h, norm_eps) * norm_weight : h     (the block norm, fused when given)
 //   xz = W u;  x = xz[0..I), z = xz[I..2I)
 //   xz[0..I) <- silu(conv_step(x) + conv_bias), updating conv_state [I, K-1];  xz[I..2I) <- z
-// CPU twins: cpu::rms_norm, cpu::matmul, then cpu::conv1d_step.
+// CPU twin cpu::gemv_conv.
 Status gemv_conv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* xz, int64_t I,
                  int64_t K, const float* conv_weight, const float* conv_bias, float* conv_state, const Exec& ex);
 
 // One token: y = epilogue(W (rms(h, norm_eps) * norm_weight)), the norm fused (lm_head after
-// norm_f). CPU twins: cpu::rms_norm then cpu::matmul.
+// norm_f). CPU twin cpu::rms_gemv.
 Status rms_gemv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* y, Epilogue ep,
                 const float* bias, const Exec& ex);
 
@@ -85,32 +85,21 @@ Status rms_gemv(const MatrixView& W, const float* h, const float* norm_weight, f
 Status conv1d_step(float* x, int64_t I, int64_t K, const float* weight, const float* bias, float* state,
                    const Exec& ex);
 
-// A chunk: out [T, I] (ldo) = silu(conv(x) + bias) from the carried state, which is updated.
-// x [T, I] (ldx) is left as it is; out must not overlap x or state. CPU twin cpu::conv1d_chunk
-// (which works in place).
-Status conv1d_chunk(const float* x, int64_t ldx, float* out, int64_t ldo, int64_t T, int64_t I, int64_t K,
-                    const float* weight, const float* bias, float* state, const Exec& ex);
+// A chunk of the causal conv (kernel_params.h); out must not overlap x or state. CPU twin
+// cpu::conv1d_chunk (which may also work in place).
+Status conv1d_chunk(const ConvParams& p, const Exec& ex);
 
-// One token of the selective scan (REFERENCE.md §2): dt = dt_bias ? softplus(dt_in + dt_bias)
-// : dt_in; s = exp(dt*A)*s + dt*B*x; y = (C.s + D*x) * silu(z). x, dt_in, z, y [I]; B, C [N];
-// A [I, N]; state [I, N]. CPU twin cpu::ssm_step (and cpu::selective_scan with T = 1).
-Status ssm_step(const float* x, const float* dt_in, const float* dt_bias, const float* B, const float* C,
-                const float* z, const float* A, const float* D, float* state, float* y, int64_t I, int64_t N,
-                const Exec& ex);
+// One token of the selective scan (kernel_params.h). CPU twin cpu::ssm_step (and
+// cpu::selective_scan with T = 1).
+Status ssm_step(const ScanStepParams& p, const Exec& ex);
 
-// Decode: everything between x_proj and out_proj in one launch. dbc [R+2N] is x_proj's raw
-// output; when `norms` is set the weightless RMS norms (eps) are applied to d, B and C first
-// (dbc itself is left as it is); then dt = softplus(dt_proj d + dt_bias) and ssm_step.
-// CPU twins: cpu::rms_norm x3, cpu::matmul(dt_proj), cpu::selective_scan with T = 1.
-Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64_t N, bool norms, float eps,
-                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D, float* state,
-                   float* y, int64_t I, const Exec& ex);
+// Decode: everything between x_proj and out_proj in one launch (kernel_params.h).
+// CPU twin cpu::dt_ssm_step.
+Status dt_ssm_step(const DtScanStepParams& p, const Exec& ex);
 
-// Chunked selective scan from and into the carried state; same arguments as cpu::selective_scan.
-// y must not overlap the inputs.
-Status selective_scan(const float* x, int64_t ldx, const float* dt_raw, int64_t ldd, const float* B, const float* C,
-                      int64_t ldbc, const float* z, int64_t ldz, const float* A, const float* D, const float* dt_bias,
-                      float* state, float* y, int64_t ldy, int64_t T, int64_t I, int64_t N, const Exec& ex);
+// Chunked selective scan from and into the carried state (kernel_params.h); y must not overlap
+// the inputs. CPU twin cpu::selective_scan.
+Status selective_scan(const ScanParams& p, const Exec& ex);
 
 // ---- prefill matrix products (cuBLAS) -----------------------------------------------------
 
@@ -138,7 +127,7 @@ void matmul_scratch_need(const MatrixView& W, int64_t T, PrefillPrecision p, con
 
 // Y[t, :] (ldy) = W X[t, :] (or += when accumulate) for X [T, cols] (ldx). T <= kGemvMaxTokens:
 // gemv kernels; else cuBLAS (the handle must be bound to ex.stream by the caller).
-// CPU twin cpu::matmul.
+// CPU twin cpu::matmul (same accumulate flag).
 Status matmul(cublasHandle_t blas, const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy,
               bool accumulate, PrefillPrecision precision, const MatmulScratch& scratch, const Exec& ex);
 

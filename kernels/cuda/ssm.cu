@@ -108,7 +108,7 @@ __global__ void __launch_bounds__(kStepThreads)
     if (valid && g == 0) y[i] = (acc + D[i] * xv) * num::silu(z[i]);
 }
 
-struct DtSsmParams {
+struct DtSsmKernelParams {
     MatrixView W;  // dt_proj [I, R]
     const float* dbc;
     int32_t R, N, G;
@@ -125,7 +125,7 @@ struct DtSsmParams {
     bool vec;  // dt_proj rows readable as 16-byte vectors
 };
 
-__global__ void __launch_bounds__(kStepThreads) dt_ssm_step_kernel(DtSsmParams p) {
+__global__ void __launch_bounds__(kStepThreads) dt_ssm_step_kernel(DtSsmKernelParams p) {
     extern __shared__ __align__(16) float smem[];
     __shared__ float cb[16];
     __shared__ float scales[3];
@@ -200,7 +200,7 @@ constexpr int kScanSteps = 32;  // time steps per shared-memory tile
 constexpr int kScanSpt = 2;     // states per thread
 constexpr int kScanMaxN = 32 * kScanSpt;
 
-struct ScanParams {
+struct ScanKernelParams {
     const float* x;
     int64_t ldx;
     const float* dt_raw;
@@ -220,7 +220,7 @@ struct ScanParams {
     int32_t N, G, CH;
 };
 
-__global__ void selective_scan_kernel(ScanParams p) {
+__global__ void selective_scan_kernel(ScanKernelParams p) {
     extern __shared__ __align__(16) float smem[];
     const int CH = p.CH, G = p.G, N = p.N;
     float* s_x = smem;                     // [steps][CH]
@@ -313,54 +313,54 @@ Status conv1d_step(float* x, int64_t I, int64_t K, const float* weight, const fl
                   dim3(threads), 0, ex, x, I, static_cast<int>(K), weight, bias, state);
 }
 
-Status conv1d_chunk(const float* x, int64_t ldx, float* out, int64_t ldo, int64_t T, int64_t I, int64_t K,
-                    const float* weight, const float* bias, float* state, const Exec& ex) {
-    if (T <= 0 || I <= 0) return {};
-    if (K < 1 || K > 64) return Error{"conv1d_chunk: unsupported conv width " + std::to_string(K)};
+Status conv1d_chunk(const ConvParams& c, const Exec& ex) {
+    if (c.T <= 0 || c.I <= 0) return {};
+    if (c.K < 1 || c.K > 64) return Error{"conv1d_chunk: unsupported conv width " + std::to_string(c.K)};
+    if (c.out == c.x) return Error{"conv1d_chunk: out must not overlap x on the GPU"};
     const int threads = 256;
-    const unsigned gx = static_cast<unsigned>((I + threads - 1) / threads);
-    const unsigned gy = static_cast<unsigned>(std::min<int64_t>(T, 65535));
-    if (auto s = launch("conv1d_chunk kernel", conv1d_chunk_kernel, dim3(gx, gy), dim3(threads), 0, ex, x, ldx, out,
-                        ldo, T, I, static_cast<int>(K), weight, bias, static_cast<const float*>(state));
+    const unsigned gx = static_cast<unsigned>((c.I + threads - 1) / threads);
+    const unsigned gy = static_cast<unsigned>(std::min<int64_t>(c.T, 65535));
+    if (auto s =
+            launch("conv1d_chunk kernel", conv1d_chunk_kernel, dim3(gx, gy), dim3(threads), 0, ex, c.x, c.ldx, c.out,
+                   c.ldo, c.T, c.I, static_cast<int>(c.K), c.weight, c.bias, static_cast<const float*>(c.state));
         !s)
         return s;
-    if (K == 1) return {};
-    return launch("conv1d_state kernel", conv1d_state_kernel, dim3(gx), dim3(threads), 0, ex, x, ldx, T, I,
-                  static_cast<int>(K), state);
+    if (c.K == 1) return {};
+    return launch("conv1d_state kernel", conv1d_state_kernel, dim3(gx), dim3(threads), 0, ex, c.x, c.ldx, c.T, c.I,
+                  static_cast<int>(c.K), c.state);
 }
 
-Status ssm_step(const float* x, const float* dt_in, const float* dt_bias, const float* B, const float* C,
-                const float* z, const float* A, const float* D, float* state, float* y, int64_t I, int64_t N,
-                const Exec& ex) {
-    if (auto s = check_state_dims(I, N, "ssm_step"); !s) return s;
-    const int G = std::min(32, next_pow2(N));
+Status ssm_step(const ScanStepParams& p, const Exec& ex) {
+    if (auto s = check_state_dims(p.I, p.N, "ssm_step"); !s) return s;
+    const int G = std::min(32, next_pow2(p.N));
     const int64_t channels = kStepThreads / G;
-    return launch("ssm_step kernel", ssm_step_kernel, dim3(static_cast<unsigned>((I + channels - 1) / channels)),
-                  dim3(kStepThreads), 0, ex, x, dt_in, dt_bias, B, C, z, A, D, state, y, I, static_cast<int>(N), G);
+    return launch("ssm_step kernel", ssm_step_kernel, dim3(static_cast<unsigned>((p.I + channels - 1) / channels)),
+                  dim3(kStepThreads), 0, ex, p.x, p.dt, p.dt_bias, p.B, p.C, p.z, p.A, p.D, p.state, p.y, p.I,
+                  static_cast<int>(p.N), G);
 }
 
-Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64_t N, bool norms, float eps,
-                   const float* dt_bias, const float* x, const float* z, const float* A, const float* D, float* state,
-                   float* y, int64_t I, const Exec& ex) {
+Status dt_ssm_step(const DtScanStepParams& q, const Exec& ex) {
+    const MatrixView& dt_proj = q.dt_proj;
+    const int64_t I = q.step.I, N = q.step.N, R = q.R;
     if (auto s = check_state_dims(I, N, "dt_ssm_step"); !s) return s;
     if (dt_proj.rows != I || dt_proj.cols != R) return Error{"dt_ssm_step: dt_proj must be [I, R]"};
     if (dt_proj.dtype == DType::U8) return Error{"dt_ssm_step: unsupported dtype U8"};
     if (R <= 0 || R > 8192) return Error{"dt_ssm_step: unsupported dt rank " + std::to_string(R)};
-    DtSsmParams p{};
+    DtSsmKernelParams p{};
     p.W = dt_proj;
-    p.dbc = dbc;
+    p.dbc = q.dbc;
     p.R = static_cast<int32_t>(R);
     p.N = static_cast<int32_t>(N);
     p.G = std::min(32, next_pow2(N));
-    p.norms = norms;
-    p.eps = eps;
-    p.dt_bias = dt_bias;
-    p.x = x;
-    p.z = z;
-    p.A = A;
-    p.D = D;
-    p.state = state;
-    p.y = y;
+    p.norms = q.norms;
+    p.eps = q.eps;
+    p.dt_bias = q.step.dt_bias;
+    p.x = q.step.x;
+    p.z = q.step.z;
+    p.A = q.step.A;
+    p.D = q.step.D;
+    p.state = q.step.state;
+    p.y = q.step.y;
     p.I = I;
     p.vec = rows_vectorizable(dt_proj);  // s_d is 16-byte aligned shared memory
     const int64_t channels = kStepThreads / p.G;
@@ -369,18 +369,18 @@ Status dt_ssm_step(const MatrixView& dt_proj, const float* dbc, int64_t R, int64
                   dim3(kStepThreads), smem, ex, p);
 }
 
-Status selective_scan(const float* x, int64_t ldx, const float* dt_raw, int64_t ldd, const float* B, const float* C,
-                      int64_t ldbc, const float* z, int64_t ldz, const float* A, const float* D, const float* dt_bias,
-                      float* state, float* y, int64_t ldy, int64_t T, int64_t I, int64_t N, const Exec& ex) {
-    if (T <= 0) return {};
-    if (auto s = check_state_dims(I, N, "selective_scan"); !s) return s;
+Status selective_scan(const ScanParams& q, const Exec& ex) {
+    const int64_t N = q.N;
+    if (q.T <= 0) return {};
+    if (auto s = check_state_dims(q.I, N, "selective_scan"); !s) return s;
     if (N > kScanMaxN) return Error{"selective_scan: state size " + std::to_string(N) + " is not supported (max 64)"};
-    ScanParams p{x, ldx, dt_raw, ldd, B, C, ldbc, z, ldz, A, D, dt_bias, state, y, ldy, T, I, 0, 0, 0};
+    ScanKernelParams p{q.x, q.ldx,     q.dt_raw, q.ldd, q.B,   q.C, q.ldbc, q.z, q.ldz, q.A,
+                       q.D, q.dt_bias, q.state,  q.y,   q.ldy, q.T, q.I,    0,   0,     0};
     p.N = static_cast<int32_t>(N);
     p.G = next_pow2((N + kScanSpt - 1) / kScanSpt);
     p.CH = std::max(1, std::min(32, 128 / p.G));
     const size_t smem = static_cast<size_t>(kScanSteps) * (3 * p.CH + 2 * N) * sizeof(float);
-    const unsigned blocks = static_cast<unsigned>((I + p.CH - 1) / p.CH);
+    const unsigned blocks = static_cast<unsigned>((q.I + p.CH - 1) / p.CH);
     return launch("selective_scan kernel", selective_scan_kernel, dim3(blocks), dim3(p.CH * p.G), smem, ex, p);
 }
 

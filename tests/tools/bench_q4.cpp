@@ -31,7 +31,7 @@
 #include "inference/checkpoint/weights.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
-#include "kernels/cpu/ops_q4.h"
+#include "kernels/cpu/q4.h"
 #include "kernels/cpu/thread_pool.h"
 #include "tests/tools/checkpoint_generator.h"
 
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
                 if (q)
                     fm::cpu::matmul_q4(m, x.data(), 1, C, y.data(), R, &pool, isa);
                 else
-                    fm::cpu::matmul(m, x.data(), 1, C, y.data(), R, &pool);
+                    fm::cpu::matmul(m, x.data(), 1, C, y.data(), R, false, &pool);
             }
         });
         t.wall /= reps;

@@ -1,4 +1,4 @@
-#include "kernels/cpu/ops_q4.h"
+#include "kernels/cpu/q4.h"
 
 #include <algorithm>
 #include <cmath>
