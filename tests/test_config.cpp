@@ -1,4 +1,4 @@
-// config.json -> ModelConfig: the fields and defaults of REFERENCE.md §1.
+// config.json -> ModelConfig: the fields and defaults of docs/model.md, Shapes.
 
 #include <QtTest>
 

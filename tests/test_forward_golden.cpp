@@ -69,7 +69,7 @@ private slots:
         QCOMPARE(*generated, expected);
     }
 
-    // Whole, token by token and in chunks of 1, 3, 7, 16: the same logits (REFERENCE.md §2).
+    // Whole, token by token and in chunks of 1, 3, 7, 16: the same logits (docs/model.md, The recurrent state).
     void chunking_is_invisible_data() {
         QTest::addColumn<int>("chunk");
         for (int c : {1, 3, 7, 16}) QTest::newRow(qPrintable(QString("chunk%1").arg(c))) << c;

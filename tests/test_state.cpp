@@ -27,7 +27,7 @@ private slots:
     void zeros_have_the_config_shape() {
         auto c = ModelConfig::load(std::string(FM_TEST_DATA_DIR) + "/falcon-mamba-7b-config");
         QVERIFY2(c.ok(), c.error().c_str());
-        // REFERENCE.md §2: 64 x 8192 x (3 + 16) x 4 bytes, about 38 MiB, whatever the length.
+        // docs/model.md, The recurrent state: 64 x 8192 x (3 + 16) x 4 bytes, about 38 MiB, whatever the length.
         QCOMPARE(c->state_bytes(), int64_t{64} * 8192 * 19 * 4);
         QCOMPARE(c->intermediate_size, int64_t{8192});  // not expand * hidden
     }

@@ -1,4 +1,4 @@
-// The CUDA backend: the forward pass of inference/cpu_backend.cpp on an NVIDIA GPU.
+// The CUDA backend: the forward pass of inference/backends/mamba_block.h on an NVIDIA GPU.
 //
 // - Weights are uploaded once into one device arena in their stored dtype (bf16 stays bf16;
 //   4-bit matrices keep their codes, fp32 scales and code book); fp32 vectors as they are.
@@ -376,10 +376,9 @@ Status CudaBackend::init() {
     return {};
 }
 
-// The single-token step (REFERENCE.md §2), on the decode buffers; the token id is read from
-// d_token_. Same steps as CpuBackend::run_chunk, fused where a kernel can take a neighbour's work.
-// Decode: one token through the fixed decode buffers, one fused kernel per step (the graph
-// captures exactly these launches).
+// Decode: one token (docs/model.md, The forward pass) through the fixed decode buffers, one fused
+// kernel per step; the token id is read from d_token_, and the graph captures exactly these
+// launches.
 class CudaBackend::DecodeSteps final : public MambaSteps {
 public:
     DecodeSteps(CudaBackend& b, bool pdl) : b_(b), c_(b.weights_->config), ex_(b.exec(pdl)) {}

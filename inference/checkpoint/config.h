@@ -1,5 +1,5 @@
 #pragma once
-// The model configuration read from a checkpoint's config.json (REFERENCE.md §1).
+// The model configuration read from a checkpoint's config.json (docs/model.md, Shapes).
 
 #include <cstdint>
 #include <filesystem>

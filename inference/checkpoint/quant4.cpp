@@ -90,7 +90,7 @@ Result<int64_t> positive_int(const json& state, const char* key, const std::stri
     return v;
 }
 
-// absmax as fp32, plain or double-quantized (REFERENCE.md §4).
+// absmax as fp32, plain or double-quantized (docs/model.md, 4-bit weights).
 Status load_scales(const TensorStore& store, const std::string& name, const json& state, const std::string& state_where,
                    int64_t blocks, std::vector<float>& scales) {
     const std::string absmax_name = name + ".absmax";

@@ -43,7 +43,7 @@ extern const float kNf4Codebook[16];
 
 // Loads the bitsandbytes-quantized Linear weight `name` (e.g. "backbone.layers.0.mixer.in_proj.weight")
 // whose logical shape is [rows, cols], with its absmax / quant_map / quant_state companions
-// (REFERENCE.md §4). The packed codes stay in the mapping (the store must outlive the view);
+// (docs/model.md, 4-bit weights). The packed codes stay in the mapping (the store must outlive the view);
 // scales are fp32 in `storage`. Every inconsistency (missing or garbled quant state, unknown
 // quant type, bad blocksize, shape disagreeing with [rows, cols], short codes or absmax, wrong
 // code book, missing double-quantization tensors, non-finite scales) is an error naming the

@@ -83,7 +83,7 @@ FM_HD uint16_t float_to_f16(float f) {
     return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
 }
 
-// softplus as PyTorch computes it with threshold 20 (REFERENCE.md §2).
+// softplus as PyTorch computes it with threshold 20 (docs/model.md, The forward pass).
 FM_HD float softplus(float v) {
     return v > 20.0f ? v : log1pf(expf(v));
 }

@@ -97,7 +97,7 @@ __device__ __forceinline__ float weight_at(DType dt, const void* data, int64_t i
 }
 
 // Element `index` (flattened row-major) of a Q4 matrix: codebook[code] * scale (the reference
-// dequantization, REFERENCE.md §4).
+// dequantization, docs/model.md, 4-bit weights).
 __device__ __forceinline__ float q4_at(const uint8_t* codes, const float* scales, const float* codebook, int32_t block,
                                        int64_t index) {
     const uint8_t byte = codes[index >> 1];
@@ -114,7 +114,7 @@ inline bool aligned16(const void* p) {
     return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
 }
 
-// One token of the causal depthwise conv for channel i (REFERENCE.md §2), in the order the CPU
+// One token of the causal depthwise conv for channel i (docs/model.md, The forward pass), in the order the CPU
 // twin (cpu::conv1d_chunk) sums: bias, the K-1 carried inputs oldest first, then v. Shifts v
 // into the carried state [K-1] and returns silu(conv + bias).
 __device__ __forceinline__ float conv_step_channel(float v, const float* __restrict__ w, float bias, float* st, int K) {

@@ -3,7 +3,7 @@
 //   make_checkpoint --out DIR [--hidden 64] [--intermediate 128] [--state 16] [--dt-rank 4]
 //                   [--conv 4] [--layers 2] [--vocab 512] [--dtype bf16|f16|f32] [--shards 1]
 //                   [--seed 1] [--model-type falcon_mamba|mamba]
-// "--preset 7b" sets the Falcon Mamba 7B shapes (REFERENCE.md §1).
+// "--preset 7b" sets the Falcon Mamba 7B shapes (docs/model.md, Shapes).
 
 #include <cstdio>
 #include <cstdlib>
