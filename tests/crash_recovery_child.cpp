@@ -10,6 +10,7 @@
 
 #include "app/controllers/app_controller.h"
 #include "app/worker/inference_worker.h"
+#include "tests/token_pace.h"
 
 using namespace fm::app;
 
@@ -47,7 +48,8 @@ int main(int argc, char* argv[]) {
         say(QStringLiteral("SAVED %1").arg(id));
         if (++exchange == 1) {
             // The second reply: long and slow, to be cut off by the parent.
-            app.worker()->setTokenDelayForTesting(qEnvironmentVariableIntValue("FM_TEST_TOKEN_DELAY_MS"));
+            app.worker()->setTokenPacer(
+                fm::app::testing::tokenPace(qEnvironmentVariableIntValue("FM_TEST_TOKEN_DELAY_MS")));
             chat->settings()->setMaxNewTokens(100000);
             if (!chat->send(QStringLiteral("Now tell me everything, at length."))) say(QStringLiteral("SEND FAILED"));
             sinceStart.start();
@@ -57,8 +59,8 @@ int main(int argc, char* argv[]) {
     QObject::connect(app.models(), &ModelController::modelReady, [&] {
         chat->settings()->setTemperature(0);
         chat->settings()->setMaxNewTokens(20);
-        // The first exchange runs at full speed: the delay hook is off until it is saved.
-        app.worker()->setTokenDelayForTesting(0);
+        // The first exchange runs at full speed: no pacer until it is saved.
+        app.worker()->setTokenPacer(fm::app::testing::tokenPace(0));
         if (!chat->send(QStringLiteral("Hello, what are you?"))) say(QStringLiteral("SEND FAILED"));
     });
     QObject::connect(app.models(), &ModelController::loadFailed, [&](const QString& error) {

@@ -16,6 +16,7 @@
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "tests/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;
@@ -229,13 +230,13 @@ private slots:
     void stopKeepsThePartialReply() {
         auto* chat = app_->chat();
         chat->settings()->setMaxNewTokens(100000);
-        app_->worker()->setTokenDelayForTesting(5);
+        app_->worker()->setTokenPacer(fm::app::testing::tokenPace(5));
         QSignalSpy saved(chat, &ConversationController::replySaved);
         QVERIFY(chat->send(QStringLiteral("Go on and on")));
         QTRY_VERIFY_WITH_TIMEOUT(!chat->messages()->contentOf(chat->streamingMessageId()).isEmpty(), 10000);
         chat->stop();
         QVERIFY(saved.wait(5000));
-        app_->worker()->setTokenDelayForTesting(0);
+        app_->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
         chat->settings()->setMaxNewTokens(24);
         auto message = app_->store()->message(chat->messages()->idAt(chat->messages()->count() - 1));
         QVERIFY(message.ok());

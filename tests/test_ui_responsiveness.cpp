@@ -11,6 +11,7 @@
 #include "app/qml_plugins.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "tests/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;
@@ -52,7 +53,7 @@ private slots:
         QVERIFY(ready.wait(30000));
         app.chat()->settings()->setTemperature(0);
         app.chat()->settings()->setMaxNewTokens(tokens);
-        app.worker()->setTokenDelayForTesting(tokenDelayMs);
+        app.worker()->setTokenPacer(fm::app::testing::tokenPace(tokenDelayMs));
 
         // Warm up: the first reply creates the delegates and compiles the bindings.
         QSignalSpy saved(app.chat(), &ConversationController::replySaved);

@@ -6,6 +6,7 @@
 
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "tests/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;
@@ -150,7 +151,7 @@ private slots:
     }
 
     void stopWorksMidGeneration() {
-        worker_->setTokenDelayForTesting(5);
+        worker_->setTokenPacer(fm::app::testing::tokenPace(5));
         QSignalSpy tokens(worker_, &InferenceWorker::tokensGenerated);
         QSignalSpy finished(worker_, &InferenceWorker::generationFinished);
         const GenerationRequest r = request(QStringLiteral("Keep going"), 100000, true);
@@ -161,7 +162,7 @@ private slots:
         worker_->requestStop(r.requestId);
         QVERIFY(fm::app::testing::waitForSignal(finished, 5000));
         const qint64 stopMs = timer.elapsed();
-        worker_->setTokenDelayForTesting(0);
+        worker_->setTokenPacer(fm::app::testing::tokenPace(0));
         const auto summary = finished.first().at(1).value<GenerationSummary>();
         QCOMPARE(summary.stopReason, QStringLiteral("cancelled"));
         QVERIFY(summary.generatedTokens < 100000);

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <thread>
 
 #include "app/checkpoint_inspection.h"
 #include "app/worker/chat_format_adapter.h"
@@ -44,9 +43,7 @@ QString stopReasonText(fm::StopReason reason) {
 
 }  // namespace
 
-InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {
-    testTokenDelayMs_.store(std::max(0, qEnvironmentVariableIntValue("FM_TEST_TOKEN_DELAY_MS")));
-}
+InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {}
 
 InferenceWorker::~InferenceWorker() = default;
 
@@ -65,6 +62,16 @@ void InferenceWorker::requestStopAll() {
 
 void InferenceWorker::requestCancelLoad() {
     cancelLoad_.store(true);
+}
+
+void InferenceWorker::setTokenPacer(std::shared_ptr<TokenPacer> pacer) {
+    std::lock_guard lock(pacerMutex_);
+    pacer_ = std::move(pacer);
+}
+
+std::shared_ptr<InferenceWorker::TokenPacer> InferenceWorker::pacer() const {
+    std::lock_guard lock(pacerMutex_);
+    return pacer_;
 }
 
 void InferenceWorker::releaseModel() {
@@ -181,6 +188,22 @@ void InferenceWorker::reportSnapshotUsage() {
     emit snapshotUsage(resumer_ ? resumer_->diskUsageBytes() : 0, resumer_ ? resumer_->fileCount() : 0);
 }
 
+// What one reply carries from step to step.
+struct InferenceWorker::ReplyRun {
+    std::vector<fm::ChatMessage> messages;
+    std::vector<fm::PromptSegment> prompt;  // rendered once, used by every step
+    std::string fingerprint;                // of the model setup, for saved states
+    ResumeOutcome resume;
+    std::optional<fm::SessionSnapshot> beforeReply;
+    fm::Result<fm::GenerationResult> result = fm::Error{"not run"};
+
+    // Streamed text waiting for the next batch.
+    QString pending;
+    int pendingTokens = 0;
+    qint64 totalTokens = 0;
+    QElapsedTimer batchTimer, memoryTimer;
+};
+
 void InferenceWorker::generate(const GenerationRequest& request) {
     // Publish which request runs before clearing the flag, then look for a stop that came
     // while it was queued: with requestStop() doing the reverse, no stop is ever lost.
@@ -201,126 +224,147 @@ void InferenceWorker::generate(const GenerationRequest& request) {
         return;
     }
     emit generationStarted(request.requestId);
+    useSessionFor(request);
 
-    // One active session: another conversation, or another mode, starts from a fresh state.
-    const int wantedKey = request.completionMode ? 1 : 0;
-    if (!model_->session || sessionConversationId_ != request.conversationId || model_->sessionFormatKey != wantedKey) {
-        model_->model->backend().reset_state();
-        model_->session = model_->model->new_session(formatFor(*model_->model->chat_format(), request.completionMode));
-        model_->sessionFormatKey = wantedKey;
-        sessionConversationId_ = request.conversationId;
-    }
-
-    std::vector<fm::ChatMessage> messages;
-    messages.reserve(static_cast<size_t>(request.messages.size()));
-    for (const ChatTurn& turn : request.messages) messages.push_back(makeChatMessage(turn.role, turn.content));
-
-    QString pending;
-    int pendingTokens = 0;
-    qint64 totalTokens = 0;
-    QElapsedTimer batchTimer;
-    batchTimer.start();
-    QElapsedTimer memoryTimer;
-    memoryTimer.start();
-    const auto flush = [&] {
-        if (pendingTokens == 0 && pending.isEmpty()) return;
-        emit tokensGenerated(request.requestId, pending, pendingTokens);
-        pending.clear();
-        pendingTokens = 0;
-        batchTimer.restart();
-    };
-
-    fm::GenerationCallbacks callbacks;
-    callbacks.cancel = &cancelGeneration_;
-    callbacks.on_prefill_progress = [&](int64_t done, int64_t total) {
-        emit prefillProgress(request.requestId, done, total);
-    };
-    callbacks.on_token = [&](int32_t, const std::string& text) {
-        pending += QString::fromStdString(text);
-        ++pendingTokens;
-        ++totalTokens;
-        if (batchTimer.elapsed() >= kTokenBatchMs) flush();
-        if (memoryTimer.elapsed() >= 500) {
-            memoryTimer.restart();
-            MemoryFigures figures = currentMemory();
-            figures.tokensProcessed += totalTokens;  // the session adds them at the end
-            emit memoryReported(figures);
-        }
-        if (const int delay = testTokenDelayMs_.load(); delay > 0) {
-            // Sleep in slices so that a stop still lands at once.
-            for (int slept = 0; slept < delay && !cancelGeneration_.load(); slept += 5)
-                std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5, delay - slept)));
-        }
-    };
-
-    fm::GenerationParams params = request.params;
-    if (request.ignoreStopTokens) params.ignore_stop_ids = true;
-
-    // Instant resume: start from the deepest saved state of this branch this model can use,
-    // read the prompt (a reply of zero tokens), keep the state before sampling for
-    // regeneration, then generate from it: the same tokens as one reply() call.
-    ResumeOutcome resume;
-    std::string fingerprint;
-    if (resumer_) {
-        fingerprint = SessionResumer::fingerprint(model_->model->backend(), model_->model->checkpoint_dir(),
-                                                  request.completionMode);
-        resume = resumer_->prepare(*model_->session, request, messages, fingerprint);
-        for (const QString& warning : resume.warnings) emit snapshotWarning(warning);
-    }
-    emit resumePrepared(request.requestId, resume.source, resume.reusedTokens, resume.reason);
-    std::optional<fm::SessionSnapshot> beforeReply;
-    auto result = [&]() -> fm::Result<fm::GenerationResult> {
-        if (!resumer_ || !resumer_->saving()) return model_->session->reply(messages, params, callbacks);
-        fm::GenerationParams readOnly = params;
-        readOnly.max_new_tokens = 0;
-        auto read = model_->session->reply(messages, readOnly, callbacks);
-        if (!read || read->stop_reason == fm::StopReason::Cancelled) return read;
-        beforeReply = model_->session->snapshot();
-        auto reply = model_->session->reply(messages, params, callbacks);
-        if (!reply) return reply;
-        reply->prefilled_tokens += read->prefilled_tokens;
-        reply->prefill_seconds += read->prefill_seconds;
-        reply->prompt_tokens = read->prompt_tokens;
-        reply->restarted = read->restarted;
-        reply->restart_reason = read->restart_reason;
-        return reply;
-    }();
-    flush();
-    if (!result) {
+    ReplyRun run;
+    run.messages.reserve(static_cast<size_t>(request.messages.size()));
+    for (const ChatTurn& turn : request.messages) run.messages.push_back(makeChatMessage(turn.role, turn.content));
+    readAndReply(request, run);
+    if (!run.result) {
         // The state may be half-updated: start clean next time.
         model_->session->reset();
-        emit generationFailed(request.requestId, QString::fromStdString(result.error()));
+        emit generationFailed(request.requestId, QString::fromStdString(run.result.error()));
         emit memoryReported(currentMemory());
         return;
     }
-    GenerationSummary summary;
-    summary.text = QString::fromStdString(result->text);
-    summary.stopReason = stopReasonText(result->stop_reason);
-    summary.promptTokens = result->prompt_tokens;
-    summary.prefilledTokens = result->prefilled_tokens;
-    summary.generatedTokens = static_cast<qint64>(result->tokens.size());
-    summary.prefillSeconds = result->prefill_seconds;
-    summary.decodeSeconds = result->decode_seconds;
-    summary.tokensPerSecond = result->decode_tokens_per_second();
-    summary.restarted = result->restarted;
-    summary.restartReason = QString::fromStdString(result->restart_reason);
-    if (!resume.reason.isEmpty()) {
-        summary.restarted = resume.source.isEmpty();
-        summary.restartReason = resume.reason;
+    reportReply(request, run);
+    keepStates(request, run);
+}
+
+// One active session: another conversation, or another mode, starts from a fresh state.
+void InferenceWorker::useSessionFor(const GenerationRequest& request) {
+    const int wantedKey = request.completionMode ? 1 : 0;
+    if (model_->session && sessionConversationId_ == request.conversationId && model_->sessionFormatKey == wantedKey)
+        return;
+    model_->model->backend().reset_state();
+    model_->session = model_->model->new_session(formatFor(*model_->model->chat_format(), request.completionMode));
+    model_->sessionFormatKey = wantedKey;
+    sessionConversationId_ = request.conversationId;
+}
+
+// Tokens go out in batches (at most one signal per kTokenBatchMs), memory figures twice a second.
+fm::GenerationCallbacks InferenceWorker::streamingCallbacks(const GenerationRequest& request, ReplyRun& run) {
+    fm::GenerationCallbacks callbacks;
+    callbacks.cancel = &cancelGeneration_;
+    callbacks.on_prefill_progress = [this, id = request.requestId](int64_t done, int64_t total) {
+        emit prefillProgress(id, done, total);
+    };
+    callbacks.on_token = [this, &run, id = request.requestId, pacer = pacer()](int32_t, const std::string& text) {
+        run.pending += QString::fromStdString(text);
+        ++run.pendingTokens;
+        ++run.totalTokens;
+        if (run.batchTimer.elapsed() >= kTokenBatchMs) {
+            emit tokensGenerated(id, run.pending, run.pendingTokens);
+            run.pending.clear();
+            run.pendingTokens = 0;
+            run.batchTimer.restart();
+        }
+        if (run.memoryTimer.elapsed() >= 500) {
+            run.memoryTimer.restart();
+            MemoryFigures figures = currentMemory();
+            figures.tokensProcessed += run.totalTokens;  // the session adds them at the end
+            emit memoryReported(figures);
+        }
+        if (pacer) pacer->afterToken(cancelGeneration_);
+    };
+    return callbacks;
+}
+
+// Instant resume: start from the deepest saved state of this branch this model can use,
+// read the prompt (a reply of zero tokens), keep the state before sampling for
+// regeneration, then generate from it: the same tokens as one reply() call.
+void InferenceWorker::readAndReply(const GenerationRequest& request, ReplyRun& run) {
+    fm::GenerationSession& session = *model_->session;
+    auto rendered = fm::render_prompt(session.format(), run.messages, true);
+    if (!rendered) {
+        run.result = fm::Error{rendered.error()};
+        return;
     }
-    summary.resumedFrom = resume.source;
-    summary.reusedTokens = resume.reusedTokens;
+    run.prompt = std::move(*rendered);
+    if (resumer_) {
+        run.fingerprint = SessionResumer::fingerprint(model_->model->backend(), model_->model->checkpoint_dir(),
+                                                      request.completionMode);
+        run.resume = resumer_->prepare(session, request, run.prompt, run.fingerprint);
+        for (const QString& warning : run.resume.warnings) emit snapshotWarning(warning);
+    }
+    emit resumePrepared(request.requestId, run.resume.source, run.resume.reusedTokens, run.resume.reason);
+
+    fm::GenerationParams params = request.params;
+    if (request.ignoreStopTokens) params.ignore_stop_ids = true;
+    run.batchTimer.start();
+    run.memoryTimer.start();
+    const fm::GenerationCallbacks callbacks = streamingCallbacks(request, run);
+    const auto flush = [&] {
+        if (run.pendingTokens == 0 && run.pending.isEmpty()) return;
+        emit tokensGenerated(request.requestId, run.pending, run.pendingTokens);
+        run.pending.clear();
+        run.pendingTokens = 0;
+    };
+    if (!resumer_ || !resumer_->saving()) {
+        run.result = session.reply_to_prompt(run.prompt, params, callbacks);
+        flush();
+        return;
+    }
+    fm::GenerationParams readOnly = params;
+    readOnly.max_new_tokens = 0;
+    auto read = session.reply_to_prompt(run.prompt, readOnly, callbacks);
+    if (!read || read->stop_reason == fm::StopReason::Cancelled) {
+        run.result = std::move(read);
+        flush();
+        return;
+    }
+    run.beforeReply = session.snapshot();
+    run.result = session.reply_to_prompt(run.prompt, params, callbacks);
+    flush();
+    if (!run.result) return;
+    run.result->prefilled_tokens += read->prefilled_tokens;
+    run.result->prefill_seconds += read->prefill_seconds;
+    run.result->prompt_tokens = read->prompt_tokens;
+    run.result->restarted = read->restarted;
+    run.result->restart_reason = read->restart_reason;
+}
+
+void InferenceWorker::reportReply(const GenerationRequest& request, const ReplyRun& run) {
+    const fm::GenerationResult& result = *run.result;
+    GenerationSummary summary;
+    summary.text = QString::fromStdString(result.text);
+    summary.stopReason = stopReasonText(result.stop_reason);
+    summary.promptTokens = result.prompt_tokens;
+    summary.prefilledTokens = result.prefilled_tokens;
+    summary.generatedTokens = static_cast<qint64>(result.tokens.size());
+    summary.prefillSeconds = result.prefill_seconds;
+    summary.decodeSeconds = result.decode_seconds;
+    summary.tokensPerSecond = result.decode_tokens_per_second();
+    summary.restarted = result.restarted;
+    summary.restartReason = QString::fromStdString(result.restart_reason);
+    if (!run.resume.reason.isEmpty()) {
+        summary.restarted = run.resume.source.isEmpty();
+        summary.restartReason = run.resume.reason;
+    }
+    summary.resumedFrom = run.resume.source;
+    summary.reusedTokens = run.resume.reusedTokens;
     emit generationFinished(request.requestId, summary);
     emit memoryReported(currentMemory());
+}
 
-    // After the reply is out: snapshots cost a state copy and tens of megabytes of writing.
-    // A reply cut off while the prompt was read leaves a partial state: nothing to keep.
-    if (resumer_ && resumer_->saving() && beforeReply) {
-        for (const QString& problem :
-             resumer_->saveAfterReply(*model_->session, request, messages, result->text, beforeReply, fingerprint))
-            emit snapshotWarning(problem);
-        reportSnapshotUsage();
-    }
+// After the reply is out: snapshots cost a state copy and tens of megabytes of writing.
+// A reply cut off while the prompt was read leaves a partial state: nothing to keep.
+void InferenceWorker::keepStates(const GenerationRequest& request, const ReplyRun& run) {
+    if (!resumer_ || !resumer_->saving() || !run.beforeReply) return;
+    for (const QString& problem : resumer_->saveAfterReply(*model_->session, request, run.messages, run.result->text,
+                                                           run.beforeReply, run.fingerprint))
+        emit snapshotWarning(problem);
+    reportSnapshotUsage();
 }
 
 }  // namespace fm::app

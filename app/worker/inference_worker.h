@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "app/worker/inference_types.h"
 #include "inference/backends/backend.h"
@@ -44,9 +45,15 @@ public:
     // thread from repainting for every token of a fast model.
     static constexpr int kTokenBatchMs = 30;
 
-    // Test hook: sleep this long after each token (also FM_TEST_TOKEN_DELAY_MS), so a test can
-    // act while a reply is still streaming. Thread-safe.
-    void setTokenDelayForTesting(int ms) { testTokenDelayMs_.store(ms); }
+    // Called on the worker thread after each generated token, with the cancel flag it should
+    // honour. The app installs none; a caller that wants replies to stream at a given pace (a
+    // demonstration, or a test that acts mid-stream) installs one. Thread-safe; null removes it.
+    class TokenPacer {
+    public:
+        virtual ~TokenPacer() = default;
+        virtual void afterToken(const std::atomic<bool>& cancel) = 0;
+    };
+    void setTokenPacer(std::shared_ptr<TokenPacer> pacer);
 
 public slots:
     void loadModel(const fm::app::ModelLoadRequest& request);
@@ -90,8 +97,16 @@ signals:
 private:
     struct LoadedModel;
 
+    struct ReplyRun;
+
     MemoryFigures currentMemory() const;
     void releaseModel();
+    // The steps of generate(), in order.
+    void useSessionFor(const GenerationRequest& request);
+    fm::GenerationCallbacks streamingCallbacks(const GenerationRequest& request, ReplyRun& run);
+    void readAndReply(const GenerationRequest& request, ReplyRun& run);
+    void reportReply(const GenerationRequest& request, const ReplyRun& run);
+    void keepStates(const GenerationRequest& request, const ReplyRun& run);
 
     std::unique_ptr<LoadedModel> model_;
     std::unique_ptr<SessionResumer> resumer_;  // null until openSnapshots()
@@ -102,8 +117,10 @@ private:
     std::atomic<quint64> stopRequestedUpTo_{0};
     std::atomic<bool> cancelLoad_{false};
 
-    // Test hook (FM_TEST_TOKEN_DELAY_MS): slows generation so that a test can act mid-stream.
-    std::atomic<int> testTokenDelayMs_{0};
+    std::shared_ptr<TokenPacer> pacer() const;
+
+    mutable std::mutex pacerMutex_;
+    std::shared_ptr<TokenPacer> pacer_;
 };
 
 }  // namespace fm::app

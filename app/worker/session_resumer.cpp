@@ -100,11 +100,9 @@ QString SessionResumer::mismatchReason(const QString& saved, const QString& curr
 }
 
 ResumeOutcome SessionResumer::prepare(fm::GenerationSession& session, const GenerationRequest& request,
-                                      const std::vector<fm::ChatMessage>& messages, const std::string& fingerprint) {
+                                      const std::vector<fm::PromptSegment>& segments, const std::string& fingerprint) {
     ResumeOutcome out;
-    auto segments = fm::render_prompt(session.format(), messages, true);
-    if (!segments) return out;  // reply() reports the template error
-    const std::string prompt = concat(*segments);
+    const std::string prompt = concat(segments);
     const qint64 seenTokens = static_cast<qint64>(session.context_tokens().size());
     const bool memoryUsable = seenTokens > 0 && startsWith(prompt, session.context_text());
     const QList<fm::PromptMessage> path = promptPath(request);

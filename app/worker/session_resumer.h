@@ -60,9 +60,9 @@ public:
     static QString mismatchReason(const QString& saved, const QString& current);
 
     // Before reply(): restores the deepest usable state into `session` (or keeps the one it
-    // has, or resets it), for the prompt `messages` of `request`.
+    // has, or resets it), for `request` whose rendered prompt is `prompt`.
     ResumeOutcome prepare(fm::GenerationSession& session, const GenerationRequest& request,
-                          const std::vector<fm::ChatMessage>& messages, const std::string& fingerprint);
+                          const std::vector<fm::PromptSegment>& prompt, const std::string& fingerprint);
 
     // After a reply that was fully read and generated: saves the state before the reply
     // (`beforeReply`, if taken) and after it (as "turn", or "checkpoint" every few turns),

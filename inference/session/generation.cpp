@@ -173,6 +173,13 @@ Result<GenerationResult> GenerationSession::reply(const std::vector<ChatMessage>
     return run(*segments, nullptr, params, callbacks);
 }
 
+Result<GenerationResult> GenerationSession::reply_to_prompt(const std::vector<PromptSegment>& prompt,
+                                                            const GenerationParams& params,
+                                                            const GenerationCallbacks& callbacks) {
+    if (!tokenizer_ || !format_) return Error{"chat needs a tokenizer and a chat format; this model has none"};
+    return run(prompt, nullptr, params, callbacks);
+}
+
 Result<GenerationResult> GenerationSession::complete(const std::vector<int32_t>& prompt, const GenerationParams& params,
                                                      const GenerationCallbacks& callbacks) {
     return run({}, &prompt, params, callbacks);

@@ -85,6 +85,10 @@ public:
     // Chat: the conversation so far (ending with the user's message); the reply is generated.
     Result<GenerationResult> reply(const std::vector<ChatMessage>& messages, const GenerationParams& params,
                                    const GenerationCallbacks& callbacks = {});
+    // Chat from a prompt already rendered with render_prompt (a caller that also needs the
+    // rendering, to pick a saved state, renders once and passes it here).
+    Result<GenerationResult> reply_to_prompt(const std::vector<PromptSegment>& prompt, const GenerationParams& params,
+                                             const GenerationCallbacks& callbacks = {});
     // Completion: continue from the given prompt tokens (the whole text so far, not only new).
     Result<GenerationResult> complete(const std::vector<int32_t>& prompt, const GenerationParams& params,
                                       const GenerationCallbacks& callbacks = {});
