@@ -5,6 +5,7 @@
 #include <QAbstractItemModelTester>
 #include <QClipboard>
 #include <QFile>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QSignalSpy>
 #include <QTest>
@@ -16,6 +17,7 @@
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "inference/backends/backend.h"
 #include "tests/token_pace.h"
 
 using namespace fm::app;
@@ -123,8 +125,23 @@ private slots:
                  qPrintable(check.value(QStringLiteral("message")).toString()));
     }
 
-    void cudaStatusHasAReason() {
-        if (!app_->models()->cudaAvailable()) QVERIFY(!app_->models()->cudaReason().isEmpty());
+    // What the models page says about CUDA is what the engine's probe found: available with a
+    // named device and no reason, or unavailable with a reason and no device. Without the
+    // NVIDIA driver's control device on this machine it cannot be available at all.
+    void cudaStatusIsConsistent() {
+        const ModelController* models = app_->models();
+        const fm::CudaAvailability probe = fm::cuda_availability();
+        QCOMPARE(models->cudaAvailable(), probe.available);
+        if (models->cudaAvailable()) {
+            QVERIFY(!models->cudaDevice().isEmpty());
+            QCOMPARE(models->cudaDevice(), QString::fromStdString(probe.device_name));
+            QVERIFY(models->cudaReason().isEmpty());
+        } else {
+            QVERIFY(!models->cudaReason().isEmpty());
+            QCOMPARE(models->cudaReason(), QString::fromStdString(probe.reason));
+            QVERIFY(models->cudaDevice().isEmpty());
+        }
+        if (!QFileInfo::exists(QStringLiteral("/dev/nvidiactl"))) QVERIFY(!models->cudaAvailable());
     }
 
     // ---- Conversation actions -------------------------------------------------------------
