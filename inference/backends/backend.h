@@ -58,10 +58,18 @@ public:
     virtual MemoryReport memory() const = 0;
 };
 
-// Shared by the backends before a forward pass: every id must be in the vocabulary (the error
-// names the first that is not and its position), and `logits` is sized for `mode`.
-Status check_tokens_and_size_logits(std::span<const int32_t> tokens, int64_t vocab_size, LogitsMode mode,
-                                    std::vector<float>& logits);
+// One chunk of a forward pass: `n` tokens at `ids`, whose last `logit_rows` rows of logits
+// (0, 1 or n) go to `out`.
+using ChunkRunner = std::function<Status(const int32_t* ids, int64_t n, int64_t logit_rows, float* out)>;
+
+// The chunk loop every backend's forward() shares: checks that every id is in the vocabulary
+// (the error names the first that is not and its position), sizes `logits` for `mode`, runs
+// chunks of options.chunk_size, stops between chunks when cancelled and reports progress.
+// `on_chunk_done(n)` lets the backend count the tokens its state has read. Returns the number
+// of tokens consumed.
+Result<int64_t> forward_in_chunks(std::span<const int32_t> tokens, int64_t vocab_size, LogitsMode mode,
+                                  std::vector<float>& logits, const ForwardOptions& options, const ChunkRunner& run,
+                                  const std::function<void(int64_t n)>& on_chunk_done);
 
 enum class BackendKind { Auto, Cpu, Cuda };
 

@@ -182,23 +182,12 @@ public:
     Result<int64_t> forward(std::span<const int32_t> tokens, LogitsMode mode, std::vector<float>& logits,
                             const ForwardOptions& options) override {
         const ModelConfig& c = weights_->config;
-        const int64_t T = static_cast<int64_t>(tokens.size()), V = c.vocab_size;
-        if (auto s = check_tokens_and_size_logits(tokens, V, mode, logits); !s) return Error{s.error()};
-        const int64_t chunk = std::max<int64_t>(1, options.chunk_size);
-        int64_t done = 0;
-        while (done < T) {
-            if (options.cancel && options.cancel->load()) break;
-            const int64_t n = std::min(chunk, T - done);
-            const bool want = mode == LogitsMode::All || (mode == LogitsMode::Last && done + n == T);
-            float* out = mode == LogitsMode::All ? logits.data() + done * V : logits.data();
-            CpuSteps steps(*weights_, state_, ws_, pool_, tokens.data() + done, n, out);
-            const int64_t rows = want ? (mode == LogitsMode::All ? n : 1) : 0;
-            if (Status s = run_mamba_forward(steps, c.num_layers, rows); !s) return Error{s.error()};
-            done += n;
-            state_.tokens_seen += static_cast<uint64_t>(n);
-            if (options.progress) options.progress(done, T);
-        }
-        return done;
+        auto run = [&](const int32_t* ids, int64_t n, int64_t rows, float* out) {
+            CpuSteps steps(*weights_, state_, ws_, pool_, ids, n, out);
+            return run_mamba_forward(steps, c.num_layers, rows);
+        };
+        return forward_in_chunks(tokens, c.vocab_size, mode, logits, options, run,
+                                 [this](int64_t n) { state_.tokens_seen += static_cast<uint64_t>(n); });
     }
 
     MemoryReport memory() const override {

@@ -653,7 +653,7 @@ Status CudaBackend::reserve_chunk(int64_t T, bool all_logits) {
     return {};
 }
 
-// One chunk of T tokens (ids already in w_ids_) through every layer, as CpuBackend::run_chunk.
+// One chunk of T tokens (ids already in w_ids_) through every layer.
 Status CudaBackend::enqueue_chunk(int64_t T, int64_t logit_rows, float* logits_dev) {
     PrefillSteps steps(*this, T, logits_dev);
     return run_mamba_forward(steps, weights_->config.num_layers, logit_rows);
@@ -663,35 +663,21 @@ Result<int64_t> CudaBackend::forward(std::span<const int32_t> tokens, LogitsMode
                                      const ForwardOptions& options) {
     if (!sticky_.empty()) return Error{"the CUDA backend failed earlier: " + sticky_};
     FM_CUDA_TRY(cudaSetDevice(device_));
-    const ModelConfig& c = weights_->config;
-    const int64_t T = static_cast<int64_t>(tokens.size()), V = c.vocab_size;
-    if (auto s = check_tokens_and_size_logits(tokens, V, mode, logits); !s) return Error{s.error()};
-    const int64_t chunk = std::max<int64_t>(1, options.chunk_size);
-    int64_t done = 0;
-    while (done < T) {
-        if (options.cancel && options.cancel->load()) break;
-        const int64_t n = std::min(chunk, T - done);
-        const bool want = mode == LogitsMode::All || (mode == LogitsMode::Last && done + n == T);
-        float* out = mode == LogitsMode::All ? logits.data() + done * V : logits.data();
-        if (n == 1) {
-            FM_STATUS_TRY(run_step(tokens[static_cast<size_t>(done)], want, out));
-        } else {
-            const int64_t rows = want ? (mode == LogitsMode::All ? n : 1) : 0;
-            FM_STATUS_TRY(reserve_chunk(n, rows > 1));
-            FM_CUDA_TRY(cudaMemcpyAsync(w_ids_, tokens.data() + done, static_cast<size_t>(n) * 4,
-                                        cudaMemcpyHostToDevice, stream_));
-            float* dev_logits = rows > 1 ? logits_all_ : d_logits_;
-            FM_STATUS_TRY(enqueue_chunk(n, rows, dev_logits));
-            if (rows > 0)
-                FM_CUDA_TRY(cudaMemcpyAsync(out, dev_logits, static_cast<size_t>(rows * V) * 4, cudaMemcpyDeviceToHost,
-                                            stream_));
-            FM_CUDA_TRY(cudaStreamSynchronize(stream_));
-        }
-        done += n;
-        tokens_seen_ += static_cast<uint64_t>(n);
-        if (options.progress) options.progress(done, T);
-    }
-    return done;
+    const int64_t V = weights_->config.vocab_size;
+    auto run = [&](const int32_t* ids, int64_t n, int64_t rows, float* out) -> Status {
+        if (n == 1) return run_step(ids[0], rows > 0, out);
+        FM_STATUS_TRY(reserve_chunk(n, rows > 1));
+        FM_CUDA_TRY(cudaMemcpyAsync(w_ids_, ids, static_cast<size_t>(n) * 4, cudaMemcpyHostToDevice, stream_));
+        float* dev_logits = rows > 1 ? logits_all_ : d_logits_;
+        FM_STATUS_TRY(enqueue_chunk(n, rows, dev_logits));
+        if (rows > 0)
+            FM_CUDA_TRY(
+                cudaMemcpyAsync(out, dev_logits, static_cast<size_t>(rows * V) * 4, cudaMemcpyDeviceToHost, stream_));
+        FM_CUDA_TRY(cudaStreamSynchronize(stream_));
+        return {};
+    };
+    return forward_in_chunks(tokens, V, mode, logits, options, run,
+                             [this](int64_t n) { tokens_seen_ += static_cast<uint64_t>(n); });
 }
 
 Result<std::vector<int32_t>> CudaBackend::greedy(int32_t first, int64_t steps) {

@@ -52,27 +52,6 @@ std::string files_of(const TensorStore& store) {
     return files[0]->path().parent_path().string() + " (" + std::to_string(files.size()) + " safetensors files)";
 }
 
-float to_float(const TensorInfo& t, int64_t i) {
-    switch (t.dtype) {
-    case DType::F32: {
-        float v;
-        std::memcpy(&v, t.data + i * 4, 4);
-        return v;
-    }
-    case DType::F16: {
-        uint16_t h;
-        std::memcpy(&h, t.data + i * 2, 2);
-        return num::f16_to_float(h);
-    }
-    case DType::BF16: {
-        uint16_t h;
-        std::memcpy(&h, t.data + i * 2, 2);
-        return num::bf16_to_float(h);
-    }
-    default: return 0.0f;
-    }
-}
-
 bool is_float(DType t) {
     return t == DType::F32 || t == DType::F16 || t == DType::BF16;
 }
@@ -109,7 +88,7 @@ Status load_scales(const TensorStore& store, const std::string& name, const json
                      std::to_string(blocks) + " blocks of '" + name + "': blocksize or shape is wrong"};
     scales.resize(static_cast<size_t>(blocks));
     if (is_float(absmax->dtype)) {
-        for (int64_t j = 0; j < blocks; ++j) scales[static_cast<size_t>(j)] = to_float(*absmax, j);
+        for (int64_t j = 0; j < blocks; ++j) scales[static_cast<size_t>(j)] = absmax->element_as_float(j);
     } else if (absmax->dtype == DType::U8) {
         // Double quantization: absmax[j] = nested_quant_map[u8[j]] * nested_absmax[j / nested_blocksize] +
         // nested_offset.
@@ -138,9 +117,9 @@ Status load_scales(const TensorStore& store, const std::string& name, const json
                          " scales, but " + std::to_string(blocks) + " absmax values in blocks of " +
                          std::to_string(*nested_block) + " need " + std::to_string(nested_blocks)};
         float map[256];
-        for (int k = 0; k < 256; ++k) map[k] = to_float(*nmap, k);
+        for (int k = 0; k < 256; ++k) map[k] = nmap->element_as_float(k);
         std::vector<float> nested(static_cast<size_t>(nested_blocks));
-        for (int64_t k = 0; k < nested_blocks; ++k) nested[static_cast<size_t>(k)] = to_float(*nabs, k);
+        for (int64_t k = 0; k < nested_blocks; ++k) nested[static_cast<size_t>(k)] = nabs->element_as_float(k);
         for (int64_t j = 0; j < blocks; ++j)
             scales[static_cast<size_t>(j)] =
                 map[absmax->data[j]] * nested[static_cast<size_t>(j / *nested_block)] + offset;
@@ -226,7 +205,7 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
         return Error{qmap->describe() + ": the code book must hold 16 floats, got " + std::to_string(qmap->elements()) +
                      (is_float(qmap->dtype) ? "" : std::string(" of ") + dtype_name(qmap->dtype))};
     for (int k = 0; k < 16; ++k) {
-        storage.codebook[k] = to_float(*qmap, k);
+        storage.codebook[k] = qmap->element_as_float(k);
         if (!std::isfinite(storage.codebook[k]))
             return Error{qmap->describe() + ": code book entry " + std::to_string(k) + " is not finite"};
     }

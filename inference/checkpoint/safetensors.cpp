@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/common/numerics.h"
+
 namespace fm {
 namespace {
 
@@ -66,6 +68,27 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::filesystem::path
 
 MappedFile::~MappedFile() {
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+float TensorInfo::element_as_float(int64_t i) const {
+    switch (dtype) {
+    case DType::F32: {
+        float v;
+        std::memcpy(&v, data + i * 4, 4);
+        return v;
+    }
+    case DType::F16: {
+        uint16_t h;
+        std::memcpy(&h, data + i * 2, 2);
+        return num::f16_to_float(h);
+    }
+    case DType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, data + i * 2, 2);
+        return num::bf16_to_float(h);
+    }
+    default: return 0.0f;
+    }
 }
 
 int64_t TensorInfo::elements() const {

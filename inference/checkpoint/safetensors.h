@@ -43,6 +43,8 @@ struct TensorInfo {
 
     int64_t elements() const;
     std::string describe() const;  // "name (BF16 [2, 3]) in file"
+    // Element i of an F32, F16 or BF16 tensor as fp32 (0 for other dtypes).
+    float element_as_float(int64_t i) const;
 };
 
 class TensorStore {

@@ -23,27 +23,6 @@ bool is_float(DType t) {
     return t == DType::F32 || t == DType::F16 || t == DType::BF16;
 }
 
-float element_to_float(const TensorInfo& t, int64_t i) {
-    switch (t.dtype) {
-    case DType::F32: {
-        float v;
-        std::memcpy(&v, t.data + i * 4, 4);
-        return v;
-    }
-    case DType::F16: {
-        uint16_t h;
-        std::memcpy(&h, t.data + i * 2, 2);
-        return num::f16_to_float(h);
-    }
-    case DType::BF16: {
-        uint16_t h;
-        std::memcpy(&h, t.data + i * 2, 2);
-        return num::bf16_to_float(h);
-    }
-    default: return 0.0f;
-    }
-}
-
 // Builds the views of one checkpoint; each lookup checks presence, dtype and shape.
 class WeightLoader {
 public:
@@ -62,7 +41,7 @@ public:
         auto t = tensor(name, shape);
         if (!t) return Error{t.error()};
         std::vector<float> out(static_cast<size_t>((*t)->elements()));
-        for (int64_t i = 0; i < (*t)->elements(); ++i) out[static_cast<size_t>(i)] = element_to_float(**t, i);
+        for (int64_t i = 0; i < (*t)->elements(); ++i) out[static_cast<size_t>(i)] = (*t)->element_as_float(i);
         return out;
     }
 
