@@ -13,4 +13,11 @@ namespace fm::jinja {
 // Throws TemplateError with the line and column of the failing node.
 std::string render(const Template& tpl, const Dict& variables);
 
+// The rendering and which of its bytes came from tainted (message) strings.
+struct Rendered {
+    std::string text;
+    Taint taint;
+};
+Rendered render_with_provenance(const Template& tpl, const Dict& variables);
+
 }  // namespace fm::jinja

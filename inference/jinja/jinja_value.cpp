@@ -11,6 +11,51 @@ void fail(std::string message) {
     throw TemplateError{std::move(message)};
 }
 
+// ---- Taint ------------------------------------------------------------------------------
+
+namespace {
+thread_local bool g_taint_scope = false;
+}
+
+Taint Taint::all(size_t size) {
+    Taint t;
+    if (size > 0) t.ranges_.push_back({0, size});
+    return t;
+}
+
+Taint Taint::slice(size_t pos, size_t len) const {
+    Taint out;
+    const size_t end = pos + len;
+    for (const Range& r : ranges_) {
+        const size_t b = std::max(r.begin, pos), e = std::min(r.end, end);
+        if (b < e) out.ranges_.push_back({b - pos, e - pos});
+    }
+    return out;
+}
+
+void Taint::add(size_t begin, size_t end) {
+    if (begin >= end) return;
+    if (!ranges_.empty() && ranges_.back().end >= begin) {
+        ranges_.back().end = std::max(ranges_.back().end, end);
+        return;
+    }
+    ranges_.push_back({begin, end});
+}
+
+void Taint::append(const Taint& other, size_t offset) {
+    for (const Range& r : other.ranges_) add(r.begin + offset, r.end + offset);
+}
+
+TaintScope::TaintScope(bool tainted) : saved_(g_taint_scope) {
+    g_taint_scope = tainted;
+}
+TaintScope::~TaintScope() {
+    g_taint_scope = saved_;
+}
+bool TaintScope::active() {
+    return g_taint_scope;
+}
+
 // ---- Dict -------------------------------------------------------------------------------
 
 const Value* Dict::find(std::string_view key) const {
@@ -52,7 +97,11 @@ Value Value::number(double d) {
     return Value(Storage(d));
 }
 Value Value::string(std::string s) {
-    return Value(Storage(std::move(s)));
+    Taint taint = g_taint_scope ? Taint::all(s.size()) : Taint{};
+    return Value(Storage(Str{std::move(s), std::move(taint)}));
+}
+Value Value::text(std::string s, Taint taint) {
+    return Value(Storage(Str{std::move(s), std::move(taint)}));
 }
 Value Value::list(std::vector<Value> items, bool tuple) {
     auto l = std::make_shared<List>();
@@ -67,7 +116,7 @@ Value Value::empty_dict() {
     return dict(std::make_shared<Dict>());
 }
 Value Value::function(std::string name, std::function<Value(CallArgs&)> fn) {
-    return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn)})));
+    return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn), g_taint_scope})));
 }
 
 const std::string& Value::undefined_reason() const {
@@ -87,7 +136,10 @@ double Value::as_double() const {
     return static_cast<double>(as_int());
 }
 const std::string& Value::as_string() const {
-    return std::get<std::string>(v_);
+    return std::get<Str>(v_).text;
+}
+const Taint& Value::taint() const {
+    return std::get<Str>(v_).taint;
 }
 List& Value::as_list() const {
     return *std::get<std::shared_ptr<List>>(v_);
@@ -352,6 +404,31 @@ std::string repr(const Value& v) {
     return "";
 }
 
+namespace {
+bool carries_taint_at(const Value& v, int depth) {
+    constexpr int kMaxSearchDepth = 32;
+    switch (v.kind()) {
+    case Value::Kind::String: return !v.taint().empty();
+    case Value::Kind::Function: return v.as_function().tainted;
+    case Value::Kind::List:
+        if (depth >= kMaxSearchDepth) return true;
+        for (const Value& item : v.as_list().items)
+            if (carries_taint_at(item, depth + 1)) return true;
+        return false;
+    case Value::Kind::Dict:
+        if (depth >= kMaxSearchDepth || v.as_dict().tainted_keys) return true;
+        for (const auto& kv : v.as_dict().items)
+            if (carries_taint_at(kv.second, depth + 1)) return true;
+        return false;
+    default: return false;
+    }
+}
+}  // namespace
+
+bool carries_taint(const Value& v) {
+    return carries_taint_at(v, 0);
+}
+
 std::string to_str(const Value& v) {
     switch (v.kind()) {
     case Value::Kind::Undefined: return "";
@@ -486,6 +563,7 @@ Value convert_json(const Json& j) {
     }
     case nlohmann::detail::value_t::object: {
         auto d = std::make_shared<Dict>();
+        d->tainted_keys = TaintScope::active();
         for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
         return Value::dict(std::move(d));
     }

@@ -28,6 +28,46 @@ struct TemplateError {
 
 class Value;
 
+// Which bytes of a string came from untrusted input (a chat message) rather than from the
+// template or the trusted context: sorted, disjoint, non-empty [begin, end) byte ranges. A
+// prompt's special-token strings count only where the template wrote them, so provenance is
+// carried through rendering (see docs/prompt-safety.md).
+class Taint {
+public:
+    struct Range {
+        size_t begin = 0, end = 0;
+        bool operator==(const Range&) const = default;
+    };
+    static Taint all(size_t size);
+    bool empty() const { return ranges_.empty(); }
+    const std::vector<Range>& ranges() const { return ranges_; }
+    // The taint of bytes [pos, pos + len), shifted to start at 0.
+    Taint slice(size_t pos, size_t len) const;
+    // Appends `other`, which describes bytes starting at `offset` (past every range here).
+    void append(const Taint& other, size_t offset);
+    void add(size_t begin, size_t end);
+    bool operator==(const Taint&) const = default;
+
+private:
+    std::vector<Range> ranges_;
+};
+
+// While one is alive, every string Value::string() makes is wholly tainted. The evaluator
+// opens one around each operation whose inputs carry taint, so an operation that does not
+// track provenance byte by byte marks everything it derives from a message as the message's:
+// no filter or method can turn typed text into template text.
+class TaintScope {
+public:
+    explicit TaintScope(bool tainted);
+    ~TaintScope();
+    TaintScope(const TaintScope&) = delete;
+    TaintScope& operator=(const TaintScope&) = delete;
+    static bool active();
+
+private:
+    bool saved_;
+};
+
 struct List {
     std::vector<Value> items;
     bool is_tuple = false;  // only changes how it prints: (1, 2) instead of [1, 2]
@@ -36,6 +76,7 @@ struct List {
 struct Dict {
     std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
     bool is_namespace = false;                         // namespace(): the only object `set ns.attr = ...` may change
+    bool tainted_keys = false;                         // some key came from a message (keys are plain strings)
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
     void set(std::string key, Value value);
@@ -49,6 +90,7 @@ struct CallArgs {
 struct Function {
     std::string name;
     std::function<Value(CallArgs&)> call;
+    bool tainted = false;  // made inside a TaintScope (a method bound to a message's text)
 };
 
 class Value {
@@ -61,7 +103,10 @@ public:
     static Value boolean(bool b);
     static Value integer(int64_t i);
     static Value number(double d);
+    // Tainted wholly when a TaintScope is active, else not at all.
     static Value string(std::string s);
+    // A string with exactly the given provenance (the scope is not consulted).
+    static Value text(std::string s, Taint taint);
     static Value list(std::vector<Value> items = {}, bool tuple = false);
     static Value dict(std::shared_ptr<Dict> d);
     static Value empty_dict();
@@ -85,6 +130,7 @@ public:
     int64_t as_int() const;    // bool or int
     double as_double() const;  // bool, int or float
     const std::string& as_string() const;
+    const Taint& taint() const;  // of a string
     List& as_list() const;
     Dict& as_dict() const;
     const std::shared_ptr<Dict>& dict_ptr() const;
@@ -95,7 +141,11 @@ private:
         std::string why;
     };
     struct NoneTag {};
-    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, std::string, std::shared_ptr<List>,
+    struct Str {
+        std::string text;
+        Taint taint;
+    };
+    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, Str, std::shared_ptr<List>,
                                  std::shared_ptr<Dict>, std::shared_ptr<const Function>>;
     explicit Value(Storage v) : v_(std::move(v)) {}
     Storage v_;
@@ -104,6 +154,9 @@ private:
 // Python's type names, for error messages ("str", "int", "list", "dict", "NoneType", ...).
 std::string type_name(const Value& v);
 bool truthy(const Value& v);
+// Whether any string in v (or, for a function, what it is bound to) carries taint. Deeply
+// nested containers count as tainted rather than being searched further.
+bool carries_taint(const Value& v);
 // Python str() / repr(). Undefined prints as "" (Jinja's default Undefined).
 std::string to_str(const Value& v);
 std::string repr(const Value& v);

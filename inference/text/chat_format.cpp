@@ -240,12 +240,11 @@ const std::string& ChatFormat::template_source() const {
     return template_ ? template_->source() : none;
 }
 
-Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
-    if (mode_ == ChatMode::Completion || !template_) {
-        std::string text;
-        for (const auto& m : messages) text += m.content;
-        return text;
-    }
+namespace {
+
+ordered_json render_context(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                            const std::vector<std::pair<std::string, std::string>>& special_tokens,
+                            const std::vector<std::string>& additional_special_tokens) {
     ordered_json context = ordered_json::object();
     ordered_json list = ordered_json::array();
     for (const auto& m : messages) {
@@ -258,9 +257,39 @@ Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages,
     context["tools"] = nullptr;
     context["documents"] = nullptr;
     context["add_generation_prompt"] = add_generation_prompt;
-    for (const auto& [name, text] : special_tokens_) context[name] = text;
-    if (!additional_special_tokens_.empty()) context["additional_special_tokens"] = additional_special_tokens_;
-    return template_->render_ordered(context);
+    for (const auto& [name, text] : special_tokens) context[name] = text;
+    if (!additional_special_tokens.empty()) context["additional_special_tokens"] = additional_special_tokens;
+    return context;
+}
+
+}  // namespace
+
+Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
+    if (mode_ == ChatMode::Completion || !template_) {
+        std::string text;
+        for (const auto& m : messages) text += m.content;
+        return text;
+    }
+    return template_->render_ordered(
+        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_));
+}
+
+Result<std::vector<PromptSegment>> ChatFormat::render_segments(const std::vector<ChatMessage>& messages,
+                                                               bool add_generation_prompt) const {
+    std::vector<PromptSegment> segments;
+    if (mode_ == ChatMode::Completion || !template_) {
+        // Plain completion: the text itself, nothing added; typed text never parses specials.
+        for (const auto& m : messages)
+            if (!m.content.empty()) segments.push_back({m.content, false});
+        return segments;
+    }
+    auto pieces = template_->render_pieces(
+        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_),
+        {"messages/*/content"});
+    if (!pieces) return Error{pieces.error()};
+    segments.reserve(pieces->size());
+    for (auto& piece : *pieces) segments.push_back({std::move(piece.text), !piece.untrusted});
+    return segments;
 }
 
 }  // namespace fm
