@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/core/json_reader.h"
+
 namespace fm {
 namespace {
 
@@ -92,9 +94,10 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
         return Error{where + ": header of " + std::to_string(header_size) + " bytes is implausibly large"};
 
     const char* header_begin = reinterpret_cast<const char*>(file->data() + 8);
-    json header = json::parse(header_begin, header_begin + header_size, nullptr, false);
-    if (header.is_discarded() || !header.is_object())
-        return Error{where + ": header is not a JSON object: not a safetensors file"};
+    auto parsed_header = parse_json(std::string_view(header_begin, header_size), where + ": header");
+    if (!parsed_header) return Error{parsed_header.error() + ": not a safetensors file"};
+    json header = std::move(*parsed_header);
+    if (!header.is_object()) return Error{where + ": header is not a JSON object: not a safetensors file"};
 
     const uint64_t data_start = 8 + header_size;
     const uint64_t data_size = file->size() - data_start;
@@ -189,9 +192,10 @@ Result<TensorStore> TensorStore::open(const std::filesystem::path& dir) {
         std::ifstream in(index_path, std::ios::binary);
         std::stringstream buffer;
         buffer << in.rdbuf();
-        json index = json::parse(buffer.str(), nullptr, false);
-        if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") ||
-            !index["weight_map"].is_object())
+        auto parsed_index = parse_json(buffer.str(), index_path.string());
+        if (!parsed_index) return Error{parsed_index.error()};
+        json index = std::move(*parsed_index);
+        if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
             return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
         std::map<std::string, std::vector<std::string>> by_file;
         for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {

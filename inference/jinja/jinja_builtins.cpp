@@ -205,6 +205,7 @@ std::string indent_text(std::string s, const Value& width, bool first, bool blan
             rv = line;
             continue;
         }
+        require_memory(rv.size() + 1 + ind.size() + line.size());
         rv += "\n";
         if (blank || !line.empty()) rv += ind;
         rv += line;
@@ -305,6 +306,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         Taint taint;
         auto append = [&](const Value& piece) {
             if (out.size() + piece.as_string().size() > kMaxJoinBytes) fail("string too large");
+            require_memory(out.size() + piece.as_string().size());
             taint.append(piece.taint(), out.size());
             out += piece.as_string();
         };

@@ -59,6 +59,10 @@ private:
 
     void write(const std::string& s, const Taint& taint = {}) {
         if (out_.size() + s.size() > kMaxOutputBytes) fail("the rendered text is too large");
+        // The output is held memory too; a string doubles its capacity as it grows.
+        require_memory(out_.capacity() < out_.size() + s.size() ? out_.size() + s.size() : 0);
+        if (MemoryBudget* budget = MemoryBudget::active()) budget->charge(s.size());
+        out_charged_ += s.size();
         out_taint_.append(taint, out_.size());
         out_ += s;
     }
@@ -142,6 +146,7 @@ private:
             Value ns = lookup(s.targets[0]);
             if (!ns.is_dict() || !ns.as_dict().is_namespace)
                 fail("cannot assign attribute on non-namespace object '" + s.targets[0] + "'");
+            if (holds_dict(v, &ns.as_dict())) fail("cannot store namespace '" + s.targets[0] + "' inside itself");
             ns.as_dict().set(s.text, std::move(v));
             return Flow::Normal;
         }
@@ -162,12 +167,17 @@ private:
     Value capture(const Body& body) {
         std::string saved = std::move(out_);
         Taint saved_taint = std::move(out_taint_);
+        const size_t saved_charged = out_charged_;
         out_.clear();
         out_taint_ = Taint{};
+        out_charged_ = 0;
         exec_body(body);
+        if (MemoryBudget* budget = MemoryBudget::active())
+            budget->refund(out_charged_);  // the value made next holds these bytes now
         Value captured = Value::text(std::move(out_), std::move(out_taint_));
         out_ = std::move(saved);
         out_taint_ = std::move(saved_taint);
+        out_charged_ = saved_charged;
         return captured;
     }
 
@@ -392,12 +402,14 @@ private:
                 Value v = eval(*c);
                 if (v.is_string()) {
                     if (out.size() + v.as_string().size() > kMaxOutputBytes) fail("string too large");
+                    require_memory(out.size() + v.as_string().size());
                     taint.append(v.taint(), out.size());
                     out += v.as_string();
                     continue;
                 }
                 const std::string s = to_str(v);
                 if (out.size() + s.size() > kMaxOutputBytes) fail("string too large");
+                require_memory(out.size() + s.size());
                 if (TaintScope::active() || carries_taint(v)) taint.add(out.size(), out.size() + s.size());
                 out += s;
             }
@@ -410,20 +422,32 @@ private:
     std::vector<Frame> frames_;
     size_t base_ = 0;  // frames below base_, except the root, are hidden (a macro does not see its caller's)
     std::string out_;
-    Taint out_taint_;  // which bytes of out_ came from messages
+    Taint out_taint_;         // which bytes of out_ came from messages
+    size_t out_charged_ = 0;  // what out_ holds of the memory budget
     int64_t steps_ = 0;
     int call_depth_ = 0;
 };
 
 }  // namespace
 
-Rendered render_with_provenance(const Template& tpl, const Dict& variables) {
-    TaintScope scope(false);
-    return Evaluator(variables).run(tpl.body);
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, size_t memory_budget) {
+    MemoryBudget budget(memory_budget);
+    return render_with_provenance(tpl, variables, budget);
 }
 
-std::string render(const Template& tpl, const Dict& variables) {
-    return render_with_provenance(tpl, variables).text;
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, MemoryBudget& budget) {
+    Rendered out;
+    {
+        TaintScope taint(false);
+        BudgetScope scope(&budget);
+        out = Evaluator(variables).run(tpl.body);
+    }
+    out.peak_memory = budget.peak();
+    return out;
+}
+
+std::string render(const Template& tpl, const Dict& variables, size_t memory_budget) {
+    return render_with_provenance(tpl, variables, memory_budget).text;
 }
 
 }  // namespace fm::jinja

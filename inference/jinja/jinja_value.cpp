@@ -56,6 +56,82 @@ bool TaintScope::active() {
     return g_taint_scope;
 }
 
+// ---- Nesting ----------------------------------------------------------------------------
+
+namespace {
+thread_local int g_nesting = 0;
+}
+
+// Printing and comparing walk values recursively; a template can nest lists thousands deep
+// in a loop, or put a namespace inside itself, so the walk is bounded.
+NestingGuard::NestingGuard() {
+    if (++g_nesting > kMaxNesting) {
+        --g_nesting;
+        fail("a value is nested too deeply (or contains itself)");
+    }
+}
+NestingGuard::~NestingGuard() {
+    --g_nesting;
+}
+
+int nesting_of(const Value& v) {
+    if (v.is_list()) return v.as_list().depth;
+    if (v.is_dict()) return v.as_dict().is_namespace ? NestingGuard::kMaxNesting / 2 : v.as_dict().depth;
+    return 0;
+}
+
+bool holds_dict(const Value& v, const Dict* d) {
+    if (v.is_dict()) {
+        if (&v.as_dict() == d) return true;
+        for (const auto& kv : v.as_dict().items)
+            if (holds_dict(kv.second, d)) return true;
+    } else if (v.is_list()) {
+        for (const Value& item : v.as_list().items)
+            if (holds_dict(item, d)) return true;
+    }
+    return false;
+}
+
+// ---- Memory budget ----------------------------------------------------------------------
+
+namespace {
+thread_local MemoryBudget* g_budget = nullptr;
+
+[[noreturn]] void over_budget(const MemoryBudget& b) {
+    fail("the template needs more than its memory budget of " + std::to_string(b.limit() >> 20) + " MiB (" +
+         std::to_string(b.limit()) + " bytes)");
+}
+}  // namespace
+
+void MemoryBudget::charge(size_t bytes) {
+    if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
+    work_ += bytes;
+    if (work_ / kWorkFactor > limit_)
+        fail("the template takes too long to render: it copies more than " +
+             std::to_string((limit_ >> 20) * kWorkFactor) + " MiB of text in all");
+    used_ += bytes;
+    peak_ = std::max(peak_, used_);
+}
+
+void MemoryBudget::require(size_t bytes) const {
+    if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
+}
+
+MemoryBudget* MemoryBudget::active() {
+    return g_budget;
+}
+
+BudgetScope::BudgetScope(MemoryBudget* budget) : saved_(g_budget) {
+    g_budget = budget;
+}
+BudgetScope::~BudgetScope() {
+    g_budget = saved_;
+}
+
+void require_memory(size_t bytes) {
+    if (g_budget) g_budget->require(bytes);
+}
+
 // ---- Dict -------------------------------------------------------------------------------
 
 const Value* Dict::find(std::string_view key) const {
@@ -71,6 +147,12 @@ Value* Dict::find(std::string_view key) {
 }
 
 void Dict::set(std::string key, Value value) {
+    // A namespace can still change after it was put in a list, so it counts as deep as it may
+    // ever become; and it may become only half as deep as anything else.
+    const int needed = nesting_of(value) + 1;
+    if (needed > (is_namespace ? NestingGuard::kMaxNesting / 2 : NestingGuard::kMaxNesting))
+        fail("a value is nested too deeply");
+    depth = std::max(depth, needed);
     if (Value* existing = find(key)) {
         *existing = std::move(value);
         return;
@@ -96,15 +178,22 @@ Value Value::integer(int64_t i) {
 Value Value::number(double d) {
     return Value(Storage(d));
 }
+// A string value holds its bytes and the value around them (a string of N characters
+// iterated is N values).
 Value Value::string(std::string s) {
     Taint taint = g_taint_scope ? Taint::all(s.size()) : Taint{};
-    return Value(Storage(Str{std::move(s), std::move(taint)}));
+    Charge charge(sizeof(Value) + s.size());
+    return Value(Storage(Str{std::move(charge), std::move(s), std::move(taint)}));
 }
 Value Value::text(std::string s, Taint taint) {
-    return Value(Storage(Str{std::move(s), std::move(taint)}));
+    Charge charge(sizeof(Value) + s.size());
+    return Value(Storage(Str{std::move(charge), std::move(s), std::move(taint)}));
 }
 Value Value::list(std::vector<Value> items, bool tuple) {
     auto l = std::make_shared<List>();
+    l->charge = Charge(items.size() * sizeof(Value));
+    for (const Value& item : items) l->depth = std::max(l->depth, nesting_of(item) + 1);
+    if (l->depth > NestingGuard::kMaxNesting) fail("a value is nested too deeply");
     l->items = std::move(items);
     l->is_tuple = tuple;
     return Value(Storage(std::move(l)));
@@ -157,6 +246,7 @@ const Function& Value::as_function() const {
 // ---- UTF-8 and characters ---------------------------------------------------------------
 
 std::u32string utf8_decode(std::string_view s) {
+    require_memory(s.size() * sizeof(char32_t));
     std::u32string out;
     out.reserve(s.size());
     size_t i = 0;
@@ -373,6 +463,7 @@ std::string repr_string(const std::string& s) {
 }  // namespace
 
 std::string repr(const Value& v) {
+    NestingGuard guard;
     switch (v.kind()) {
     case Value::Kind::Undefined: return "Undefined";
     case Value::Kind::None: return "None";
@@ -386,6 +477,7 @@ std::string repr(const Value& v) {
         for (size_t i = 0; i < l.items.size(); ++i) {
             if (i) out += ", ";
             out += repr(l.items[i]);
+            require_memory(out.size());
         }
         if (l.is_tuple && l.items.size() == 1) out += ",";
         return out + (l.is_tuple ? ")" : "]");
@@ -396,6 +488,7 @@ std::string repr(const Value& v) {
         for (size_t i = 0; i < d.items.size(); ++i) {
             if (i) out += ", ";
             out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
+            require_memory(out.size());
         }
         return out + (d.is_namespace ? "}>" : "}");
     }
@@ -501,6 +594,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
             if (i) out += item_sep;
             newline(depth + 1);
             json_value(out, items[i], o, depth + 1);
+            require_memory(out.size());
         }
         newline(depth);
         out.push_back(']');
@@ -522,6 +616,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
             json_string(out, items[i]->first);
             out += key_sep;
             json_value(out, items[i]->second, o, depth + 1);
+            require_memory(out.size());
         }
         newline(depth);
         out.push_back('}');
@@ -583,6 +678,7 @@ Value from_json(const nlohmann::ordered_json& j) {
 // ---- Comparison and iteration -----------------------------------------------------------
 
 bool equals(const Value& a, const Value& b) {
+    NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
         return a.as_int() == b.as_int();
@@ -617,6 +713,7 @@ bool equals(const Value& a, const Value& b) {
 }
 
 int compare(const Value& a, const Value& b) {
+    NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) {
             double x = a.as_double(), y = b.as_double();

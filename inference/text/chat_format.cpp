@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/core/json_reader.h"
+
 namespace fm {
 namespace {
 
@@ -41,13 +43,10 @@ Result<std::optional<json>> read_json(const fs::path& path) {
     auto text = read_optional(path);
     if (!text) return Error{text.error()};
     if (!text->has_value()) return std::optional<json>{};
-    try {
-        json j = json::parse(**text);
-        if (!j.is_object()) return Error{path.string() + ": expected a JSON object at the top level"};
-        return std::optional<json>(std::move(j));
-    } catch (const json::exception& e) {
-        return Error{path.string() + ": invalid JSON: " + e.what()};
-    }
+    auto j = parse_json(**text, path.string());
+    if (!j) return Error{j.error()};
+    if (!j->is_object()) return Error{path.string() + ": expected a JSON object at the top level"};
+    return std::optional<json>(std::move(*j));
 }
 
 // A token written as "text" or {"content": "text", ...}; nothing for null or absent.
