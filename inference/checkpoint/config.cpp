@@ -1,7 +1,9 @@
 #include "inference/checkpoint/config.h"
 
 #include <fstream>
+
 #include <sstream>
+#include "inference/core/guarded.h"
 
 #include <nlohmann/json.hpp>
 
@@ -136,12 +138,14 @@ Result<ModelConfig> ModelConfig::from_json_text(const std::string& text, const s
 }
 
 Result<ModelConfig> ModelConfig::load(const std::filesystem::path& dir) {
-    auto path = dir / "config.json";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error{path.string() + ": cannot open (is this a checkpoint folder?)"};
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return from_json_text(buffer.str(), path.string());
+    return guarded<Result<ModelConfig>>((dir / "config.json").string(), [&]() -> Result<ModelConfig> {
+        auto path = dir / "config.json";
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return Error{path.string() + ": cannot open (is this a checkpoint folder?)"};
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return from_json_text(buffer.str(), path.string());
+    });
 }
 
 json ModelConfig::to_json() const {
