@@ -15,7 +15,7 @@ packages=(
   libsentencepiece-dev nlohmann-json3-dev libsqlite3-dev
   xvfb xauth python3-jinja2 poppler-utils
   desktop-file-utils appstream dpkg-dev file
-  clang-format
+  clang-format clang libclang-rt-14-dev
 )
 
 missing=()

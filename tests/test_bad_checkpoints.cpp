@@ -124,7 +124,7 @@ private slots:
         }) << "unsupported model_type";
         QTest::newRow("config not json") << false << Mutation([](const fs::path& d) {
             write_file(d / "config.json", "{\"model_type\": \"falcon_mamba\", ");
-        }) << "not valid JSON";
+        }) << "invalid JSON at byte";
         QTest::newRow("index names a missing shard")
             << true << Mutation([](const fs::path& d) { fs::remove(d / "model-00002-of-00002.safetensors"); })
             << "which is missing";

@@ -181,12 +181,12 @@ private slots:
         QVERIFY(exportConversations(db.db, id, ExportFormat::PlainText, path("c.txt")));
         const QString md = readText(path("c.md"));
         QVERIFY2(md.startsWith(QStringLiteral("# Scenario: custom settings\n")), qPrintable(md));
-        QVERIFY(md.contains(QStringLiteral("> Answer in French.\n> Be brief.\n>\n>   Indented line.\n")));
+        QVERIFY(md.contains(QStringLiteral("```markdown\nAnswer in French.\nBe brief.\n\n  Indented line.\n```\n")));
         QVERIFY(md.contains(QStringLiteral("- Model: falcon-mamba-7b-instruct-4bit\n")));  // no folder path
         QVERIFY(!md.contains(QStringLiteral("/opt/models")));
         QVERIFY(md.contains(QStringLiteral("- Mode: completion\n")));
         QVERIFY(md.contains(QStringLiteral("temperature 0.35")));
-        QVERIFY(md.contains(QStringLiteral("## Assistant · falcon\n\nBonjour !\n")));
+        QVERIFY(md.contains(QStringLiteral("## Assistant · falcon\n\n```markdown\nBonjour !\n```\n")));
         const QString txt = readText(path("c.txt"));
         QVERIFY(txt.contains(QStringLiteral("[User]\nBonjour\n")));
         QVERIFY(txt.contains(QStringLiteral("[Assistant · falcon]\nBonjour !\n")));

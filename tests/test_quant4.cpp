@@ -372,7 +372,7 @@ private slots:
             Entry& e = find(t, kFp4State);
             e.bytes[0] = '#';  // '{' -> '#'
             e.bytes[10] = 0xff;
-        }) << "not valid JSON" << QString::fromStdString(kFp4State);
+        }) << "invalid JSON at byte" << QString::fromStdString(kFp4State);
         QTest::newRow("quant-state JSON not an object") << fp4 << Mutation([](Tensors& t) {
             edit_state(t, kFp4State, [](nlohmann::json& j) { j = nlohmann::json::array({1, 2}); });
         }) << "JSON but not an object" << QString::fromStdString(kFp4State);

@@ -9,6 +9,7 @@
 #include "app/cli/cli.h"
 #include "app/cli/model_loading.h"
 #include "inference/checkpoint/config.h"
+#include "inference/core/json_reader.h"
 #include "inference/session/generation.h"
 #include "inference/session/snapshot_file.h"
 #include "inference/text/chat_format.h"
@@ -83,6 +84,29 @@ Status save_state(const std::string& path, const GenerationSession& session, con
     return save_snapshot_file(path, {snapshot_fingerprint(backend), session.snapshot(), metadata});
 }
 
+// The conversation a chat state's metadata holds ({"messages": [{"role", "content"}, ...]}):
+// any other shape is an error naming the file and the JSON path, never an exception.
+Result<std::vector<ChatMessage>> chat_state_messages(const std::string& metadata, const std::string& file) {
+    auto saved = parse_json(metadata, file + ": metadata");
+    if (!saved) return Error{saved.error()};
+    auto list = saved->is_object() ? saved->find("messages") : saved->end();
+    if (!saved->is_object() || list == saved->end())
+        return Error{file + ": not a chat state (its metadata has no \"messages\")"};
+    if (!list->is_array()) return Error{file + ": metadata: messages must be a list, not " + json_kind(*list)};
+    std::vector<ChatMessage> messages;
+    for (size_t i = 0; i < list->size(); ++i) {
+        const std::string at = "messages[" + std::to_string(i) + "]";
+        const json& m = (*list)[i];
+        if (!m.is_object()) return Error{file + ": metadata: " + at + " must be an object, not " + json_kind(m)};
+        auto role = json_string(m, "role", file + ": metadata", at);
+        if (!role) return Error{role.error()};
+        auto content = json_string(m, "content", file + ": metadata", at);
+        if (!content) return Error{content.error()};
+        messages.push_back({role->value_or(""), content->value_or("")});
+    }
+    return messages;
+}
+
 }  // namespace
 
 int cmd_tokenize(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -126,8 +150,10 @@ int cmd_render(const std::vector<std::string>& argv, std::ostream& out, std::ost
         return fail(err, "render", "give --model DIR and --messages FILE.json");
     auto text = read_text_file(args->get("--messages"));
     if (!text) return fail(err, "render", text.error());
-    json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_array())
+    auto parsed = parse_json(*text, args->get("--messages"));
+    if (!parsed) return fail(err, "render", parsed.error());
+    const json j = std::move(*parsed);
+    if (!j.is_array())
         return fail(err, "render", args->get("--messages") + ": expected a JSON list of {\"role\", \"content\"}");
     std::vector<ChatMessage> messages;
     for (const auto& m : j) {
@@ -222,10 +248,9 @@ int cmd_chat(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         // The saved state carries the conversation it has read, so chatting resumes at once.
         auto stored = load_state_for(args->get("--load-state"), (*model)->backend());
         if (!stored) return fail(err, "chat", stored.error());
-        json saved = json::parse(stored->metadata, nullptr, false);
-        if (saved.is_discarded() || !saved.contains("messages"))
-            return fail(err, "chat", args->get("--load-state") + ": not a chat state");
-        for (const auto& m : saved["messages"]) history.push_back({m.value("role", ""), m.value("content", "")});
+        auto saved = chat_state_messages(stored->metadata, args->get("--load-state"));
+        if (!saved) return fail(err, "chat", saved.error());
+        history = std::move(*saved);
         completion_tokens = stored->snapshot.tokens;
         if (auto st = session.restore(stored->snapshot); !st) return fail(err, "chat", st.error());
         err << "Resumed a conversation of " << history.size() << " messages (" << stored->snapshot.tokens.size()

@@ -1,6 +1,7 @@
 #include "app/export/document_formats.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QJsonObject>
 #include <QRegularExpression>
 
@@ -20,19 +21,58 @@ struct Shown {
     int versions = 1;
 };
 
+// Siblings are grouped once per conversation (one pass and one sort per parent), so a
+// conversation of 100,000 messages costs as much per message as one of ten.
 QList<Shown> shownMessages(const ConversationArchive& archive) {
+    QHash<qint64, QList<qint64>> children;
+    children.reserve(archive.messages.size());
+    for (const Message& m : archive.messages) {
+        children[m.parentId].append(m.id);
+    }
+    for (auto& ids : children) {
+        std::sort(ids.begin(), ids.end());
+    }
     QList<Shown> shown;
     for (const Message& m : archive.visibleBranch()) {
-        QList<qint64> siblings;
-        for (const Message& other : archive.messages) {
-            if (other.parentId == m.parentId) {
-                siblings.append(other.id);
-            }
-        }
-        std::sort(siblings.begin(), siblings.end());
-        shown.append({m, int(siblings.indexOf(m.id)) + 1, int(siblings.size())});
+        const QList<qint64>& siblings = children[m.parentId];
+        const auto at = std::lower_bound(siblings.begin(), siblings.end(), m.id);
+        shown.append({m, int(at - siblings.begin()) + 1, int(siblings.size())});
     }
     return shown;
+}
+
+// A backtick fence longer than every run of backticks in `text` (at least three), so nothing
+// inside can close it.
+QString fenceFor(const QString& text) {
+    qsizetype longest = 0, run = 0;
+    for (QChar ch : text) {
+        run = ch == QLatin1Char('`') ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    return QString(std::max<qsizetype>(3, longest + 1), QLatin1Char('`'));
+}
+
+// Text (a message, the system prompt) as a fenced block: shown exactly as written, and whatever
+// it contains (an unclosed fence, a "## User" line, raw HTML) stays inside its block. The text
+// is recovered exactly as what lies between the fence lines.
+QString fencedBlock(const QString& text) {
+    const QString fence = fenceFor(text);
+    return fence + QStringLiteral("markdown\n") + text + QLatin1Char('\n') + fence + QLatin1Char('\n');
+}
+
+// One line of inline text (a title, a label, metadata) with every character Markdown could
+// read as structure or markup escaped by a backslash.
+QString escapeMarkdownInline(const QString& text) {
+    static const QString kSpecial = QStringLiteral("\\`*_[]<>&~#");
+    QString out;
+    out.reserve(text.size() + text.size() / 4);
+    for (QChar ch : text) {
+        if (kSpecial.contains(ch)) {
+            out += QLatin1Char('\\');
+        }
+        out += ch;
+    }
+    return out;
 }
 
 // UTC with the zone spelled out: an export is read on other machines and in other zones.
@@ -270,20 +310,16 @@ QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
         if (n > 0) {
             md += QStringLiteral("\n---\n\n");
         }
-        md += QStringLiteral("# %1\n\n").arg(titleOf(c).simplified());
+        md += QStringLiteral("# ") + escapeMarkdownInline(titleOf(c).simplified()) + QStringLiteral("\n\n");
         for (const QString& line : metadataLines(c)) {
-            md += QStringLiteral("- %1\n").arg(line);
+            md += QStringLiteral("- ") + escapeMarkdownInline(line) + QLatin1Char('\n');
         }
         if (!c.options.systemPrompt.isEmpty()) {
-            md += QStringLiteral("\n**System prompt:**\n\n");
-            for (const QString& line : c.options.systemPrompt.split(QLatin1Char('\n'))) {
-                md += (line.isEmpty() ? QStringLiteral(">") : QStringLiteral("> ") + line) + QLatin1Char('\n');
-            }
+            md += QStringLiteral("\n**System prompt:**\n\n") + fencedBlock(c.options.systemPrompt);
         }
         for (const Shown& s : shownMessages(archive)) {
-            md += QStringLiteral("\n## %1\n\n").arg(messageLabel(s));
-            md += s.message.content.isEmpty() ? QStringLiteral("*(empty)*") : s.message.content;
-            md += QLatin1Char('\n');
+            md += QStringLiteral("\n## ") + escapeMarkdownInline(messageLabel(s)) + QStringLiteral("\n\n");
+            md += s.message.content.isEmpty() ? QStringLiteral("*(empty)*\n") : fencedBlock(s.message.content);
         }
     }
     return md;

@@ -1,9 +1,13 @@
 #include "inference/checkpoint/config.h"
 
 #include <fstream>
+
 #include <sstream>
+#include "inference/core/guarded.h"
 
 #include <nlohmann/json.hpp>
+
+#include "inference/core/json_reader.h"
 
 namespace fm {
 namespace {
@@ -102,15 +106,25 @@ Result<ModelConfig> ModelConfig::from_json(const json& j, const std::string& whe
         c.vocab_size > (1 << 24) || c.time_step_rank > (1 << 20) || c.conv_kernel > 64)
         return Error{where + ": a size field is implausibly large"};
 
-    if (auto q = j.find("quantization_config"); q != j.end() && q->is_object()) {
-        std::string method = q->value("quant_method", "");
-        if (method != "bitsandbytes")
-            return Error{where + ": unsupported quantization method \"" + method + "\" (only bitsandbytes 4-bit)"};
-        if (!q->value("load_in_4bit", false))
+    if (auto q = j.find("quantization_config"); q != j.end() && !q->is_null()) {
+        if (!q->is_object()) return Error{where + ": quantization_config must be an object, not " + json_kind(*q)};
+        const std::string at = "quantization_config";
+        auto method = json_string(*q, "quant_method", where, at);
+        if (!method) return Error{method.error()};
+        if (method->value_or("") != "bitsandbytes")
+            return Error{where + ": unsupported quantization method \"" + method->value_or("") +
+                         "\" (only bitsandbytes 4-bit)"};
+        auto four_bit = json_bool(*q, "load_in_4bit", where, at);
+        if (!four_bit) return Error{four_bit.error()};
+        if (!four_bit->value_or(false))
             return Error{where + ": only bitsandbytes 4-bit checkpoints are supported (load_in_4bit is not true)"};
+        auto quant_type = json_string(*q, "bnb_4bit_quant_type", where, at);
+        if (!quant_type) return Error{quant_type.error()};
+        auto double_quant = json_bool(*q, "bnb_4bit_use_double_quant", where, at);
+        if (!double_quant) return Error{double_quant.error()};
         c.quantization.enabled = true;
-        c.quantization.quant_type = q->value("bnb_4bit_quant_type", "fp4");
-        c.quantization.double_quant = q->value("bnb_4bit_use_double_quant", false);
+        c.quantization.quant_type = quant_type->value_or("fp4");
+        c.quantization.double_quant = double_quant->value_or(false);
         if (c.quantization.quant_type != "fp4" && c.quantization.quant_type != "nf4")
             return Error{where + ": unknown bnb_4bit_quant_type \"" + c.quantization.quant_type + "\""};
     }
@@ -118,18 +132,20 @@ Result<ModelConfig> ModelConfig::from_json(const json& j, const std::string& whe
 }
 
 Result<ModelConfig> ModelConfig::from_json_text(const std::string& text, const std::string& where) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) return Error{where + ": not valid JSON"};
-    return from_json(j, where);
+    auto j = parse_json(text, where);
+    if (!j) return Error{j.error()};
+    return from_json(*j, where);
 }
 
 Result<ModelConfig> ModelConfig::load(const std::filesystem::path& dir) {
-    auto path = dir / "config.json";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error{path.string() + ": cannot open (is this a checkpoint folder?)"};
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return from_json_text(buffer.str(), path.string());
+    return guarded<Result<ModelConfig>>((dir / "config.json").string(), [&]() -> Result<ModelConfig> {
+        auto path = dir / "config.json";
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return Error{path.string() + ": cannot open (is this a checkpoint folder?)"};
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        return from_json_text(buffer.str(), path.string());
+    });
 }
 
 json ModelConfig::to_json() const {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/core/json_reader.h"
+
 #include "inference/checkpoint/safetensors_writer.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/q4.h"
@@ -155,9 +157,9 @@ Result<MatrixView> load_bnb_linear(const TensorStore& store, const std::string& 
     const std::string qs_where = qs->describe();
     if (qs->dtype != DType::U8) return Error{qs_where + ": the quant state must be U8 bytes holding JSON"};
     const char* text = reinterpret_cast<const char*>(qs->data);
-    const json state = json::parse(text, text + qs->byte_size, nullptr, false);
-    if (state.is_discarded())
-        return Error{qs_where + ": the quant state is not valid JSON (garbled quant-state bytes)"};
+    auto parsed_state = parse_json(std::string_view(text, qs->byte_size), qs_where + ": the quant state");
+    if (!parsed_state) return Error{parsed_state.error() + " (garbled quant-state bytes)"};
+    const json state = std::move(*parsed_state);
     if (!state.is_object())
         return Error{qs_where + ": the quant state is JSON but not an object: " + state.dump().substr(0, 80)};
 
@@ -354,9 +356,9 @@ std::optional<nlohmann::json> read_cache_key(const TensorStore& store) {
     const TensorInfo* k = store.find(kCacheKeyTensor);
     if (!k || k->dtype != DType::U8) return std::nullopt;
     const char* text = reinterpret_cast<const char*>(k->data);
-    auto j = nlohmann::json::parse(text, text + k->byte_size, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return std::nullopt;
-    return j;
+    auto j = parse_json(std::string_view(text, k->byte_size), "the 4-bit cache key");
+    if (!j || !j->is_object()) return std::nullopt;
+    return std::move(*j);
 }
 
 // Replaces the listed matrices of `w` with the cached 4-bit ones; on any mismatch says why

@@ -1,9 +1,11 @@
 #include "inference/checkpoint/safetensors.h"
 
 #include <fcntl.h>
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "inference/core/guarded.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/core/json_reader.h"
 #include "kernels/common/numerics.h"
 
 namespace fm {
@@ -115,9 +118,10 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
         return Error{where + ": header of " + std::to_string(header_size) + " bytes is implausibly large"};
 
     const char* header_begin = reinterpret_cast<const char*>(file->data() + 8);
-    json header = json::parse(header_begin, header_begin + header_size, nullptr, false);
-    if (header.is_discarded() || !header.is_object())
-        return Error{where + ": header is not a JSON object: not a safetensors file"};
+    auto parsed_header = parse_json(std::string_view(header_begin, header_size), where + ": header");
+    if (!parsed_header) return Error{parsed_header.error() + ": not a safetensors file"};
+    json header = std::move(*parsed_header);
+    if (!header.is_object()) return Error{where + ": header is not a JSON object: not a safetensors file"};
 
     const uint64_t data_start = 8 + header_size;
     const uint64_t data_size = file->size() - data_start;
@@ -204,39 +208,42 @@ Result<TensorStore> TensorStore::open_file(const std::filesystem::path& file) {
 }
 
 Result<TensorStore> TensorStore::open(const std::filesystem::path& dir) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(dir, ec)) return open_file(dir);
-    const auto single = dir / "model.safetensors";
-    const auto index_path = dir / "model.safetensors.index.json";
-    if (std::filesystem::exists(index_path, ec)) {
-        std::ifstream in(index_path, std::ios::binary);
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        json index = json::parse(buffer.str(), nullptr, false);
-        if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") ||
-            !index["weight_map"].is_object())
-            return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
-        std::map<std::string, std::vector<std::string>> by_file;
-        for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-            if (!it.value().is_string())
-                return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
-            std::string shard = it.value().get<std::string>();
-            if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-                return Error{index_path.string() + ": shard name '" + shard + "' must be a plain file name"};
-            by_file[shard].push_back(it.key());
+    return guarded<Result<TensorStore>>(dir.string(), [&]() -> Result<TensorStore> {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(dir, ec)) return open_file(dir);
+        const auto single = dir / "model.safetensors";
+        const auto index_path = dir / "model.safetensors.index.json";
+        if (std::filesystem::exists(index_path, ec)) {
+            std::ifstream in(index_path, std::ios::binary);
+            std::stringstream buffer;
+            buffer << in.rdbuf();
+            auto parsed_index = parse_json(buffer.str(), index_path.string());
+            if (!parsed_index) return Error{parsed_index.error()};
+            json index = std::move(*parsed_index);
+            if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+                return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
+            std::map<std::string, std::vector<std::string>> by_file;
+            for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
+                if (!it.value().is_string())
+                    return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
+                std::string shard = it.value().get<std::string>();
+                if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+                    return Error{index_path.string() + ": shard name '" + shard + "' must be a plain file name"};
+                by_file[shard].push_back(it.key());
+            }
+            if (by_file.empty()) return Error{index_path.string() + ": weight_map is empty"};
+            TensorStore store;
+            for (const auto& [shard, names] : by_file) {
+                if (!std::filesystem::exists(dir / shard, ec))
+                    return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " +
+                                 dir.string()};
+                if (auto s = store.add_file(dir / shard, &names); !s) return Error{s.error()};
+            }
+            return store;
         }
-        if (by_file.empty()) return Error{index_path.string() + ": weight_map is empty"};
-        TensorStore store;
-        for (const auto& [shard, names] : by_file) {
-            if (!std::filesystem::exists(dir / shard, ec))
-                return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " +
-                             dir.string()};
-            if (auto s = store.add_file(dir / shard, &names); !s) return Error{s.error()};
-        }
-        return store;
-    }
-    if (std::filesystem::exists(single, ec)) return open_file(single);
-    return Error{dir.string() + ": no model.safetensors or model.safetensors.index.json found"};
+        if (std::filesystem::exists(single, ec)) return open_file(single);
+        return Error{dir.string() + ": no model.safetensors or model.safetensors.index.json found"};
+    });
 }
 
 const TensorInfo* TensorStore::find(const std::string& name) const {

@@ -1,8 +1,10 @@
 #include "inference/checkpoint/weights.h"
 
 #include <sys/stat.h>
+
 #include <cmath>
 #include <cstring>
+#include "inference/core/guarded.h"
 
 #include <nlohmann/json.hpp>
 
@@ -161,60 +163,66 @@ Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& 
 
 Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& dir, const ModelConfig& config,
                                                    const LoadOptions& options) {
-    auto w = std::make_shared<ModelWeights>();
-    w->checkpoint_dir = dir;
-    w->config = config;
-    FM_TRY_ASSIGN(w->store, TensorStore::open(dir));
-    w->format = (w->config.quantization.enabled || options.quantize_4bit) ? WeightFormat::Q4 : WeightFormat::Native;
+    return guarded<Result<std::shared_ptr<ModelWeights>>>(
+        "loading the weights of " + dir.string(), [&]() -> Result<std::shared_ptr<ModelWeights>> {
+            auto w = std::make_shared<ModelWeights>();
+            w->checkpoint_dir = dir;
+            w->config = config;
+            FM_TRY_ASSIGN(w->store, TensorStore::open(dir));
+            w->format =
+                (w->config.quantization.enabled || options.quantize_4bit) ? WeightFormat::Q4 : WeightFormat::Native;
 
-    const ModelConfig& c = w->config;
-    const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank, K = c.conv_kernel,
-                  V = c.vocab_size, L = c.num_layers;
-    WeightLoader load(*w, options);
-    const int64_t total_steps = L + 2;
-    auto report = [&](int64_t done) -> Status {
-        if (options.cancel && options.cancel->load()) return Error{"loading cancelled"};
-        if (options.progress) options.progress(done, total_steps);
-        return {};
-    };
+            const ModelConfig& c = w->config;
+            const int64_t H = c.hidden_size, I = c.intermediate_size, N = c.state_size, R = c.time_step_rank,
+                          K = c.conv_kernel, V = c.vocab_size, L = c.num_layers;
+            WeightLoader load(*w, options);
+            const int64_t total_steps = L + 2;
+            auto report = [&](int64_t done) -> Status {
+                if (options.cancel && options.cancel->load()) return Error{"loading cancelled"};
+                if (options.progress) options.progress(done, total_steps);
+                return {};
+            };
 
-    const std::string embed_name =
-        w->store.find("backbone.embeddings.weight") || !w->store.find("backbone.embedding.weight")
-            ? "backbone.embeddings.weight"
-            : "backbone.embedding.weight";
-    FM_TRY_ASSIGN(w->embedding, load.matrix(embed_name, V, H, false));
-    if (options.quantize_4bit && options.quantize_embeddings) FM_TRY_ASSIGN(w->embedding, load.quantize(w->embedding));
-    if (auto s = report(1); !s) return Error{s.error()};
+            const std::string embed_name =
+                w->store.find("backbone.embeddings.weight") || !w->store.find("backbone.embedding.weight")
+                    ? "backbone.embeddings.weight"
+                    : "backbone.embedding.weight";
+            FM_TRY_ASSIGN(w->embedding, load.matrix(embed_name, V, H, false));
+            if (options.quantize_4bit && options.quantize_embeddings)
+                FM_TRY_ASSIGN(w->embedding, load.quantize(w->embedding));
+            if (auto s = report(1); !s) return Error{s.error()};
 
-    w->layers.resize(static_cast<size_t>(L));
-    for (int64_t l = 0; l < L; ++l) {
-        const std::string p = "backbone.layers." + std::to_string(l) + ".";
-        LayerWeights& lw = w->layers[static_cast<size_t>(l)];
-        FM_TRY_ASSIGN(lw.norm, load.vector(p + "norm.weight", {H}));
-        FM_TRY_ASSIGN(lw.in_proj, load.matrix(p + "mixer.in_proj.weight", 2 * I, H, true));
-        FM_TRY_ASSIGN(lw.conv_weight, load.vector(p + "mixer.conv1d.weight", {I, 1, K}));
-        if (c.use_conv_bias)
-            FM_TRY_ASSIGN(lw.conv_bias, load.vector(p + "mixer.conv1d.bias", {I}));
-        else
-            lw.conv_bias.assign(static_cast<size_t>(I), 0.0f);
-        FM_TRY_ASSIGN(lw.x_proj, load.matrix(p + "mixer.x_proj.weight", R + 2 * N, I, true));
-        FM_TRY_ASSIGN(lw.dt_proj, load.matrix(p + "mixer.dt_proj.weight", I, R, true));
-        FM_TRY_ASSIGN(lw.dt_bias, load.vector(p + "mixer.dt_proj.bias", {I}));
-        FM_TRY_ASSIGN(lw.A, load.vector(p + "mixer.A_log", {I, N}));
-        for (float& a : lw.A) a = -std::exp(a);
-        FM_TRY_ASSIGN(lw.D, load.vector(p + "mixer.D", {I}));
-        FM_TRY_ASSIGN(lw.out_proj, load.matrix(p + "mixer.out_proj.weight", H, I, true));
-        if (auto s = report(2 + l); !s) return Error{s.error()};
-    }
-    FM_TRY_ASSIGN(w->norm_f, load.vector("backbone.norm_f.weight", {H}));
-    if (c.tie_word_embeddings && !w->store.find("lm_head.weight")) {
-        w->lm_head = w->embedding;
-    } else {
-        FM_TRY_ASSIGN(w->lm_head, load.matrix("lm_head.weight", V, H, false));
-        if (options.quantize_4bit && options.quantize_embeddings) FM_TRY_ASSIGN(w->lm_head, load.quantize(w->lm_head));
-    }
-    if (auto s = report(total_steps); !s) return Error{s.error()};
-    return w;
+            w->layers.resize(static_cast<size_t>(L));
+            for (int64_t l = 0; l < L; ++l) {
+                const std::string p = "backbone.layers." + std::to_string(l) + ".";
+                LayerWeights& lw = w->layers[static_cast<size_t>(l)];
+                FM_TRY_ASSIGN(lw.norm, load.vector(p + "norm.weight", {H}));
+                FM_TRY_ASSIGN(lw.in_proj, load.matrix(p + "mixer.in_proj.weight", 2 * I, H, true));
+                FM_TRY_ASSIGN(lw.conv_weight, load.vector(p + "mixer.conv1d.weight", {I, 1, K}));
+                if (c.use_conv_bias)
+                    FM_TRY_ASSIGN(lw.conv_bias, load.vector(p + "mixer.conv1d.bias", {I}));
+                else
+                    lw.conv_bias.assign(static_cast<size_t>(I), 0.0f);
+                FM_TRY_ASSIGN(lw.x_proj, load.matrix(p + "mixer.x_proj.weight", R + 2 * N, I, true));
+                FM_TRY_ASSIGN(lw.dt_proj, load.matrix(p + "mixer.dt_proj.weight", I, R, true));
+                FM_TRY_ASSIGN(lw.dt_bias, load.vector(p + "mixer.dt_proj.bias", {I}));
+                FM_TRY_ASSIGN(lw.A, load.vector(p + "mixer.A_log", {I, N}));
+                for (float& a : lw.A) a = -std::exp(a);
+                FM_TRY_ASSIGN(lw.D, load.vector(p + "mixer.D", {I}));
+                FM_TRY_ASSIGN(lw.out_proj, load.matrix(p + "mixer.out_proj.weight", H, I, true));
+                if (auto s = report(2 + l); !s) return Error{s.error()};
+            }
+            FM_TRY_ASSIGN(w->norm_f, load.vector("backbone.norm_f.weight", {H}));
+            if (c.tie_word_embeddings && !w->store.find("lm_head.weight")) {
+                w->lm_head = w->embedding;
+            } else {
+                FM_TRY_ASSIGN(w->lm_head, load.matrix("lm_head.weight", V, H, false));
+                if (options.quantize_4bit && options.quantize_embeddings)
+                    FM_TRY_ASSIGN(w->lm_head, load.quantize(w->lm_head));
+            }
+            if (auto s = report(total_steps); !s) return Error{s.error()};
+            return w;
+        });
 }
 
 }  // namespace fm

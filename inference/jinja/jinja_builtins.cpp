@@ -11,6 +11,7 @@ namespace fm::jinja {
 namespace {
 
 constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
+constexpr size_t kMaxJoinBytes = size_t{64} << 20;
 
 const char* const kFilters[] = {
     "abs",   "attr",   "capitalize", "count",      "d",       "default", "dictsort", "e",     "escape",   "first",
@@ -204,6 +205,7 @@ std::string indent_text(std::string s, const Value& width, bool first, bool blan
             rv = line;
             continue;
         }
+        require_memory(rv.size() + 1 + ind.size() + line.size());
         rv += "\n";
         if (blank || !line.empty()) rv += ind;
         rv += line;
@@ -261,7 +263,8 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     }
     if (name == "trim") {
         a.check(1, "chars");
-        return call_method(Value::string(to_str(input)), "strip", positional({a.get(0, "chars", Value::none())}));
+        Value text = input.is_string() ? input : Value::string(to_str(input));
+        return call_method(text, "strip", positional({a.get(0, "chars", Value::none())}));
     }
     if (name == "upper" || name == "lower" || name == "capitalize") {
         a.check(0, "");
@@ -280,7 +283,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     }
     if (name == "string" || name == "safe") {
         a.check(0, "");
-        return name == "safe" ? input : Value::string(to_str(input));
+        return name == "safe" || input.is_string() ? input : Value::string(to_str(input));
     }
     if (name == "escape" || name == "e") {
         a.check(0, "");
@@ -294,16 +297,34 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     }
     if (name == "join") {
         a.check(2, "d,attribute");
-        std::string sep = to_str(a.get(0, "d", Value::string("")));
+        // Provenance is kept piece by piece: joining template text with a message's keeps
+        // the template's special tokens.
+        Value sep_v = a.get(0, "d", Value::text("", {}));
+        const Value sep = sep_v.is_string() ? sep_v : Value::string(to_str(sep_v));
         Value attribute = a.get(1, "attribute");
         std::string out;
+        Taint taint;
+        auto append = [&](const Value& piece) {
+            if (out.size() + piece.as_string().size() > kMaxJoinBytes) fail("string too large");
+            require_memory(out.size() + piece.as_string().size());
+            taint.append(piece.taint(), out.size());
+            out += piece.as_string();
+        };
         bool first = true;
         for (const Value& v : iterate(input)) {
-            if (!first) out += sep;
+            if (!first) append(sep);
             first = false;
-            out += to_str(attribute.is_undefined() ? v : lookup_path(v, attribute));
+            const Value item = attribute.is_undefined() ? v : lookup_path(v, attribute);
+            if (item.is_string()) {
+                append(item);
+                continue;
+            }
+            std::string printed = to_str(item);
+            const bool tainted = TaintScope::active() || carries_taint(item);
+            Taint printed_taint = tainted ? Taint::all(printed.size()) : Taint{};
+            append(Value::text(std::move(printed), std::move(printed_taint)));
         }
-        return Value::string(std::move(out));
+        return Value::text(std::move(out), std::move(taint));
     }
     if (name == "list") {
         a.check(0, "");
@@ -515,6 +536,7 @@ void add_globals(Dict& globals) {
     auto make_dict = [](CallArgs& args, bool ns) {
         auto d = std::make_shared<Dict>();
         d->is_namespace = ns;
+        d->tainted_keys = TaintScope::active();  // its keys may be a message's (dict(other))
         if (args.positional.size() > 1) fail("namespace()/dict() take at most one positional argument");
         if (!args.positional.empty()) {
             const Value& init = args.positional[0];

@@ -39,6 +39,9 @@ Value get_item(const Value& obj, const Value& key);
 Value slice(const Value& obj, const Value& start, const Value& stop, const Value& step);
 
 bool has_method(const Value& obj, std::string_view name);
+// `part`, a substring of `whole` made by stripping it, with the taint of the bytes it came
+// from (rather than the whole-string taint an operation on a tainted input gets).
+Value substring_of(const Value& whole, Value part);
 Value call_method(const Value& obj, const std::string& name, const CallArgs& args);
 
 bool is_known_filter(std::string_view name);

@@ -23,9 +23,9 @@ public:
         frames_.push_back(std::move(root));
     }
 
-    std::string run(const Body& body) {
+    Rendered run(const Body& body) {
         exec_body(body);
-        return std::move(out_);
+        return {std::move(out_), std::move(out_taint_)};
     }
 
 private:
@@ -57,9 +57,25 @@ private:
         if (++steps_ > kMaxSteps) fail("the template takes too long to render (endless loop?)");
     }
 
-    void write(const std::string& s) {
+    void write(const std::string& s, const Taint& taint = {}) {
         if (out_.size() + s.size() > kMaxOutputBytes) fail("the rendered text is too large");
+        // The output is held memory too; a string doubles its capacity as it grows.
+        require_memory(out_.capacity() < out_.size() + s.size() ? out_.size() + s.size() : 0);
+        if (MemoryBudget* budget = MemoryBudget::active()) budget->charge(s.size());
+        out_charged_ += s.size();
+        out_taint_.append(taint, out_.size());
         out_ += s;
+    }
+
+    // Text printed from a non-string value (a list, a dict) is the message's wherever any of
+    // the value is.
+    void write_value(const Value& v) {
+        if (v.is_string()) {
+            write(v.as_string(), v.taint());
+            return;
+        }
+        const std::string s = to_str(v);
+        write(s, carries_taint(v) ? Taint::all(s.size()) : Taint{});
     }
 
     Value lookup(const std::string& name) const {
@@ -114,7 +130,7 @@ private:
     Flow exec_node(const Stmt& s) {
         switch (s.kind) {
         case Stmt::Kind::Text: write(s.text); return Flow::Normal;
-        case Stmt::Kind::Output: write(to_str(eval(*s.expr))); return Flow::Normal;
+        case Stmt::Kind::Output: write_value(eval(*s.expr)); return Flow::Normal;
         case Stmt::Kind::If:
             for (size_t i = 0; i < s.conditions.size(); ++i)
                 if (truthy(eval(*s.conditions[i]))) return exec_body(s.bodies[i]);
@@ -130,10 +146,11 @@ private:
             Value ns = lookup(s.targets[0]);
             if (!ns.is_dict() || !ns.as_dict().is_namespace)
                 fail("cannot assign attribute on non-namespace object '" + s.targets[0] + "'");
+            if (holds_dict(v, &ns.as_dict())) fail("cannot store namespace '" + s.targets[0] + "' inside itself");
             ns.as_dict().set(s.text, std::move(v));
             return Flow::Normal;
         }
-        case Stmt::Kind::SetBlock: assign(s.targets[0], Value::string(capture(s.body))); return Flow::Normal;
+        case Stmt::Kind::SetBlock: assign(s.targets[0], capture(s.body)); return Flow::Normal;
         case Stmt::Kind::Macro: {
             const Stmt* m = &s;
             assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args); }));
@@ -146,17 +163,32 @@ private:
         return Flow::Normal;
     }
 
-    std::string capture(const Body& body) {
+    // The body's output as a string value, provenance kept.
+    Value capture(const Body& body) {
         std::string saved = std::move(out_);
+        Taint saved_taint = std::move(out_taint_);
+        const size_t saved_charged = out_charged_;
         out_.clear();
+        out_taint_ = Taint{};
+        out_charged_ = 0;
         exec_body(body);
-        std::string captured = std::move(out_);
+        if (MemoryBudget* budget = MemoryBudget::active())
+            budget->refund(out_charged_);  // the value made next holds these bytes now
+        Value captured = Value::text(std::move(out_), std::move(out_taint_));
         out_ = std::move(saved);
+        out_taint_ = std::move(saved_taint);
+        out_charged_ = saved_charged;
         return captured;
     }
 
     Flow exec_for(const Stmt& s) {
-        std::vector<Value> items = iterate(eval(*s.expr));
+        Value sequence = eval(*s.expr);
+        std::vector<Value> items;
+        {
+            // A string's characters and a dict's keys are made here; a list's items exist.
+            TaintScope scope(TaintScope::active() || (!sequence.is_list() && carries_taint(sequence)));
+            items = iterate(sequence);
+        }
         if (s.filter) {
             std::vector<Value> kept;
             for (auto& item : items) {
@@ -203,6 +235,9 @@ private:
             if (std::find(m.targets.begin(), m.targets.end(), k) == m.targets.end())
                 fail("macro '" + m.text + "' takes no keyword argument '" + k + "'");
         ++call_depth_;
+        // The body's operations judge their own inputs; a tainted argument does not make the
+        // macro's own text the message's.
+        TaintScope scope(false);
         FrameGuard frame(*this, true);
         for (size_t i = 0; i < m.targets.size(); ++i) {
             const std::string& p = m.targets[i];
@@ -217,9 +252,9 @@ private:
                 v = eval(*m.defaults[i]);
             assign(p, std::move(v));
         }
-        std::string text = capture(m.body);
+        Value text = capture(m.body);
         --call_depth_;
-        return Value::string(std::move(text));
+        return text;
     }
 
     // ---- expressions ----
@@ -248,6 +283,15 @@ private:
         return args;
     }
 
+    static bool carries_taint(const CallArgs& args) {
+        for (const Value& v : args.positional)
+            if (jinja::carries_taint(v)) return true;
+        for (const auto& kv : args.named)
+            if (jinja::carries_taint(kv.second)) return true;
+        return false;
+    }
+    static bool carries_taint(const Value& v) { return jinja::carries_taint(v); }
+
     bool compare_op(const std::string& op, const Value& a, const Value& b) {
         if (op == "==") return equals(a, b);
         if (op == "!=") return !equals(a, b);
@@ -275,6 +319,7 @@ private:
             for (size_t i = 0; i + 1 < e.children.size(); i += 2) {
                 Value k = eval(*e.children[i]);
                 if (!k.is_string()) fail("dict keys must be strings, not '" + type_name(k) + "'");
+                if (!k.taint().empty()) d->tainted_keys = true;  // keys are plain strings: remember
                 d->set(k.as_string(), eval(*e.children[i + 1]));
             }
             return Value::dict(std::move(d));
@@ -282,24 +327,32 @@ private:
         case Expr::Kind::GetAttr: return get_attr(eval_defined(*e.children[0]), e.name);
         case Expr::Kind::GetItem: {
             Value obj = eval_defined(*e.children[0]);
-            return get_item(obj, eval(*e.children[1]));
+            Value key = eval(*e.children[1]);
+            TaintScope scope(TaintScope::active() || (obj.is_string() && !obj.taint().empty()));
+            return get_item(obj, key);
         }
         case Expr::Kind::Slice: {
             Value obj = eval_defined(*e.children[0]);
             Value parts[3];
             for (int i = 0; i < 3; ++i)
                 if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
+            TaintScope scope(TaintScope::active() || (obj.is_string() && !obj.taint().empty()));
             return slice(obj, parts[0], parts[1], parts[2]);
         }
         case Expr::Kind::Call: {
             Value callee = eval_defined(*e.children[0]);
             CallArgs args = eval_args(e);
-            if (callee.is_function()) return callee.as_function().call(args);
+            if (callee.is_function()) {
+                TaintScope scope(TaintScope::active() || callee.as_function().tainted || carries_taint(args));
+                return callee.as_function().call(args);
+            }
             fail("'" + type_name(callee) + "' object is not callable");
         }
         case Expr::Kind::Filter: {
             Value input = eval(*e.children[0]);
-            return apply_filter(e.name, input, eval_args(e));
+            CallArgs args = eval_args(e);
+            TaintScope scope(TaintScope::active() || carries_taint(input) || carries_taint(args));
+            return apply_filter(e.name, input, args);
         }
         case Expr::Kind::Test: {
             Value input = eval(*e.children[0]);
@@ -317,7 +370,9 @@ private:
         case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
         case Expr::Kind::Binary: {
             Value a = eval_defined(*e.children[0]);
-            return binary_op(e.name, a, eval_defined(*e.children[1]));
+            Value b = eval_defined(*e.children[1]);
+            TaintScope scope(TaintScope::active() || carries_taint(a) || carries_taint(b));
+            return binary_op(e.name, a, b);
         }
         case Expr::Kind::Compare: {
             Value left = eval(*e.children[0]);
@@ -342,11 +397,23 @@ private:
             return Value::undefined("the inline if-expression evaluated to false and has no else section");
         case Expr::Kind::Concat: {
             std::string out;
+            Taint taint;
             for (const auto& c : e.children) {
-                out += to_str(eval(*c));
-                if (out.size() > kMaxOutputBytes) fail("string too large");
+                Value v = eval(*c);
+                if (v.is_string()) {
+                    if (out.size() + v.as_string().size() > kMaxOutputBytes) fail("string too large");
+                    require_memory(out.size() + v.as_string().size());
+                    taint.append(v.taint(), out.size());
+                    out += v.as_string();
+                    continue;
+                }
+                const std::string s = to_str(v);
+                if (out.size() + s.size() > kMaxOutputBytes) fail("string too large");
+                require_memory(out.size() + s.size());
+                if (TaintScope::active() || carries_taint(v)) taint.add(out.size(), out.size() + s.size());
+                out += s;
             }
-            return Value::string(std::move(out));
+            return Value::text(std::move(out), std::move(taint));
         }
         }
         fail("unknown expression");
@@ -355,14 +422,32 @@ private:
     std::vector<Frame> frames_;
     size_t base_ = 0;  // frames below base_, except the root, are hidden (a macro does not see its caller's)
     std::string out_;
+    Taint out_taint_;         // which bytes of out_ came from messages
+    size_t out_charged_ = 0;  // what out_ holds of the memory budget
     int64_t steps_ = 0;
     int call_depth_ = 0;
 };
 
 }  // namespace
 
-std::string render(const Template& tpl, const Dict& variables) {
-    return Evaluator(variables).run(tpl.body);
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, size_t memory_budget) {
+    MemoryBudget budget(memory_budget);
+    return render_with_provenance(tpl, variables, budget);
+}
+
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, MemoryBudget& budget) {
+    Rendered out;
+    {
+        TaintScope taint(false);
+        BudgetScope scope(&budget);
+        out = Evaluator(variables).run(tpl.body);
+    }
+    out.peak_memory = budget.peak();
+    return out;
+}
+
+std::string render(const Template& tpl, const Dict& variables, size_t memory_budget) {
+    return render_with_provenance(tpl, variables, memory_budget).text;
 }
 
 }  // namespace fm::jinja

@@ -66,6 +66,7 @@ Value repeat(const Value& seq, int64_t times) {
         const std::string& s = seq.as_string();
         if (!s.empty() && static_cast<uint64_t>(times) > kMaxStringBytes / s.size())
             fail("string repetition too large");
+        require_memory(s.size() * static_cast<size_t>(times));
         std::string out;
         out.reserve(s.size() * static_cast<size_t>(times));
         for (int64_t i = 0; i < times; ++i) out += s;
@@ -74,6 +75,7 @@ Value repeat(const Value& seq, int64_t times) {
     const List& l = seq.as_list();
     if (!l.items.empty() && static_cast<uint64_t>(times) > kMaxListItems / l.items.size())
         fail("list repetition too large");
+    require_memory(l.items.size() * static_cast<size_t>(times) * sizeof(Value));
     std::vector<Value> out;
     for (int64_t i = 0; i < times; ++i) out.insert(out.end(), l.items.begin(), l.items.end());
     return Value::list(std::move(out), l.is_tuple);
@@ -114,6 +116,7 @@ Value percent_format(const std::string& format, const Value& args) {
         }
         if (next >= values.size()) fail("not enough arguments for format string");
         const Value& v = values[next++];
+        require_memory(out.size());
         if (spec == 's')
             out += to_str(v);
         else if (spec == 'r')
@@ -143,9 +146,13 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
         if (nums) return Value::number(a.as_double() + b.as_double());
         if (a.is_string() && b.is_string()) {
             if (a.as_string().size() + b.as_string().size() > kMaxStringBytes) fail("string too large");
-            return Value::string(a.as_string() + b.as_string());
+            require_memory(a.as_string().size() + b.as_string().size());
+            Taint taint = a.taint();
+            taint.append(b.taint(), a.as_string().size());
+            return Value::text(a.as_string() + b.as_string(), std::move(taint));
         }
         if (a.is_list() && b.is_list()) {
+            require_memory((a.as_list().items.size() + b.as_list().items.size()) * sizeof(Value));
             std::vector<Value> items = a.as_list().items;
             items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
             return Value::list(std::move(items), a.as_list().is_tuple);
@@ -225,8 +232,12 @@ std::string object_desc(const Value& obj) {
     return "'" + type_name(obj) + " object'";
 }
 
+// A method bound to obj: what it derives from a tainted obj is tainted, whoever calls it.
 Value bound_method(const Value& obj, const std::string& name) {
-    return Value::function(name, [obj, name](CallArgs& args) { return call_method(obj, name, args); });
+    return Value::function(name, [obj, name](CallArgs& args) {
+        TaintScope scope(TaintScope::active() || carries_taint(obj));
+        return call_method(obj, name, args);
+    });
 }
 
 }  // namespace
@@ -503,6 +514,7 @@ Value string_method(const std::string& str, const std::string& name, const CallA
             i = f + from.size();
             --left;
             if (out.size() > kMaxStringBytes) fail("string too large");
+            require_memory(out.size() * sizeof(char32_t));
         }
         out += s.substr(std::min(i, s.size()));
         return str_value(out);
@@ -558,6 +570,16 @@ Value string_method(const std::string& str, const std::string& name, const CallA
 
 }  // namespace
 
+Value substring_of(const Value& whole, Value part) {
+    if (!part.is_string() || !whole.is_string() || whole.taint().empty()) return part;
+    // strip's result starts at the first character not stripped, which is also where the
+    // result first occurs in the whole (an earlier occurrence would start with a stripped one).
+    const std::string& text = part.as_string();
+    const size_t at = text.empty() ? 0 : whole.as_string().find(text);
+    if (at == std::string::npos) return part;  // cannot happen; keep the conservative taint
+    return Value::text(text, whole.taint().slice(at, text.size()));
+}
+
 bool has_method(const Value& obj, std::string_view name) {
     if (in_table(kMutators, name) && (obj.is_list() || (obj.is_dict() && !obj.as_dict().is_namespace))) return true;
     if (obj.is_string()) return in_table(kStringMethods, name);
@@ -570,7 +592,11 @@ Value call_method(const Value& obj, const std::string& name, const CallArgs& arg
     if (in_table(kMutators, name) && !obj.is_string())
         fail("access to attribute '" + name + "' of '" + type_name(obj) +
              "' object is unsafe (chat templates cannot modify their inputs)");
-    if (obj.is_string()) return string_method(obj.as_string(), name, args);
+    if (obj.is_string()) {
+        Value result = string_method(obj.as_string(), name, args);
+        if (name == "strip" || name == "lstrip" || name == "rstrip") return substring_of(obj, std::move(result));
+        return result;
+    }
     ArgReader a(args, type_name(obj) + "." + name + "()");
     if (obj.is_dict()) {
         const Dict& d = obj.as_dict();

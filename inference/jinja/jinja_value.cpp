@@ -11,6 +11,127 @@ void fail(std::string message) {
     throw TemplateError{std::move(message)};
 }
 
+// ---- Taint ------------------------------------------------------------------------------
+
+namespace {
+thread_local bool g_taint_scope = false;
+}
+
+Taint Taint::all(size_t size) {
+    Taint t;
+    if (size > 0) t.ranges_.push_back({0, size});
+    return t;
+}
+
+Taint Taint::slice(size_t pos, size_t len) const {
+    Taint out;
+    const size_t end = pos + len;
+    for (const Range& r : ranges_) {
+        const size_t b = std::max(r.begin, pos), e = std::min(r.end, end);
+        if (b < e) out.ranges_.push_back({b - pos, e - pos});
+    }
+    return out;
+}
+
+void Taint::add(size_t begin, size_t end) {
+    if (begin >= end) return;
+    if (!ranges_.empty() && ranges_.back().end >= begin) {
+        ranges_.back().end = std::max(ranges_.back().end, end);
+        return;
+    }
+    ranges_.push_back({begin, end});
+}
+
+void Taint::append(const Taint& other, size_t offset) {
+    for (const Range& r : other.ranges_) add(r.begin + offset, r.end + offset);
+}
+
+TaintScope::TaintScope(bool tainted) : saved_(g_taint_scope) {
+    g_taint_scope = tainted;
+}
+TaintScope::~TaintScope() {
+    g_taint_scope = saved_;
+}
+bool TaintScope::active() {
+    return g_taint_scope;
+}
+
+// ---- Nesting ----------------------------------------------------------------------------
+
+namespace {
+thread_local int g_nesting = 0;
+}
+
+// Printing and comparing walk values recursively; a template can nest lists thousands deep
+// in a loop, or put a namespace inside itself, so the walk is bounded.
+NestingGuard::NestingGuard() {
+    if (++g_nesting > kMaxNesting) {
+        --g_nesting;
+        fail("a value is nested too deeply (or contains itself)");
+    }
+}
+NestingGuard::~NestingGuard() {
+    --g_nesting;
+}
+
+int nesting_of(const Value& v) {
+    if (v.is_list()) return v.as_list().depth;
+    if (v.is_dict()) return v.as_dict().is_namespace ? NestingGuard::kMaxNesting / 2 : v.as_dict().depth;
+    return 0;
+}
+
+bool holds_dict(const Value& v, const Dict* d) {
+    if (v.is_dict()) {
+        if (&v.as_dict() == d) return true;
+        for (const auto& kv : v.as_dict().items)
+            if (holds_dict(kv.second, d)) return true;
+    } else if (v.is_list()) {
+        for (const Value& item : v.as_list().items)
+            if (holds_dict(item, d)) return true;
+    }
+    return false;
+}
+
+// ---- Memory budget ----------------------------------------------------------------------
+
+namespace {
+thread_local MemoryBudget* g_budget = nullptr;
+
+[[noreturn]] void over_budget(const MemoryBudget& b) {
+    fail("the template needs more than its memory budget of " + std::to_string(b.limit() >> 20) + " MiB (" +
+         std::to_string(b.limit()) + " bytes)");
+}
+}  // namespace
+
+void MemoryBudget::charge(size_t bytes) {
+    if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
+    work_ += bytes;
+    if (work_ / kWorkFactor > limit_)
+        fail("the template takes too long to render: it copies more than " +
+             std::to_string((limit_ >> 20) * kWorkFactor) + " MiB of text in all");
+    used_ += bytes;
+    peak_ = std::max(peak_, used_);
+}
+
+void MemoryBudget::require(size_t bytes) const {
+    if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
+}
+
+MemoryBudget* MemoryBudget::active() {
+    return g_budget;
+}
+
+BudgetScope::BudgetScope(MemoryBudget* budget) : saved_(g_budget) {
+    g_budget = budget;
+}
+BudgetScope::~BudgetScope() {
+    g_budget = saved_;
+}
+
+void require_memory(size_t bytes) {
+    if (g_budget) g_budget->require(bytes);
+}
+
 // ---- Dict -------------------------------------------------------------------------------
 
 const Value* Dict::find(std::string_view key) const {
@@ -26,6 +147,12 @@ Value* Dict::find(std::string_view key) {
 }
 
 void Dict::set(std::string key, Value value) {
+    // A namespace can still change after it was put in a list, so it counts as deep as it may
+    // ever become; and it may become only half as deep as anything else.
+    const int needed = nesting_of(value) + 1;
+    if (needed > (is_namespace ? NestingGuard::kMaxNesting / 2 : NestingGuard::kMaxNesting))
+        fail("a value is nested too deeply");
+    depth = std::max(depth, needed);
     if (Value* existing = find(key)) {
         *existing = std::move(value);
         return;
@@ -51,11 +178,22 @@ Value Value::integer(int64_t i) {
 Value Value::number(double d) {
     return Value(Storage(d));
 }
+// A string value holds its bytes and the value around them (a string of N characters
+// iterated is N values).
 Value Value::string(std::string s) {
-    return Value(Storage(std::move(s)));
+    Taint taint = g_taint_scope ? Taint::all(s.size()) : Taint{};
+    Charge charge(sizeof(Value) + s.size());
+    return Value(Storage(Str{std::move(charge), std::move(s), std::move(taint)}));
+}
+Value Value::text(std::string s, Taint taint) {
+    Charge charge(sizeof(Value) + s.size());
+    return Value(Storage(Str{std::move(charge), std::move(s), std::move(taint)}));
 }
 Value Value::list(std::vector<Value> items, bool tuple) {
     auto l = std::make_shared<List>();
+    l->charge = Charge(items.size() * sizeof(Value));
+    for (const Value& item : items) l->depth = std::max(l->depth, nesting_of(item) + 1);
+    if (l->depth > NestingGuard::kMaxNesting) fail("a value is nested too deeply");
     l->items = std::move(items);
     l->is_tuple = tuple;
     return Value(Storage(std::move(l)));
@@ -67,7 +205,7 @@ Value Value::empty_dict() {
     return dict(std::make_shared<Dict>());
 }
 Value Value::function(std::string name, std::function<Value(CallArgs&)> fn) {
-    return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn)})));
+    return Value(Storage(std::make_shared<const Function>(Function{std::move(name), std::move(fn), g_taint_scope})));
 }
 
 const std::string& Value::undefined_reason() const {
@@ -87,7 +225,10 @@ double Value::as_double() const {
     return static_cast<double>(as_int());
 }
 const std::string& Value::as_string() const {
-    return std::get<std::string>(v_);
+    return std::get<Str>(v_).text;
+}
+const Taint& Value::taint() const {
+    return std::get<Str>(v_).taint;
 }
 List& Value::as_list() const {
     return *std::get<std::shared_ptr<List>>(v_);
@@ -105,6 +246,7 @@ const Function& Value::as_function() const {
 // ---- UTF-8 and characters ---------------------------------------------------------------
 
 std::u32string utf8_decode(std::string_view s) {
+    require_memory(s.size() * sizeof(char32_t));
     std::u32string out;
     out.reserve(s.size());
     size_t i = 0;
@@ -321,6 +463,7 @@ std::string repr_string(const std::string& s) {
 }  // namespace
 
 std::string repr(const Value& v) {
+    NestingGuard guard;
     switch (v.kind()) {
     case Value::Kind::Undefined: return "Undefined";
     case Value::Kind::None: return "None";
@@ -334,6 +477,7 @@ std::string repr(const Value& v) {
         for (size_t i = 0; i < l.items.size(); ++i) {
             if (i) out += ", ";
             out += repr(l.items[i]);
+            require_memory(out.size());
         }
         if (l.is_tuple && l.items.size() == 1) out += ",";
         return out + (l.is_tuple ? ")" : "]");
@@ -344,12 +488,38 @@ std::string repr(const Value& v) {
         for (size_t i = 0; i < d.items.size(); ++i) {
             if (i) out += ", ";
             out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
+            require_memory(out.size());
         }
         return out + (d.is_namespace ? "}>" : "}");
     }
     case Value::Kind::Function: return "<function " + v.as_function().name + ">";
     }
     return "";
+}
+
+namespace {
+bool carries_taint_at(const Value& v, int depth) {
+    constexpr int kMaxSearchDepth = 32;
+    switch (v.kind()) {
+    case Value::Kind::String: return !v.taint().empty();
+    case Value::Kind::Function: return v.as_function().tainted;
+    case Value::Kind::List:
+        if (depth >= kMaxSearchDepth) return true;
+        for (const Value& item : v.as_list().items)
+            if (carries_taint_at(item, depth + 1)) return true;
+        return false;
+    case Value::Kind::Dict:
+        if (depth >= kMaxSearchDepth || v.as_dict().tainted_keys) return true;
+        for (const auto& kv : v.as_dict().items)
+            if (carries_taint_at(kv.second, depth + 1)) return true;
+        return false;
+    default: return false;
+    }
+}
+}  // namespace
+
+bool carries_taint(const Value& v) {
+    return carries_taint_at(v, 0);
 }
 
 std::string to_str(const Value& v) {
@@ -424,6 +594,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
             if (i) out += item_sep;
             newline(depth + 1);
             json_value(out, items[i], o, depth + 1);
+            require_memory(out.size());
         }
         newline(depth);
         out.push_back(']');
@@ -445,6 +616,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
             json_string(out, items[i]->first);
             out += key_sep;
             json_value(out, items[i]->second, o, depth + 1);
+            require_memory(out.size());
         }
         newline(depth);
         out.push_back('}');
@@ -486,6 +658,7 @@ Value convert_json(const Json& j) {
     }
     case nlohmann::detail::value_t::object: {
         auto d = std::make_shared<Dict>();
+        d->tainted_keys = TaintScope::active();
         for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
         return Value::dict(std::move(d));
     }
@@ -505,6 +678,7 @@ Value from_json(const nlohmann::ordered_json& j) {
 // ---- Comparison and iteration -----------------------------------------------------------
 
 bool equals(const Value& a, const Value& b) {
+    NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
         return a.as_int() == b.as_int();
@@ -539,6 +713,7 @@ bool equals(const Value& a, const Value& b) {
 }
 
 int compare(const Value& a, const Value& b) {
+    NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) {
             double x = a.as_double(), y = b.as_double();

@@ -27,15 +27,154 @@ struct TemplateError {
 [[noreturn]] void fail(std::string message);
 
 class Value;
+struct Dict;
+
+// Which bytes of a string came from untrusted input (a chat message) rather than from the
+// template or the trusted context: sorted, disjoint, non-empty [begin, end) byte ranges. A
+// prompt's special-token strings count only where the template wrote them, so provenance is
+// carried through rendering (see docs/prompt-safety.md).
+class Taint {
+public:
+    struct Range {
+        size_t begin = 0, end = 0;
+        bool operator==(const Range&) const = default;
+    };
+    static Taint all(size_t size);
+    bool empty() const { return ranges_.empty(); }
+    const std::vector<Range>& ranges() const { return ranges_; }
+    // The taint of bytes [pos, pos + len), shifted to start at 0.
+    Taint slice(size_t pos, size_t len) const;
+    // Appends `other`, which describes bytes starting at `offset` (past every range here).
+    void append(const Taint& other, size_t offset);
+    void add(size_t begin, size_t end);
+    bool operator==(const Taint&) const = default;
+
+private:
+    std::vector<Range> ranges_;
+};
+
+// While one is alive, every string Value::string() makes is wholly tainted. The evaluator
+// opens one around each operation whose inputs carry taint, so an operation that does not
+// track provenance byte by byte marks everything it derives from a message as the message's:
+// no filter or method can turn typed text into template text.
+class TaintScope {
+public:
+    explicit TaintScope(bool tainted);
+    ~TaintScope();
+    TaintScope(const TaintScope&) = delete;
+    TaintScope& operator=(const TaintScope&) = delete;
+    static bool active();
+
+private:
+    bool saved_;
+};
+
+// The memory one rendering may hold: every string value (its bytes and the value around it),
+// every list's slots and the output are charged when they are made and refunded when they
+// go, and strings being built (join, indent, repetition, concatenation, replace, printing)
+// are checked against what is left before they grow. So a template fails with a clear error
+// as soon as it would hold more than the limit, instead of building gigabytes first.
+class MemoryBudget {
+public:
+    static constexpr size_t kDefaultLimit = size_t{64} << 20;
+    explicit MemoryBudget(size_t limit = kDefaultLimit) : limit_(limit) {}
+    // Holds `bytes` more; fails (TemplateError) when that would exceed the limit.
+    void charge(size_t bytes);
+    void refund(size_t bytes) noexcept { used_ -= bytes < used_ ? bytes : used_; }
+    // Fails when `bytes` more could not be held now (checked before a string grows).
+    void require(size_t bytes) const;
+    size_t used() const { return used_; }
+    size_t peak() const { return peak_; }
+    size_t limit() const { return limit_; }
+    // Everything ever charged: the bytes copied. Bounded too (kWorkFactor times the limit), so
+    // a loop that copies a growing string every step fails instead of running for hours.
+    static constexpr size_t kWorkFactor = 16;
+    size_t work() const { return work_; }
+    // The budget of the rendering running on this thread, or null outside one.
+    static MemoryBudget* active();
+
+private:
+    size_t limit_;
+    size_t used_ = 0;
+    size_t peak_ = 0;
+    size_t work_ = 0;
+};
+
+// Makes `budget` the active one for its lifetime.
+class BudgetScope {
+public:
+    explicit BudgetScope(MemoryBudget* budget);
+    ~BudgetScope();
+    BudgetScope(const BudgetScope&) = delete;
+    BudgetScope& operator=(const BudgetScope&) = delete;
+
+private:
+    MemoryBudget* saved_;
+};
+
+// Counts one level of a recursive walk over values (printing, comparing); fails past
+// kMaxNesting levels instead of overflowing the stack.
+class NestingGuard {
+public:
+    static constexpr int kMaxNesting = 256;
+    NestingGuard();
+    ~NestingGuard();
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+};
+
+// Levels of lists and dicts in v (0 for a scalar). Values deeper than NestingGuard::kMaxNesting
+// are refused when made, so walking or destroying one never overflows the stack.
+int nesting_of(const Value& v);
+// Whether v is, or holds, the dict `d` (a namespace must not be stored inside itself).
+bool holds_dict(const Value& v, const Dict* d);
+
+// Fails when the active budget (if any) cannot take `bytes` more.
+void require_memory(size_t bytes);
+
+// A charge on the active budget, refunded when it goes; copies charge again, moves transfer.
+class Charge {
+public:
+    Charge() = default;
+    explicit Charge(size_t bytes) : budget_(MemoryBudget::active()), bytes_(bytes) {
+        if (budget_) budget_->charge(bytes_);
+    }
+    Charge(const Charge& other) : Charge(other.bytes_) {}
+    Charge(Charge&& other) noexcept : budget_(other.budget_), bytes_(other.bytes_) { other.budget_ = nullptr; }
+    Charge& operator=(const Charge& other) {
+        Charge copy(other);
+        swap(copy);
+        return *this;
+    }
+    Charge& operator=(Charge&& other) noexcept {
+        swap(other);
+        return *this;
+    }
+    ~Charge() {
+        if (budget_) budget_->refund(bytes_);
+    }
+    void swap(Charge& other) noexcept {
+        std::swap(budget_, other.budget_);
+        std::swap(bytes_, other.bytes_);
+    }
+
+private:
+    MemoryBudget* budget_ = nullptr;
+    size_t bytes_ = 0;
+};
 
 struct List {
     std::vector<Value> items;
     bool is_tuple = false;  // only changes how it prints: (1, 2) instead of [1, 2]
+    Charge charge;          // for the slots of `items` as made
+    int depth = 1;          // levels of lists and dicts, this one included (bounded: NestingGuard)
 };
 
 struct Dict {
     std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
     bool is_namespace = false;                         // namespace(): the only object `set ns.attr = ...` may change
+    bool tainted_keys = false;                         // some key came from a message (keys are plain strings)
+    int depth = 1;                                     // as List::depth; set() keeps it up to date
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
     void set(std::string key, Value value);
@@ -49,6 +188,7 @@ struct CallArgs {
 struct Function {
     std::string name;
     std::function<Value(CallArgs&)> call;
+    bool tainted = false;  // made inside a TaintScope (a method bound to a message's text)
 };
 
 class Value {
@@ -61,7 +201,10 @@ public:
     static Value boolean(bool b);
     static Value integer(int64_t i);
     static Value number(double d);
+    // Tainted wholly when a TaintScope is active, else not at all.
     static Value string(std::string s);
+    // A string with exactly the given provenance (the scope is not consulted).
+    static Value text(std::string s, Taint taint);
     static Value list(std::vector<Value> items = {}, bool tuple = false);
     static Value dict(std::shared_ptr<Dict> d);
     static Value empty_dict();
@@ -85,6 +228,7 @@ public:
     int64_t as_int() const;    // bool or int
     double as_double() const;  // bool, int or float
     const std::string& as_string() const;
+    const Taint& taint() const;  // of a string
     List& as_list() const;
     Dict& as_dict() const;
     const std::shared_ptr<Dict>& dict_ptr() const;
@@ -95,7 +239,12 @@ private:
         std::string why;
     };
     struct NoneTag {};
-    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, std::string, std::shared_ptr<List>,
+    struct Str {
+        Charge charge;  // first: the charge (and its check) comes before the copy of the text
+        std::string text;
+        Taint taint;
+    };
+    using Storage = std::variant<UndefinedTag, NoneTag, bool, int64_t, double, Str, std::shared_ptr<List>,
                                  std::shared_ptr<Dict>, std::shared_ptr<const Function>>;
     explicit Value(Storage v) : v_(std::move(v)) {}
     Storage v_;
@@ -104,6 +253,9 @@ private:
 // Python's type names, for error messages ("str", "int", "list", "dict", "NoneType", ...).
 std::string type_name(const Value& v);
 bool truthy(const Value& v);
+// Whether any string in v (or, for a function, what it is bound to) carries taint. Deeply
+// nested containers count as tainted rather than being searched further.
+bool carries_taint(const Value& v);
 // Python str() / repr(). Undefined prints as "" (Jinja's default Undefined).
 std::string to_str(const Value& v);
 std::string repr(const Value& v);

@@ -14,49 +14,6 @@ double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// Private-use characters cannot come from a keyboard or a template, so they mark where each
-// message's content sits in the rendered prompt.
-std::string sentinel(size_t i) {
-    return "\xEF\xBF\xBE"
-           "FM" +
-           std::to_string(i) + "\xEF\xBF\xBF";
-}
-
-std::string trim(const std::string& s) {
-    const char* ws = " \t\r\n";
-    const auto b = s.find_first_not_of(ws);
-    if (b == std::string::npos) return {};
-    return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-// Splits text rendered with sentinels into scaffolding and content segments, substituting each
-// sentinel with transform(content). Returns false when the sentinels are not all found once.
-bool split_on_sentinels(const std::string& rendered, const std::vector<std::string>& contents,
-                        std::vector<PromptSegment>& out) {
-    out.clear();
-    size_t pos = 0;
-    while (pos < rendered.size()) {
-        size_t best = std::string::npos, which = 0, len = 0;
-        for (size_t i = 0; i < contents.size(); ++i) {
-            const std::string mark = sentinel(i);
-            size_t at = rendered.find(mark, pos);
-            if (at != std::string::npos && at < best) {
-                best = at;
-                which = i;
-                len = mark.size();
-            }
-        }
-        if (best == std::string::npos) {
-            out.push_back({rendered.substr(pos), true});
-            break;
-        }
-        if (best > pos) out.push_back({rendered.substr(pos, best - pos), true});
-        if (!contents[which].empty()) out.push_back({contents[which], false});
-        pos = best + len;
-    }
-    return true;
-}
-
 std::string concat(const std::vector<PromptSegment>& segments) {
     std::string s;
     for (const auto& seg : segments) s += seg.text;
@@ -105,35 +62,7 @@ const char* stop_reason_name(StopReason r) {
 
 Result<std::vector<PromptSegment>> render_prompt(const ChatFormat& format, const std::vector<ChatMessage>& messages,
                                                  bool add_generation_prompt) {
-    std::vector<PromptSegment> segments;
-    if (format.mode() == ChatMode::Completion) {
-        // Plain completion: the text itself, nothing added; typed text never parses specials.
-        for (const auto& m : messages)
-            if (!m.content.empty()) segments.push_back({m.content, false});
-        return segments;
-    }
-    auto real = format.render(messages, add_generation_prompt);
-    if (!real) return Error{real.error()};
-    std::vector<ChatMessage> marked = messages;
-    std::vector<std::string> contents;
-    for (size_t i = 0; i < marked.size(); ++i) {
-        contents.push_back(marked[i].content);
-        marked[i].content = sentinel(i);
-    }
-    auto rendered = format.render(marked, add_generation_prompt);
-    if (rendered) {
-        // The template may transform contents (trim is common): accept the split only if it
-        // reproduces the real rendering exactly.
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            std::vector<std::string> substituted = contents;
-            if (attempt == 1)
-                for (auto& c : substituted) c = trim(c);
-            if (split_on_sentinels(*rendered, substituted, segments) && concat(segments) == *real) return segments;
-        }
-    }
-    // The template does something to contents we cannot track: tokenize the rendering as
-    // scaffolding. Still safe when no content spells a special token.
-    return std::vector<PromptSegment>{{*real, true}};
+    return format.render_segments(messages, add_generation_prompt);
 }
 
 GenerationSession::GenerationSession(Backend& backend, std::shared_ptr<const Tokenizer> tokenizer,

@@ -63,14 +63,8 @@ struct SessionSnapshot {
     std::vector<float> last_logits;  // the logits after the last of them (empty if none yet)
 };
 
-// A prompt split into pieces that are tokenized differently: template scaffolding with special
-// tokens parsed, message contents (what people typed) with special tokens left as text.
-struct PromptSegment {
-    std::string text;
-    bool parse_special = false;
-};
-
-// Renders messages with the format's template (or as plain completion text) into segments.
+// Renders messages with the format's template (or as plain completion text) into segments:
+// ChatFormat::render_segments (PromptSegment is defined with it).
 Result<std::vector<PromptSegment>> render_prompt(const ChatFormat& format, const std::vector<ChatMessage>& messages,
                                                  bool add_generation_prompt);
 

@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <memory>
+#include <new>
 
 #include "inference/checkpoint/weights.h"
 
@@ -56,6 +58,34 @@ private:
     size_t pos_ = 0;
 };
 
+// RecurrentState::serialize()'s header: magic, u32 version, i64 layers, inner, conv width,
+// state size, u64 tokens seen. Its dimensions are checked here, with overflow-checked
+// arithmetic, against the bytes the section holds before anything is sized from them.
+constexpr size_t kStateHeaderBytes = 4 + 4 + 4 * 8 + 8;
+
+Status check_state_section(std::span<const uint8_t> state) {
+    if (state.size() < kStateHeaderBytes + 4) return {};  // deserialize names the truncation
+    int64_t dims[4];
+    std::memcpy(dims, state.data() + 8, sizeof(dims));
+    for (int64_t d : dims)
+        if (d < 0) return Error{"the state section has a negative dimension (" + std::to_string(d) + ")"};
+    const auto layers = static_cast<uint64_t>(dims[0]), inner = static_cast<uint64_t>(dims[1]);
+    uint64_t cells = 0, conv = 0, ssm = 0, floats = 0, bytes = 0;
+    const bool overflow = __builtin_mul_overflow(layers, inner, &cells) ||
+                          __builtin_mul_overflow(cells, static_cast<uint64_t>(dims[2]), &conv) ||
+                          __builtin_mul_overflow(cells, static_cast<uint64_t>(dims[3]), &ssm) ||
+                          __builtin_add_overflow(conv, ssm, &floats) ||
+                          __builtin_mul_overflow(floats, uint64_t{sizeof(float)}, &bytes) ||
+                          __builtin_add_overflow(bytes, uint64_t{kStateHeaderBytes + 4}, &bytes);
+    const std::string shape = std::to_string(dims[0]) + " layers x " + std::to_string(dims[1]) + " channels x (" +
+                              std::to_string(dims[2]) + " + " + std::to_string(dims[3]) + ")";
+    if (overflow) return Error{"the state section declares " + shape + " values: more than any file can hold"};
+    if (bytes != state.size())
+        return Error{"the state section declares " + shape + " values (" + std::to_string(bytes) +
+                     " bytes) but holds " + std::to_string(state.size()) + " bytes"};
+    return {};
+}
+
 #define FM_CHECK(expr)                                       \
     do {                                                     \
         if (auto s_ = (expr); !s_) return Error{s_.error()}; \
@@ -86,7 +116,9 @@ std::vector<uint8_t> encode_snapshot(const StoredSnapshot& s) {
     return out;
 }
 
-Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
+namespace {
+
+Result<StoredSnapshot> decode_checked(std::span<const uint8_t> bytes) {
     if (bytes.size() < 12) return Error{"snapshot truncated (" + std::to_string(bytes.size()) + " bytes)"};
     if (std::memcmp(bytes.data(), kMagic, 4) != 0) return Error{"not a conversation snapshot (bad magic)"};
     uint32_t stored_crc;
@@ -100,6 +132,8 @@ Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
     if (version != kVersion) return Error{"snapshot version " + std::to_string(version) + " is not supported"};
     StoredSnapshot s;
     FM_CHECK(r.read(fp_len, "the fingerprint"));
+    // Every length is checked against the bytes left before anything is allocated for it.
+    if (fp_len > r.left()) return Error{"snapshot truncated while reading the fingerprint"};
     s.fingerprint.resize(fp_len);
     FM_CHECK(r.read_bytes(s.fingerprint.data(), fp_len, "the fingerprint"));
     uint64_t n = 0;
@@ -117,7 +151,9 @@ Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
     FM_CHECK(r.read_bytes(s.snapshot.last_logits.data(), n * 4, "the logits"));
     FM_CHECK(r.read(n, "the state length"));
     if (n > r.left()) return Error{"snapshot truncated while reading the state"};
-    auto state = RecurrentState::deserialize(r.take(n));
+    const auto state_bytes = r.take(n);
+    FM_CHECK(check_state_section(state_bytes));
+    auto state = RecurrentState::deserialize(state_bytes);
     if (!state) return Error{state.error()};
     s.snapshot.state = std::move(*state);
     FM_CHECK(r.read(n, "the metadata length"));
@@ -128,6 +164,18 @@ Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
         return Error{"snapshot is inconsistent: its state has read " + std::to_string(s.snapshot.state.tokens_seen) +
                      " tokens but it lists " + std::to_string(s.snapshot.tokens.size())};
     return s;
+}
+
+}  // namespace
+
+Result<StoredSnapshot> decode_snapshot(std::span<const uint8_t> bytes) {
+    try {
+        return decode_checked(bytes);
+    } catch (const std::bad_alloc&) {
+        return Error{"out of memory while reading the snapshot"};
+    } catch (const std::exception& e) {
+        return Error{std::string("cannot read the snapshot: ") + e.what()};
+    }
 }
 
 Status save_snapshot_file(const std::filesystem::path& path, const StoredSnapshot& s) {
@@ -152,7 +200,12 @@ Status save_snapshot_file(const std::filesystem::path& path, const StoredSnapsho
 Result<StoredSnapshot> load_snapshot_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{path.string() + ": cannot open"};
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    std::vector<uint8_t> bytes;
+    try {
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    } catch (const std::bad_alloc&) {
+        return Error{path.string() + ": too large to read into memory"};
+    }
     auto s = decode_snapshot(bytes);
     if (!s) return Error{path.string() + ": " + s.error()};
     return s;

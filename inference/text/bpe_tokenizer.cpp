@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/core/json_reader.h"
+
 #include "inference/text/unicode_tables.h"
 
 namespace fm {
@@ -121,7 +123,9 @@ Result<std::unique_ptr<Tokenizer>> BpeTokenizer::from_json_text(std::string_view
 }
 
 Status BpeTokenizer::load_json(std::string_view json_text, const std::string& where) {
-    json root = json::parse(json_text.begin(), json_text.end());
+    auto parsed = parse_json(json_text, where);
+    if (!parsed) return Error{parsed.error()};
+    json root = std::move(*parsed);
     if (!root.is_object()) return Error{where + ": expected a JSON object at the top level"};
     auto model_it = root.find("model");
     if (model_it == root.end() || !model_it->is_object()) return Error{where + ": missing \"model\" object"};

@@ -1,12 +1,16 @@
 #include "inference/text/chat_format.h"
 
 #include <algorithm>
+
 #include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
+#include "inference/core/guarded.h"
 
 #include <nlohmann/json.hpp>
+
+#include "inference/core/json_reader.h"
 
 namespace fm {
 namespace {
@@ -41,13 +45,10 @@ Result<std::optional<json>> read_json(const fs::path& path) {
     auto text = read_optional(path);
     if (!text) return Error{text.error()};
     if (!text->has_value()) return std::optional<json>{};
-    try {
-        json j = json::parse(**text);
-        if (!j.is_object()) return Error{path.string() + ": expected a JSON object at the top level"};
-        return std::optional<json>(std::move(j));
-    } catch (const json::exception& e) {
-        return Error{path.string() + ": invalid JSON: " + e.what()};
-    }
+    auto j = parse_json(**text, path.string());
+    if (!j) return Error{j.error()};
+    if (!j->is_object()) return Error{path.string() + ": expected a JSON object at the top level"};
+    return std::optional<json>(std::move(*j));
 }
 
 // A token written as "text" or {"content": "text", ...}; nothing for null or absent.
@@ -125,98 +126,100 @@ Result<ChatFormat> ChatFormat::load(const fs::path& dir, const Tokenizer& tokeni
 
 Result<ChatFormat> ChatFormat::load_impl(const fs::path& dir, const Tokenizer& tokenizer,
                                          const std::vector<int64_t>* config_eos_ids) {
-    ChatFormat format;
-    std::set<int32_t> ids;
-    std::optional<std::string> template_source;
-    std::string template_origin;
+    return guarded<Result<ChatFormat>>(dir.string(), [&]() -> Result<ChatFormat> {
+        ChatFormat format;
+        std::set<int32_t> ids;
+        std::optional<std::string> template_source;
+        std::string template_origin;
 
-    // Special tokens: tokenizer_config.json first, special_tokens_map.json for the rest.
-    const fs::path tokenizer_config_path = dir / "tokenizer_config.json";
-    auto tokenizer_config = read_json(tokenizer_config_path);
-    if (!tokenizer_config) return Error{tokenizer_config.error()};
-    const fs::path special_map_path = dir / "special_tokens_map.json";
-    auto special_map = read_json(special_map_path);
-    if (!special_map) return Error{special_map.error()};
-    for (const char* name : kSpecialTokenNames) {
-        std::optional<std::string> text;
-        for (const auto& [config, path] :
-             {std::pair{&*tokenizer_config, &tokenizer_config_path}, std::pair{&*special_map, &special_map_path}}) {
-            if (text || !config->has_value()) continue;
-            auto t = token_text(**config, name, *path);
-            if (!t) return Error{t.error()};
-            text = *t;
+        // Special tokens: tokenizer_config.json first, special_tokens_map.json for the rest.
+        const fs::path tokenizer_config_path = dir / "tokenizer_config.json";
+        auto tokenizer_config = read_json(tokenizer_config_path);
+        if (!tokenizer_config) return Error{tokenizer_config.error()};
+        const fs::path special_map_path = dir / "special_tokens_map.json";
+        auto special_map = read_json(special_map_path);
+        if (!special_map) return Error{special_map.error()};
+        for (const char* name : kSpecialTokenNames) {
+            std::optional<std::string> text;
+            for (const auto& [config, path] :
+                 {std::pair{&*tokenizer_config, &tokenizer_config_path}, std::pair{&*special_map, &special_map_path}}) {
+                if (text || !config->has_value()) continue;
+                auto t = token_text(**config, name, *path);
+                if (!t) return Error{t.error()};
+                text = *t;
+            }
+            if (!text) continue;
+            format.special_tokens_.emplace_back(name, *text);
+            if (std::string_view(name) == "bos_token") format.bos_token_ = *text;
+            if (std::string_view(name) == "eos_token") format.eos_token_ = *text;
         }
-        if (!text) continue;
-        format.special_tokens_.emplace_back(name, *text);
-        if (std::string_view(name) == "bos_token") format.bos_token_ = *text;
-        if (std::string_view(name) == "eos_token") format.eos_token_ = *text;
-    }
-    for (const auto* config : {&*tokenizer_config, &*special_map}) {
-        if (!config->has_value() || !format.additional_special_tokens_.empty()) continue;
-        auto it = (*config)->find("additional_special_tokens");
-        if (it == (*config)->end() || !it->is_array()) continue;
-        for (const auto& t : *it) {
-            if (t.is_string())
-                format.additional_special_tokens_.push_back(t.get<std::string>());
-            else if (t.is_object() && t.contains("content") && t["content"].is_string())
-                format.additional_special_tokens_.push_back(t["content"].get<std::string>());
+        for (const auto* config : {&*tokenizer_config, &*special_map}) {
+            if (!config->has_value() || !format.additional_special_tokens_.empty()) continue;
+            auto it = (*config)->find("additional_special_tokens");
+            if (it == (*config)->end() || !it->is_array()) continue;
+            for (const auto& t : *it) {
+                if (t.is_string())
+                    format.additional_special_tokens_.push_back(t.get<std::string>());
+                else if (t.is_object() && t.contains("content") && t["content"].is_string())
+                    format.additional_special_tokens_.push_back(t["content"].get<std::string>());
+            }
         }
-    }
 
-    // The template: chat_template.jinja, else tokenizer_config.json's chat_template.
-    const fs::path jinja_path = dir / "chat_template.jinja";
-    auto jinja_file = read_optional(jinja_path);
-    if (!jinja_file) return Error{jinja_file.error()};
-    if (jinja_file->has_value()) {
-        template_source = **jinja_file;
-        template_origin = jinja_path.string();
-    } else if (tokenizer_config->has_value()) {
-        auto picked = pick_template(**tokenizer_config, tokenizer_config_path);
-        if (!picked) return Error{picked.error()};
-        template_source = *picked;
-        template_origin = tokenizer_config_path.string() + ": chat_template";
-    }
+        // The template: chat_template.jinja, else tokenizer_config.json's chat_template.
+        const fs::path jinja_path = dir / "chat_template.jinja";
+        auto jinja_file = read_optional(jinja_path);
+        if (!jinja_file) return Error{jinja_file.error()};
+        if (jinja_file->has_value()) {
+            template_source = **jinja_file;
+            template_origin = jinja_path.string();
+        } else if (tokenizer_config->has_value()) {
+            auto picked = pick_template(**tokenizer_config, tokenizer_config_path);
+            if (!picked) return Error{picked.error()};
+            template_source = *picked;
+            template_origin = tokenizer_config_path.string() + ": chat_template";
+        }
 
-    // Stop ids.
-    if (config_eos_ids)
-        for (int64_t id : *config_eos_ids)
-            if (id >= 0 && id <= INT32_MAX) ids.insert(static_cast<int32_t>(id));
-    for (const char* file : {"generation_config.json", "config.json"}) {
-        if (config_eos_ids && std::string_view(file) == "config.json") continue;
-        const fs::path path = dir / file;
-        auto config = read_json(path);
-        if (!config) return Error{config.error()};
-        if (!config->has_value()) continue;
-        if (Status s = add_ids(**config, "eos_token_id", path, ids); !s) return Error{s.error()};
-    }
-    if (!format.eos_token_.empty())
-        if (auto id = tokenizer.token_to_id(format.eos_token_)) ids.insert(*id);
+        // Stop ids.
+        if (config_eos_ids)
+            for (int64_t id : *config_eos_ids)
+                if (id >= 0 && id <= INT32_MAX) ids.insert(static_cast<int32_t>(id));
+        for (const char* file : {"generation_config.json", "config.json"}) {
+            if (config_eos_ids && std::string_view(file) == "config.json") continue;
+            const fs::path path = dir / file;
+            auto config = read_json(path);
+            if (!config) return Error{config.error()};
+            if (!config->has_value()) continue;
+            if (Status s = add_ids(**config, "eos_token_id", path, ids); !s) return Error{s.error()};
+        }
+        if (!format.eos_token_.empty())
+            if (auto id = tokenizer.token_to_id(format.eos_token_)) ids.insert(*id);
 
-    if (template_source && !template_source->empty()) {
-        auto parsed = ChatTemplate::parse(*template_source);
-        if (!parsed) return Error{template_origin + ": " + parsed.error()};
-        format.template_ = std::make_shared<const ChatTemplate>(std::move(*parsed));
-        format.mode_ = ChatMode::Chat;
-    } else if (has_added_token(tokenizer, "<|im_start|>") && has_added_token(tokenizer, "<|im_end|>")) {
-        auto parsed = ChatTemplate::parse(builtin_chatml_template());
-        if (!parsed) return Error{"built-in ChatML template: " + parsed.error()};
-        format.template_ = std::make_shared<const ChatTemplate>(std::move(*parsed));
-        format.mode_ = ChatMode::ChatML;
-        if (auto id = tokenizer.token_to_id("<|im_end|>")) ids.insert(*id);
-    }
+        if (template_source && !template_source->empty()) {
+            auto parsed = ChatTemplate::parse(*template_source);
+            if (!parsed) return Error{template_origin + ": " + parsed.error()};
+            format.template_ = std::make_shared<const ChatTemplate>(std::move(*parsed));
+            format.mode_ = ChatMode::Chat;
+        } else if (has_added_token(tokenizer, "<|im_start|>") && has_added_token(tokenizer, "<|im_end|>")) {
+            auto parsed = ChatTemplate::parse(builtin_chatml_template());
+            if (!parsed) return Error{"built-in ChatML template: " + parsed.error()};
+            format.template_ = std::make_shared<const ChatTemplate>(std::move(*parsed));
+            format.mode_ = ChatMode::ChatML;
+            if (auto id = tokenizer.token_to_id("<|im_end|>")) ids.insert(*id);
+        }
 
-    format.stop_ids_.assign(ids.begin(), ids.end());
-    auto add_stop_string = [&](const std::string& s) {
-        if (!s.empty() &&
-            std::find(format.stop_strings_.begin(), format.stop_strings_.end(), s) == format.stop_strings_.end())
-            format.stop_strings_.push_back(s);
-    };
-    for (int32_t id : format.stop_ids_)
-        for (const AddedToken& t : tokenizer.added_tokens())
-            if (t.id == id) add_stop_string(t.content);
-    add_stop_string(format.eos_token_);
-    if (format.mode_ == ChatMode::ChatML) add_stop_string("<|im_end|>");
-    return format;
+        format.stop_ids_.assign(ids.begin(), ids.end());
+        auto add_stop_string = [&](const std::string& s) {
+            if (!s.empty() &&
+                std::find(format.stop_strings_.begin(), format.stop_strings_.end(), s) == format.stop_strings_.end())
+                format.stop_strings_.push_back(s);
+        };
+        for (int32_t id : format.stop_ids_)
+            for (const AddedToken& t : tokenizer.added_tokens())
+                if (t.id == id) add_stop_string(t.content);
+        add_stop_string(format.eos_token_);
+        if (format.mode_ == ChatMode::ChatML) add_stop_string("<|im_end|>");
+        return format;
+    });
 }
 
 Result<ChatFormat> ChatFormat::with_template(std::string source) const {
@@ -240,12 +243,11 @@ const std::string& ChatFormat::template_source() const {
     return template_ ? template_->source() : none;
 }
 
-Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
-    if (mode_ == ChatMode::Completion || !template_) {
-        std::string text;
-        for (const auto& m : messages) text += m.content;
-        return text;
-    }
+namespace {
+
+ordered_json render_context(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                            const std::vector<std::pair<std::string, std::string>>& special_tokens,
+                            const std::vector<std::string>& additional_special_tokens) {
     ordered_json context = ordered_json::object();
     ordered_json list = ordered_json::array();
     for (const auto& m : messages) {
@@ -258,9 +260,39 @@ Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages,
     context["tools"] = nullptr;
     context["documents"] = nullptr;
     context["add_generation_prompt"] = add_generation_prompt;
-    for (const auto& [name, text] : special_tokens_) context[name] = text;
-    if (!additional_special_tokens_.empty()) context["additional_special_tokens"] = additional_special_tokens_;
-    return template_->render_ordered(context);
+    for (const auto& [name, text] : special_tokens) context[name] = text;
+    if (!additional_special_tokens.empty()) context["additional_special_tokens"] = additional_special_tokens;
+    return context;
+}
+
+}  // namespace
+
+Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
+    if (mode_ == ChatMode::Completion || !template_) {
+        std::string text;
+        for (const auto& m : messages) text += m.content;
+        return text;
+    }
+    return template_->render_ordered(
+        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_));
+}
+
+Result<std::vector<PromptSegment>> ChatFormat::render_segments(const std::vector<ChatMessage>& messages,
+                                                               bool add_generation_prompt) const {
+    std::vector<PromptSegment> segments;
+    if (mode_ == ChatMode::Completion || !template_) {
+        // Plain completion: the text itself, nothing added; typed text never parses specials.
+        for (const auto& m : messages)
+            if (!m.content.empty()) segments.push_back({m.content, false});
+        return segments;
+    }
+    auto pieces = template_->render_pieces(
+        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_),
+        {"messages/*/content"});
+    if (!pieces) return Error{pieces.error()};
+    segments.reserve(pieces->size());
+    for (auto& piece : *pieces) segments.push_back({std::move(piece.text), !piece.untrusted});
+    return segments;
 }
 
 }  // namespace fm

@@ -20,6 +20,14 @@ struct ChatMessage {
     std::string content;
 };
 
+// A prompt split into pieces that are tokenized differently: template scaffolding with special
+// tokens parsed, text that came from messages (what people typed) with special tokens left as
+// text.
+struct PromptSegment {
+    std::string text;
+    bool parse_special = false;
+};
+
 enum class ChatMode {
     Chat,        // the checkpoint has a chat template
     ChatML,      // no template, but <|im_start|>/<|im_end|> are added tokens: built-in ChatML
@@ -64,6 +72,12 @@ public:
     // contents concatenated. Fails with the template's message (raise_exception) or a
     // located template error.
     Result<std::string> render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+    // The same text as segments: every byte that came from a message's content, whatever the
+    // template did to it, is in a segment that does not parse special tokens; only what the
+    // template itself wrote does (docs/prompt-safety.md). Roles are the app's (system, user,
+    // assistant), not typed text. Completion: the contents.
+    Result<std::vector<PromptSegment>> render_segments(const std::vector<ChatMessage>& messages,
+                                                       bool add_generation_prompt) const;
 
     // Ids that end a reply, sorted and unique: generation_config.json's eos_token_id,
     // the id of tokenizer_config.json's eos_token, config.json's eos_token_id, and in ChatML

@@ -1,5 +1,6 @@
 #include "inference/text/chat_template.h"
 
+#include <algorithm>
 #include <exception>
 #include <new>
 
@@ -31,7 +32,75 @@ Result<std::string> render_json(const jinja::Template& tpl, const Json& context)
     }
 }
 
+std::vector<RenderedPiece> pieces_of(const jinja::Rendered& r) {
+    std::vector<RenderedPiece> pieces;
+    auto add = [&](size_t begin, size_t end, bool untrusted) {
+        if (begin < end) pieces.push_back({r.text.substr(begin, end - begin), untrusted});
+    };
+    size_t pos = 0;
+    for (const auto& range : r.taint.ranges()) {
+        add(pos, range.begin, false);
+        add(range.begin, range.end, true);
+        pos = range.end;
+    }
+    add(pos, r.text.size(), false);
+    return pieces;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (;;) {
+        const size_t slash = path.find('/', start);
+        parts.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (slash == std::string::npos) return parts;
+        start = slash + 1;
+    }
+}
+
+// Marks every string in v (values just made from the context, so not shared) as untrusted.
+void taint_all(jinja::Value& v, int depth) {
+    if (depth > 64) jinja::fail("the render context is nested too deeply");
+    if (v.is_string()) {
+        v = jinja::Value::text(v.as_string(), jinja::Taint::all(v.as_string().size()));
+    } else if (v.is_list()) {
+        for (auto& item : v.as_list().items) taint_all(item, depth + 1);
+    } else if (v.is_dict()) {
+        v.as_dict().tainted_keys = true;
+        for (auto& kv : v.as_dict().items) taint_all(kv.second, depth + 1);
+    }
+}
+
+void taint_path(jinja::Value& v, const std::vector<std::string>& parts, size_t i) {
+    if (i == parts.size()) {
+        taint_all(v, 0);
+        return;
+    }
+    if (v.is_list() && parts[i] == "*") {
+        for (auto& item : v.as_list().items) taint_path(item, parts, i + 1);
+    } else if (v.is_dict()) {
+        for (auto& [key, value] : v.as_dict().items)
+            if (parts[i] == "*" || key == parts[i]) taint_path(value, parts, i + 1);
+    }
+}
+
 }  // namespace
+
+Result<std::vector<RenderedPiece>> ChatTemplate::render_pieces(const nlohmann::ordered_json& context,
+                                                               const std::vector<std::string>& untrusted_paths) const {
+    if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
+    try {
+        jinja::Value vars = jinja::from_json(context);
+        for (const std::string& path : untrusted_paths) taint_path(vars, split_path(path), 0);
+        return pieces_of(jinja::render_with_provenance(*tpl_, vars.as_dict()));
+    } catch (const jinja::TemplateError& e) {
+        return Error{located(e)};
+    } catch (const std::bad_alloc&) {
+        return Error{"chat template: out of memory while rendering"};
+    } catch (const std::exception& e) {
+        return Error{std::string("chat template: ") + e.what()};
+    }
+}
 
 Result<ChatTemplate> ChatTemplate::parse(std::string source) {
     try {

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,12 @@ namespace fm {
 namespace jinja {
 struct Template;
 }
+
+// A run of rendered text and whether it came from untrusted input.
+struct RenderedPiece {
+    std::string text;
+    bool untrusted = false;
+};
 
 class ChatTemplate {
 public:
@@ -35,6 +42,14 @@ public:
     // The same with the context's key order kept: a message's keys reach the template in the
     // order given (as Python dicts do), which shows when a template prints or `tojson`s them.
     Result<std::string> render_ordered(const nlohmann::ordered_json& context) const;
+
+    // The rendering as runs of template-written and untrusted text: every byte that came from a
+    // string at one of `untrusted_paths` of the context ("messages/*/content": keys separated by
+    // '/', "*" for every item or key), through whatever filters and methods the template
+    // applied, is in an untrusted run (see docs/prompt-safety.md). Adjacent runs of the same
+    // kind are merged; empty runs dropped.
+    Result<std::vector<RenderedPiece>> render_pieces(const nlohmann::ordered_json& context,
+                                                     const std::vector<std::string>& untrusted_paths) const;
 
     const std::string& source() const { return source_; }
 

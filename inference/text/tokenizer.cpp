@@ -2,6 +2,8 @@
 
 #include <system_error>
 
+#include "inference/core/guarded.h"
+
 #include "inference/text/bpe_tokenizer.h"
 #include "inference/text/sentencepiece_tokenizer.h"
 #include "inference/text/unicode_tables.h"
@@ -9,22 +11,26 @@
 namespace fm {
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::load_from_dir(const std::filesystem::path& dir) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) return Error{dir.string() + ": tokenizer folder not found"};
-    for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
-        auto file = dir / name;
-        if (std::filesystem::is_regular_file(file, ec)) return load_file(file);
-    }
-    return Error{dir.string() + ": no tokenizer.json or tokenizer.model in this folder"};
+    return guarded<Result<std::unique_ptr<Tokenizer>>>(dir.string(), [&]() -> Result<std::unique_ptr<Tokenizer>> {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec)) return Error{dir.string() + ": tokenizer folder not found"};
+        for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+            auto file = dir / name;
+            if (std::filesystem::is_regular_file(file, ec)) return load_file(file);
+        }
+        return Error{dir.string() + ": no tokenizer.json or tokenizer.model in this folder"};
+    });
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::load_file(const std::filesystem::path& file) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) return Error{file.string() + ": tokenizer file not found"};
-    auto ext = file.extension().string();
-    if (ext == ".json") return BpeTokenizer::load(file);
-    if (ext == ".model") return SentencePieceTokenizer::load(file);
-    return Error{file.string() + ": unknown tokenizer format (expected tokenizer.json or tokenizer.model)"};
+    return guarded<Result<std::unique_ptr<Tokenizer>>>(file.string(), [&]() -> Result<std::unique_ptr<Tokenizer>> {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec)) return Error{file.string() + ": tokenizer file not found"};
+        auto ext = file.extension().string();
+        if (ext == ".json") return BpeTokenizer::load(file);
+        if (ext == ".model") return SentencePieceTokenizer::load(file);
+        return Error{file.string() + ": unknown tokenizer format (expected tokenizer.json or tokenizer.model)"};
+    });
 }
 
 StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special)
