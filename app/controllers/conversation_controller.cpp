@@ -365,10 +365,15 @@ void ConversationController::copyText(const QString& text) {
 QVariantList ConversationController::messageBlocks(const QString& markdown) {
     QVariantList result;
     for (const MarkdownBlock& block : splitMarkdownBlocks(markdown)) {
-        result.append(QVariantMap{{QStringLiteral("code"), block.code},
+        QVariantList rows;
+        for (const QStringList& row : block.rows) rows.append(QVariant(row));
+        result.append(QVariantMap{{QStringLiteral("kind"), kindName(block.kind)},
+                                  {QStringLiteral("code"), block.code()},
                                   {QStringLiteral("text"), block.text},
                                   {QStringLiteral("language"), block.language},
-                                  {QStringLiteral("closed"), block.closed}});
+                                  {QStringLiteral("closed"), block.closed},
+                                  {QStringLiteral("rows"), rows},
+                                  {QStringLiteral("alignments"), block.alignments}});
     }
     return result;
 }

@@ -92,7 +92,9 @@ public:
     Q_INVOKABLE bool copyLastReply();
     Q_INVOKABLE void dismissError();
     Q_INVOKABLE void copyText(const QString& text);
-    // [{code: bool, text, language, closed}]: prose to render as Markdown, code to show boxed.
+    // [{kind: "prose"|"code"|"quote"|"table", code: bool, text, language, closed, rows, alignments}]:
+    // prose and quotes to render as Markdown (raw HTML already escaped), code to show boxed,
+    // tables as a grid (see markdown_blocks.h).
     Q_INVOKABLE static QVariantList messageBlocks(const QString& markdown);
 
     // Saves the reply in progress as interrupted (the app is closing). Called by AppController

@@ -80,6 +80,7 @@ Item {
         // ---- Messages ------------------------------------------------------------------
         ListView {
             id: messageList
+            objectName: "messageList"
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
