@@ -30,6 +30,16 @@ Item {
     property color dividerColor
     property bool lastRow: false
     property real textScale: 1
+    // The keyboard's current message in the focused list: ringed.
+    property bool selected: false
+
+    function startEditing() {
+        if (root.isStreaming || root.app.chat.generating)
+            return
+        editArea.text = root.content
+        root.editing = true
+        editArea.forceActiveFocus()
+    }
 
     readonly property bool isUser: role === "user"
     readonly property bool dark: Material.theme === Material.Dark
@@ -47,6 +57,14 @@ Item {
     ListView.onReused: editing = false
 
     HoverHandler { id: hover }
+    FocusRing {
+        anchors.fill: undefined
+        x: column.x - 6
+        y: -2
+        width: column.width + 12
+        height: column.height + 4
+        shown: root.selected
+    }
 
     // The natural width of the user's text (longest line), for the bubble.
     Text {
@@ -204,11 +222,7 @@ Item {
                     implicitHeight: 30
                     tip: root.isUser ? qsTr("Edit and continue from here") : qsTr("Edit reply")
                     enabled: !root.app.chat.generating
-                    onClicked: {
-                        editArea.text = root.content
-                        root.editing = true
-                        editArea.forceActiveFocus()
-                    }
+                    onClicked: root.startEditing()
                 }
                 IconButton {
                     id: regenerateButton

@@ -93,6 +93,7 @@ Rectangle {
 
         TextField {
             id: searchField
+            objectName: "searchField"
             Layout.fillWidth: true
             placeholderText: qsTr("Search chats (Ctrl+K)")
             leftPadding: 34
@@ -125,8 +126,41 @@ Rectangle {
             model: root.app.chat.conversations
             reuseItems: true
             boundsBehavior: Flickable.StopAtBounds
+            objectName: "conversationList"
             Accessible.name: qsTr("Conversations")
+            Accessible.role: Accessible.List
             ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+            // A region of the Tab cycle: Up/Down select, Enter opens, F2 renames, Delete
+            // deletes (with undo), the menu key opens the row's menu.
+            activeFocusOnTab: true
+            keyNavigationEnabled: true
+            highlightFollowsCurrentItem: false
+            onActiveFocusChanged: {
+                if (!activeFocus) return
+                const shown = root.app.chat.conversations.rowOf(root.app.chat.currentConversationId)
+                currentIndex = shown >= 0 ? shown : Math.min(Math.max(currentIndex, 0), count - 1)
+            }
+            Keys.onPressed: event => {
+                if (!currentItem) return
+                if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter || event.key === Qt.Key_Space) {
+                    root.app.chat.selectConversation(currentItem.conversationId)
+                    root.openChat()
+                } else if (event.key === Qt.Key_Delete) {
+                    root.app.chat.deleteConversation(currentItem.conversationId)
+                } else if (event.key === Qt.Key_F2) {
+                    renameDialog.openFor(currentItem.conversationId, currentItem.title)
+                } else if (event.key === Qt.Key_Menu) {
+                    currentItem.openMenu()
+                } else {
+                    return
+                }
+                event.accepted = true
+            }
+            FocusRing {
+                parent: list
+                outset: 0
+                shown: list.activeFocus
+            }
 
             delegate: ItemDelegate {
                 id: row
@@ -136,8 +170,10 @@ Rectangle {
                 required property var updatedAt
                 required property string snippet
                 readonly property bool current: conversationId === root.app.chat.currentConversationId
+                function openMenu() { rowMenu.popup(row, 0, row.height) }
 
                 width: ListView.view.width
+                focusPolicy: Qt.NoFocus
                 height: snippet.length > 0 ? 62 : 40
                 padding: 0
                 leftPadding: 12
@@ -188,6 +224,10 @@ Rectangle {
                     }
                 }
 
+                FocusRing {
+                    outset: 0
+                    shown: row.ListView.isCurrentItem && list.activeFocus
+                }
                 TapHandler {
                     acceptedButtons: Qt.RightButton
                     onTapped: rowMenu.popup()
