@@ -21,8 +21,9 @@ ApplicationWindow {
 
     width: 1280
     height: 820
-    minimumWidth: 880
-    minimumHeight: 560
+    // Fits a 1920x1080 screen at 200% (960x540 less a panel) with room to spare.
+    minimumWidth: 640
+    minimumHeight: 480
     visible: true
     title: app.chat.currentTitle.length > 0 ? app.chat.currentTitle + " — Falcon Mamba Chat" : "Falcon Mamba Chat"
     color: surface
@@ -143,7 +144,7 @@ ApplicationWindow {
 
         Sidebar {
             id: sidebar
-            Layout.preferredWidth: 272
+            Layout.preferredWidth: window.width < 900 ? 220 : 272
             Layout.fillHeight: true
             app: window.app
             page: window.page
