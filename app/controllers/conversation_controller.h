@@ -97,6 +97,13 @@ public:
     // tables as a grid (see markdown_blocks.h).
     Q_INVOKABLE static QVariantList messageBlocks(const QString& markdown);
 
+    // The folder the conversations live in, for the messages about storage problems.
+    void setDataDir(const QString& dataDir) { dataDir_ = dataDir; }
+    // A storage error (read-only folder, full disk, locked database) that disables the
+    // composer until dismissed; also how AppController reports a database it could not open.
+    void reportStorageError(const QString& error);
+    QString storageProblem() const { return storageProblem_; }
+
     // Saves the reply in progress as interrupted (the app is closing). Called by AppController
     // after the worker has stopped and before the saver's thread ends.
     void shutdown();
@@ -159,6 +166,8 @@ private:
     qint64 undoConversationId_ = 0;
     QString undoTitle_;
     QString errorMessage_;
+    QString dataDir_;
+    QString storageProblem_;
 };
 
 }  // namespace fm::app

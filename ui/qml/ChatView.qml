@@ -67,7 +67,7 @@ Item {
             Layout.fillWidth: true
             Layout.margins: 12
             Layout.bottomMargin: 0
-            text: root.app.startupError.length > 0 ? root.app.startupError : root.app.chat.errorMessage
+            text: root.app.chat.errorMessage  // start-up storage errors included (AppController)
             onDismissed: root.app.chat.dismissError()
         }
         Banner {
