@@ -41,6 +41,7 @@ private:
     QTemporaryDir dir_;
     std::unique_ptr<RunningApp> run_;
     qint64 conversationId_ = 0;
+    qint64 zooId_ = 0;
 
     void focusOn(const QString& region) {
         auto* item = run_->window->findChild<QQuickItem*>(region);
@@ -72,6 +73,17 @@ private slots:
                 m.content = QStringLiteral("message number %1").arg(i);
                 messages << m;
             }
+            QList<fm::NewMessage> zoo;
+            for (int i = 0; i < 40; ++i) {
+                fm::NewMessage m;
+                m.role = i % 2 == 0 ? fm::MessageRole::User : fm::MessageRole::Assistant;
+                m.content = i == 27 ? QStringLiteral("Here is the zebra you asked about.")
+                                    : QStringLiteral("Line %1 of a long chat about animals.\n\nMore text.").arg(i);
+                zoo << m;
+            }
+            auto zooConversation = store.importConversation(QStringLiteral("Zoo"), {}, zoo);
+            QVERIFY(zooConversation);
+            zooId_ = zooConversation->id;
             auto conversation = store.importConversation(QStringLiteral("Keys"), {}, messages);
             QVERIFY(conversation);
             conversationId_ = conversation->id;
@@ -228,12 +240,37 @@ private slots:
         QVERIFY2(visited.size() <= 9, qPrintable(visited.join(QStringLiteral(" -> "))));
     }
 
+    void aSearchHitOpensAtTheMessage() {
+        // Type a search, Tab to the results, Enter: the chat opens at the matching message.
+        focusOn(QStringLiteral("searchField"));
+        fm::app::testing::typeText(run_->window, QStringLiteral("zebra"));
+        QTRY_COMPARE(chat()->conversations()->count(), 1);
+        key(Qt::Key_Tab);
+        QTRY_COMPARE(focusedRegion(run_->window), QStringLiteral("conversationList"));
+        key(Qt::Key_Return);
+        QTRY_COMPARE(chat()->currentConversationId(), zooId_);
+        auto* list = run_->window->findChild<QQuickItem*>(QStringLiteral("messageList"));
+        QTRY_COMPARE(focusedRegion(run_->window), QStringLiteral("messageList"));
+        QTRY_COMPARE(list->property("currentIndex").toInt(), 27);
+        QTRY_COMPARE(list->property("highlightedRow").toInt(), 27);
+        // In sight: the row at the middle of the view is the hit.
+        QTest::qWait(100);
+        int middle = -1;
+        QMetaObject::invokeMethod(list, "indexAt", Q_RETURN_ARG(int, middle), Q_ARG(qreal, list->width() / 2),
+                                  Q_ARG(qreal, list->property("contentY").toReal() + list->height() / 2));
+        QCOMPARE(middle, 27);
+        // Clearing the search brings back the list in date groups.
+        focusOn(QStringLiteral("searchField"));
+        key(Qt::Key_Escape);
+        QTRY_VERIFY(!chat()->conversations()->isSearching());
+        QTRY_VERIFY(chat()->conversations()->count() >= 2);
+    }
+
     void regionKeys() {
         // The conversation list: Down/Up move the selection, Enter opens.
         focusOn(QStringLiteral("conversationList"));
         auto* list = run_->window->findChild<QQuickItem*>(QStringLiteral("conversationList"));
-        const int row = list->property("currentIndex").toInt();
-        QCOMPARE(chat()->conversations()->idAt(row), conversationId_);
+        QTRY_COMPARE(chat()->conversations()->idAt(list->property("currentIndex").toInt()), conversationId_);
         // The messages: Up selects the previous one, Ctrl+C copies it.
         focusOn(QStringLiteral("messageList"));
         auto* messages = run_->window->findChild<QQuickItem*>(QStringLiteral("messageList"));

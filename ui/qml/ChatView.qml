@@ -19,6 +19,38 @@ Item {
     function focusComposer() { composer.focusInput() }
     function openSettings() { settingsDrawer.open() }
     function focusMessages() { messageList.forceActiveFocus() }
+    // Opens the chat at the first message matching a search (selected and highlighted), with
+    // the keyboard in the messages so that Up/Down go on from there.
+    function jumpToText(query) {
+        const row = root.app.chat.messages.firstRowMatching(query)
+        if (row < 0) {
+            focusComposer()
+            return
+        }
+        messageList.follow = false
+        messageList.highlightedRow = row
+        messageList.forceActiveFocus()
+        messageList.currentIndex = row
+        // After the view has laid out the conversation that was just loaded.
+        jumpTimer.row = row
+        jumpTimer.restart()
+    }
+    Timer {
+        id: jumpTimer
+        property int row: -1
+        interval: 50
+        onTriggered: {
+            messageList.follow = false
+            messageList.currentIndex = row
+            messageList.positionViewAtIndex(row, ListView.Center)
+            highlightTimer.restart()
+        }
+    }
+    Timer {
+        id: highlightTimer
+        interval: 2500
+        onTriggered: messageList.highlightedRow = -1
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -135,9 +167,14 @@ Item {
 
             // Stay pinned to the bottom while a reply streams, unless the user scrolled up.
             property bool follow: true
+            property int highlightedRow: -1  // a search hit, briefly
             onMovementEnded: follow = atYEnd
             onContentHeightChanged: if (follow) Qt.callLater(positionViewAtEnd)
-            onCountChanged: { follow = true; Qt.callLater(positionViewAtEnd) }
+            onCountChanged: {
+                if (jumpTimer.running) return  // opening at a search hit, not at the end
+                follow = true
+                Qt.callLater(positionViewAtEnd)
+            }
 
             delegate: MessageDelegate {
                 width: ListView.view.width
@@ -148,6 +185,7 @@ Item {
                 lastRow: index === ListView.view.count - 1
                 textScale: root.textScale
                 selected: ListView.isCurrentItem && ListView.view.activeFocus
+                searchHit: index === ListView.view.highlightedRow
             }
         }
 

@@ -152,6 +152,7 @@ ApplicationWindow {
             subtleText: window.subtleText
             onOpenModels: window.page = "models"
             onOpenChat: window.showChat()
+            onOpenHit: query => { window.page = "chat"; chatView.jumpToText(query) }
         }
         Rectangle { Layout.fillHeight: true; implicitWidth: 1; color: window.dividerColor }
 

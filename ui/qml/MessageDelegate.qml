@@ -32,6 +32,8 @@ Item {
     property real textScale: 1
     // The keyboard's current message in the focused list: ringed.
     property bool selected: false
+    // The message a search opened the chat at: tinted for a moment.
+    property bool searchHit: false
 
     function startEditing() {
         if (root.isStreaming || root.app.chat.generating)
@@ -57,6 +59,17 @@ Item {
     ListView.onReused: editing = false
 
     HoverHandler { id: hover }
+    Rectangle {
+        x: column.x - 6
+        y: -2
+        width: column.width + 12
+        height: column.height + 4
+        radius: 8
+        color: Qt.rgba(1.0, 0.8, 0.2, 0.22)
+        opacity: root.searchHit ? 1 : 0
+        visible: opacity > 0
+        Behavior on opacity { NumberAnimation { duration: 400 } }
+    }
     FocusRing {
         anchors.fill: undefined
         x: column.x - 6

@@ -15,6 +15,16 @@ Rectangle {
     property color subtleText
     signal openModels()
     signal openChat()
+    // A search hit was opened: the chat should show the message that matched `query`.
+    signal openHit(string query)
+
+    function openConversation(conversationId) {
+        root.app.chat.selectConversation(conversationId)
+        if (root.app.chat.conversations.searching)
+            root.openHit(root.app.chat.conversations.filter)
+        else
+            root.openChat()
+    }
 
     function focusSearch() {
         searchField.forceActiveFocus()
@@ -143,8 +153,7 @@ Rectangle {
             Keys.onPressed: event => {
                 if (!currentItem) return
                 if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter || event.key === Qt.Key_Space) {
-                    root.app.chat.selectConversation(currentItem.conversationId)
-                    root.openChat()
+                    root.openConversation(currentItem.conversationId)
                 } else if (event.key === Qt.Key_Delete) {
                     root.app.chat.deleteConversation(currentItem.conversationId)
                 } else if (event.key === Qt.Key_F2) {
@@ -160,6 +169,23 @@ Rectangle {
                 parent: list
                 outset: 0
                 shown: list.activeFocus
+            }
+            // Date groups (Today, Yesterday, Previous 7 days, ..., by month); search results
+            // are in order of relevance, so they have none.
+            section.property: root.app.chat.conversations.searching ? "" : "dateGroup"
+            section.criteria: ViewSection.FullString
+            section.delegate: Label {
+                required property string section
+                width: ListView.view ? ListView.view.width : 0
+                text: section
+                topPadding: 10
+                bottomPadding: 4
+                leftPadding: 12
+                font.pixelSize: 12
+                font.weight: Font.DemiBold
+                color: root.subtleText
+                Accessible.role: Accessible.Heading
+                Accessible.name: section
             }
 
             delegate: ItemDelegate {
@@ -181,7 +207,7 @@ Rectangle {
                 Accessible.name: title
                 Accessible.description: snippet.length > 0 ? snippetLabel.text : ""
                 highlighted: current
-                onClicked: { root.app.chat.selectConversation(conversationId); root.openChat() }
+                onClicked: root.openConversation(conversationId)
 
                 background: Rectangle {
                     radius: 8
