@@ -1,3 +1,4 @@
+import QtCore
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
@@ -380,10 +381,13 @@ Rectangle {
         property var conversationId: 0
         title: conversationId ? qsTr("Export conversation") : qsTr("Export all conversations")
         fileMode: FileDialog.SaveFile
+        acceptLabel: qsTr("Export")
+        // The Documents folder, not the working directory the app happened to start in.
+        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
         nameFilters: root.app.exporter.nameFilters()
         function openFor(id, title) {
             conversationId = id
-            selectedFile = root.app.exporter.suggestedFileName(title, "md")
+            selectedFile = currentFolder + "/" + encodeURIComponent(root.app.exporter.suggestedFileName(title, "md"))
             open()
         }
         onAccepted: {
@@ -398,6 +402,8 @@ Rectangle {
         id: importDialog
         title: qsTr("Import conversations")
         fileMode: FileDialog.OpenFile
+        acceptLabel: qsTr("Import")
+        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
         nameFilters: root.app.exporter.nameFilters("json")
         onAccepted: root.app.exporter.importFile(selectedFile)
     }
