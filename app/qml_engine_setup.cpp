@@ -2,6 +2,7 @@
 
 #include <QQmlEngine>
 #include <QQuickStyle>
+#include <QQuickWindow>
 
 namespace fm::app {
 
@@ -21,6 +22,12 @@ void setUpQmlEngine(QQmlEngine& engine) {
 
 QUrl mainWindowUrl() {
     return QUrl(QStringLiteral("qrc:/qt/qml/FalconMamba/Ui/Main.qml"));
+}
+
+void bringToFront(QQuickWindow* window) {
+    if (window->visibility() == QWindow::Minimized || window->visibility() == QWindow::Hidden) window->showNormal();
+    window->raise();
+    window->requestActivate();
 }
 
 }  // namespace fm::app

@@ -5,6 +5,7 @@
 #include <QUrl>
 
 class QQmlEngine;
+class QQuickWindow;
 
 namespace fm::app {
 
@@ -14,5 +15,7 @@ void setUpQuickControlsStyle();
 void setUpQmlEngine(QQmlEngine& engine);
 // qrc URL of the main window (FalconMamba.Ui's Main.qml).
 QUrl mainWindowUrl();
+// Shows `window` (restored if minimised) above the others and gives it the keyboard.
+void bringToFront(QQuickWindow* window);
 
 }  // namespace fm::app

@@ -432,8 +432,8 @@ private slots:
         QFETCH(QStringList, kinds);
         QStringList got;
         for (const MarkdownBlock& b : splitMarkdownBlocks(markdown))
-            got << (b.code ? (b.closed ? QStringLiteral("code:") : QStringLiteral("open:")) + b.language
-                           : QStringLiteral("text"));
+            got << (b.code() ? (b.closed ? QStringLiteral("code:") : QStringLiteral("open:")) + b.language
+                             : QStringLiteral("text"));
         QCOMPARE(got, kinds);
     }
 

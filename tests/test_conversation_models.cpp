@@ -93,6 +93,74 @@ private:
     }
 
 private slots:
+    void dateGroups_data() {
+        QTest::addColumn<QDateTime>("updated");
+        QTest::addColumn<QString>("group");
+        const QDateTime now(QDate(2026, 12, 6), QTime(0, 10));
+        QTest::newRow("minutes ago") << QDateTime(QDate(2026, 12, 6), QTime(0, 1)) << "Today";
+        QTest::newRow("in the future") << QDateTime(QDate(2026, 12, 7), QTime(9, 0)) << "Today";
+        QTest::newRow("11 minutes ago, yesterday") << QDateTime(QDate(2026, 12, 5), QTime(23, 59)) << "Yesterday";
+        QTest::newRow("2 days") << QDateTime(QDate(2026, 12, 4), QTime(12, 0)) << "Previous 7 days";
+        QTest::newRow("6 days") << QDateTime(QDate(2026, 11, 30), QTime(12, 0)) << "Previous 7 days";
+        QTest::newRow("7 days") << QDateTime(QDate(2026, 11, 29), QTime(12, 0)) << "Previous 30 days";
+        QTest::newRow("29 days") << QDateTime(QDate(2026, 11, 7), QTime(12, 0)) << "Previous 30 days";
+        QTest::newRow("30 days") << QDateTime(QDate(2026, 11, 6), QTime(12, 0))
+                                 << QLocale().standaloneMonthName(11) + " 2026";
+        QTest::newRow("last year") << QDateTime(QDate(2025, 1, 15), QTime(8, 0))
+                                   << QLocale().standaloneMonthName(1) + " 2025";
+    }
+    void dateGroups() {
+        QFETCH(QDateTime, updated);
+        QFETCH(QString, group);
+        const QDateTime now(QDate(2026, 12, 6), QTime(0, 10));
+        QCOMPARE(ConversationListModel::dateGroupOf(updated, now), group);
+    }
+
+    void dateGroupRoleUsesTheClock() {
+        ConversationListModel model;
+        model.setClock([] { return QDateTime(QDate(2026, 12, 6), QTime(12, 0)); });
+        Conversation today, older;
+        today.id = 1;
+        today.title = QStringLiteral("today");
+        today.updatedAtMs = QDateTime(QDate(2026, 12, 6), QTime(9, 0)).toMSecsSinceEpoch();
+        older.id = 2;
+        older.title = QStringLiteral("older");
+        older.updatedAtMs = QDateTime(QDate(2026, 12, 5), QTime(9, 0)).toMSecsSinceEpoch();
+        model.setConversations({older, today});
+        QCOMPARE(model.roleNames().value(ConversationListModel::DateGroupRole), QByteArray("dateGroup"));
+        QCOMPARE(model.data(model.index(0), ConversationListModel::DateGroupRole).toString(), QStringLiteral("Today"));
+        QCOMPARE(model.data(model.index(1), ConversationListModel::DateGroupRole).toString(),
+                 QStringLiteral("Yesterday"));
+    }
+
+    void firstRowMatching_data() {
+        QTest::addColumn<QString>("query");
+        QTest::addColumn<int>("row");
+        QTest::newRow("one word") << "zebra" << 2;
+        QTest::newRow("case") << "ZEBRA" << 2;
+        QTest::newRow("all words beat any word") << "zebra stripes" << 3;
+        QTest::newRow("any word when none has all") << "zebra unicorn" << 2;
+        QTest::newRow("operators and quotes ignored") << "\"zebra\" AND stripes" << 3;
+        QTest::newRow("prefix star") << "strip*" << 3;
+        QTest::newRow("no match") << "unicorn" << -1;
+        QTest::newRow("no words") << "  \"\" " << -1;
+    }
+    void firstRowMatching() {
+        QFETCH(QString, query);
+        QFETCH(int, row);
+        MessageListModel model;
+        QList<BranchMessage> branch;
+        const QStringList texts{"hello", "the weather", "a zebra here", "zebra with stripes", "zebra again"};
+        for (int i = 0; i < texts.size(); ++i) {
+            BranchMessage m;
+            m.message.id = i + 1;
+            m.message.content = texts[i];
+            branch << m;
+        }
+        model.setBranch(7, branch);
+        QCOMPARE(model.firstRowMatching(query), row);
+    }
+
     void init() {
         dir_ = std::make_unique<QTemporaryDir>();
         db_ = std::make_unique<Database>();

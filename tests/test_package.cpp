@@ -152,7 +152,8 @@ private slots:
               "./usr/share/icons/hicolor/48x48/apps/falcon-mamba-chat.png",
               "./usr/share/icons/hicolor/128x128/apps/falcon-mamba-chat.png",
               "./usr/share/icons/hicolor/256x256/apps/falcon-mamba-chat.png",
-              "./usr/share/man/man1/falcon-mamba-chat.1.gz", "./usr/share/man/man1/falcon-mamba-cli.1.gz"})
+              "./usr/share/man/man1/falcon-mamba-chat.1.gz", "./usr/share/man/man1/falcon-mamba-cli.1.gz",
+              "./usr/share/doc/falcon-mamba-chat/copyright"})
             QTest::newRow(path) << QString::fromLatin1(path);
     }
     void containsFiles() {

@@ -14,49 +14,16 @@
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
 #include "app_test_support.h"
+#include "ui_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;
+using fm::app::testing::RunningApp;
+using fm::app::testing::saveScreenshot;
 using fm::app::testing::tinyChatDir;
+using fm::app::testing::typeText;
 
 namespace {
-
-// One app start: controller, engine, window.
-struct RunningApp {
-    std::unique_ptr<AppController> app;
-    std::unique_ptr<QQmlApplicationEngine> engine;
-    QQuickWindow* window = nullptr;
-    QStringList warnings;
-
-    explicit RunningApp(const AppEnvironment& env) {
-        app = std::make_unique<AppController>(env);
-        engine = std::make_unique<QQmlApplicationEngine>();
-        QObject::connect(engine.get(), &QQmlEngine::warnings, engine.get(), [this](const QList<QQmlError>& list) {
-            for (const QQmlError& e : list) warnings << e.toString();
-        });
-        setUpQmlEngine(*engine);
-        engine->setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(app.get())}});
-        engine->load(mainWindowUrl());
-        if (!engine->rootObjects().isEmpty()) window = qobject_cast<QQuickWindow*>(engine->rootObjects().first());
-    }
-    ~RunningApp() {
-        engine.reset();  // the window goes before the controllers it binds to
-        app.reset();
-    }
-};
-
-bool saveScreenshot(QQuickWindow* window, const QString& name) {
-    const QImage image = window->grabWindow();
-    const QString path = QDir(QStringLiteral(FM_BINARY_DIR)).filePath(name);
-    const bool ok = !image.isNull() && image.save(path);
-    qInfo("screenshot %s: %s", qPrintable(path), ok ? "saved" : "FAILED");
-    return ok;
-}
-
-// QTest::keyClicks exists for widgets only.
-void typeText(QWindow* window, const QString& text) {
-    for (const QChar c : text) QTest::keyClick(window, c.toLatin1());
-}
 
 QString accessibleName(QQuickItem* item) {
     QAccessibleInterface* iface = QAccessible::queryAccessibleInterface(item);

@@ -2,9 +2,11 @@
 // Compiled only when the app's storage and export libraries are built (FM_CLI_HAS_STORAGE).
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QLockFile>
 
 #include <memory>
 #include <ostream>
@@ -110,6 +112,14 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
     QtRuntime runtime(false);
     const QString dbPath = qstr(args->get("--db"));
+    // The desktop app holds this lock while it has the folder open (app/single_instance.h);
+    // writing beside it would go unseen by its window and race its own writes.
+    QLockFile appLock(QFileInfo(dbPath).absoluteDir().filePath(QStringLiteral("falcon-mamba-chat.lock")));
+    appLock.setStaleLockTime(0);
+    if (!appLock.tryLock(0) && appLock.error() == QLockFile::LockFailedError)
+        return fail(err, "import",
+                    "Falcon Mamba Chat has " + utf8(QDir::toNativeSeparators(QFileInfo(dbPath).absolutePath())) +
+                        " open; close the app first, or import from its sidebar menu");
     const bool existed = QFileInfo::exists(dbPath);
     Database db;
     if (DbStatus opened = db.open(dbPath); !opened) return fail(err, "import", utf8(opened.error()));

@@ -56,6 +56,12 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     const QString hubCache = environment_.hubCacheDir.isEmpty() ? huggingFaceHubCache() : environment_.hubCacheDir;
     models_ = std::make_unique<ModelController>(worker_, ui_.get(), hubCache);
     chat_ = std::make_unique<ConversationController>(store_.get(), worker_, saver_, models_.get(), memory_.get());
+    chat_->setDataDir(environment_.dataDir);
+    // The window shows why nothing can be saved, and the composer stays off until it can.
+    if (!startupError_.isEmpty()) {
+        chat_->reportStorageError(startupError_);
+        startupError_ = chat_->errorMessage();
+    }
     // Instant resume: the worker keeps conversations' states next to the database.
     snapshots_ = std::make_unique<SnapshotController>(store_.get(), worker_,
                                                       QDir(environment_.dataDir).filePath(QStringLiteral("snapshots")));

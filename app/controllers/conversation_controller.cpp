@@ -5,6 +5,7 @@
 
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
+#include "app/controllers/storage_problem.h"
 #include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
@@ -87,10 +88,11 @@ QString ConversationController::currentTitle() const {
 }
 
 bool ConversationController::canSend() const {
-    return store_ && models_ && models_->isLoaded() && !isGenerating();
+    return store_ && storageProblem_.isEmpty() && models_ && models_->isLoaded() && !isGenerating();
 }
 
 QString ConversationController::composerDisabledReason() const {
+    if (!storageProblem_.isEmpty()) return storageProblem_;
     if (!store_) return QStringLiteral("The conversation database could not be opened.");
     if (!models_) return QStringLiteral("No model is loaded.");
     switch (models_->status()) {
@@ -104,12 +106,35 @@ QString ConversationController::composerDisabledReason() const {
 }
 
 void ConversationController::setError(const QString& message) {
-    if (message == errorMessage_) return;
-    errorMessage_ = message;
+    // A store error that is really the folder's (read-only, full, locked) says so and stops
+    // the composer, so that nothing more is typed into a chat that cannot be saved.
+    const StorageProblem problem =
+        message.isEmpty() ? StorageProblem{} : classifyStorageError(message, dataDir_, storageFactsFor(dataDir_));
+    const QString shown = problem.kind == StorageProblem::Kind::None ? message : problem.message;
+    if (problem.kind != StorageProblem::Kind::None && storageProblem_ != problem.message) {
+        storageProblem_ = problem.message;
+        emit canSendChanged();
+    }
+    if (shown == errorMessage_) return;
+    errorMessage_ = shown;
     emit errorMessageChanged();
 }
 
+void ConversationController::reportStorageError(const QString& error) {
+    setError(error);
+    if (storageProblem_.isEmpty()) {
+        // Not one of the known causes: still nothing can be saved.
+        storageProblem_ = error;
+        emit canSendChanged();
+    }
+}
+
 void ConversationController::dismissError() {
+    // Dismissing is also "I fixed it, try again": the next write finds out.
+    if (!storageProblem_.isEmpty() && store_) {
+        storageProblem_.clear();
+        emit canSendChanged();
+    }
     setError({});
 }
 
@@ -365,10 +390,15 @@ void ConversationController::copyText(const QString& text) {
 QVariantList ConversationController::messageBlocks(const QString& markdown) {
     QVariantList result;
     for (const MarkdownBlock& block : splitMarkdownBlocks(markdown)) {
-        result.append(QVariantMap{{QStringLiteral("code"), block.code},
+        QVariantList rows;
+        for (const QStringList& row : block.rows) rows.append(QVariant(row));
+        result.append(QVariantMap{{QStringLiteral("kind"), kindName(block.kind)},
+                                  {QStringLiteral("code"), block.code()},
                                   {QStringLiteral("text"), block.text},
                                   {QStringLiteral("language"), block.language},
-                                  {QStringLiteral("closed"), block.closed}});
+                                  {QStringLiteral("closed"), block.closed},
+                                  {QStringLiteral("rows"), rows},
+                                  {QStringLiteral("alignments"), block.alignments}});
     }
     return result;
 }

@@ -92,8 +92,17 @@ public:
     Q_INVOKABLE bool copyLastReply();
     Q_INVOKABLE void dismissError();
     Q_INVOKABLE void copyText(const QString& text);
-    // [{code: bool, text, language, closed}]: prose to render as Markdown, code to show boxed.
+    // [{kind: "prose"|"code"|"quote"|"table", code: bool, text, language, closed, rows, alignments}]:
+    // prose and quotes to render as Markdown (raw HTML already escaped), code to show boxed,
+    // tables as a grid (see markdown_blocks.h).
     Q_INVOKABLE static QVariantList messageBlocks(const QString& markdown);
+
+    // The folder the conversations live in, for the messages about storage problems.
+    void setDataDir(const QString& dataDir) { dataDir_ = dataDir; }
+    // A storage error (read-only folder, full disk, locked database) that disables the
+    // composer until dismissed; also how AppController reports a database it could not open.
+    void reportStorageError(const QString& error);
+    QString storageProblem() const { return storageProblem_; }
 
     // Saves the reply in progress as interrupted (the app is closing). Called by AppController
     // after the worker has stopped and before the saver's thread ends.
@@ -157,6 +166,8 @@ private:
     qint64 undoConversationId_ = 0;
     QString undoTitle_;
     QString errorMessage_;
+    QString dataDir_;
+    QString storageProblem_;
 };
 
 }  // namespace fm::app

@@ -1,5 +1,8 @@
 #include "app/controllers/ui_settings.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QEvent>
@@ -10,6 +13,14 @@ namespace fm::app {
 namespace {
 const QString kTheme = QStringLiteral("ui/theme");
 const QString kMemoryPanel = QStringLiteral("ui/memoryPanel");
+const QString kTextScale = QStringLiteral("ui/textScale");
+
+// Whole percent within the limits; anything unreadable (a hand-edited file) is 100%.
+double clampedScale(double scale) {
+    if (!std::isfinite(scale)) return 1.0;
+    const double clamped = std::clamp(scale, UiSettings::kMinTextScale, UiSettings::kMaxTextScale);
+    return std::round(clamped * 100.0) / 100.0;
+}
 const QString kRecent = QStringLiteral("models/recent");
 const QString kGeometry = QStringLiteral("window/geometry");
 const QString kMaximized = QStringLiteral("window/maximized");
@@ -21,6 +32,9 @@ UiSettings::UiSettings(const QString& settingsFile, QObject* parent) : QObject(p
     const QString theme = settings_->value(kTheme, QStringLiteral("system")).toString();
     theme_ = (theme == QStringLiteral("light") || theme == QStringLiteral("dark")) ? theme : QStringLiteral("system");
     memoryPanelVisible_ = settings_->value(kMemoryPanel, true).toBool();
+    bool scaleOk = false;
+    const double savedScale = settings_->value(kTextScale, 1.0).toDouble(&scaleOk);
+    textScale_ = scaleOk ? clampedScale(savedScale) : 1.0;
     recentModels_ = settings_->value(kRecent).toStringList();
     updateSystemDark();
     // The system palette changes when the desktop switches between light and dark.
@@ -83,6 +97,26 @@ void UiSettings::removeRecentModel(const QString& path) {
     if (recentModels_.removeAll(QDir::cleanPath(path)) == 0) return;
     settings_->setValue(kRecent, recentModels_);
     emit recentModelsChanged();
+}
+
+void UiSettings::setTextScale(double scale) {
+    const double clamped = clampedScale(scale);
+    if (qFuzzyCompare(clamped, textScale_)) return;
+    textScale_ = clamped;
+    settings_->setValue(kTextScale, textScale_);
+    emit textScaleChanged();
+}
+
+void UiSettings::zoomIn() {
+    setTextScale(textScale_ + kTextScaleStep);
+}
+
+void UiSettings::zoomOut() {
+    setTextScale(textScale_ - kTextScaleStep);
+}
+
+void UiSettings::resetZoom() {
+    setTextScale(1.0);
 }
 
 QRect UiSettings::windowGeometry() const {

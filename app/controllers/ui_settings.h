@@ -24,6 +24,8 @@ class UiSettings : public QObject {
     Q_PROPERTY(
         bool memoryPanelVisible READ memoryPanelVisible WRITE setMemoryPanelVisible NOTIFY memoryPanelVisibleChanged)
     Q_PROPERTY(QStringList recentModels READ recentModels NOTIFY recentModelsChanged)
+    // Text zoom for the conversation and the composer: 1 = 100%, kMinTextScale..kMaxTextScale.
+    Q_PROPERTY(double textScale READ textScale WRITE setTextScale NOTIFY textScaleChanged)
 
 public:
     // settingsFile empty: the platform's default location for this application.
@@ -38,6 +40,14 @@ public:
     bool memoryPanelVisible() const { return memoryPanelVisible_; }
     void setMemoryPanelVisible(bool visible);
 
+    double textScale() const { return textScale_; }
+    // Clamped to the limits and rounded to whole percent; saved at once.
+    void setTextScale(double scale);
+    // Ctrl+= / Ctrl+- / Ctrl+0: one step up or down the zoom ladder, or back to 100%.
+    Q_INVOKABLE void zoomIn();
+    Q_INVOKABLE void zoomOut();
+    Q_INVOKABLE void resetZoom();
+
     QStringList recentModels() const { return recentModels_; }
     void addRecentModel(const QString& path);
     Q_INVOKABLE void removeRecentModel(const QString& path);
@@ -50,10 +60,14 @@ public:
     QSettings& settings() { return *settings_; }
 
     static constexpr int kMaxRecentModels = 8;
+    static constexpr double kMinTextScale = 0.7;
+    static constexpr double kMaxTextScale = 2.0;
+    static constexpr double kTextScaleStep = 0.1;
 
 signals:
     void themeChanged();
     void memoryPanelVisibleChanged();
+    void textScaleChanged();
     void recentModelsChanged();
 
 protected:
@@ -66,6 +80,7 @@ private:
     QString theme_ = QStringLiteral("system");
     bool systemDark_ = false;
     bool memoryPanelVisible_ = true;
+    double textScale_ = 1.0;
     QStringList recentModels_;
 };
 

@@ -1,6 +1,7 @@
 #include "ui/models/conversation_list_model.h"
 
 #include <QDateTime>
+#include <QLocale>
 
 namespace fm {
 namespace {
@@ -36,6 +37,7 @@ QVariant ConversationListModel::data(const QModelIndex& index, int role) const {
     case SnippetRole: return row.snippet;
     case ModelPathRole: return c.options.model;
     case ModeRole: return toText(c.options.mode);
+    case DateGroupRole: return dateGroupOf(QDateTime::fromMSecsSinceEpoch(c.updatedAtMs), now_());
     default: return {};
     }
 }
@@ -49,7 +51,20 @@ QHash<int, QByteArray> ConversationListModel::roleNames() const {
         {SnippetRole, "snippet"},
         {ModelPathRole, "modelPath"},
         {ModeRole, "mode"},
+        {DateGroupRole, "dateGroup"},
     };
+}
+
+QString ConversationListModel::dateGroupOf(const QDateTime& updated, const QDateTime& now) {
+    // Calendar days in local time, as people count them ("yesterday" at 00:10 is 10 minutes
+    // ago for something done at 23:59).
+    const qint64 days = updated.date().daysTo(now.date());
+    if (days <= 0) return tr("Today");  // the future (a clock set back) counts as today
+    if (days == 1) return tr("Yesterday");
+    if (days < 7) return tr("Previous 7 days");
+    if (days < 30) return tr("Previous 30 days");
+    return QLocale().standaloneMonthName(updated.date().month()) + QLatin1Char(' ') +
+           QString::number(updated.date().year());
 }
 
 void ConversationListModel::setFilter(const QString& filter) {

@@ -15,6 +15,9 @@
 
 #include <QtQml/qqmlregistration.h>
 #include <QAbstractListModel>
+#include <QDateTime>
+
+#include <functional>
 
 namespace fm {
 
@@ -38,10 +41,17 @@ public:
         SnippetRole,                            // "snippet" (HTML; empty unless searching)
         ModelPathRole,                          // "modelPath"
         ModeRole,                               // "mode" ('chat' | 'completion')
+        DateGroupRole,                          // "dateGroup" ("Today", "Yesterday", ... "November 2026")
     };
     Q_ENUM(Role)
 
     explicit ConversationListModel(QObject* parent = nullptr);
+
+    // The sidebar's section for a conversation last active at `updated`, seen at `now`:
+    // "Today", "Yesterday", "Previous 7 days", "Previous 30 days", then "<Month> <year>".
+    static QString dateGroupOf(const QDateTime& updated, const QDateTime& now);
+    // Where "now" comes from for the date groups (tests fix it); the system clock by default.
+    void setClock(std::function<QDateTime()> now) { now_ = std::move(now); }
 
     // The store to read from and write through (not owned; may be null). Reloads.
     void setStore(ConversationStore* store);
@@ -97,6 +107,7 @@ private:
     bool report(const QString& error);
 
     ConversationStore* store_ = nullptr;
+    std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTime(); };
     QList<Row> rows_;
     QString filter_;
     QString lastError_;

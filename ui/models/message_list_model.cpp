@@ -1,6 +1,7 @@
 #include "ui/models/message_list_model.h"
 
 #include <QDateTime>
+#include <QRegularExpression>
 #include <QVariantMap>
 
 namespace fm {
@@ -208,6 +209,27 @@ int MessageListModel::rowOf(qint64 messageId) const {
         }
     }
     return -1;
+}
+
+int MessageListModel::firstRowMatching(const QString& query) const {
+    // Words only: the search box's operators and quotes (AND, "a phrase", prefix*) are not
+    // what a message contains.
+    static const QRegularExpression word(QStringLiteral("[\\w']+"), QRegularExpression::UseUnicodePropertiesOption);
+    QStringList words;
+    for (auto it = word.globalMatch(query); it.hasNext();) {
+        const QString w = it.next().captured();
+        if (w != QLatin1String("AND") && w != QLatin1String("OR") && w != QLatin1String("NOT")) words << w;
+    }
+    if (words.isEmpty()) return -1;
+    int anyRow = -1;
+    for (qsizetype i = 0; i < rows_.size(); ++i) {
+        const QString& text = rows_[i].message.content;
+        int found = 0;
+        for (const QString& w : words) found += text.contains(w, Qt::CaseInsensitive) ? 1 : 0;
+        if (found == words.size()) return int(i);
+        if (found > 0 && anyRow < 0) anyRow = int(i);
+    }
+    return anyRow;
 }
 
 qint64 MessageListModel::idAt(int row) const {

@@ -84,6 +84,9 @@ public:
     Q_INVOKABLE bool showSibling(int row, int delta);
 
     Q_INVOKABLE int rowOf(qint64 messageId) const;
+    // The first row whose text has every word of `query` (case-insensitive), else the first
+    // with any of them; -1 when none does. A search hit opens the chat at this message.
+    Q_INVOKABLE int firstRowMatching(const QString& query) const;
     Q_INVOKABLE qint64 idAt(int row) const;
 
 signals:

@@ -11,11 +11,46 @@ Item {
     required property AppController app
     property color subtleText
     property color dividerColor
+    property real textScale: 1
     signal openModels()
 
     readonly property int contentWidth: Math.min(width - 48, 820)
 
     function focusComposer() { composer.focusInput() }
+    function openSettings() { settingsDrawer.open() }
+    function focusMessages() { messageList.forceActiveFocus() }
+    // Opens the chat at the first message matching a search (selected and highlighted), with
+    // the keyboard in the messages so that Up/Down go on from there.
+    function jumpToText(query) {
+        const row = root.app.chat.messages.firstRowMatching(query)
+        if (row < 0) {
+            focusComposer()
+            return
+        }
+        messageList.follow = false
+        messageList.highlightedRow = row
+        messageList.forceActiveFocus()
+        messageList.currentIndex = row
+        // After the view has laid out the conversation that was just loaded.
+        jumpTimer.row = row
+        jumpTimer.restart()
+    }
+    Timer {
+        id: jumpTimer
+        property int row: -1
+        interval: 50
+        onTriggered: {
+            messageList.follow = false
+            messageList.currentIndex = row
+            messageList.positionViewAtIndex(row, ListView.Center)
+            highlightTimer.restart()
+        }
+    }
+    Timer {
+        id: highlightTimer
+        interval: 2500
+        onTriggered: messageList.highlightedRow = -1
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -54,7 +89,7 @@ Item {
             }
             IconButton {
                 iconPath: Icons.sliders
-                tip: qsTr("Generation settings")
+                tip: qsTr("Generation settings (Ctrl+,)")
                 onClicked: settingsDrawer.open()
             }
         }
@@ -64,7 +99,7 @@ Item {
             Layout.fillWidth: true
             Layout.margins: 12
             Layout.bottomMargin: 0
-            text: root.app.startupError.length > 0 ? root.app.startupError : root.app.chat.errorMessage
+            text: root.app.chat.errorMessage  // start-up storage errors included (AppController)
             onDismissed: root.app.chat.dismissError()
         }
         Banner {
@@ -80,6 +115,7 @@ Item {
         // ---- Messages ------------------------------------------------------------------
         ListView {
             id: messageList
+            objectName: "messageList"
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
@@ -91,13 +127,54 @@ Item {
             bottomMargin: 16
             boundsBehavior: Flickable.StopAtBounds
             Accessible.name: qsTr("Messages")
+            Accessible.role: Accessible.List
             ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+            // A region of the Tab cycle: Up/Down select a message, Ctrl+C copies it, E edits
+            // it, Alt+Left/Right switch its version; Page Up/Down and Home/End scroll.
+            activeFocusOnTab: true
+            keyNavigationEnabled: true
+            highlightFollowsCurrentItem: false
+            // Focus arriving selects the message in sight (the last one when at the bottom).
+            onActiveFocusChanged: {
+                if (!activeFocus) return
+                const inSight = indexAt(width / 2, contentY + height / 2)
+                currentIndex = atYEnd || inSight < 0 ? count - 1 : inSight
+            }
+            Keys.onPressed: event => {
+                if (event.key === Qt.Key_PageDown || event.key === Qt.Key_PageUp) {
+                    const step = (event.key === Qt.Key_PageDown ? 1 : -1) * height * 0.9
+                    contentY = Math.max(originY - topMargin, Math.min(contentY + step, originY + contentHeight - height + bottomMargin))
+                    follow = atYEnd
+                    event.accepted = true
+                } else if (event.key === Qt.Key_Home) {
+                    currentIndex = 0; positionViewAtBeginning(); follow = false; event.accepted = true
+                } else if (event.key === Qt.Key_End) {
+                    currentIndex = count - 1; positionViewAtEnd(); follow = true; event.accepted = true
+                } else if (currentItem && event.matches(StandardKey.Copy)) {
+                    root.app.chat.copyMessage(currentItem.messageId); event.accepted = true
+                } else if (currentItem && event.key === Qt.Key_E && event.modifiers === Qt.NoModifier) {
+                    currentItem.startEditing(); event.accepted = true
+                } else if (currentItem && (event.modifiers & Qt.AltModifier)
+                           && (event.key === Qt.Key_Left || event.key === Qt.Key_Right)) {
+                    root.app.chat.showSibling(currentIndex, event.key === Qt.Key_Left ? -1 : 1); event.accepted = true
+                }
+            }
+            FocusRing {
+                parent: messageList
+                outset: 0
+                shown: messageList.activeFocus
+            }
 
             // Stay pinned to the bottom while a reply streams, unless the user scrolled up.
             property bool follow: true
+            property int highlightedRow: -1  // a search hit, briefly
             onMovementEnded: follow = atYEnd
             onContentHeightChanged: if (follow) Qt.callLater(positionViewAtEnd)
-            onCountChanged: { follow = true; Qt.callLater(positionViewAtEnd) }
+            onCountChanged: {
+                if (jumpTimer.running) return  // opening at a search hit, not at the end
+                follow = true
+                Qt.callLater(positionViewAtEnd)
+            }
 
             delegate: MessageDelegate {
                 width: ListView.view.width
@@ -106,6 +183,9 @@ Item {
                 subtleText: root.subtleText
                 dividerColor: root.dividerColor
                 lastRow: index === ListView.view.count - 1
+                textScale: root.textScale
+                selected: ListView.isCurrentItem && ListView.view.activeFocus
+                searchHit: index === ListView.view.highlightedRow
             }
         }
 
@@ -136,6 +216,7 @@ Item {
             Layout.bottomMargin: 16
             Layout.topMargin: 4
             app: root.app
+            textScale: root.textScale
             subtleText: root.subtleText
             dividerColor: root.dividerColor
             onOpenModels: root.openModels()

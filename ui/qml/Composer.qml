@@ -13,6 +13,7 @@ ColumnLayout {
     required property AppController app
     property color subtleText
     property color dividerColor
+    property real textScale: 1
     signal openModels()
 
     readonly property bool dark: Material.theme === Material.Dark
@@ -66,11 +67,21 @@ ColumnLayout {
                     bottomPadding: 8
                     leftPadding: 0
                     rightPadding: 0
-                    font.pixelSize: 15
+                    font.pixelSize: Math.round(15 * root.textScale)
                     Accessible.name: qsTr("Message")
                     Accessible.description: root.modelReady ? qsTr("Enter sends, Shift+Enter starts a new line")
                                                             : root.app.chat.composerDisabledReason
                     Keys.onPressed: event => {
+                        // Tab leaves the message box (a text area would insert a tab and
+                        // trap the keyboard); the next region gets the focus.
+                        if (event.key === Qt.Key_Tab || event.key === Qt.Key_Backtab) {
+                            event.accepted = true
+                            const forward = event.key === Qt.Key_Tab && !(event.modifiers & Qt.ShiftModifier)
+                            const next = input.nextItemInFocusChain(forward)
+                            if (next)
+                                next.forceActiveFocus(forward ? Qt.TabFocusReason : Qt.BacktabFocusReason)
+                            return
+                        }
                         if ((event.key === Qt.Key_Return || event.key === Qt.Key_Enter)
                                 && !(event.modifiers & Qt.ShiftModifier)) {
                             event.accepted = true

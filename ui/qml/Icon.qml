@@ -1,8 +1,11 @@
 import QtQuick
 import QtQuick.Shapes
+import QtQuick.Window
 
 // One icon from Icons.js, stroked in `color`, scaled from its 24x24 grid to `size`.
-// The layer (multisampled) is on this item, at the final size, so edges stay smooth.
+// The layer (multisampled) is on this item, at the final size, so edges stay smooth. At 150%
+// and above the pixels are small enough without it, and Qt 6.4 drew the multisampled layer
+// empty there (every icon vanished at QT_SCALE_FACTOR=2).
 Item {
     id: root
     property string path
@@ -12,7 +15,7 @@ Item {
 
     implicitWidth: size
     implicitHeight: size
-    layer.enabled: true
+    layer.enabled: !Window.window || Window.window.devicePixelRatio < 1.5
     layer.samples: 4
 
     Shape {

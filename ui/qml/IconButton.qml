@@ -13,6 +13,9 @@ ToolButton {
     implicitWidth: 36
     implicitHeight: 36
     padding: 0
+    // Mouse affordances: the keyboard reaches each action by its shortcut or its region's
+    // keys (Ctrl+/ lists them), so Tab moves between regions instead of stopping at every icon.
+    focusPolicy: Qt.NoFocus
     display: AbstractButton.IconOnly
     Accessible.name: tip
     Accessible.description: tip

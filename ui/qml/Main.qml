@@ -21,8 +21,9 @@ ApplicationWindow {
 
     width: 1280
     height: 820
-    minimumWidth: 880
-    minimumHeight: 560
+    // Fits a 1920x1080 screen at 200% (960x540 less a panel) with room to spare.
+    minimumWidth: 640
+    minimumHeight: 480
     visible: true
     title: app.chat.currentTitle.length > 0 ? app.chat.currentTitle + " — Falcon Mamba Chat" : "Falcon Mamba Chat"
     color: surface
@@ -32,6 +33,8 @@ ApplicationWindow {
     Material.primary: Material.accent
     Material.background: surface
     font.pixelSize: 14
+    // Tab and Shift+Tab move between the regions (search, chats, messages, message box);
+    // buttons are reached with their shortcuts (Ctrl+/ lists them).
 
     function showChat() {
         page = "chat"
@@ -58,14 +61,37 @@ ApplicationWindow {
     }
 
     // ---- Keyboard shortcuts ---------------------------------------------------------------
+    // One sequence per action (a sequence claimed twice is ambiguous and fires neither), all
+    // at window level so they work wherever the focus is, the composer included. The list
+    // below is also what the Shortcuts overlay (Ctrl+/) shows.
+    readonly property var shortcutMap: [
+        { keys: "Ctrl+N", action: qsTr("New chat") },
+        { keys: "Ctrl+K", action: qsTr("Search chats") },
+        { keys: "Ctrl+F", action: qsTr("Search chats") },
+        { keys: "Esc", action: qsTr("Stop generating") },
+        { keys: "Ctrl+Shift+R", action: qsTr("Regenerate the last reply") },
+        { keys: "Ctrl+Shift+C", action: qsTr("Copy the last reply") },
+        { keys: "Ctrl+L", action: qsTr("Models page") },
+        { keys: "Ctrl+M", action: qsTr("Show or hide the memory panel") },
+        { keys: "Ctrl+,", action: qsTr("Generation settings") },
+        { keys: "Ctrl+=", action: qsTr("Larger text") },
+        { keys: "Ctrl+-", action: qsTr("Smaller text") },
+        { keys: "Ctrl+0", action: qsTr("Text at 100%") },
+        { keys: "Ctrl+/", action: qsTr("This list of shortcuts") },
+        { keys: "Tab, Shift+Tab", action: qsTr("Next or previous region: search, chats, messages, message box") },
+        { keys: "Up, Down", action: qsTr("In the chats or messages: move the selection") },
+        { keys: "Enter", action: qsTr("In the chats: open the chat. In the message box: send") },
+        { keys: "Shift+Enter", action: qsTr("In the message box: new line") },
+        { keys: "F2, Delete", action: qsTr("In the chats: rename or delete the selected chat") },
+        { keys: "Ctrl+C, E", action: qsTr("In the messages: copy or edit the selected message") },
+        { keys: "Alt+Left, Alt+Right", action: qsTr("In the messages: previous or next version") }
+    ]
     Shortcut {
-        sequences: [StandardKey.New, "Ctrl+N"]
-        context: Qt.ApplicationShortcut
+        sequence: StandardKey.New
         onActivated: { window.app.chat.newConversation(); window.showChat() }
     }
     Shortcut {
         sequences: ["Ctrl+K", StandardKey.Find]
-        context: Qt.ApplicationShortcut
         onActivated: sidebar.focusSearch()
     }
     Shortcut {
@@ -75,7 +101,6 @@ ApplicationWindow {
     }
     Shortcut {
         sequence: "Ctrl+Shift+C"
-        context: Qt.ApplicationShortcut
         onActivated: window.app.chat.copyLastReply()
     }
     Shortcut {
@@ -85,13 +110,32 @@ ApplicationWindow {
     }
     Shortcut {
         sequence: "Ctrl+L"
-        context: Qt.ApplicationShortcut
         onActivated: window.page = window.page === "models" ? "chat" : "models"
     }
     Shortcut {
         sequence: "Ctrl+M"
-        context: Qt.ApplicationShortcut
         onActivated: window.app.ui.memoryPanelVisible = !window.app.ui.memoryPanelVisible
+    }
+    Shortcut {
+        sequence: "Ctrl+,"
+        onActivated: { window.page = "chat"; chatView.openSettings() }
+    }
+    Shortcut {
+        // Ctrl++ is Ctrl+Shift+= on most layouts; both zoom in.
+        sequences: ["Ctrl+=", "Ctrl++"]
+        onActivated: window.app.ui.zoomIn()
+    }
+    Shortcut {
+        sequence: "Ctrl+-"
+        onActivated: window.app.ui.zoomOut()
+    }
+    Shortcut {
+        sequence: "Ctrl+0"
+        onActivated: window.app.ui.resetZoom()
+    }
+    Shortcut {
+        sequences: ["Ctrl+/", "F1"]
+        onActivated: shortcutsOverlay.visible ? shortcutsOverlay.close() : shortcutsOverlay.open()
     }
 
     RowLayout {
@@ -100,7 +144,7 @@ ApplicationWindow {
 
         Sidebar {
             id: sidebar
-            Layout.preferredWidth: 272
+            Layout.preferredWidth: window.width < 900 ? 220 : 272
             Layout.fillHeight: true
             app: window.app
             page: window.page
@@ -108,6 +152,7 @@ ApplicationWindow {
             subtleText: window.subtleText
             onOpenModels: window.page = "models"
             onOpenChat: window.showChat()
+            onOpenHit: query => { window.page = "chat"; chatView.jumpToText(query) }
         }
         Rectangle { Layout.fillHeight: true; implicitWidth: 1; color: window.dividerColor }
 
@@ -119,6 +164,7 @@ ApplicationWindow {
             ChatView {
                 id: chatView
                 app: window.app
+                textScale: window.app.ui.textScale
                 subtleText: window.subtleText
                 dividerColor: window.dividerColor
                 onOpenModels: window.page = "models"
@@ -187,5 +233,12 @@ ApplicationWindow {
             interval: 8000
             onTriggered: window.app.chat.dismissUndo()
         }
+    }
+
+    ShortcutsOverlay {
+        id: shortcutsOverlay
+        objectName: "shortcutsOverlay"
+        shortcuts: window.shortcutMap
+        subtleText: window.subtleText
     }
 }

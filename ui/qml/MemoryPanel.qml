@@ -39,7 +39,10 @@ Rectangle {
             wrapMode: Text.Wrap
             font.pixelSize: 12
             color: root.subtleText
-            text: qsTr("A fixed-size recurrent state instead of a growing KV cache: memory stays flat however long the conversation gets.")
+            // What is flat and what is not: the model's memory (purple) has a fixed size; the
+            // process line (blue) also holds the conversations' text and the window, which
+            // grow a little with what is open (bench_ui_memory measures it).
+            text: qsTr("The model keeps a fixed-size recurrent state instead of a growing KV cache, so its memory (purple) stays flat however long the chat gets. The whole process (blue) also holds the open chats and the window, and may grow a little with them.")
         }
 
         MemoryChart {
@@ -71,7 +74,9 @@ Rectangle {
 
         Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }
 
-        Figure { label: qsTr("Tokens in this chat"); value: Number(root.memory.tokensProcessed).toLocaleString(Qt.locale(), "f", 0) }
+        // The model reads and writes tokens in one session per opened chat: the count starts
+        // at 0 when a chat is opened (a resumed chat does not read its history again).
+        Figure { label: qsTr("Tokens since opened"); value: Number(root.memory.tokensProcessed).toLocaleString(Qt.locale(), "f", 0) }
         Figure { label: qsTr("Speed"); value: root.memory.tokensPerSecond > 0 ? qsTr("%1 tok/s").arg(root.memory.tokensPerSecond.toFixed(1)) : "—" }
 
         Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: root.dividerColor }

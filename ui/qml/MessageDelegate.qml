@@ -1,13 +1,18 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
-import QtQuick.Layouts
 import FalconMamba.App
 import "Icons.js" as Icons
 
 // One message: the user's on the right in a tinted bubble, the model's on the left as
-// Markdown with boxed code blocks. Actions (copy, edit, regenerate, branch) show on hover.
-// Reused by the ListView: everything comes from required properties, nothing is cached.
+// Markdown blocks (prose, boxed code, quotes, tables). Actions (copy, edit, regenerate,
+// branch) show on hover. Reused by the ListView: everything comes from required properties.
+//
+// Positioners and explicit sizes only, no Qt Quick Layouts: a Layout inside a recycled
+// ListView delegate keeps pointers to the Repeater's children in its layout engine until its
+// next polish, and a width change in between (a resize, a streamed token that rebuilds the
+// blocks) re-arranged it synchronously over deleted items (Qt 6.4: SIGSEGV in
+// QQuickLayout::effectiveSizePolicy_helper / qmlAttachedPropertiesObject).
 Item {
     id: root
     required property int index
@@ -24,15 +29,55 @@ Item {
     property color subtleText
     property color dividerColor
     property bool lastRow: false
+    property real textScale: 1
+    // The keyboard's current message in the focused list: ringed.
+    property bool selected: false
+    // The message a search opened the chat at: tinted for a moment.
+    property bool searchHit: false
+
+    function startEditing() {
+        if (root.isStreaming || root.app.chat.generating)
+            return
+        editArea.text = root.content
+        root.editing = true
+        editArea.forceActiveFocus()
+    }
 
     readonly property bool isUser: role === "user"
     readonly property bool dark: Material.theme === Material.Dark
     property bool editing: false
+    // One entry per block; the Repeater below only sees the count, so a streamed token that
+    // extends the last block updates that block's text instead of rebuilding every block.
+    readonly property var blocks: app.chat.messageBlocks(content)
+    readonly property int avatarSpace: 40
+    readonly property int bubbleMaxWidth: isUser ? Math.round(contentWidth * 0.8) : contentWidth - avatarSpace
+    readonly property int bubbleWidth: editing || !isUser ? bubbleMaxWidth
+                                                        : Math.min(bubbleMaxWidth, Math.ceil(measure.implicitWidth) + 30)
+    readonly property int bubblePadding: isUser ? 14 : 0
 
-    implicitHeight: column.implicitHeight + 12
+    implicitHeight: column.height + 12
     ListView.onReused: editing = false
 
     HoverHandler { id: hover }
+    Rectangle {
+        x: column.x - 6
+        y: -2
+        width: column.width + 12
+        height: column.height + 4
+        radius: 8
+        color: Qt.rgba(1.0, 0.8, 0.2, 0.22)
+        opacity: root.searchHit ? 1 : 0
+        visible: opacity > 0
+        Behavior on opacity { NumberAnimation { duration: 400 } }
+    }
+    FocusRing {
+        anchors.fill: undefined
+        x: column.x - 6
+        y: -2
+        width: column.width + 12
+        height: column.height + 4
+        shown: root.selected
+    }
 
     // The natural width of the user's text (longest line), for the bubble.
     Text {
@@ -40,26 +85,25 @@ Item {
         visible: false
         text: root.isUser ? root.content : ""
         textFormat: Text.PlainText
-        font.pixelSize: 15
+        font.pixelSize: Math.round(15 * root.textScale)
     }
 
-    ColumnLayout {
+    Column {
         id: column
         width: root.contentWidth
-        anchors.horizontalCenter: parent.horizontalCenter
+        x: Math.round((root.width - width) / 2)
         spacing: 4
 
-        RowLayout {
-            Layout.fillWidth: true
-            spacing: 12
-            layoutDirection: root.isUser ? Qt.RightToLeft : Qt.LeftToRight
+        Item {
+            id: messageRow
+            width: column.width
+            height: Math.max(root.isUser ? 0 : 30, bubble.height)
 
             Rectangle {
                 visible: !root.isUser
-                Layout.alignment: Qt.AlignTop
-                Layout.topMargin: 2
-                implicitWidth: 28
-                implicitHeight: 28
+                y: 2
+                width: 28
+                height: 28
                 radius: 14
                 gradient: Gradient {
                     GradientStop { position: 0; color: "#5b7cfa" }
@@ -77,30 +121,29 @@ Item {
             // The message body (or the editor while editing).
             Rectangle {
                 id: bubble
-                Layout.maximumWidth: root.isUser ? root.contentWidth * 0.8 : root.contentWidth - 40
-                // The model's replies take the column; the user's bubble hugs its text.
-                Layout.preferredWidth: root.editing || !root.isUser ? Layout.maximumWidth
-                                                                    : Math.min(Layout.maximumWidth, measure.implicitWidth + 30)
-                implicitHeight: (root.editing ? editor.implicitHeight : body.implicitHeight) + (root.isUser ? 20 : 4)
+                x: root.isUser ? messageRow.width - width : root.avatarSpace
+                width: root.bubbleWidth
+                height: (root.editing ? editor.height + 20 : body.height + (root.isUser ? 20 : 4))
                 radius: 14
                 color: root.isUser ? (root.dark ? "#2b3350" : "#eef2ff") : "transparent"
 
-                ColumnLayout {
+                Column {
                     id: body
                     visible: !root.editing
-                    x: root.isUser ? 14 : 0
+                    x: root.bubblePadding
                     y: root.isUser ? 10 : 2
-                    width: bubble.width - (root.isUser ? 28 : 0)
+                    width: bubble.width - 2 * root.bubblePadding
                     spacing: 8
 
                     Repeater {
-                        model: root.app.chat.messageBlocks(root.content)
+                        model: root.editing ? 0 : root.blocks.length
                         delegate: Loader {
-                            required property var modelData
-                            Layout.fillWidth: true
-                            Layout.maximumWidth: body.width
-                            sourceComponent: modelData.code ? codeComponent : proseComponent
-                            property var block: modelData
+                            required property int index
+                            readonly property var block: root.blocks[index] ?? ({kind: "prose", text: ""})
+                            width: body.width
+                            sourceComponent: block.kind === "code" ? codeComponent
+                                           : block.kind === "table" ? tableComponent
+                                           : block.kind === "quote" ? quoteComponent : proseComponent
                         }
                     }
                     // Thinking dots before the first token arrives.
@@ -118,7 +161,7 @@ Item {
                     }
                 }
 
-                ColumnLayout {
+                Column {
                     id: editor
                     visible: root.editing
                     x: 10
@@ -127,14 +170,16 @@ Item {
                     spacing: 8
                     TextArea {
                         id: editArea
-                        Layout.fillWidth: true
+                        width: editor.width
                         wrapMode: TextEdit.Wrap
                         selectByMouse: true
+                        font.pixelSize: Math.round(15 * root.textScale)
                         Accessible.name: qsTr("Edit message")
                         Keys.onEscapePressed: root.editing = false
                     }
-                    RowLayout {
-                        Layout.alignment: Qt.AlignRight
+                    Row {
+                        anchors.right: parent.right
+                        spacing: 4
                         Button {
                             text: qsTr("Cancel")
                             flat: true
@@ -154,123 +199,149 @@ Item {
                     }
                 }
             }
-            Item { Layout.fillWidth: true }
         }
 
         // ---- Actions and status --------------------------------------------------------
-        RowLayout {
-            Layout.fillWidth: true
-            Layout.leftMargin: root.isUser ? 0 : 40
-            layoutDirection: root.isUser ? Qt.RightToLeft : Qt.LeftToRight
-            spacing: 0
-            opacity: hover.hovered || root.lastRow || root.siblingCount > 1 ? 1 : 0
-            Behavior on opacity { NumberAnimation { duration: 120 } }
+        Item {
+            width: column.width
+            height: root.editing ? 0 : actions.height
             visible: !root.editing
-
-            IconButton {
-                iconPath: Icons.copy
-                iconSize: 15
-                implicitWidth: 30
-                implicitHeight: 30
-                tip: qsTr("Copy message")
-                enabled: root.content.length > 0
-                onClicked: root.app.chat.copyMessage(root.messageId)
-            }
-            IconButton {
-                visible: !root.isStreaming
-                iconPath: Icons.edit
-                iconSize: 15
-                implicitWidth: 30
-                implicitHeight: 30
-                tip: root.isUser ? qsTr("Edit and continue from here") : qsTr("Edit reply")
-                enabled: !root.app.chat.generating
-                onClicked: {
-                    editArea.text = root.content
-                    root.editing = true
-                    editArea.forceActiveFocus()
-                }
-            }
-            IconButton {
-                visible: !root.isUser && root.lastRow && !root.isStreaming
-                iconPath: Icons.refresh
-                iconSize: 15
-                implicitWidth: 30
-                implicitHeight: 30
-                tip: qsTr("Regenerate reply (Ctrl+Shift+R)")
-                enabled: root.app.chat.canSend
-                onClicked: root.app.chat.regenerate()
-            }
-            RowLayout {
-                visible: root.siblingCount > 1
+            Row {
+                id: actions
+                x: root.isUser ? parent.width - width : root.avatarSpace
+                layoutDirection: root.isUser ? Qt.RightToLeft : Qt.LeftToRight
                 spacing: 0
+                opacity: hover.hovered || root.lastRow || root.siblingCount > 1 || activeFocusItemInside ? 1 : 0
+                readonly property bool activeFocusItemInside: copyButton.activeFocus || editButton.activeFocus
+                                                              || regenerateButton.activeFocus
+                Behavior on opacity { NumberAnimation { duration: 120 } }
+
                 IconButton {
-                    iconPath: Icons.chevronLeft
-                    iconSize: 14
-                    implicitWidth: 26
-                    implicitHeight: 26
-                    tip: qsTr("Previous version")
-                    enabled: root.siblingIndex > 0 && !root.app.chat.generating
-                    onClicked: root.app.chat.showSibling(root.index, -1)
+                    id: copyButton
+                    iconPath: Icons.copy
+                    iconSize: 15
+                    implicitWidth: 30
+                    implicitHeight: 30
+                    tip: qsTr("Copy message")
+                    enabled: root.content.length > 0
+                    onClicked: root.app.chat.copyMessage(root.messageId)
+                }
+                IconButton {
+                    id: editButton
+                    visible: !root.isStreaming
+                    iconPath: Icons.edit
+                    iconSize: 15
+                    implicitWidth: 30
+                    implicitHeight: 30
+                    tip: root.isUser ? qsTr("Edit and continue from here") : qsTr("Edit reply")
+                    enabled: !root.app.chat.generating
+                    onClicked: root.startEditing()
+                }
+                IconButton {
+                    id: regenerateButton
+                    visible: !root.isUser && root.lastRow && !root.isStreaming
+                    iconPath: Icons.refresh
+                    iconSize: 15
+                    implicitWidth: 30
+                    implicitHeight: 30
+                    tip: qsTr("Regenerate reply (Ctrl+Shift+R)")
+                    enabled: root.app.chat.canSend
+                    onClicked: root.app.chat.regenerate()
+                }
+                Row {
+                    visible: root.siblingCount > 1
+                    spacing: 0
+                    IconButton {
+                        iconPath: Icons.chevronLeft
+                        iconSize: 14
+                        implicitWidth: 26
+                        implicitHeight: 26
+                        anchors.verticalCenter: parent.verticalCenter
+                        tip: qsTr("Previous version")
+                        enabled: root.siblingIndex > 0 && !root.app.chat.generating
+                        onClicked: root.app.chat.showSibling(root.index, -1)
+                    }
+                    Label {
+                        anchors.verticalCenter: parent.verticalCenter
+                        text: (root.siblingIndex + 1) + " / " + root.siblingCount
+                        font.pixelSize: 12
+                        color: root.subtleText
+                        Accessible.name: qsTr("Version %1 of %2").arg(root.siblingIndex + 1).arg(root.siblingCount)
+                    }
+                    IconButton {
+                        iconPath: Icons.chevronRight
+                        iconSize: 14
+                        implicitWidth: 26
+                        implicitHeight: 26
+                        anchors.verticalCenter: parent.verticalCenter
+                        tip: qsTr("Next version")
+                        enabled: root.siblingIndex < root.siblingCount - 1 && !root.app.chat.generating
+                        onClicked: root.app.chat.showSibling(root.index, 1)
+                    }
                 }
                 Label {
-                    text: (root.siblingIndex + 1) + " / " + root.siblingCount
+                    anchors.verticalCenter: parent.verticalCenter
+                    leftPadding: 8
+                    rightPadding: 8
+                    visible: text.length > 0
                     font.pixelSize: 12
-                    color: root.subtleText
-                    Accessible.name: qsTr("Version %1 of %2").arg(root.siblingIndex + 1).arg(root.siblingCount)
+                    color: root.status === "error" ? "#ef4444" : root.status === "interrupted" ? "#f59e0b" : root.subtleText
+                    text: root.isStreaming ? qsTr("Generating…")
+                        : root.status === "interrupted" ? qsTr("Interrupted")
+                        : root.status === "error" ? qsTr("Failed")
+                        : (!root.isUser && root.completionTokens > 0) ? qsTr("%n token(s)", "", root.completionTokens) : ""
                 }
-                IconButton {
-                    iconPath: Icons.chevronRight
-                    iconSize: 14
-                    implicitWidth: 26
-                    implicitHeight: 26
-                    tip: qsTr("Next version")
-                    enabled: root.siblingIndex < root.siblingCount - 1 && !root.app.chat.generating
-                    onClicked: root.app.chat.showSibling(root.index, 1)
-                }
-            }
-            Label {
-                Layout.leftMargin: 8
-                Layout.rightMargin: 8
-                visible: text.length > 0
-                font.pixelSize: 12
-                color: root.status === "error" ? "#ef4444" : root.status === "interrupted" ? "#f59e0b" : root.subtleText
-                text: root.isStreaming ? qsTr("Generating…")
-                    : root.status === "interrupted" ? qsTr("Interrupted")
-                    : root.status === "error" ? qsTr("Failed")
-                    : (!root.isUser && root.completionTokens > 0) ? qsTr("%n token(s)", "", root.completionTokens) : ""
             }
         }
     }
 
     Component {
         id: proseComponent
-        TextEdit {
-            text: block.text
-            textFormat: TextEdit.MarkdownText
-            readOnly: true
-            selectByMouse: true
-            wrapMode: TextEdit.Wrap
-            color: root.Material.foreground
-            selectionColor: root.Material.accent
-            selectedTextColor: "white"
-            font.pixelSize: 15
-            Accessible.role: Accessible.StaticText
-            Accessible.name: block.text
-            onLinkActivated: link => Qt.openUrlExternally(link)
-            HoverHandler {
-                enabled: parent.hoveredLink.length > 0
-                cursorShape: Qt.PointingHandCursor
+        MarkdownText {
+            markdown: parent ? parent.block.text : ""
+            textScale: root.textScale
+        }
+    }
+    Component {
+        id: quoteComponent
+        Item {
+            implicitHeight: quoteText.height + 8
+            Rectangle {
+                width: 3
+                height: parent.height
+                radius: 1.5
+                color: root.Material.accent
             }
+            MarkdownText {
+                id: quoteText
+                x: 14
+                y: 4
+                width: parent.width - 14
+                markdown: parent.parent ? parent.parent.block.text : ""
+                textScale: root.textScale
+                color: root.subtleText
+                Accessible.description: qsTr("Quote")
+            }
+        }
+    }
+    Component {
+        id: tableComponent
+        MarkdownTable {
+            rows: parent ? parent.block.rows : []
+            alignments: parent ? parent.block.alignments : []
+            textScale: root.textScale
+            dividerColor: root.dividerColor
         }
     }
     Component {
         id: codeComponent
         CodeBlock {
-            code: block.text
-            language: block.language
+            code: parent ? parent.block.text : ""
+            language: parent ? parent.block.language : ""
             app: root.app
             dividerColor: root.dividerColor
             subtleText: root.subtleText
+            textScale: root.textScale
         }
     }
 }

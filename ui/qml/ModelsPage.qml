@@ -166,6 +166,9 @@ Item {
                         TextField {
                             id: pathField
                             Layout.fillWidth: true
+                            // Not its placeholder's width: the page must fit narrow windows.
+                            Layout.preferredWidth: 120
+                            Layout.minimumWidth: 60
                             placeholderText: qsTr("Checkpoint folder (config.json, *.safetensors, tokenizer)")
                             selectByMouse: true
                             Accessible.name: qsTr("Checkpoint folder")
@@ -195,7 +198,10 @@ Item {
                         columnSpacing: 16
                         rowSpacing: 4
                         Label { text: qsTr("Backend"); color: root.subtleText }
-                        RowLayout {
+                        // Flows onto a second line in a narrow window instead of overflowing it.
+                        Flow {
+                            Layout.fillWidth: true
+                            Layout.preferredWidth: 0
                             spacing: 0
                             RadioButton {
                                 text: qsTr("Automatic")
@@ -221,6 +227,7 @@ Item {
                         Label {
                             id: cudaNote
                             Layout.fillWidth: true
+                            Layout.preferredWidth: 0
                             wrapMode: Text.Wrap
                             font.pixelSize: 12
                             color: root.subtleText
@@ -228,7 +235,9 @@ Item {
                                                                 : qsTr("CUDA is unavailable: %1").arg(root.app.models.cudaReason)
                         }
                         Label { text: qsTr("Weights"); color: root.subtleText }
-                        RowLayout {
+                        Flow {
+                            Layout.fillWidth: true
+                            Layout.preferredWidth: 0
                             spacing: 0
                             RadioButton {
                                 text: qsTr("bf16 (as stored)")

@@ -1,3 +1,4 @@
+import QtCore
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
@@ -15,6 +16,16 @@ Rectangle {
     property color subtleText
     signal openModels()
     signal openChat()
+    // A search hit was opened: the chat should show the message that matched `query`.
+    signal openHit(string query)
+
+    function openConversation(conversationId) {
+        root.app.chat.selectConversation(conversationId)
+        if (root.app.chat.conversations.searching)
+            root.openHit(root.app.chat.conversations.filter)
+        else
+            root.openChat()
+    }
 
     function focusSearch() {
         searchField.forceActiveFocus()
@@ -93,6 +104,7 @@ Rectangle {
 
         TextField {
             id: searchField
+            objectName: "searchField"
             Layout.fillWidth: true
             placeholderText: qsTr("Search chats (Ctrl+K)")
             leftPadding: 34
@@ -125,8 +137,57 @@ Rectangle {
             model: root.app.chat.conversations
             reuseItems: true
             boundsBehavior: Flickable.StopAtBounds
+            objectName: "conversationList"
             Accessible.name: qsTr("Conversations")
+            Accessible.role: Accessible.List
             ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
+            // A region of the Tab cycle: Up/Down select, Enter opens, F2 renames, Delete
+            // deletes (with undo), the menu key opens the row's menu.
+            activeFocusOnTab: true
+            keyNavigationEnabled: true
+            highlightFollowsCurrentItem: false
+            onActiveFocusChanged: {
+                if (!activeFocus) return
+                const shown = root.app.chat.conversations.rowOf(root.app.chat.currentConversationId)
+                currentIndex = shown >= 0 ? shown : Math.min(Math.max(currentIndex, 0), count - 1)
+            }
+            Keys.onPressed: event => {
+                if (!currentItem) return
+                if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter || event.key === Qt.Key_Space) {
+                    root.openConversation(currentItem.conversationId)
+                } else if (event.key === Qt.Key_Delete) {
+                    root.app.chat.deleteConversation(currentItem.conversationId)
+                } else if (event.key === Qt.Key_F2) {
+                    renameDialog.openFor(currentItem.conversationId, currentItem.title)
+                } else if (event.key === Qt.Key_Menu) {
+                    currentItem.openMenu()
+                } else {
+                    return
+                }
+                event.accepted = true
+            }
+            FocusRing {
+                parent: list
+                outset: 0
+                shown: list.activeFocus
+            }
+            // Date groups (Today, Yesterday, Previous 7 days, ..., by month); search results
+            // are in order of relevance, so they have none.
+            section.property: root.app.chat.conversations.searching ? "" : "dateGroup"
+            section.criteria: ViewSection.FullString
+            section.delegate: Label {
+                required property string section
+                width: ListView.view ? ListView.view.width : 0
+                text: section
+                topPadding: 10
+                bottomPadding: 4
+                leftPadding: 12
+                font.pixelSize: 12
+                font.weight: Font.DemiBold
+                color: root.subtleText
+                Accessible.role: Accessible.Heading
+                Accessible.name: section
+            }
 
             delegate: ItemDelegate {
                 id: row
@@ -136,8 +197,10 @@ Rectangle {
                 required property var updatedAt
                 required property string snippet
                 readonly property bool current: conversationId === root.app.chat.currentConversationId
+                function openMenu() { rowMenu.popup(row, 0, row.height) }
 
                 width: ListView.view.width
+                focusPolicy: Qt.NoFocus
                 height: snippet.length > 0 ? 62 : 40
                 padding: 0
                 leftPadding: 12
@@ -145,7 +208,7 @@ Rectangle {
                 Accessible.name: title
                 Accessible.description: snippet.length > 0 ? snippetLabel.text : ""
                 highlighted: current
-                onClicked: { root.app.chat.selectConversation(conversationId); root.openChat() }
+                onClicked: root.openConversation(conversationId)
 
                 background: Rectangle {
                     radius: 8
@@ -188,6 +251,10 @@ Rectangle {
                     }
                 }
 
+                FocusRing {
+                    outset: 0
+                    shown: row.ListView.isCurrentItem && list.activeFocus
+                }
                 TapHandler {
                     acceptedButtons: Qt.RightButton
                     onTapped: rowMenu.popup()
@@ -314,10 +381,13 @@ Rectangle {
         property var conversationId: 0
         title: conversationId ? qsTr("Export conversation") : qsTr("Export all conversations")
         fileMode: FileDialog.SaveFile
+        acceptLabel: qsTr("Export")
+        // The Documents folder, not the working directory the app happened to start in.
+        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
         nameFilters: root.app.exporter.nameFilters()
         function openFor(id, title) {
             conversationId = id
-            selectedFile = root.app.exporter.suggestedFileName(title, "md")
+            selectedFile = currentFolder + "/" + encodeURIComponent(root.app.exporter.suggestedFileName(title, "md"))
             open()
         }
         onAccepted: {
@@ -332,6 +402,8 @@ Rectangle {
         id: importDialog
         title: qsTr("Import conversations")
         fileMode: FileDialog.OpenFile
+        acceptLabel: qsTr("Import")
+        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
         nameFilters: root.app.exporter.nameFilters("json")
         onAccepted: root.app.exporter.importFile(selectedFile)
     }
