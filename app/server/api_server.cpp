@@ -175,6 +175,9 @@ struct ApiServer::Impl {
             res.set_content(dump({{"status", "ok"},
                                   {"model", options.model_id},
                                   {"requests_served", s.served},
+                                  {"requests_waiting", s.waiting},
+                                  {"requests_cancelled", s.cancelled},
+                                  {"cache_hits", s.cache_hits},
                                   {"cache_entries", s.cache_entries},
                                   {"cache_bytes", s.cache_bytes}}),
                             "application/json");
@@ -233,14 +236,15 @@ struct ApiServer::Impl {
         auto job = std::make_shared<Job>();
         job->prompt = std::move(*ids);
         job->params = r.params;
+        auto probe = std::make_shared<ConnectionProbe>(
+            ConnectionProbe::find(req.local_addr, req.local_port, req.remote_addr, req.remote_port));
+        job->client_gone = [probe] { return probe->peer_gone(); };
         if (!queue.submit(job)) {
             res.set_header("Retry-After", "2");
             send_error(res, ApiError{503, "the server is busy: too many requests are waiting; retry shortly", "",
                                      "server_overloaded"});
             return;
         }
-        auto probe = std::make_shared<ConnectionProbe>(
-            ConnectionProbe::find(req.local_addr, req.local_port, req.remote_addr, req.remote_port));
         const bool chat = endpoint == Endpoint::ChatCompletions;
         const std::string id = random_id(chat ? "chatcmpl" : "cmpl");
         const auto created = static_cast<int64_t>(std::time(nullptr));

@@ -45,7 +45,9 @@ bool InferenceQueue::submit(std::shared_ptr<Job> job) {
 
 QueueStats InferenceQueue::stats() const {
     std::lock_guard lock(mutex_);
-    return stats_;
+    QueueStats s = stats_;
+    s.waiting = static_cast<int64_t>(waiting_.size());
+    return s;
 }
 
 void InferenceQueue::run() {
@@ -60,16 +62,19 @@ void InferenceQueue::run() {
         }
         if (!job->cancel) serve(*job);
         {
+            // Counted before the job is marked done, so whoever waited on it sees the counts.
+            std::lock_guard lock(mutex_);
+            ++stats_.served;
+            if (job->cancel) ++stats_.cancelled;
+            if (job->cached_tokens > 0) ++stats_.cache_hits;
+            stats_.cache_entries = static_cast<int64_t>(cache_.size());
+            stats_.cache_bytes = cache_.bytes();
+        }
+        {
             std::lock_guard lock(job->mutex);
             job->done = true;
         }
         job->changed.notify_all();
-        std::lock_guard lock(mutex_);
-        ++stats_.served;
-        if (job->cancel) ++stats_.cancelled;
-        if (job->cached_tokens > 0) ++stats_.cache_hits;
-        stats_.cache_entries = static_cast<int64_t>(cache_.size());
-        stats_.cache_bytes = cache_.bytes();
     }
 }
 
@@ -100,6 +105,7 @@ void InferenceQueue::serve(Job& job) {
     cache_.insert(session.snapshot());
 
     callbacks.on_token = [&job](int32_t, const std::string& text) {
+        if (job.client_gone && job.client_gone()) job.cancel = true;
         if (text.empty()) return;
         {
             std::lock_guard lock(job.mutex);

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,9 @@ struct Job {
     std::vector<int32_t> prompt;
     GenerationParams params;
     std::atomic<bool> cancel{false};
+    // Asked on the inference thread after every token: true when the client has gone, which
+    // cancels the job before the next token.
+    std::function<bool()> client_gone;
 
     // Filled by the inference thread, read under `mutex`.
     std::mutex mutex;
@@ -40,7 +44,7 @@ struct Job {
 };
 
 struct QueueStats {
-    int64_t served = 0, cancelled = 0, cache_hits = 0, cache_entries = 0, cache_bytes = 0;
+    int64_t served = 0, cancelled = 0, cache_hits = 0, cache_entries = 0, cache_bytes = 0, waiting = 0;
 };
 
 class InferenceQueue {
