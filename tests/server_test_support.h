@@ -4,9 +4,12 @@
 // requests reach the server as sent.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -15,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "app/server/api_server.h"
 
@@ -147,6 +151,49 @@ private:
     std::thread thread_;
     int port_ = 0;
     std::string error_;
+};
+
+// `falcon-mamba-cli serve` as a child process on a free port (for what must not share this
+// process's descriptors or memory: many connections, the server's own RSS).
+class ServerProcess {
+public:
+    ServerProcess(const std::string& cli_path, std::vector<std::string> args) {
+        int out[2];
+        if (pipe(out) != 0) return;
+        args.insert(args.begin(), {cli_path, "serve", "--port", "0"});
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(out[1], 1);
+            close(out[0]);
+            const int quiet = open("/dev/null", O_WRONLY);  // one log line per request: not in test output
+            dup2(quiet, 2);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(cli_path.c_str(), argv.data());
+            _exit(127);
+        }
+        close(out[1]);
+        // The first line says where it listens: "listening on http://127.0.0.1:PORT (...)".
+        std::string line;
+        char c;
+        while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+        close(out[0]);
+        const size_t colon = line.find(':', line.find("127.0.0.1"));
+        if (colon != std::string::npos) port_ = std::atoi(line.c_str() + colon + 1);
+    }
+    ~ServerProcess() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    int port_ = 0;
 };
 
 }  // namespace fm::test

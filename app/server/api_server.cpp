@@ -1,6 +1,7 @@
 #include "app/server/api_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -35,13 +36,12 @@ const char* error_type_for(int status) {
     case 401: return "authentication_error";
     case 404: return "not_found_error";
     case 413: return "invalid_request_error";
-    case 503: return "server_overloaded";
     default: return status >= 500 ? "server_error" : "invalid_request_error";
     }
 }
 
 void send_error(httplib::Response& res, ApiError error) {
-    if (error.type == "invalid_request_error") error.type = error_type_for(error.status);
+    if (error.type.empty() || error.type == "invalid_request_error") error.type = error_type_for(error.status);
     res.status = error.status;
     res.set_content(error_body(error), "application/json");
 }
@@ -81,6 +81,11 @@ struct ApiServer::Impl {
     httplib::Server http;
     std::mt19937_64 seeds{std::random_device{}()};
     std::mutex seeds_mutex;
+    int listen_socket = -1;
+
+    void widen_backlog() const {
+        if (listen_socket >= 0) ::listen(listen_socket, 1024);  // Linux updates a listening socket's backlog
+    }
 
     Impl(Model& m, ServerOptions o)
         : model(m),
@@ -130,6 +135,12 @@ struct ApiServer::Impl {
         http.set_read_timeout(options.read_timeout_seconds, 0);
         http.set_write_timeout(options.read_timeout_seconds, 0);
         http.set_keep_alive_timeout(2);
+        // Remember the listening socket: Debian's build listens with a backlog of 5, which makes
+        // a burst of connections wait seconds for SYN retries; bind() raises it.
+        http.set_socket_options([this](socket_t sock) {
+            httplib::default_socket_options(sock);
+            listen_socket = sock;
+        });
         http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) return;
             ApiError e{res.status, "", ""};
@@ -242,7 +253,7 @@ struct ApiServer::Impl {
         if (!queue.submit(job)) {
             res.set_header("Retry-After", "2");
             send_error(res, ApiError{503, "the server is busy: too many requests are waiting; retry shortly", "",
-                                     "server_overloaded"});
+                                     "server_error", "server_overloaded"});
             return;
         }
         const bool chat = endpoint == Endpoint::ChatCompletions;
@@ -369,11 +380,13 @@ Result<int> ApiServer::bind() {
     if (o.port == 0) {
         const int port = impl_->http.bind_to_any_port(o.host);
         if (port <= 0) return Error{"cannot listen on " + o.host + ": no free port or a bad address"};
+        impl_->widen_backlog();
         return port;
     }
     if (!impl_->http.bind_to_port(o.host, o.port))
         return Error{"cannot listen on " + o.host + ":" + std::to_string(o.port) +
                      " (is the port in use, or the address not this machine's?)"};
+    impl_->widen_backlog();
     return o.port;
 }
 
