@@ -135,6 +135,7 @@ struct ApiServer::Impl {
         http.set_read_timeout(options.read_timeout_seconds, 0);
         http.set_write_timeout(options.read_timeout_seconds, 0);
         http.set_keep_alive_timeout(2);
+        http.set_keep_alive_max_count(1000);  // a conversation's turns reuse one connection
         // Remember the listening socket: Debian's build listens with a backlog of 5, which makes
         // a burst of connections wait seconds for SYN retries; bind() raises it.
         http.set_socket_options([this](socket_t sock) {
@@ -250,6 +251,10 @@ struct ApiServer::Impl {
         auto probe = std::make_shared<ConnectionProbe>(
             ConnectionProbe::find(req.local_addr, req.local_port, req.remote_addr, req.remote_port));
         job->client_gone = [probe] { return probe->peer_gone(); };
+        if (endpoint == Endpoint::ChatCompletions && model.chat_format()->mode() != ChatMode::Completion)
+            job->resent_reply_tokens = [tokenizer = model.shared_tokenizer()](const std::string& reply) {
+                return tokenizer->encode(reply, false);  // a message's content: specials stay text
+            };
         if (!queue.submit(job)) {
             res.set_header("Retry-After", "2");
             send_error(res, ApiError{503, "the server is busy: too many requests are waiting; retry shortly", "",

@@ -75,7 +75,22 @@ void InferenceQueue::run() {
             job->done = true;
         }
         job->changed.notify_all();
+        cache_resent_reply();
     }
+}
+
+void InferenceQueue::cache_resent_reply() {
+    if (!reread_) return;
+    Reread reread = std::move(*reread_);
+    reread_.reset();
+    GenerationSession& session = *session_;
+    if (!session.restore(reread.prompt_end)) return;
+    std::vector<int32_t> tokens = reread.prompt_end.tokens;
+    tokens.insert(tokens.end(), reread.reply_tokens.begin(), reread.reply_tokens.end());
+    GenerationParams prefill_only;
+    prefill_only.max_new_tokens = 0;
+    if (auto read = session.complete(tokens, prefill_only); read && read->stop_reason != StopReason::Cancelled)
+        cache_.insert(session.snapshot());
 }
 
 void InferenceQueue::serve(Job& job) {
@@ -102,7 +117,8 @@ void InferenceQueue::serve(Job& job) {
         return;
     }
     if (prefilled->stop_reason == StopReason::Cancelled || job.cancel) return;
-    cache_.insert(session.snapshot());
+    SessionSnapshot prompt_end = session.snapshot();
+    cache_.insert(prompt_end);
 
     callbacks.on_token = [&job](int32_t, const std::string& text) {
         if (job.client_gone && job.client_gone()) job.cancel = true;
@@ -121,7 +137,14 @@ void InferenceQueue::serve(Job& job) {
     reply->prompt_tokens = static_cast<int64_t>(job.prompt.size());
     reply->prefilled_tokens = prefilled->prefilled_tokens;
     reply->prefill_seconds = prefilled->prefill_seconds;
-    if (reply->stop_reason != StopReason::Cancelled) cache_.insert(session.snapshot());
+    if (reply->stop_reason != StopReason::Cancelled && cache_.capacity_bytes() > 0) {
+        cache_.insert(session.snapshot());
+        std::vector<int32_t> generated = reply->tokens;
+        if (reply->stop_reason == StopReason::StopToken && !generated.empty()) generated.pop_back();  // never fed
+        if (job.resent_reply_tokens)
+            if (auto resent = job.resent_reply_tokens(reply->text); resent && *resent != generated)
+                reread_ = Reread{std::move(prompt_end), std::move(*resent)};
+    }
     std::lock_guard lock(job.mutex);
     job.result = std::move(*reply);
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,10 @@ struct Job {
     // Asked on the inference thread after every token: true when the client has gone, which
     // cancels the job before the next token.
     std::function<bool()> client_gone;
+    // Chat only: the tokens the reply's text becomes when the client sends it back inside the
+    // next prompt. When they differ from the generated tokens (a stop string, text that does
+    // not round-trip), the state for them is built after the reply so the next turn hits.
+    std::function<Result<std::vector<int32_t>>(const std::string& reply)> resent_reply_tokens;
 
     // Filled by the inference thread, read under `mutex`.
     std::mutex mutex;
@@ -64,6 +69,15 @@ public:
 private:
     void run();
     void serve(Job& job);
+    void cache_resent_reply();
+
+    // Left by serve() for after the job is answered: the prompt's end state and the reply's
+    // tokens as the next prompt will hold them.
+    struct Reread {
+        SessionSnapshot prompt_end;
+        std::vector<int32_t> reply_tokens;
+    };
+    std::optional<Reread> reread_;
 
     Model& model_;
     std::unique_ptr<GenerationSession> session_;
