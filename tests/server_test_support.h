@@ -118,14 +118,21 @@ inline HttpReply http(int port, const std::string& method, const std::string& pa
     return r;
 }
 
-// The server on its own thread; stops and joins when destroyed.
+// The server on its own thread with its own copy of the model (a model's backend holds one
+// recurrent state, so two servers must not share one); stops and joins when destroyed.
 class RunningServer {
 public:
-    RunningServer(Model& model, server::ServerOptions options) {
+    RunningServer(const std::string& model_dir, server::ServerOptions options) {
+        auto model = Model::load(model_dir, {.backend = {.kind = BackendKind::Cpu}});
+        if (!model) {
+            error_ = model.error();
+            return;
+        }
+        model_ = std::move(*model);
         options.host = "127.0.0.1";
         options.port = 0;
         if (!options.log) options.log = [](const std::string&) {};
-        server_ = std::make_unique<server::ApiServer>(model, std::move(options));
+        server_ = std::make_unique<server::ApiServer>(*model_, std::move(options));
         auto bound = server_->bind();
         if (!bound) {
             error_ = bound.error();
@@ -147,6 +154,7 @@ public:
     const std::string& error() const { return error_; }
 
 private:
+    std::unique_ptr<Model> model_;
     std::unique_ptr<server::ApiServer> server_;
     std::thread thread_;
     int port_ = 0;
