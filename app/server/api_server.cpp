@@ -136,6 +136,9 @@ struct ApiServer::Impl {
         http.set_write_timeout(options.read_timeout_seconds, 0);
         http.set_keep_alive_timeout(2);
         http.set_keep_alive_max_count(1000);  // a conversation's turns reuse one connection
+        // Streamed tokens are small writes: without this, Nagle holds each behind the client's
+        // delayed ACK (40 ms a token).
+        http.set_tcp_nodelay(true);
         // Remember the listening socket: Debian's build listens with a backlog of 5, which makes
         // a burst of connections wait seconds for SYN retries; bind() raises it.
         http.set_socket_options([this](socket_t sock) {
