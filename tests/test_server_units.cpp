@@ -4,6 +4,8 @@
 
 #include <QtTest>
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "app/server/api_request.h"
@@ -152,6 +154,48 @@ private slots:
         QVERIFY(big.request);
         QCOMPARE(big.request->params.max_new_tokens, 64);
         QCOMPARE(big.request->params.stop_strings, std::vector<std::string>{"end"});
+    }
+
+    // No fuzz harness exists in this tree yet: mutated bodies, deterministically, so a body that
+    // crashes or throws shows up here. Every outcome is a request or a 400 with a message.
+    void mutated_bodies_never_crash() {
+        const std::vector<std::string> seeds = {
+            R"({"messages":[{"role":"user","content":"hi"}],"temperature":0.5,"stop":["a"],"max_tokens":9})",
+            R"({"prompt":["x"],"seed":-1,"stream":true,"stream_options":{"include_usage":true},"n":1})",
+            R"({"messages":[{"role":"user","content":[{"type":"text","text":"a"}]}],"top_k":3,"min_p":0.1})"};
+        std::mt19937 rng(7);
+        const std::string alphabet(
+            "{}[]\":,0123456789.-eE+ntrufalsxyz\\\x00\xff\xc3",
+            sizeof("{}[]\":,0123456789.-eE+ntrufalsxyz\\\x00\xff\xc3") - 1);  // NUL and invalid UTF-8 included
+        int accepted = 0, rejected = 0;
+        for (int i = 0; i < 20000; ++i) {
+            std::string body = seeds[static_cast<size_t>(i) % seeds.size()];
+            const int edits = 1 + static_cast<int>(rng() % 4);
+            for (int e = 0; e < edits && !body.empty(); ++e) {
+                const size_t at = rng() % body.size();
+                switch (rng() % 4) {
+                case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
+                case 1: body.erase(at, 1 + rng() % 8); break;
+                case 2: body.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+                default: body.resize(at); break;
+                }
+            }
+            for (Endpoint endpoint : {Endpoint::ChatCompletions, Endpoint::Completions}) {
+                auto parsed = parse_completion_request(body, endpoint, {}, 1);
+                if (parsed.request) {
+                    ++accepted;
+                    QVERIFY(parsed.request->params.max_new_tokens >= 1);
+                    QVERIFY(parsed.request->params.max_new_tokens <= RequestLimits{}.max_tokens_cap);
+                } else {
+                    ++rejected;
+                    QCOMPARE(parsed.error.status, 400);
+                    QVERIFY(!parsed.error.message.empty());
+                    QVERIFY(json::accept(error_body(parsed.error)));
+                }
+            }
+        }
+        QVERIFY(accepted > 0);
+        QVERIFY(rejected > 0);
     }
 
     void cache_finds_the_longest_verified_prefix() {
