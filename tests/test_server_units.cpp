@@ -164,9 +164,8 @@ private slots:
             R"({"prompt":["x"],"seed":-1,"stream":true,"stream_options":{"include_usage":true},"n":1})",
             R"({"messages":[{"role":"user","content":[{"type":"text","text":"a"}]}],"top_k":3,"min_p":0.1})"};
         std::mt19937 rng(7);
-        const std::string alphabet(
-            "{}[]\":,0123456789.-eE+ntrufalsxyz\\\x00\xff\xc3",
-            sizeof("{}[]\":,0123456789.-eE+ntrufalsxyz\\\x00\xff\xc3") - 1);  // NUL and invalid UTF-8 included
+        static constexpr char kAlphabet[] = "{}[]\":,0123456789.-eE+ntrufalsxyz\\\x00\xff\xc3";
+        const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);  // NUL and invalid UTF-8 included
         int accepted = 0, rejected = 0;
         for (int i = 0; i < 20000; ++i) {
             std::string body = seeds[static_cast<size_t>(i) % seeds.size()];
