@@ -424,11 +424,27 @@ private slots:
                                      .dump()));
         pollfd p{a, POLLIN, 0};
         QVERIFY(poll(&p, 1, 10000) == 1);  // it has started
+        // A reads its stream as a client does (a client that stops reading is dropped after
+        // the write timeout, which is not what this test is about).
+        std::thread a_reader([a] {
+            char buf[65536];
+            while (recv(a, buf, sizeof buf, 0) > 0) {}
+        });
+        // A has left the queue for the inference thread (its first chunk comes before that).
+        QTRY_COMPARE_WITH_TIMEOUT(json::parse(http(busy.port(), "GET", "/health").body)["requests_waiting"].get<int>(),
+                                  0, 10000);
         // B waits behind it.
         std::atomic<int> b_status{-1};
         std::thread b;
-        auto hang_up = qScopeGuard([&] {  // also when a check fails: B cannot finish while A runs
-            if (a >= 0) close(a);
+        auto hang_up_a = [&] {
+            if (a < 0) return;
+            shutdown(a, SHUT_RDWR);  // the client hangs up; its reader sees the end
+            a_reader.join();
+            close(a);
+            a = -1;
+        };
+        auto cleanup = qScopeGuard([&] {  // also when a check fails: B cannot finish while A runs
+            hang_up_a();
             if (b.joinable()) b.join();
         });
         b = std::thread([&] {
@@ -445,8 +461,7 @@ private slots:
         QVERIFY(c.headers.count("retry-after"));
         QCOMPARE(json::parse(c.body)["error"]["code"], "server_overloaded");
         // A hangs up: its generation stops, so B is served at once.
-        close(a);
-        a = -1;
+        hang_up_a();
         QTRY_COMPARE_WITH_TIMEOUT(b_status.load(), 200, 10000);
         b.join();
         const json health = json::parse(http(busy.port(), "GET", "/health").body);

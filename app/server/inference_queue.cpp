@@ -117,8 +117,12 @@ void InferenceQueue::serve(Job& job) {
         return;
     }
     if (prefilled->stop_reason == StopReason::Cancelled || job.cancel) return;
-    SessionSnapshot prompt_end = session.snapshot();
-    cache_.insert(prompt_end);
+    const bool caching = cache_.capacity_bytes() > 0;
+    SessionSnapshot prompt_end;
+    if (caching) {  // a state copy, not worth making for nothing
+        prompt_end = session.snapshot();
+        cache_.insert(prompt_end);
+    }
 
     callbacks.on_token = [&job](int32_t, const std::string& text) {
         if (job.client_gone && job.client_gone()) job.cancel = true;
@@ -137,7 +141,7 @@ void InferenceQueue::serve(Job& job) {
     reply->prompt_tokens = static_cast<int64_t>(job.prompt.size());
     reply->prefilled_tokens = prefilled->prefilled_tokens;
     reply->prefill_seconds = prefilled->prefill_seconds;
-    if (reply->stop_reason != StopReason::Cancelled && cache_.capacity_bytes() > 0) {
+    if (reply->stop_reason != StopReason::Cancelled && caching) {
         cache_.insert(session.snapshot());
         std::vector<int32_t> generated = reply->tokens;
         if (reply->stop_reason == StopReason::StopToken && !generated.empty()) generated.pop_back();  // never fed
