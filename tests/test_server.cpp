@@ -468,6 +468,26 @@ private slots:
         QCOMPARE(health["requests_cancelled"], 1);
     }
 
+    void serve_command_refuses_bad_options_data() {
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("another address without a key") << QStringList{"--host", "0.0.0.0"} << "--api-key";
+        QTest::newRow("port out of range") << QStringList{"--port", "70000"} << "--port";
+        QTest::newRow("negative cache") << QStringList{"--cache-states", "-1"} << "--cache-states";
+        QTest::newRow("zero cap") << QStringList{"--max-tokens-cap", "0"} << "--max-tokens-cap";
+        QTest::newRow("no model") << QStringList{"--model", "/nonexistent/folder"} << "/nonexistent/folder";
+    }
+    void serve_command_refuses_bad_options() {
+        QFETCH(QStringList, options);
+        QFETCH(QString, message);
+        std::vector<std::string> args = {"serve", "--model", kChatDir, "--backend", "cpu"};
+        for (const auto& o : options) args.push_back(o.toStdString());
+        auto r = run_cli_command(args);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(QString::fromStdString(r.err).contains(message), r.err.c_str());
+        QVERIFY(r.out.empty());  // it never said it was listening
+    }
+
     void api_key_is_required_when_set() {
         server::ServerOptions options;
         options.api_key = "sk-local-test";

@@ -80,6 +80,8 @@ private slots:
         QTest::newRow("stream_options a list") << chat << with(R"("stream_options":[])") << "stream_options";
         QTest::newRow("include_usage a number")
             << chat << with(R"("stream_options":{"include_usage":1})") << "stream_options.include_usage";
+        QTest::newRow("repetition_penalty too low")
+            << chat << with(R"("repetition_penalty":0.1)") << "repetition_penalty";
         QTest::newRow("presence_penalty") << chat << with(R"("presence_penalty":0.5)") << "presence_penalty";
         QTest::newRow("logprobs") << chat << with(R"("logprobs":true)") << "logprobs";
         QTest::newRow("model a number") << chat << with(R"("model":1)") << "model";
@@ -112,7 +114,7 @@ private slots:
             {"role":"assistant","content":null}],
             "temperature":0.5,"top_p":0.9,"min_p":0.1,"top_k":7,"max_tokens":100,"max_completion_tokens":50,
             "stop":["x",""],"seed":-3,"n":1,"stream":true,"stream_options":{"include_usage":true},
-            "frequency_penalty":0,"some_future_parameter":{"a":1}})";
+            "frequency_penalty":0,"repetition_penalty":1.3,"some_future_parameter":{"a":1}})";
         auto parsed = parse_completion_request(body, Endpoint::ChatCompletions, {}, 99);
         QVERIFY2(parsed.request, parsed.error.message.c_str());
         const CompletionRequest& r = *parsed.request;
@@ -125,7 +127,7 @@ private slots:
         QCOMPARE(r.params.sampling.top_p, 0.9f);
         QCOMPARE(r.params.sampling.min_p, 0.1f);
         QCOMPARE(r.params.sampling.top_k, 7);
-        QCOMPARE(r.params.sampling.repeat_penalty, 1.0f);
+        QCOMPARE(r.params.sampling.repeat_penalty, 1.3f);
         QCOMPARE(r.params.max_new_tokens, 50);
         QCOMPARE(r.params.stop_strings, std::vector<std::string>{"x"});
         QCOMPARE(r.params.sampling.seed, static_cast<uint64_t>(-3));
@@ -145,6 +147,7 @@ private slots:
         QCOMPARE(plain.request->params.sampling.top_p, 1.0f);
         QCOMPARE(plain.request->params.sampling.top_k, 0);
         QCOMPARE(plain.request->params.sampling.min_p, 0.0f);
+        QCOMPARE(plain.request->params.sampling.repeat_penalty, 1.0f);
         QCOMPARE(plain.request->params.sampling.seed, uint64_t(1234));
         QVERIFY(!plain.request->seeded);
         QCOMPARE(plain.request->params.max_new_tokens, 32);

@@ -208,6 +208,8 @@ ParsedRequest parse_completion_request(std::string_view text, Endpoint endpoint,
     if (auto e = read_number(body, "temperature", 0, 2, r.params.sampling.temperature)) return fail(*e);
     if (auto e = read_number(body, "top_p", 0, 1, r.params.sampling.top_p)) return fail(*e);
     if (auto e = read_number(body, "min_p", 0, 1, r.params.sampling.min_p)) return fail(*e);
+    // Not OpenAI's, but the name vLLM and llama.cpp's server give the sampler's own penalty.
+    if (auto e = read_number(body, "repetition_penalty", 0.5, 2, r.params.sampling.repeat_penalty)) return fail(*e);
     int64_t top_k = 0;
     if (auto e = read_integer(body, "top_k", -1, std::numeric_limits<int32_t>::max(), top_k)) return fail(*e);
     r.params.sampling.top_k = static_cast<int32_t>(top_k);
