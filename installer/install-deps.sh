@@ -12,7 +12,7 @@ packages=(
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtquick-dialogs
   qml6-module-qtqml-workerscript qml6-module-qtqml-models qml6-module-qtcore qml6-module-qttest
   qml6-module-qtquick-shapes qml6-module-qt-labs-platform qml6-module-qt-labs-folderlistmodel
-  libsentencepiece-dev nlohmann-json3-dev libsqlite3-dev
+  libsentencepiece-dev nlohmann-json3-dev libsqlite3-dev libcpp-httplib-dev
   xvfb xauth python3-jinja2 poppler-utils
   desktop-file-utils appstream dpkg-dev file
   clang-format clang libclang-rt-14-dev

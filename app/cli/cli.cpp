@@ -26,6 +26,9 @@ Text commands:
              [--min-p P] [--repeat-penalty R] [--seed S] [--print-ids]
              [--save-state FILE] [--load-state FILE]
   chat       --model DIR [--system TEXT] [--save-state FILE] [--load-state FILE]
+  serve      --model DIR [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cache-states N]
+             [--queue N] [--max-tokens-cap N] [--cors-origins A,B] [--model-id NAME] [--verbose]
+                                                 OpenAI-compatible HTTP API (docs/api.md)
 Other:
   --version, --help
 )";
@@ -61,6 +64,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (command == "render") return cmd_render(rest, out, err);
     if (command == "generate") return cmd_generate(rest, out, err);
     if (command == "chat") return cmd_chat(rest, out, err, in);
+#ifdef FM_CLI_HAS_SERVER
+    if (command == "serve") return cmd_serve(rest, out, err);
+#endif
 #ifdef FM_CLI_HAS_STORAGE
     if (command == "export") return cmd_export(rest, out, err);
     if (command == "import") return cmd_import(rest, out, err);

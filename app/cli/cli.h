@@ -20,6 +20,8 @@ int cmd_detokenize(const std::vector<std::string>& args, std::ostream& out, std:
 int cmd_render(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_generate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_chat(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, std::istream& in);
+// The OpenAI-compatible API server (serve_command.cpp; built with the server library only).
+int cmd_serve(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 // Conversation database commands (storage_commands.cpp; built with the app's storage only).
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
