@@ -12,8 +12,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <filesystem>
+#include <sstream>
 
 #include "app/checkpoint_inspection.h"
+#include "app/cli/cli.h"
 #include "app/downloads/download_engine.h"
 #include "inference/model/model.h"
 #include "mock_hub.h"
@@ -133,6 +135,8 @@ private slots:
     void pauseAndResume();
     void offlineUsesTheCacheOnly();
     void unreachableHubSaysOffline();
+    void cliDownload_data();
+    void cliDownload();
 };
 
 void TestDownloads::repoIdsAreValidated_data() {
@@ -529,6 +533,46 @@ void TestDownloads::unreachableHubSaysOffline() {
     QCOMPARE(outcome.kind, DownloadError::Offline);
     QVERIFY2(outcome.message.startsWith(QStringLiteral("Cannot reach http://127.0.0.1:")), qPrintable(outcome.message));
     QVERIFY2(outcome.message.contains(QStringLiteral("Check the network connection")), qPrintable(outcome.message));
+}
+
+void TestDownloads::cliDownload_data() {
+    QTest::addColumn<QStringList>("args");  // after "download"; {cache} is the cache folder
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("out");  // {snapshot} is the snapshot folder
+    QTest::addColumn<QString>("err");  // a part of it
+    QTest::newRow("downloads") << QStringList{kRepo, "--cache-dir", "{cache}"} << 0 << "{snapshot}\n"
+                               << "tiiuae/tiny-chat at main (commit 0123456789abcdef0123456789abcdef01234567): 5 files";
+    QTest::newRow("at a commit") << QStringList{kRepo, "--revision", "0123456789abcdef0123456789abcdef01234567",
+                                                "--cache-dir", "{cache}"}
+                                 << 0 << "{snapshot}\n"
+                                 << "5 files";
+    QTest::newRow("no repository") << QStringList{"tiiuae/none", "--cache-dir", "{cache}"} << 1 << ""
+                                   << "falcon-mamba-cli download: No repository tiiuae/none (revision \"main\")";
+    QTest::newRow("no argument") << QStringList{} << 2 << ""
+                                 << "give one repository id";
+    QTest::newRow("unknown option") << QStringList{kRepo, "--revsion", "x"} << 2 << ""
+                                    << "--revsion";
+}
+
+void TestDownloads::cliDownload() {
+    QFETCH(QStringList, args);
+    QFETCH(int, code);
+    QFETCH(QString, out);
+    QFETCH(QString, err);
+    Fixture f;
+    qputenv("HF_ENDPOINT", f.hub.endpoint().toUtf8());
+    qputenv("HF_TOKEN", "");
+    qunsetenv("HF_HUB_OFFLINE");
+    std::vector<std::string> argv{"download"};
+    for (const QString& a : args)
+        argv.push_back(QString(a).replace(QStringLiteral("{cache}"), f.settings.cacheDir).toStdString());
+    std::ostringstream outStream, errStream;
+    std::istringstream in;
+    const int rc = fm::cli::run_cli(argv, outStream, errStream, in);
+    QCOMPARE(rc, code);
+    QCOMPARE(QString::fromStdString(outStream.str()), QString(out).replace(QStringLiteral("{snapshot}"), f.snapshot()));
+    QVERIFY2(QString::fromStdString(errStream.str()).contains(err), errStream.str().c_str());
+    if (code == 0) QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), f.file("model.safetensors").content);
 }
 
 QTEST_GUILESS_MAIN(TestDownloads)
