@@ -105,6 +105,11 @@ private:
         const qsizetype end = buffer.indexOf("\r\n\r\n");
         if (end < 0) return;
         const QList<QByteArray> lines = buffer.left(end).split('\n');
+        qint64 contentLength = 0;
+        for (const QByteArray& line : lines)
+            if (line.toLower().startsWith("content-length:")) contentLength = line.mid(15).trimmed().toLongLong();
+        if (buffer.size() < end + 4 + contentLength) return;  // wait for the body (paths-info posts JSON)
+        const QByteArray requestBody = buffer.mid(end + 4, contentLength);
         buffer.clear();
         const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
         MockRequest request;
@@ -123,6 +128,8 @@ private:
         const qsizetype index = log.size() - 1;
         if (cdn) {
             serveCdn(socket, index);
+        } else if (request.method == QStringLiteral("POST")) {
+            servePathsInfo(socket, index, requestBody);
         } else {
             serveHub(socket, index, url);
         }
@@ -230,34 +237,69 @@ private:
         Q_UNUSED(path);
     }
 
+    // POST /api/models/<repo>/paths-info/<rev> {"paths": [...]}: what @huggingface/hub asks
+    // before it downloads a file.
+    void servePathsInfo(QTcpSocket* socket, qsizetype index, const QByteArray& body) {
+        static const QRegularExpression route(QStringLiteral("^/api/models/(.+)/paths-info/([^/]+)$"));
+        const auto m = route.match(log[index].path);
+        if (!m.hasMatch() || !repos.contains(m.captured(1))) {
+            respond(socket, index, 404, {"X-Error-Code: RepoNotFound"}, "{}");
+            return;
+        }
+        const MockRepo& repo = repos[m.captured(1)];
+        QJsonArray entries;
+        const QJsonArray paths = QJsonDocument::fromJson(body).object().value(QStringLiteral("paths")).toArray();
+        for (const QJsonValue& wanted : paths)
+            for (const MockFile& f : repo.files) {
+                if (f.path != wanted.toString()) continue;
+                QJsonObject entry{{QStringLiteral("type"), QStringLiteral("file")},
+                                  {QStringLiteral("path"), f.path},
+                                  {QStringLiteral("size"), f.content.size()},
+                                  {QStringLiteral("oid"), f.blobId()},
+                                  {QStringLiteral("lastCommit"),
+                                   QJsonObject{{QStringLiteral("id"), repo.commit},
+                                               {QStringLiteral("title"), QStringLiteral("Upload")},
+                                               {QStringLiteral("date"), QStringLiteral("2024-08-12T00:00:00.000Z")}}}};
+                if (f.lfs)
+                    entry.insert(QStringLiteral("lfs"), QJsonObject{{QStringLiteral("oid"), f.sha256()},
+                                                                    {QStringLiteral("size"), f.content.size()},
+                                                                    {QStringLiteral("pointerSize"), 134}});
+                entries.append(entry);
+            }
+        respond(socket, index, 200, {"Content-Type: application/json"},
+                QJsonDocument(entries).toJson(QJsonDocument::Compact));
+    }
+
     void serveCdn(QTcpSocket* socket, qsizetype index) {
         const QString sha = log[index].path.section(u'/', -1);
         for (const MockRepo& repo : repos)
             for (const MockFile& f : repo.files)
                 if (f.lfs && f.sha256() == sha) {
-                    serveBody(socket, index, f, {"Accept-Ranges: bytes"});
+                    serveBody(socket, index, f, {"Accept-Ranges: bytes", "ETag: \"" + f.sha256().toLatin1() + "\""});
                     return;
                 }
         respond(socket, index, 404, {}, "no such object");
     }
 
-    // The file's bytes, honouring "Range: bytes=N-" and the cut/corrupt faults.
+    // The file's bytes, honouring "Range: bytes=A-" and "bytes=A-B" and the cut/corrupt faults.
     void serveBody(QTcpSocket* socket, qsizetype index, const MockFile& file, QList<QByteArray> headers) {
         MockFault& fault = faults[file.path];
         QByteArray body = file.content;
         int status = 200;
         qint64 start = 0;
-        static const QRegularExpression range(QStringLiteral("^bytes=(\\d+)-$"));
+        static const QRegularExpression range(QStringLiteral("^bytes=(\\d+)-(\\d*)$"));
         if (const auto m = range.match(QString::fromLatin1(log[index].range)); m.hasMatch()) {
             start = m.captured(1).toLongLong();
-            if (start >= body.size()) {
+            const qint64 last = m.captured(2).isEmpty() ? body.size() - 1
+                                                        : std::min<qint64>(m.captured(2).toLongLong(), body.size() - 1);
+            if (start >= body.size() || last < start) {
                 respond(socket, index, 416, {}, {});
                 return;
             }
             status = 206;
-            headers << "Content-Range: bytes " + QByteArray::number(start) + '-' + QByteArray::number(body.size() - 1) +
-                           '/' + QByteArray::number(body.size());
-            body = body.mid(start);
+            headers << "Content-Range: bytes " + QByteArray::number(start) + '-' + QByteArray::number(last) + '/' +
+                           QByteArray::number(body.size());
+            body = body.mid(start, last - start + 1);
         }
         if (fault.corruptTimes > 0) {
             --fault.corruptTimes;
