@@ -3,6 +3,7 @@
 // resume, cancel, and the resume offer when the view starts again after an interrupted download.
 // The DownloadController runs the engine on its own thread, as in the app.
 
+#include <QFileInfo>
 #include <QQmlComponent>
 #include <QQmlEngine>
 #include <QQuickItem>
@@ -114,6 +115,10 @@ private slots:
         QVERIFY2(textOf(window.get(), "getModelsSpace").contains(downloads->formatBytes(total) + ")"),
                  qPrintable(textOf(window.get(), "getModelsSpace")));
         QVERIFY(downloads->enoughSpace());
+        // For a person to look at: the view with a checked repository (build folder).
+        qobject_cast<QQuickWindow*>(window.get())
+            ->grabWindow()
+            .save(QStringLiteral(FM_BINARY_DIR "/screenshot-get-models.png"));
 
         // Start; the weights stop at 40% and stall, so the view sits mid-download.
         qint64 modelSize = 0;
@@ -143,12 +148,26 @@ private slots:
                                   "bytes=" + QByteArray::number(cut40) + "-", 10000);
         QTRY_VERIFY_WITH_TIMEOUT(downloads->doneBytes() >= total - modelSize * 3 / 10 - 1, 10000);
 
-        // Cancel: the part stays, and the next start of the view offers to resume it.
-        click(window.get(), "getModelsCancel");
-        QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("cancelled"), 10000);
+        // Closing the window asks first: "keep downloading" keeps it open and running, "stop and
+        // quit" pauses and closes.
+        auto* quickWindow = qobject_cast<QQuickWindow*>(window.get());
+        QObject* dialog = window->findChild<QObject*>("getModelsStopDialog");
+        QVERIFY(quickWindow && dialog);
+        QVERIFY(!quickWindow->close());
+        QTRY_VERIFY(dialog->property("opened").toBool());
+        QVERIFY(quickWindow->isVisible());
+        QVERIFY(QMetaObject::invokeMethod(dialog, "reject"));
+        QTRY_VERIFY(!dialog->property("visible").toBool());
+        QCOMPARE(downloads->state(), QStringLiteral("downloading"));
+        QVERIFY(!quickWindow->close());
+        QTRY_VERIFY(dialog->property("opened").toBool());
+        QVERIFY(QMetaObject::invokeMethod(dialog, "accept"));
+        QTRY_VERIFY(!quickWindow->isVisible());
+        QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("paused"), 10000);
         QCOMPARE(downloads->interrupted(), QStringList{kRepo});
         window.reset();
 
+        // The next start offers to resume, and resuming fetches only the rest.
         hub_->faults["model.safetensors"] = {};
         window = createView();
         QVERIFY(window);
@@ -166,6 +185,42 @@ private slots:
         QVERIFY(downloads->snapshotPath().endsWith("/snapshots/" + hub_->repos[kRepo].commit));
         QCOMPARE(downloads->interrupted(), QStringList());
         QCOMPARE(downloads->fraction(), 1.0);
+    }
+
+    void cancelKeepsThePartAndOffersToResume() {
+        const QString other = QStringLiteral("tiiuae/tiny-chat-copy");
+        hub_->repos.insert(other, hub_->repos[kRepo]);
+        hub_->repos[other].commit = QStringLiteral("fedcba9876543210fedcba9876543210fedcba98");
+        hub_->faults["model.safetensors"] = {};
+        hub_->faults["model.safetensors"].cutAtFraction = 0.4;
+        hub_->faults["model.safetensors"].stallAfterCut = true;
+        auto window = createView();
+        QVERIFY(window);
+        fm::app::DownloadController* downloads = controllerOf(window.get());
+        // The models page hands the view the cache it scans; downloads go there.
+        const QString otherCache = dir_.filePath(QStringLiteral("other-hub"));
+        window->property("view").value<QObject*>()->setProperty("cachePath", otherCache);
+        QCOMPARE(downloads->cachePath(), otherCache);
+        // Blobs are per repository, so nothing of the first test's download is reused.
+        window->findChild<QObject*>("getModelsRepoField")->setProperty("text", other);
+        click(window.get(), "getModelsCheck");
+        QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("ready"), 10000);
+        QCOMPARE(downloads->neededBytes(), downloads->totalBytes());
+        click(window.get(), "getModelsDownload");
+        QTRY_VERIFY_WITH_TIMEOUT(downloads->fraction() > 0.3, 10000);
+        click(window.get(), "getModelsCancel");
+        QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("cancelled"), 10000);
+        QVERIFY(downloads->interrupted().contains(other));
+        QCOMPARE(downloads->files().size(), 0);  // the plan is gone
+        QVERIFY(textOf(window.get(), "getModelsMessage").contains(QStringLiteral("resumes next time")));
+        QVERIFY(textOf(window.get(), "getModelsResumeBanner").contains(other));
+        click(window.get(), "getModelsResumeBanner", "action");
+        QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("finished"), 10000);
+        QVERIFY(hub_->requestsFor("model.safetensors").last().range.startsWith("bytes="));
+        QVERIFY(downloads->interrupted().isEmpty());
+        QCOMPARE(downloads->snapshotPath(),
+                 otherCache + "/models--tiiuae--tiny-chat-copy/snapshots/fedcba9876543210fedcba9876543210fedcba98");
+        QVERIFY(QFileInfo(downloads->snapshotPath() + "/model.safetensors").isFile());
     }
 };
 

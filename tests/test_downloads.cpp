@@ -4,6 +4,7 @@
 // (the FreeSpace seam), cancel, pause and resume, offline mode. The engine runs on the test's
 // thread here; test_download_controller drives it on its own thread through the controller.
 
+#include <sys/resource.h>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -11,6 +12,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
 #include <filesystem>
 #include <sstream>
 
@@ -131,6 +133,7 @@ private slots:
     void serverErrorThenSuccessRetries();
     void slowServerTimesOutAndLeavesNoBlob();
     void fullDiskIsRefusedBeforeStarting();
+    void writeFailureMidTransferKeepsThePart();
     void cancelKeepsThePartAndTheNextDownloadResumes();
     void pauseAndResume();
     void offlineUsesTheCacheOnly();
@@ -445,6 +448,42 @@ void TestDownloads::fullDiskIsRefusedBeforeStarting() {
     QVERIFY2(outcome.message.contains(QStringLiteral("only 100.0 KiB is free")), qPrintable(outcome.message));
     QCOMPARE(f.hub.log.size(), 1);  // the model API, then nothing
     QVERIFY(!QFileInfo::exists(f.repoDir()));
+}
+
+// The disk fills up during the transfer: played by a file-size limit (RLIMIT_FSIZE), so writes
+// past 100 KiB fail with EFBIG as they would with ENOSPC.
+void TestDownloads::writeFailureMidTransferKeepsThePart() {
+    Fixture f;
+    f.options.parallelFiles = 1;
+    const auto file = f.file("model.safetensors");
+    const QString incomplete = f.repoDir() + "/blobs/" + file.sha256() + ".incomplete";
+    rlimit saved{};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limited = saved;
+    limited.rlim_cur = 100 * 1024;
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &limited), 0);
+    auto engine = f.engine();
+    const Outcome outcome = runDownload(*engine);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previousHandler);
+
+    QVERIFY(!outcome.finished);
+    QCOMPARE(outcome.kind, DownloadError::Disk);
+    QVERIFY2(outcome.message.startsWith(QStringLiteral("Cannot write ") + incomplete), qPrintable(outcome.message));
+    QVERIFY2(outcome.message.endsWith(QStringLiteral("Free some space, then resume: the bytes so far are kept.")),
+             qPrintable(outcome.message));
+    QVERIFY(!QFileInfo::exists(f.repoDir() + "/blobs/" + file.sha256()));
+    QVERIFY(!QFileInfo::exists(f.snapshot()));
+    const qint64 kept = QFileInfo(incomplete).size();
+    QVERIFY(kept > 0 && kept <= 100 * 1024);
+
+    // With space again, resume fetches the rest only.
+    QSignalSpy finished(engine.get(), &DownloadEngine::finished);
+    engine->resume();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(f.hub.requestsFor("model.safetensors").last().range, "bytes=" + QByteArray::number(kept) + "-");
+    QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), file.content);
 }
 
 void TestDownloads::cancelKeepsThePartAndTheNextDownloadResumes() {

@@ -149,6 +149,14 @@ QString DownloadController::progressText() const {
     return text;
 }
 
+void DownloadController::setCachePath(const QString& path) {
+    if (path.isEmpty() || path == hub_.cacheDir || busy() || state_ == DownloadEngine::State::Paused) return;
+    hub_.cacheDir = path;
+    QMetaObject::invokeMethod(engine_, [engine = engine_, path] { engine->setCacheDir(path); });
+    refreshInterrupted();
+    emit cachePathChanged();
+}
+
 void DownloadController::inspect(const QString& repoId, const QString& revision) {
     setMessage({});
     QMetaObject::invokeMethod(engine_, [engine = engine_, repoId, revision] { engine->inspect(repoId, revision); });

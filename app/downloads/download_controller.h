@@ -19,7 +19,9 @@ class DownloadController : public QObject {
     Q_PROPERTY(QString state READ state NOTIFY stateChanged)
     Q_PROPERTY(bool busy READ busy NOTIFY stateChanged)
     Q_PROPERTY(QVariantList catalog READ catalog CONSTANT)
-    Q_PROPERTY(QString cachePath READ cachePath CONSTANT)
+    // The hub cache downloads go to: the environment's (HF_HUB_CACHE...) unless the app sets
+    // the one its model scan uses.
+    Q_PROPERTY(QString cachePath READ cachePath WRITE setCachePath NOTIFY cachePathChanged)
     Q_PROPERTY(QString repoId READ repoId NOTIFY planChanged)
     Q_PROPERTY(QString revision READ revision NOTIFY planChanged)
     Q_PROPERTY(QVariantList files READ files NOTIFY planChanged)
@@ -47,6 +49,7 @@ public:
     bool busy() const;
     QVariantList catalog() const;
     QString cachePath() const { return hub_.cacheDir; }
+    void setCachePath(const QString& path);
     QString repoId() const { return plan_.repoId; }
     QString revision() const { return plan_.revision; }
     QVariantList files() const;
@@ -79,6 +82,7 @@ signals:
     void progressChanged();
     void messageChanged();
     void interruptedChanged();
+    void cachePathChanged();
     void downloadFinished(const QString& snapshotPath);
 
 private:

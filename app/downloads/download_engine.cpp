@@ -356,7 +356,8 @@ void DownloadEngine::startFile(int index) {
     t->resetHash();
     active_.emplace(index, std::move(owned));
     t->out.setFileName(cache_.incompletePath(plan_.repoId, t->file.etag()));
-    if (!t->out.open(QIODevice::ReadWrite)) {
+    // Unbuffered: a failed write (a full disk) shows at once, never later in a flush at close.
+    if (!t->out.open(QIODevice::ReadWrite | QIODevice::Unbuffered)) {
         fail(DownloadError::Disk, QStringLiteral("Cannot open %1: %2").arg(t->out.fileName(), t->out.errorString()));
         return;
     }
@@ -536,6 +537,12 @@ int DownloadEngine::retryDelayMs(int attempt) const {
 
 void DownloadEngine::completeFile(Transfer* t) {
     t->out.close();
+    if (QFileInfo(t->out.fileName()).size() != t->file.size) {
+        fail(DownloadError::Disk,
+             QStringLiteral("%1 is not whole on disk after writing it; check the disk, then resume.")
+                 .arg(QDir::toNativeSeparators(t->out.fileName())));
+        return;
+    }
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::rename(fs::path(t->out.fileName().toStdString()),
@@ -618,6 +625,12 @@ void DownloadEngine::cancel() {
     downloadAfterPlan_ = false;
     plan_ = {};
     setState(State::Cancelled);
+}
+
+void DownloadEngine::setCacheDir(const QString& cacheDir) {
+    if (state_ == State::Downloading || state_ == State::Inspecting || state_ == State::Paused) return;
+    hub_.cacheDir = cacheDir;
+    cache_ = HubCache(cacheDir);
 }
 
 void DownloadEngine::emitProgress() {

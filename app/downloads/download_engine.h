@@ -110,6 +110,8 @@ public slots:
     void resume();
     // Like pause, but forgets the plan; a later download() resumes from the same files.
     void cancel();
+    // Another hub cache, for the downloads that start after this; ignored while one runs.
+    void setCacheDir(const QString& cacheDir);
 
 signals:
     void stateChanged(fm::downloads::DownloadEngine::State state);

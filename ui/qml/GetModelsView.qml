@@ -12,6 +12,8 @@ ColumnLayout {
     property color subtleText: "gray"
     property color dividerColor: "lightgray"
     property color cardColor: "transparent"
+    // The hub cache the models page scans; empty: the environment's.
+    property string cachePath
     readonly property DownloadController controller: downloads
     // A download finished: the cache scan should run again; `path` can be loaded.
     signal downloaded(string path)
@@ -21,11 +23,49 @@ ColumnLayout {
 
     DownloadController {
         id: downloads
+        Component.onCompleted: if (root.cachePath.length > 0) cachePath = root.cachePath
         onDownloadFinished: (path) => root.downloaded(path)
     }
 
+    onCachePathChanged: if (cachePath.length > 0) downloads.cachePath = cachePath
     readonly property bool hasPlan: downloads.files.length > 0
     readonly property bool active: downloads.state === "downloading" || downloads.state === "paused"
+
+    // Quitting during a download asks first; the download then stops and is offered again
+    // (the resume banner) the next time the view starts.
+    property bool quitConfirmed: false
+    Connections {
+        target: root.Window.window
+        function onClosing(close) {
+            if (!root.active || root.quitConfirmed) return
+            close.accepted = false
+            stopDialog.open()
+        }
+    }
+    Dialog {
+        id: stopDialog
+        objectName: "getModelsStopDialog"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: Math.min(460, parent ? parent.width - 48 : 460)
+        modal: true
+        title: qsTr("Stop the download?")
+        Label {
+            width: stopDialog.availableWidth
+            wrapMode: Text.Wrap
+            text: qsTr("%1 is still downloading. If you quit now it stops, and resumes where it left off the next time you open Get models.")
+                  .arg(downloads.repoId)
+        }
+        footer: DialogButtonBox {
+            Button { text: qsTr("Keep downloading"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+            Button { text: qsTr("Stop and quit"); DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole }
+        }
+        onAccepted: {
+            downloads.pause()
+            root.quitConfirmed = true
+            root.Window.window.close()
+        }
+    }
 
     function choose(repoId) {
         repoField.text = repoId

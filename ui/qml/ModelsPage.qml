@@ -303,6 +303,7 @@ Item {
                 subtleText: root.subtleText
                 dividerColor: root.dividerColor
                 cardColor: root.cardColor
+                cachePath: root.app.models.hubCachePath
                 onDownloaded: root.app.models.refreshHubModels()
                 onLoadRequested: (path) => root.app.models.load(path)
             }
