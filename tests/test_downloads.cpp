@@ -135,6 +135,8 @@ private slots:
     void fullDiskIsRefusedBeforeStarting();
     void writeFailureMidTransferKeepsThePart();
     void cancelKeepsThePartAndTheNextDownloadResumes();
+    void wholePartIsVerifiedWithoutARequest();
+    void sameContentIsFetchedOnce();
     void pauseAndResume();
     void offlineUsesTheCacheOnly();
     void unreachableHubSaysOffline();
@@ -513,6 +515,47 @@ void TestDownloads::cancelKeepsThePartAndTheNextDownloadResumes() {
     QCOMPARE(requests.last().bodyBytes, file.content.size() - cut);
     QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), file.content);
     QVERIFY(HubCache(f.settings.cacheDir).interruptedRepos().isEmpty());
+}
+
+void TestDownloads::wholePartIsVerifiedWithoutARequest() {
+    Fixture f;
+    const auto file = f.file("model.safetensors");
+    const QString blobs = f.repoDir() + "/blobs/";
+    QVERIFY(QDir().mkpath(blobs));
+    QFile part(blobs + file.sha256() + ".incomplete");
+    QVERIFY(part.open(QIODevice::WriteOnly));
+    part.write(file.content);
+    part.close();
+    // A whole but damaged part is fetched again from the start.
+    const auto tokenizer = f.file("tokenizer.json");
+    QFile damaged(blobs + tokenizer.sha256() + ".incomplete");
+    QVERIFY(damaged.open(QIODevice::WriteOnly));
+    damaged.write(QByteArray(tokenizer.content.size(), 'z'));
+    damaged.close();
+    auto engine = f.engine();
+    QVERIFY(runDownload(*engine).finished);
+    QVERIFY(f.hub.requestsFor("model.safetensors").isEmpty());
+    QCOMPARE(f.hub.requestsFor("tokenizer.json").last().range, QByteArray());
+    QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), file.content);
+    QCOMPARE(readFile(f.snapshot() + "/tokenizer.json"), tokenizer.content);
+    QCOMPARE(QDir(blobs).entryList({"*.incomplete"}, QDir::Files), QStringList());
+}
+
+void TestDownloads::sameContentIsFetchedOnce() {
+    Fixture f;
+    auto& repo = f.hub.repos[kRepo];
+    repo.files.append({QStringLiteral("special_tokens_map.json"), f.file("generation_config.json").content, false});
+    repo.files.append({QStringLiteral("model-copy.safetensors"), f.file("model.safetensors").content, true});
+    auto engine = f.engine();
+    const Outcome outcome = runDownload(*engine);
+    QVERIFY2(outcome.finished, qPrintable(outcome.message));
+    QCOMPARE(f.hub.requestsFor("special_tokens_map.json").size() + f.hub.requestsFor("generation_config.json").size(),
+             1);
+    int cdn = 0;
+    for (const auto& r : f.hub.log) cdn += r.cdn && r.path.endsWith(f.file("model.safetensors").sha256()) ? 1 : 0;
+    QCOMPARE(cdn, 1);
+    QCOMPARE(readFile(f.snapshot() + "/special_tokens_map.json"), f.file("generation_config.json").content);
+    QCOMPARE(readFile(f.snapshot() + "/model-copy.safetensors"), f.file("model.safetensors").content);
 }
 
 void TestDownloads::pauseAndResume() {

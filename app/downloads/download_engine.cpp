@@ -329,8 +329,15 @@ void DownloadEngine::beginTransfers() {
         return;
     }
     queue_.clear();
-    for (int i = 0; i < plan_.files.size(); ++i)
-        if (!plan_.files[i].complete) queue_.append(i);
+    QStringList queuedEtags;
+    for (int i = 0; i < plan_.files.size(); ++i) {
+        // Files with the same content share one blob: fetch it once (two transfers must never
+        // write the same .incomplete file).
+        const QString etag = plan_.files[i].file.etag();
+        if (plan_.files[i].complete || queuedEtags.contains(etag)) continue;
+        queuedEtags.append(etag);
+        queue_.append(i);
+    }
     receivedThisRun_ = 0;
     speedSamples_.clear();
     clock_.start();
@@ -372,6 +379,15 @@ void DownloadEngine::startFile(int index) {
     if (t->written != t->out.size()) {
         fail(DownloadError::Disk, QStringLiteral("Cannot read %1: %2").arg(t->out.fileName(), t->out.errorString()));
         return;
+    }
+    if (t->written == t->file.size) {
+        // Received whole before an interruption (between the check and the rename): nothing
+        // to ask the server for when it verifies.
+        if (QString::fromLatin1(t->hash.result().toHex()) == t->file.etag()) {
+            completeFile(t);
+            return;
+        }
+        restartFromZero(t);
     }
     sendFileRequest(t);
 }
@@ -552,9 +568,12 @@ void DownloadEngine::completeFile(Transfer* t) {
                                       .arg(t->out.fileName(), QString::fromStdString(ec.message())));
         return;
     }
-    PlannedFile& planned = plan_.files[t->index];
-    planned.complete = true;
-    planned.presentBytes = planned.file.size;
+    const QString etag = t->file.etag();
+    for (PlannedFile& planned : plan_.files) {
+        if (planned.file.etag() != etag) continue;
+        planned.complete = true;
+        planned.presentBytes = planned.file.size;
+    }
     active_.erase(t->index);
     if (active_.empty() && queue_.isEmpty()) {
         finishSnapshot();
@@ -579,6 +598,9 @@ void DownloadEngine::finishSnapshot() {
         fail(DownloadError::Disk, error);
         return;
     }
+    // A part left over from an older attempt whose blob is now whole is of no further use.
+    for (const PlannedFile& planned : plan_.files)
+        QFile::remove(cache_.incompletePath(plan_.repoId, planned.file.etag()));
     emitProgress();
     setState(State::Finished);
     emit finished(plan_.snapshotDir);
