@@ -164,7 +164,7 @@ private slots:
         QVERIFY(QMetaObject::invokeMethod(dialog, "accept"));
         QTRY_VERIFY(!quickWindow->isVisible());
         QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("paused"), 10000);
-        QCOMPARE(downloads->interrupted(), QStringList{kRepo});
+        QTRY_COMPARE(downloads->interrupted(), QStringList{kRepo});
         window.reset();
 
         // The next start offers to resume, and resuming fetches only the rest.
@@ -172,8 +172,8 @@ private slots:
         window = createView();
         QVERIFY(window);
         downloads = controllerOf(window.get());
-        QCOMPARE(downloads->interrupted(), QStringList{kRepo});
-        QVERIFY(textOf(window.get(), "getModelsResumeBanner").contains(kRepo));
+        QTRY_COMPARE(downloads->interrupted(), QStringList{kRepo});
+        QTRY_VERIFY(textOf(window.get(), "getModelsResumeBanner").contains(kRepo));
         QSignalSpy downloaded(window->property("view").value<QObject*>(), SIGNAL(downloaded(QString)));
         click(window.get(), "getModelsResumeBanner", "action");
         QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("finished"), 10000);
@@ -183,7 +183,7 @@ private slots:
         QTRY_COMPARE(downloaded.count(), 1);
         QCOMPARE(downloaded.first().at(0).toString(), downloads->snapshotPath());
         QVERIFY(downloads->snapshotPath().endsWith("/snapshots/" + hub_->repos[kRepo].commit));
-        QCOMPARE(downloads->interrupted(), QStringList());
+        QTRY_COMPARE(downloads->interrupted(), QStringList());
         QCOMPARE(downloads->fraction(), 1.0);
     }
 
@@ -210,14 +210,14 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(downloads->fraction() > 0.3, 10000);
         click(window.get(), "getModelsCancel");
         QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("cancelled"), 10000);
-        QVERIFY(downloads->interrupted().contains(other));
+        QTRY_VERIFY(downloads->interrupted().contains(other));
         QCOMPARE(downloads->files().size(), 0);  // the plan is gone
         QVERIFY(textOf(window.get(), "getModelsMessage").contains(QStringLiteral("resumes next time")));
         QVERIFY(textOf(window.get(), "getModelsResumeBanner").contains(other));
         click(window.get(), "getModelsResumeBanner", "action");
         QTRY_COMPARE_WITH_TIMEOUT(downloads->state(), QStringLiteral("finished"), 10000);
         QVERIFY(hub_->requestsFor("model.safetensors").last().range.startsWith("bytes="));
-        QVERIFY(downloads->interrupted().isEmpty());
+        QTRY_VERIFY(downloads->interrupted().isEmpty());
         QCOMPARE(downloads->snapshotPath(),
                  otherCache + "/models--tiiuae--tiny-chat-copy/snapshots/fedcba9876543210fedcba9876543210fedcba98");
         QVERIFY(QFileInfo(downloads->snapshotPath() + "/model.safetensors").isFile());

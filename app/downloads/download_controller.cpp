@@ -43,6 +43,11 @@ DownloadController::DownloadController(fm::downloads::HubSettings hub, fm::downl
         emit stateChanged();
         emit downloadFinished(snapshotPath_);
     });
+    connect(engine_, &DownloadEngine::interruptedFound, this, [this](const QStringList& repos) {
+        if (repos == interrupted_) return;
+        interrupted_ = repos;
+        emit interruptedChanged();
+    });
     thread_.start();
     refreshInterrupted();
 }
@@ -187,11 +192,8 @@ void DownloadController::cancel() {
 }
 
 void DownloadController::refreshInterrupted() {
-    // A directory listing of the cache: small, and only on start and after a download stops.
-    const QStringList repos = fm::downloads::HubCache(hub_.cacheDir).interruptedRepos();
-    if (repos == interrupted_) return;
-    interrupted_ = repos;
-    emit interruptedChanged();
+    // The cache is listed on the engine's thread: the GUI thread never waits on the disk.
+    QMetaObject::invokeMethod(engine_, [engine = engine_] { engine->scanInterrupted(); });
 }
 
 QString DownloadController::formatBytes(qint64 bytes) const {

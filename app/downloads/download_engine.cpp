@@ -655,6 +655,10 @@ void DownloadEngine::setCacheDir(const QString& cacheDir) {
     cache_ = HubCache(cacheDir);
 }
 
+void DownloadEngine::scanInterrupted() {
+    emit interruptedFound(cache_.interruptedRepos());
+}
+
 void DownloadEngine::emitProgress() {
     DownloadProgress progress;
     progress.totalBytes = plan_.totalBytes;

@@ -112,6 +112,8 @@ public slots:
     void cancel();
     // Another hub cache, for the downloads that start after this; ignored while one runs.
     void setCacheDir(const QString& cacheDir);
+    // Lists the repositories with interrupted downloads in the cache: interruptedFound.
+    void scanInterrupted();
 
 signals:
     void stateChanged(fm::downloads::DownloadEngine::State state);
@@ -120,6 +122,7 @@ signals:
     // A retry, a re-fetch after a failed check: for the log, not an error.
     void notice(const QString& message);
     void finished(const QString& snapshotDir);
+    void interruptedFound(const QStringList& repoIds);
     void failed(const QString& message, fm::downloads::DownloadError kind);
 
 private:
