@@ -73,7 +73,7 @@ struct Fixture {
         settings.cacheDir = dir.filePath(QStringLiteral("hub"));
         settings.tokenFile = dir.filePath(QStringLiteral("token"));
         options.retryBaseDelayMs = 10;
-        options.transferTimeoutMs = 2000;
+        options.transferTimeoutMs = 10000;  // generous: a loaded CI machine must not time out
         options.maxRetries = 3;
     }
     std::unique_ptr<DownloadEngine> engine(qint64 freeBytes = qint64(1) << 40) {
