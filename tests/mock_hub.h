@@ -51,6 +51,7 @@ struct MockFault {
     bool stallAfterCut = false;  // ... or stays open, sending nothing more
     int corruptTimes = 0;        // the next N bodies have one byte flipped
     bool stall = false;          // every request: headers never come
+    bool ignoreRange = false;    // answers 200 with the whole file, as some servers do
 };
 
 struct MockRequest {
@@ -288,7 +289,7 @@ private:
         int status = 200;
         qint64 start = 0;
         static const QRegularExpression range(QStringLiteral("^bytes=(\\d+)-(\\d*)$"));
-        if (const auto m = range.match(QString::fromLatin1(log[index].range)); m.hasMatch()) {
+        if (const auto m = range.match(QString::fromLatin1(log[index].range)); m.hasMatch() && !fault.ignoreRange) {
             start = m.captured(1).toLongLong();
             const qint64 last = m.captured(2).isEmpty() ? body.size() - 1
                                                         : std::min<qint64>(m.captured(2).toLongLong(), body.size() - 1);

@@ -126,6 +126,7 @@ private slots:
     void repoInfoFromTheServerIsValidated();
     void fullDownloadMatchesTheFixtureAndLoads();
     void cutConnectionResumesWithRange();
+    void serverIgnoringRangeRestartsTheFile();
     void corruptedByteIsRefetched();
     void persistentCorruptionFails();
     void httpFailuresGiveTheirMessage_data();
@@ -317,6 +318,24 @@ void TestDownloads::cutConnectionResumesWithRange() {
     QCOMPARE(cdn[1].range, "bytes=" + QByteArray::number(cut) + "-");
     QCOMPARE(cdn[1].status, 206);
     QCOMPARE(cdn[0].bodyBytes + cdn[1].bodyBytes, qint64(file.content.size()));  // only the rest again
+    QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), file.content);
+}
+
+void TestDownloads::serverIgnoringRangeRestartsTheFile() {
+    Fixture f;
+    f.hub.faults["model.safetensors"].cutAtFraction = 0.4;
+    f.hub.faults["model.safetensors"].ignoreRange = true;
+    auto engine = f.engine();
+    const Outcome outcome = runDownload(*engine);
+    QVERIFY2(outcome.finished, qPrintable(outcome.message));
+    const auto file = f.file("model.safetensors");
+    QList<fm::testing::MockRequest> cdn;
+    for (const auto& r : f.hub.requestsFor("model.safetensors"))
+        if (r.cdn) cdn.append(r);
+    QCOMPARE(cdn.size(), 2);
+    QCOMPARE(cdn[1].range, "bytes=" + QByteArray::number(cdn[0].bodyBytes) + "-");
+    QCOMPARE(cdn[1].status, 200);
+    QCOMPARE(cdn[1].bodyBytes, qint64(file.content.size()));
     QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), file.content);
 }
 

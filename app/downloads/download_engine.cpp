@@ -125,6 +125,7 @@ struct DownloadEngine::Transfer {
     bool statusChecked = false;
     bool writing = false;
     qint64 receivedThisAttempt = 0;
+    QString abortReason;  // why we aborted the reply ourselves, for the retry message
 
     void resetHash() {
         hash.reset();
@@ -398,6 +399,7 @@ void DownloadEngine::sendFileRequest(Transfer* t) {
     t->statusChecked = false;
     t->writing = false;
     t->receivedThisAttempt = 0;
+    t->abortReason.clear();
     t->reply = network()->get(request);
     connect(t->reply, &QNetworkReply::readyRead, this, [this, t] { onFileData(t); });
     connect(t->reply, &QNetworkReply::finished, this, [this, t] { onFileFinished(t); });
@@ -426,6 +428,7 @@ void DownloadEngine::onFileData(Transfer* t) {
             if (!t->writing) {
                 // A range we did not ask for: drop it and fetch the whole file.
                 restartFromZero(t);
+                t->abortReason = QStringLiteral("the server sent another range than the one asked for");
                 reply->abort();
                 return;
             }
@@ -441,6 +444,7 @@ void DownloadEngine::onFileData(Transfer* t) {
         // More than the Hub said the file holds: it cannot verify; start again.
         restartFromZero(t);
         t->writing = false;
+        t->abortReason = QStringLiteral("the server sent more bytes than the file holds");
         reply->abort();
         return;
     }
@@ -497,8 +501,10 @@ void DownloadEngine::onFileFinished(Transfer* t) {
     }
     if (reply->error() != QNetworkReply::NoError || t->written < t->file.size) {
         const bool unreachable = isUnreachable(reply->error());
-        const QString reason = reply->error() != QNetworkReply::NoError ? describeNetworkError(reply)
-                                                                        : QStringLiteral("the connection ended early");
+        const QString reason = !t->abortReason.isEmpty() ? t->abortReason
+                               : reply->error() != QNetworkReply::NoError
+                                   ? describeNetworkError(reply)
+                                   : QStringLiteral("the connection ended early");
         retryFile(t, unreachable ? DownloadError::Offline : DownloadError::Network, reason);
         return;
     }
