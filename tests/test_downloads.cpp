@@ -131,6 +131,7 @@ private slots:
     void persistentCorruptionFails();
     void httpFailuresGiveTheirMessage_data();
     void httpFailuresGiveTheirMessage();
+    void tokenFileOpensAGatedRepo();
     void serverErrorThenSuccessRetries();
     void slowServerTimesOutAndLeavesNoBlob();
     void fullDiskIsRefusedBeforeStarting();
@@ -194,6 +195,13 @@ void TestDownloads::settingsFollowTheEnvironment() {
     QCOMPARE(s.cacheDir, fm::app::huggingFaceHubCache(env));
     QCOMPARE(s.endpoint, QStringLiteral("http://127.0.0.1:9"));
     QVERIFY(s.offline);
+
+    // Deferred (the app's controller): read by the engine on first use, not before.
+    env.remove(QStringLiteral("HF_TOKEN"));
+    s = HubSettings::fromEnvironment(env, false);
+    QVERIFY(s.token.isEmpty() && s.tokenFilePending);
+    s.loadPendingToken();
+    QCOMPARE(s.token, QStringLiteral("hf_fromfile"));
 
     QProcessEnvironment bare;
     bare.insert(QStringLiteral("HOME"), dir.path());
@@ -421,6 +429,20 @@ void TestDownloads::httpFailuresGiveTheirMessage() {
     QVERIFY2(outcome.message.contains(message), qPrintable(outcome.message));
     QCOMPARE(engine->state(), DownloadEngine::State::Failed);
     QVERIFY(!QFileInfo::exists(f.settings.cacheDir));  // nothing written
+}
+
+void TestDownloads::tokenFileOpensAGatedRepo() {
+    Fixture f;
+    f.hub.repos[kRepo].gated = true;
+    QFile token(f.settings.tokenFile);
+    QVERIFY(token.open(QIODevice::WriteOnly));
+    token.write("good-token\n");
+    token.close();
+    f.settings.tokenFilePending = true;  // as the app's controller hands it over
+    auto engine = f.engine();
+    const Outcome outcome = runDownload(*engine);
+    QVERIFY2(outcome.finished, qPrintable(outcome.message));
+    QCOMPARE(f.hub.log.first().authorization, QByteArray("Bearer good-token"));
 }
 
 void TestDownloads::serverErrorThenSuccessRetries() {

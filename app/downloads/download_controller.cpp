@@ -10,7 +10,9 @@ namespace fm::app {
 using fm::downloads::DownloadEngine;
 
 DownloadController::DownloadController(QObject* parent)
-    : DownloadController(fm::downloads::HubSettings::fromEnvironment(), {}, {}, parent) {}
+    // The token file is read by the engine, on its thread.
+    : DownloadController(fm::downloads::HubSettings::fromEnvironment(QProcessEnvironment::systemEnvironment(), false),
+                         {}, {}, parent) {}
 
 DownloadController::DownloadController(fm::downloads::HubSettings hub, fm::downloads::DownloadOptions options,
                                        std::shared_ptr<const fm::downloads::FreeSpace> space, QObject* parent)

@@ -178,6 +178,7 @@ void DownloadEngine::fail(DownloadError kind, const QString& message) {
 
 void DownloadEngine::inspect(const QString& repoId, const QString& revision) {
     stopTransfers();
+    hub_.loadPendingToken();
     plan_ = {};
     plan_.repoId = repoId.trimmed();
     plan_.revision = revision.trimmed().isEmpty() ? QStringLiteral("main") : revision.trimmed();

@@ -40,7 +40,7 @@ QString encodeSegment(const QString& text) {
 
 }  // namespace
 
-HubSettings HubSettings::fromEnvironment(const QProcessEnvironment& env) {
+HubSettings HubSettings::fromEnvironment(const QProcessEnvironment& env, bool readTokenFile) {
     HubSettings hub;
     if (const QString endpoint = env.value(QStringLiteral("HF_ENDPOINT")).trimmed(); !endpoint.isEmpty()) {
         hub.endpoint = endpoint;
@@ -57,13 +57,17 @@ HubSettings HubSettings::fromEnvironment(const QProcessEnvironment& env) {
     hub.tokenFile = env.value(QStringLiteral("HF_TOKEN_PATH"));
     if (hub.tokenFile.isEmpty()) hub.tokenFile = QDir(hfHome).filePath(QStringLiteral("token"));
     hub.token = env.value(QStringLiteral("HF_TOKEN")).trimmed();
-    if (hub.token.isEmpty()) {
-        QFile file(hub.tokenFile);
-        if (file.size() < 4096 && file.open(QIODevice::ReadOnly))
-            hub.token = QString::fromUtf8(file.readAll()).trimmed();
-    }
+    hub.tokenFilePending = hub.token.isEmpty();
+    if (readTokenFile) hub.loadPendingToken();
     hub.offline = truthy(env.value(QStringLiteral("HF_HUB_OFFLINE")));
     return hub;
+}
+
+void HubSettings::loadPendingToken() {
+    if (!tokenFilePending) return;
+    tokenFilePending = false;
+    QFile file(tokenFile);
+    if (file.size() < 4096 && file.open(QIODevice::ReadOnly)) token = QString::fromUtf8(file.readAll()).trimmed();
 }
 
 bool isValidRepoId(const QString& repoId) {

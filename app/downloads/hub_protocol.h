@@ -19,10 +19,16 @@ struct HubSettings {
     QString token;      // empty: anonymous
     QString tokenFile;  // where a token is looked for, named in messages
     bool offline = false;
+    // The token file is read on first use (by the engine, off the GUI thread) when HF_TOKEN is
+    // not set.
+    bool tokenFilePending = false;
 
     // HF_ENDPOINT, HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME, HF_TOKEN / HF_TOKEN_PATH / the token
-    // file under HF_HOME, HF_HUB_OFFLINE: the order and defaults of huggingface_hub.
-    static HubSettings fromEnvironment(const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
+    // file under HF_HOME, HF_HUB_OFFLINE: the order and defaults of huggingface_hub. With
+    // `readTokenFile` false the file is left for loadPendingToken().
+    static HubSettings fromEnvironment(const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+                                       bool readTokenFile = true);
+    void loadPendingToken();
 };
 
 struct RepoFile {
