@@ -671,6 +671,9 @@ void TestDownloads::cliDownload_data() {
                                  << "5 files";
     QTest::newRow("no repository") << QStringList{"tiiuae/none", "--cache-dir", "{cache}"} << 1 << ""
                                    << "falcon-mamba-cli download: No repository tiiuae/none (revision \"main\")";
+    QTest::newRow("offline, not cached") << QStringList{"--offline", kRepo, "--cache-dir", "{cache}"} << 1 << ""
+                                         << "Offline (HF_HUB_OFFLINE is set) and tiiuae/tiny-chat at \"main\" is "
+                                            "not in the cache";
     QTest::newRow("no argument") << QStringList{} << 2 << ""
                                  << "give one repository id";
     QTest::newRow("unknown option") << QStringList{kRepo, "--revsion", "x"} << 2 << ""
@@ -686,16 +689,32 @@ void TestDownloads::cliDownload() {
     qputenv("HF_ENDPOINT", f.hub.endpoint().toUtf8());
     qputenv("HF_TOKEN", "");
     qunsetenv("HF_HUB_OFFLINE");
+    // "--offline" (a test marker, not an option): run with HF_HUB_OFFLINE=1.
+    if (args.removeAll(QStringLiteral("--offline")) > 0) qputenv("HF_HUB_OFFLINE", "1");
     std::vector<std::string> argv{"download"};
     for (const QString& a : args)
         argv.push_back(QString(a).replace(QStringLiteral("{cache}"), f.settings.cacheDir).toStdString());
     std::ostringstream outStream, errStream;
     std::istringstream in;
     const int rc = fm::cli::run_cli(argv, outStream, errStream, in);
+    qunsetenv("HF_HUB_OFFLINE");
     QCOMPARE(rc, code);
     QCOMPARE(QString::fromStdString(outStream.str()), QString(out).replace(QStringLiteral("{snapshot}"), f.snapshot()));
     QVERIFY2(QString::fromStdString(errStream.str()).contains(err), errStream.str().c_str());
-    if (code == 0) QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), f.file("model.safetensors").content);
+    if (code != 0) return;
+    QCOMPARE(readFile(f.snapshot() + "/model.safetensors"), f.file("model.safetensors").content);
+
+    // Again, offline: the snapshot from the cache, with no request.
+    const qsizetype requests = f.hub.log.size();
+    qputenv("HF_HUB_OFFLINE", "1");
+    std::ostringstream offlineOut, offlineErr;
+    const int offlineRc = fm::cli::run_cli(argv, offlineOut, offlineErr, in);
+    qunsetenv("HF_HUB_OFFLINE");
+    QCOMPARE(offlineRc, 0);
+    QCOMPARE(QString::fromStdString(offlineOut.str()), f.snapshot() + "\n");
+    QVERIFY2(QString::fromStdString(offlineErr.str()).contains(QStringLiteral("offline (HF_HUB_OFFLINE)")),
+             offlineErr.str().c_str());
+    QCOMPARE(f.hub.log.size(), requests);
 }
 
 QTEST_GUILESS_MAIN(TestDownloads)

@@ -61,6 +61,11 @@ int cmd_download(const std::vector<std::string>& argv, std::ostream& out, std::o
     int code = 1;
     QElapsedTimer sinceLastLine;
     QObject::connect(&engine, &DownloadEngine::planReady, &loop, [&](const DownloadPlan& plan) {
+        if (hub.offline) {  // no file list without the Hub: the cached snapshot is the answer
+            err << repo.toStdString() << " at " << plan.revision.toStdString() << ": offline (HF_HUB_OFFLINE), commit "
+                << plan.commit.toStdString() << " from the cache\n";
+            return;
+        }
         err << repo.toStdString() << " at " << plan.revision.toStdString() << " (commit " << plan.commit.toStdString()
             << "): " << plan.files.size() << " files, " << bytes(plan.totalBytes) << ", " << bytes(plan.neededBytes)
             << " to download into " << QDir::toNativeSeparators(hub.cacheDir).toStdString() << "\n";
