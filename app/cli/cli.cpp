@@ -42,12 +42,21 @@ const char* kStorageUsage = R"(Conversation commands (--db FILE is the app's con
 #else
 const char* kStorageUsage = "";
 #endif
+#ifdef FM_CLI_HAS_DOWNLOADS
+const char* kDownloadUsage = R"(Hugging Face Hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE are honoured):
+  download   REPO [--revision R] [--cache-dir DIR]
+                                                 a checkpoint's files into the hub cache, resumed
+                                                 when interrupted; prints the snapshot folder
+)";
+#else
+const char* kDownloadUsage = "";
+#endif
 
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, std::istream& in) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        (args.empty() ? err : out) << kUsage << kStorageUsage;
+        (args.empty() ? err : out) << kUsage << kStorageUsage << kDownloadUsage;
         return args.empty() ? 2 : 0;
     }
     if (args[0] == "--version") {
@@ -70,6 +79,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 #ifdef FM_CLI_HAS_STORAGE
     if (command == "export") return cmd_export(rest, out, err);
     if (command == "import") return cmd_import(rest, out, err);
+#endif
+#ifdef FM_CLI_HAS_DOWNLOADS
+    if (command == "download") return cmd_download(rest, out, err);
 #endif
     err << "falcon-mamba-cli: unknown command '" << command << "'\n" << kUsage;
     return 2;

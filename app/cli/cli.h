@@ -25,5 +25,7 @@ int cmd_serve(const std::vector<std::string>& args, std::ostream& out, std::ostr
 // Conversation database commands (storage_commands.cpp; built with the app's storage only).
 int cmd_export(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// A checkpoint from the Hugging Face Hub into its cache (download_command.cpp; built with Qt).
+int cmd_download(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace fm::cli

@@ -307,6 +307,15 @@ Item {
                 model: root.app.models.hubModels
                 delegate: CheckpointRow { onLoad: root.app.models.load(path) }
             }
+            GetModelsView {
+                Layout.fillWidth: true
+                subtleText: root.subtleText
+                dividerColor: root.dividerColor
+                cardColor: root.cardColor
+                cachePath: root.app.models.hubCachePath
+                onDownloaded: root.app.models.refreshHubModels()
+                onLoadRequested: (path) => root.app.models.load(path)
+            }
             Item { implicitHeight: 24 }
         }
     }
