@@ -16,6 +16,7 @@
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "tests/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;
@@ -103,7 +104,7 @@ private slots:
         QVERIFY(ready.wait(30000));
         app.chat()->settings()->setTemperature(0);
         app.chat()->settings()->setMaxNewTokens(400);
-        app.worker()->setTokenDelayForTesting(10);  // about 4 s of streaming
+        app.worker()->setTokenPacer(fm::app::testing::tokenPace(10));  // about 4 s of streaming
         QSignalSpy saved(app.chat(), &ConversationController::replySaved);
         QVERIFY(app.chat()->send(QStringLiteral("Tell me a story")));
         const qint64 replyId = app.chat()->streamingMessageId();

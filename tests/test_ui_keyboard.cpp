@@ -11,6 +11,7 @@
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"
 #include "app_test_support.h"
+#include "tests/token_pace.h"
 #include "ui_test_support.h"
 
 using namespace fm::app;
@@ -150,7 +151,7 @@ private slots:
         QCOMPARE(messages->data(messages->index(3), fm::MessageListModel::SiblingCountRole).toInt(), versions + 1);
 
         // Esc: stops a reply being written.
-        run_->app->worker()->setTokenDelayForTesting(50);
+        run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(50));
         chat()->settings()->setMaxNewTokens(400);
         saved.clear();
         QVERIFY(chat()->regenerate());
@@ -159,7 +160,7 @@ private slots:
         key(Qt::Key_Escape);
         QVERIFY(waitForSignal(saved, 5000));
         QVERIFY(!chat()->isGenerating());
-        run_->app->worker()->setTokenDelayForTesting(0);
+        run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
         chat()->settings()->setMaxNewTokens(20);
 
         // Ctrl+L: the models page and back.
