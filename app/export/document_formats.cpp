@@ -6,6 +6,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <functional>
 
 #ifndef FM_EXPORT_APP_VERSION
 #define FM_EXPORT_APP_VERSION "0.0.0"
@@ -13,6 +14,37 @@
 
 namespace fm {
 namespace {
+
+// Where a document goes: collected into chunks of about a megabyte and handed to the sink, so
+// a long export is written as it is made instead of held whole.
+class TextOut {
+public:
+    explicit TextOut(const TextSink& sink) : sink_(sink) {}
+    ~TextOut() { flush(); }
+    TextOut& operator+=(const QString& text) {
+        buffer_ += text;
+        if (buffer_.size() >= kChunk) flush();
+        return *this;
+    }
+    TextOut& operator+=(QChar ch) { return *this += QString(ch); }
+    void flush() {
+        if (buffer_.isEmpty()) return;
+        sink_(buffer_);
+        buffer_.clear();
+    }
+
+private:
+    static constexpr qsizetype kChunk = 1 << 19;  // UTF-16 units
+    const TextSink& sink_;
+    QString buffer_;
+};
+
+QString collect(void (*write)(const QList<ConversationArchive>&, const TextSink&),
+                const QList<ConversationArchive>& conversations) {
+    QString out;
+    write(conversations, [&](const QString& piece) { out += piece; });
+    return out;
+}
 
 // A message of the visible branch with its place among its siblings ("version 2 of 3").
 struct Shown {
@@ -302,8 +334,8 @@ QList<TextSegment> splitCodeBlocks(const QString& markdown) {
     return segments;
 }
 
-QString conversationsToMarkdown(const QList<ConversationArchive>& conversations) {
-    QString md;
+void writeMarkdown(const QList<ConversationArchive>& conversations, const TextSink& sink) {
+    TextOut md(sink);
     for (qsizetype n = 0; n < conversations.size(); ++n) {
         const ConversationArchive& archive = conversations[n];
         const Conversation& c = archive.conversation;
@@ -322,11 +354,14 @@ QString conversationsToMarkdown(const QList<ConversationArchive>& conversations)
             md += s.message.content.isEmpty() ? QStringLiteral("*(empty)*\n") : fencedBlock(s.message.content);
         }
     }
-    return md;
 }
 
-QString conversationsToPlainText(const QList<ConversationArchive>& conversations) {
-    QString text;
+QString conversationsToMarkdown(const QList<ConversationArchive>& conversations) {
+    return collect(&writeMarkdown, conversations);
+}
+
+void writePlainText(const QList<ConversationArchive>& conversations, const TextSink& sink) {
+    TextOut text(sink);
     for (qsizetype n = 0; n < conversations.size(); ++n) {
         const ConversationArchive& archive = conversations[n];
         const Conversation& c = archive.conversation;
@@ -348,13 +383,16 @@ QString conversationsToPlainText(const QList<ConversationArchive>& conversations
                     .arg(messageLabel(s), s.message.content.isEmpty() ? QStringLiteral("(empty)") : s.message.content);
         }
     }
-    return text;
 }
 
-QString conversationsToHtml(const QList<ConversationArchive>& conversations) {
+QString conversationsToPlainText(const QList<ConversationArchive>& conversations) {
+    return collect(&writePlainText, conversations);
+}
+
+void writeHtml(const QList<ConversationArchive>& conversations, const TextSink& sink) {
     const QString pageTitle =
         conversations.size() == 1 ? titleOf(conversations.front().conversation) : QStringLiteral("Conversations");
-    QString html;
+    TextOut html(sink);
     html += QStringLiteral(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -389,7 +427,10 @@ QString conversationsToHtml(const QList<ConversationArchive>& conversations) {
         html += QStringLiteral("</article>\n");
     }
     html += QStringLiteral("<footer>Exported from Falcon Mamba Chat</footer>\n</main>\n</body>\n</html>\n");
-    return html;
+}
+
+QString conversationsToHtml(const QList<ConversationArchive>& conversations) {
+    return collect(&writeHtml, conversations);
 }
 
 QString conversationsToRichText(const QList<ConversationArchive>& conversations) {

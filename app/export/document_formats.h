@@ -9,16 +9,26 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
+
 namespace fm {
 
-// Message text is Markdown already, so it is copied as it is.
+// The Markdown, plain-text and HTML documents are produced piece by piece (about a megabyte at
+// a time) into a sink, so an export streams to its file; the QString forms collect them.
+using TextSink = std::function<void(const QString& piece)>;
+
+// Every message and the system prompt in a fenced block longer than any backtick run inside
+// it; titles and labels escaped (docs/export-format.md).
+void writeMarkdown(const QList<ConversationArchive>& conversations, const TextSink& sink);
 QString conversationsToMarkdown(const QList<ConversationArchive>& conversations);
 
+void writePlainText(const QList<ConversationArchive>& conversations, const TextSink& sink);
 QString conversationsToPlainText(const QList<ConversationArchive>& conversations);
 
 // A standalone page: inline CSS (light and dark through prefers-color-scheme), a
 // Content-Security-Policy that forbids scripts, every piece of text HTML-escaped, fenced
 // code blocks as <pre><code>.
+void writeHtml(const QList<ConversationArchive>& conversations, const TextSink& sink);
 QString conversationsToHtml(const QList<ConversationArchive>& conversations);
 
 // The subset of HTML that QTextDocument understands (no CSS variables or media queries),

@@ -104,17 +104,35 @@ DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversati
     if (path.isEmpty()) {
         return DbError{QStringLiteral("no file to export to")};
     }
-    DbResult<QByteArray> bytes = renderExport(conversations, format);
-    if (!bytes) {
-        return DbError{QStringLiteral("%1: %2").arg(path, bytes.error())};
-    }
     // QSaveFile writes a temporary file next to `path` and renames it on commit: a full
     // disk or a crash never leaves a truncated export (or destroys the previous one).
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) {
         return DbError{QStringLiteral("%1: cannot write: %2").arg(path, file.errorString())};
     }
-    if (file.write(*bytes) != bytes->size() || !file.commit()) {
+    qint64 written = 0;
+    bool ok = true;
+    auto write = [&](const QByteArray& bytes) {
+        ok = ok && file.write(bytes) == bytes.size();
+        written += bytes.size();
+    };
+    // The text formats stream to the file piece by piece; JSON and PDF are laid out whole.
+    const TextSink sink = [&](const QString& piece) { write(piece.toUtf8()); };
+    if (format == ExportFormat::Markdown) {
+        writeMarkdown(conversations, sink);
+    } else if (format == ExportFormat::PlainText) {
+        writePlainText(conversations, sink);
+    } else if (format == ExportFormat::Html) {
+        writeHtml(conversations, sink);
+    } else {
+        DbResult<QByteArray> bytes = renderExport(conversations, format);
+        if (!bytes) {
+            file.cancelWriting();
+            return DbError{QStringLiteral("%1: %2").arg(path, bytes.error())};
+        }
+        write(*bytes);
+    }
+    if (!ok || !file.commit()) {
         const QString why = file.errorString();
         file.cancelWriting();
         return DbError{QStringLiteral("%1: cannot write: %2").arg(path, why)};
@@ -124,7 +142,7 @@ DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversati
     for (const ConversationArchive& archive : conversations) {
         summary.messageCount += int(archive.messages.size());
     }
-    summary.bytes = bytes->size();
+    summary.bytes = written;
     return summary;
 }
 
