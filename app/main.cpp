@@ -50,11 +50,18 @@ int main(int argc, char* argv[]) {
     // before it touches the database.
     fm::app::SingleInstance instance(environment.dataDir);
     const QString modelDir = options.modelDir.isEmpty() ? QString() : QFileInfo(options.modelDir).absoluteFilePath();
-    if (instance.claim(modelDir.isEmpty() ? QStringList{} : QStringList{modelDir}) ==
-        fm::app::SingleInstance::Role::Secondary) {
+    switch (instance.claim(modelDir.isEmpty() ? QStringList{} : QStringList{modelDir})) {
+    case fm::app::SingleInstance::Role::Primary: break;
+    case fm::app::SingleInstance::Role::Secondary:
         std::fprintf(stderr, "Falcon Mamba Chat is already running on %s; showing that window.\n",
                      qPrintable(QDir::toNativeSeparators(environment.dataDir)));
         return 0;
+    case fm::app::SingleInstance::Role::Busy:
+        std::fprintf(stderr,
+                     "Another program (falcon-mamba-cli import?) is using %s; start the app again when it has "
+                     "finished.\n",
+                     qPrintable(QDir::toNativeSeparators(environment.dataDir)));
+        return 1;
     }
     if (!instance.unguardedReason().isEmpty()) std::fprintf(stderr, "%s\n", qPrintable(instance.unguardedReason()));
 

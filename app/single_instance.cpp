@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QLocalSocket>
+#include <QThread>
 
 namespace fm::app {
 namespace {
@@ -49,6 +50,7 @@ SingleInstance::Role SingleInstance::claim(const QStringList& arguments) {
             lock_.reset();
             return Role::Primary;
         }
+        if (attempt > 0) QThread::msleep(200);  // a starting owner may not listen yet
         QLocalSocket socket;
         socket.connectToServer(serverName(dataDir_));
         if (socket.waitForConnected(kConnectTimeoutMs)) {
@@ -62,9 +64,9 @@ SingleInstance::Role SingleInstance::claim(const QStringList& arguments) {
             return Role::Secondary;
         }
     }
-    // The owner holds the lock but does not answer (hung, or still starting): never open the
-    // database beside it.
-    return Role::Secondary;
+    // The owner holds the lock but does not answer (a CLI import, a hung or starting app):
+    // never open the database beside it.
+    return Role::Busy;
 }
 
 void SingleInstance::listen() {

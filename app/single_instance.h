@@ -29,6 +29,7 @@ public:
     enum class Role {
         Primary,    // this process owns the folder (or nobody can lock it): start the app
         Secondary,  // another process owns it and was told to come to the front: exit
+        Busy,       // something holds the lock but no window answers (a CLI import): exit
     };
     // Takes the folder's lock, or hands `arguments` to the process that has it. Never blocks
     // for more than about a second.

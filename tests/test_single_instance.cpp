@@ -60,6 +60,19 @@ private slots:
                 SingleInstance::serverName(dir.filePath(QStringLiteral("b"))));
     }
 
+    void aLockWithoutAWindowIsBusy() {
+        QTemporaryDir dir;
+        const QString dataDir = dir.filePath(QStringLiteral("data"));
+        QDir().mkpath(dataDir);
+        QLockFile cliLock(SingleInstance::lockFilePath(dataDir));  // what the CLI's import holds
+        QVERIFY(cliLock.tryLock(0));
+        SingleInstance instance(dataDir);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(instance.claim({}), SingleInstance::Role::Busy);
+        QVERIFY(clock.elapsed() < 2000);
+    }
+
     void aDeadOwnersLockIsTakenOver() {
         QTemporaryDir dir;
         const QString dataDir = dir.filePath(QStringLiteral("data"));
