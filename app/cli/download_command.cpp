@@ -1,4 +1,4 @@
-// download: a checkpoint from the Hugging Face Hub into its cache (docs/downloads.md), with the
+// download: a checkpoint from the Hugging Face Hub into its cache (docs/models.md), with the
 // app's download engine run on this thread. Interrupted downloads (Ctrl-C, a lost connection)
 // resume where they stopped the next time the same command runs.
 

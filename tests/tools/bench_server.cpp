@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server_test_support.h"
+#include "tests/server/server_test_support.h"
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;

@@ -1,4 +1,4 @@
-// The download tests' mock Hugging Face Hub (tests/mock_hub.h) as a program, for the
+// The download tests' mock Hugging Face Hub (tests/downloads/mock_hub.h) as a program, for the
 // interoperability script (tests/interop/hf_hub_js.sh) that points the official JavaScript
 // client at it. Serves tests/data/tiny-chat as tiiuae/tiny-chat on 127.0.0.1 until killed.
 // Prints one line: the endpoint URL, a space, the repository's commit.
@@ -6,7 +6,7 @@
 #include <QCoreApplication>
 #include <cstdio>
 
-#include "mock_hub.h"
+#include "tests/downloads/mock_hub.h"
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);

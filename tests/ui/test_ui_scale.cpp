@@ -8,8 +8,8 @@
 #include "app/qml_plugins.h"
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
-#include "app_test_support.h"
-#include "ui_test_support.h"
+#include "tests/app/app_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

@@ -8,7 +8,7 @@
 #include "app/export/exporter.h"
 #include "app/export/importer.h"
 #include "app/export/json_format.h"
-#include "export_test_support.h"
+#include "tests/storage/export_test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

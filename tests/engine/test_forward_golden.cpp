@@ -10,7 +10,7 @@
 #include "inference/backends/backend.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
-#include "tests/golden_support.h"
+#include "tests/engine/golden_support.h"
 
 using namespace fm;
 using fm::testing::golden;

@@ -7,7 +7,7 @@
 #include "app/controllers/app_controller.h"
 #include "app/controllers/storage_problem.h"
 #include "app/storage/database.h"
-#include "app_test_support.h"
+#include "tests/app/app_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

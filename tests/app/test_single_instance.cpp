@@ -15,8 +15,8 @@
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
-#include "tests/token_pace.h"
+#include "tests/app/app_test_support.h"
+#include "tests/app/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

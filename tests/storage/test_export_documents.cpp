@@ -3,7 +3,7 @@
 
 #include "app/export/document_formats.h"
 #include "app/export/exporter.h"
-#include "export_test_support.h"
+#include "tests/storage/export_test_support.h"
 
 #include <QProcess>
 #include <QRegularExpression>

@@ -1,4 +1,4 @@
-// Downloads from a mock Hugging Face Hub (tests/mock_hub.h) into a temporary hub cache: the
+// Downloads from a mock Hugging Face Hub (tests/downloads/mock_hub.h) into a temporary hub cache: the
 // layout huggingface_hub reads, byte-identical files that fm::Model::load accepts, resume with
 // Range after a cut, sha256 re-fetch, HTTP errors with their messages, timeouts, a full disk
 // (the FreeSpace seam), cancel, pause and resume, offline mode. The engine runs on the test's
@@ -20,7 +20,7 @@
 #include "app/cli/cli.h"
 #include "app/downloads/download_engine.h"
 #include "inference/model/model.h"
-#include "mock_hub.h"
+#include "tests/downloads/mock_hub.h"
 
 using namespace fm::downloads;
 using fm::testing::MockHub;

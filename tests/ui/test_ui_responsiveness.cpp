@@ -10,8 +10,8 @@
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
-#include "tests/token_pace.h"
+#include "tests/app/app_test_support.h"
+#include "tests/app/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

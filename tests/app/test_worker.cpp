@@ -5,8 +5,8 @@
 #include <QThread>
 
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
-#include "tests/token_pace.h"
+#include "tests/app/app_test_support.h"
+#include "tests/app/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;

@@ -8,7 +8,7 @@
 
 #include "app/process_memory.h"
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
+#include "tests/app/app_test_support.h"
 
 using namespace fm::app;
 

@@ -15,7 +15,7 @@
 #include "app/downloads/download_controller.h"
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
-#include "mock_hub.h"
+#include "tests/downloads/mock_hub.h"
 
 using fm::testing::MockHub;
 

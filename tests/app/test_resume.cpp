@@ -20,9 +20,9 @@
 #include "app/storage/database.h"
 #include "app/storage/snapshot_store.h"
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
 #include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
+#include "tests/app/app_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;

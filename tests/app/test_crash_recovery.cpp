@@ -10,7 +10,7 @@
 
 #include "app/controllers/app_controller.h"
 #include "app/storage/conversation_store.h"
-#include "app_test_support.h"
+#include "tests/app/app_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;

@@ -16,9 +16,9 @@
 #include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
-#include "app_test_support.h"
 #include "inference/backends/backend.h"
-#include "tests/token_pace.h"
+#include "tests/app/app_test_support.h"
+#include "tests/app/token_pace.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

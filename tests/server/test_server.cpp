@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli.h"
-#include "server_test_support.h"
+#include "tests/server/server_test_support.h"
 
 using namespace fm;
 using namespace fm::test;

@@ -10,7 +10,7 @@
 
 #include "app/controllers/app_controller.h"
 #include "app/worker/inference_worker.h"
-#include "tests/token_pace.h"
+#include "tests/app/token_pace.h"
 
 using namespace fm::app;
 

@@ -13,8 +13,8 @@
 #include "app/controllers/app_controller.h"
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
-#include "app_test_support.h"
-#include "ui_test_support.h"
+#include "tests/app/app_test_support.h"
+#include "tests/ui/ui_test_support.h"
 
 using namespace fm::app;
 using fm::app::testing::environmentIn;

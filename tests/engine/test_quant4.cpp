@@ -24,7 +24,7 @@
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
-#include "tests/golden_support.h"
+#include "tests/engine/golden_support.h"
 
 using namespace fm;
 using fm::testing::first_argmax;
