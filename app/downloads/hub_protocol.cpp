@@ -8,6 +8,8 @@
 #include <QLocale>
 #include <QRegularExpression>
 
+#include <cmath>
+
 namespace fm::downloads {
 namespace {
 
@@ -26,6 +28,16 @@ bool isSafeRelativePath(const QString& path) {
         if (part.isEmpty() || part == QStringLiteral(".") || part == QStringLiteral("..")) return false;
     }
     return true;
+}
+
+// A size from the server, or -1 when it is not a whole number of bytes in [0, 2^50]: JSON
+// numbers are doubles, and casting 1e300 to an integer is undefined behaviour (found by
+// fuzz_hub_repo_info).
+qint64 fileSize(const QJsonValue& value) {
+    if (!value.isDouble()) return -1;
+    const double v = value.toDouble();
+    if (!(v >= 0 && v <= static_cast<double>(qint64(1) << 50)) || v != std::floor(v)) return -1;
+    return static_cast<qint64>(v);
 }
 
 bool truthy(const QString& value) {
@@ -120,7 +132,7 @@ std::optional<RepoInfo> parseRepoInfo(const QByteArray& json, const QString& rep
             return std::nullopt;
         }
         const QJsonValue size = entry.value(QStringLiteral("size"));
-        file.size = static_cast<qint64>(size.toDouble(-1));
+        file.size = fileSize(size);
         file.blobId = entry.value(QStringLiteral("blobId")).toString();
         const QJsonObject lfs = entry.value(QStringLiteral("lfs")).toObject();
         if (!lfs.isEmpty()) {
@@ -129,8 +141,7 @@ std::optional<RepoInfo> parseRepoInfo(const QByteArray& json, const QString& rep
                 *error = QStringLiteral("%1 (%2): the LFS sha256 is not 64 hex digits.").arg(where, file.path);
                 return std::nullopt;
             }
-            if (lfs.contains(QStringLiteral("size")))
-                file.size = static_cast<qint64>(lfs.value(QStringLiteral("size")).toDouble(-1));
+            if (lfs.contains(QStringLiteral("size"))) file.size = fileSize(lfs.value(QStringLiteral("size")));
         }
         if (!size.isDouble() || file.size < 0 || file.size > (qint64(1) << 50)) {
             *error =

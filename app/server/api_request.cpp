@@ -1,5 +1,7 @@
 #include "app/server/api_request.h"
 
+#include "inference/core/json_reader.h"
+
 #include <cmath>
 #include <limits>
 
@@ -177,12 +179,12 @@ ParsedRequest parse_completion_request(std::string_view text, Endpoint endpoint,
         out.error = std::move(e);
         return std::move(out);
     };
-    json body;
-    try {
-        body = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-        return fail(bad("", "the body is not valid JSON (at byte " + std::to_string(e.byte) + ")"));
-    }
+    // The engine's JSON policy: a nesting limit (a deeply nested body would overflow the stack
+    // when destroyed) and no exception out of here (a number like 1E9999 throws out_of_range,
+    // not parse_error).
+    auto parsed = parse_json(text, "the body");
+    if (!parsed) return fail(bad("", parsed.error()));
+    json body = std::move(*parsed);
     if (!body.is_object()) return fail(bad("", "the body must be a JSON object"));
 
     CompletionRequest r;

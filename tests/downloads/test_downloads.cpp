@@ -228,6 +228,12 @@ void TestDownloads::repoInfoFromTheServerIsValidated_data() {
                                    << "not a safe relative path";
     QTest::newRow("no size") << "{" + sha + ",\"siblings\":[{\"rfilename\":\"x\"," + blob + "}]}"
                              << "no usable size";
+    // Found by fuzz_hub_repo_info: a size beyond qint64 was cast from double (undefined).
+    QTest::newRow("size beyond 64 bits") << "{" + sha + ",\"siblings\":[{\"rfilename\":\"x\",\"size\":6.6e54," + blob +
+                                                "}]}"
+                                         << "no usable size";
+    QTest::newRow("fractional size") << "{" + sha + ",\"siblings\":[{\"rfilename\":\"x\",\"size\":2.5," + blob + "}]}"
+                                     << "no usable size";
     QTest::newRow("bad sha256") << "{" + sha + ",\"siblings\":[{\"rfilename\":\"x\",\"size\":3," + blob +
                                        ",\"lfs\":{\"sha256\":\"../../x\",\"size\":3}}]}"
                                 << "LFS sha256";
