@@ -1,17 +1,43 @@
 #pragma once
-// Dot products and row conversion shared by the CPU matrix ops (kernels/cpu/gemv.cpp,
-// kernels/cpu/matmul.cpp, kernels/cpu/elementwise.cpp). Each is compiled twice, for x86-64-v3
-// (AVX2 + FMA) and the baseline, and the loader picks one at run time (GCC target_clones), so
-// one binary is fast on new CPUs and still runs on old ones. The summation order is fixed
-// (eight independent accumulators, then a fixed tree), so results never depend on how rows are
-// split among threads.
+// The row kernels under every CPU matrix op: dot products, matrix-vector products over a range
+// of rows (decode) and a small matrix-matrix product over an fp32 tile of rows (prefill), each
+// in two twins: AVX2 + FMA, and a plain scalar one. Which twin runs is chosen at run time
+// (cpuid); tests pick one explicitly and compare them (tests/engine/test_cpu_ops.cpp).
+//
+// One summation order for every output, whatever the twin, dtype, token count or thread split
+// (so decode and prefill, 1 or N threads, give bit-identical results):
+//   two 8-lane accumulators a, b; for each full 16-element chunk j: a[k] = fma(w[j+k], x[j+k],
+//   a[k]), b[k] = fma(w[j+8+k], x[j+8+k], b[k]); then, if 8 elements remain, they go into a;
+//   the last < 8 elements go into a scalar `tail` by fma, in order; the result is
+//   v = a + b (lane-wise), s[k] = v[k] + v[k+4], ((s[0] + s[2]) + (s[1] + s[3])) + tail.
 
 #include <cstdint>
 
 namespace fm::cpu::detail {
 
-float dot_f32(const float* a, const float* b, int64_t n);
-float dot_bf16(const uint16_t* w, const float* x, int64_t n);
-void bf16_to_f32_row(const uint16_t* w, float* out, int64_t n);
+enum class Isa { Auto, Portable, Avx2 };
+
+// True when this CPU (and this build) can run the AVX2 + FMA twins.
+bool avx2_available();
+// The twin that `isa` resolves to on this CPU: Avx2 or Portable, never Auto.
+Isa resolve(Isa isa);
+const char* isa_name(Isa isa);
+
+// The dot product of a[0..n) and b[0..n) in the order above.
+float dot_f32(const float* a, const float* b, int64_t n, Isa isa = Isa::Auto);
+
+// y[r] = dot(W row r, x) (or y[r] += it) for r in [0, rows); row r starts at w + r * ld.
+void gemv_f32(const float* w, int64_t ld, int64_t rows, int64_t cols, const float* x, float* y, bool accumulate,
+              Isa isa = Isa::Auto);
+void gemv_bf16(const uint16_t* w, int64_t ld, int64_t rows, int64_t cols, const float* x, float* y, bool accumulate,
+               Isa isa = Isa::Auto);
+
+// Y[t * ldy + r] = dot(tile row r, X row t) (or +=) for r < rows, t < T, where the tile is fp32,
+// row-major with row stride ldw (weights converted once, reused for all T tokens).
+void gemm_tile(const float* w, int64_t ldw, int64_t rows, int64_t cols, const float* X, int64_t T, int64_t ldx,
+               float* Y, int64_t ldy, bool accumulate, Isa isa = Isa::Auto);
+
+// out[i] = bf16 w[i] widened to fp32 (exact).
+void bf16_to_f32(const uint16_t* w, float* out, int64_t n, Isa isa = Isa::Auto);
 
 }  // namespace fm::cpu::detail

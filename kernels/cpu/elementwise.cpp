@@ -28,7 +28,7 @@ void matrix_row(const MatrixView& W, int64_t r, float* out) {
     const int64_t n = W.cols;
     switch (W.dtype) {
     case DType::F32: std::memcpy(out, static_cast<const float*>(W.data) + r * n, static_cast<size_t>(n) * 4); break;
-    case DType::BF16: detail::bf16_to_f32_row(static_cast<const uint16_t*>(W.data) + r * n, out, n); break;
+    case DType::BF16: detail::bf16_to_f32(static_cast<const uint16_t*>(W.data) + r * n, out, n); break;
     case DType::F16: {
         const auto* w = static_cast<const uint16_t*>(W.data) + r * n;
         for (int64_t i = 0; i < n; ++i) out[i] = num::f16_to_float(w[i]);

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace fm::cpu {
 
@@ -14,8 +14,7 @@ void gemv(const MatrixView& W, const float* X, int64_t ldx, int64_t T, float* Y,
           const float* bias, ThreadPool* pool) {
     matmul(W, X, T, ldx, Y, ldy, ep == Epilogue::Accumulate, pool);
     if (ep != Epilogue::BiasSoftplus) return;
-    for (int64_t t = 0; t < T; ++t)
-        for (int64_t r = 0; r < W.rows; ++r) Y[t * ldy + r] = num::softplus(Y[t * ldy + r] + bias[r]);
+    for (int64_t t = 0; t < T; ++t) vmath::softplus_biased(Y + t * ldy, bias, W.rows);
 }
 
 void gemv_conv(const MatrixView& W, const float* h, const float* norm_weight, float norm_eps, float* xz, int64_t I,

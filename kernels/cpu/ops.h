@@ -12,6 +12,7 @@
 
 #include "kernels/common/kernel_params.h"
 #include "kernels/common/matrix_view.h"
+#include "kernels/cpu/dot.h"
 
 namespace fm {
 class ThreadPool;
@@ -75,5 +76,11 @@ void selective_scan(const ScanParams& p, ThreadPool* pool);
 // call whatever T is. 4-bit matrices go to kernels/cpu/q4.h.
 void matmul(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, bool accumulate,
             ThreadPool* pool);
+
+// The conv and scan with their twin named (dot.h: Isa), so tests can compare the two.
+namespace detail {
+void conv1d_chunk_isa(const ConvParams& p, Isa isa);
+void selective_scan_isa(const ScanParams& p, ThreadPool* pool, Isa isa);
+}  // namespace detail
 
 }  // namespace fm::cpu

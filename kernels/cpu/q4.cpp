@@ -23,26 +23,6 @@ namespace {
 // Portable path: the same order of operations as the AVX2 path, written on 8-float arrays that
 // compilers vectorize (SSE2, NEON).
 
-// Two 8-lane accumulators over alternate 8-element chunks, a fixed reduction tree, tail last.
-float dot_portable(const float* w, const float* x, int64_t n) {
-    float a0[8] = {}, a1[8] = {};
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        for (int k = 0; k < 8; ++k) a0[k] += w[j + k] * x[j + k];
-        for (int k = 0; k < 8; ++k) a1[k] += w[j + 8 + k] * x[j + 8 + k];
-    }
-    if (j + 8 <= n) {
-        for (int k = 0; k < 8; ++k) a0[k] += w[j + k] * x[j + k];
-        j += 8;
-    }
-    float tail = 0.0f;
-    for (; j < n; ++j) tail += w[j] * x[j];
-    float v[8];
-    for (int k = 0; k < 8; ++k) v[k] = a0[k] + a1[k];
-    const float s0 = v[0] + v[4], s1 = v[1] + v[5], s2 = v[2] + v[6], s3 = v[3] + v[7];
-    return ((s0 + s2) + (s1 + s3)) + tail;
-}
-
 inline int code_at(const uint8_t* codes, int64_t i) {
     const uint8_t b = codes[i >> 1];
     return (i & 1) ? (b & 0x0f) : (b >> 4);
@@ -77,17 +57,6 @@ void dequantize_span(const Q4Data& q, int64_t first, int64_t n, float* out) {
 
 bool fast_layout(const MatrixView& W) {
     return W.q4.block > 0 && W.q4.block % 16 == 0 && W.cols % W.q4.block == 0;
-}
-
-void rows_portable(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, int64_t r0,
-                   int64_t r1) {
-    const int64_t cols = W.cols;
-    thread_local std::vector<float> row;
-    row.resize(static_cast<size_t>(cols));
-    for (int64_t r = r0; r < r1; ++r) {
-        dequantize_span(W.q4, r * cols, cols, row.data());
-        for (int64_t t = 0; t < T; ++t) Y[t * ldy + r] = dot_portable(row.data(), X + t * ldx, cols);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,119 +250,6 @@ FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const floa
     out[1] = hsum8(_mm256_add_ps(a1, b1)) + 0.0f;
 }
 
-// Prefill micro-kernel: NR weight rows (row stride ldw) times NT activation rows, over columns
-// [j0, j1) (multiples of 16), accumulating into the 8-float vectors acc + ((r * acc_ld + t) * 2 + {0, 1}) * 8: for
-// every output, accumulator 0 takes the first 8 of each 16 columns and accumulator 1 the second 8, the order of the
-// decode kernels. Up to 2 x 3 outputs: 12 accumulators in registers.
-template <int NR, int NT>
-FM_AVX2 inline void micro(const float* w, int64_t ldw, const float* const* xs, int64_t j0, int64_t j1, float* acc,
-                          int64_t acc_ld) {
-    __m256 A[NR][NT], B[NR][NT];
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; ++r)
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t) {
-            A[r][t] = _mm256_loadu_ps(acc + (r * acc_ld + t) * 16);
-            B[r][t] = _mm256_loadu_ps(acc + (r * acc_ld + t) * 16 + 8);
-        }
-    for (int64_t j = j0; j < j1; j += 16) {
-        __m256 wv[NR];
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; ++r) wv[r] = _mm256_loadu_ps(w + r * ldw + j);
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t) {
-            const __m256 xv = _mm256_loadu_ps(xs[t] + j);
-#pragma GCC unroll 4
-            for (int r = 0; r < NR; ++r) A[r][t] = _mm256_fmadd_ps(wv[r], xv, A[r][t]);
-        }
-#pragma GCC unroll 4
-        for (int r = 0; r < NR; ++r) wv[r] = _mm256_loadu_ps(w + r * ldw + j + 8);
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t) {
-            const __m256 xv = _mm256_loadu_ps(xs[t] + j + 8);
-#pragma GCC unroll 4
-            for (int r = 0; r < NR; ++r) B[r][t] = _mm256_fmadd_ps(wv[r], xv, B[r][t]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; ++r)
-#pragma GCC unroll 4
-        for (int t = 0; t < NT; ++t) {
-            _mm256_storeu_ps(acc + (r * acc_ld + t) * 16, A[r][t]);
-            _mm256_storeu_ps(acc + (r * acc_ld + t) * 16 + 8, B[r][t]);
-        }
-}
-
-using MicroFn = void (*)(const float*, int64_t, const float* const*, int64_t, int64_t, float*, int64_t);
-constexpr MicroFn kMicro[2][3] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>}, {micro<2, 1>, micro<2, 2>, micro<2, 3>}};
-
-FM_AVX2 void rows_avx2(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, int64_t r0,
-                       int64_t r1) {
-    const int64_t cols = W.cols;
-    const bool fast = fast_layout(W);
-    if (T == 1 && fast) {
-        int64_t r = r0;
-        for (; r + 2 <= r1; r += 2) row_dot_fused2(W.q4, r, cols, X, Y + r);
-        for (; r < r1; ++r) Y[r] = row_dot_fused(W.q4, r, cols, X);
-        return;
-    }
-    // A tile of up to 16 rows is dequantized once (<= 256 KiB: stays in L2). Tokens go in blocks
-    // of kTB; within a block, columns go in panels of kKP, so that the weight panel (16 x 2 KiB)
-    // and the activation panel (kTB x 2 KiB) stay in L1/L2 while the 2 x 3 micro-kernel sweeps
-    // them; the accumulators wait in `acc` between panels. The per-output order of operations
-    // is the decode order whatever the blocking.
-    constexpr int64_t kTB = 12, kKP = 512;
-    const int64_t tile = std::clamp<int64_t>(((int64_t{1} << 16) / std::max<int64_t>(cols, 1)) / 2 * 2, 2, 16);
-    thread_local std::vector<float> buf;
-    thread_local std::vector<float> acc;
-    buf.resize(static_cast<size_t>(tile * cols));
-    acc.resize(static_cast<size_t>(tile * kTB * 16));
-    const int64_t cols16 = cols / 16 * 16;
-    for (int64_t rt = r0; rt < r1; rt += tile) {
-        const int64_t nr = std::min(tile, r1 - rt);
-        for (int64_t i = 0; i < nr; ++i) {
-            if (fast)
-                dequantize_row_avx2(W.q4, rt + i, cols, buf.data() + i * cols);
-            else
-                dequantize_span(W.q4, (rt + i) * cols, cols, buf.data() + i * cols);
-        }
-        for (int64_t tb = 0; tb < T; tb += kTB) {
-            const int64_t nt = std::min(kTB, T - tb);
-            std::fill(acc.begin(), acc.end(), 0.0f);
-            for (int64_t p = 0; p < cols16; p += kKP) {
-                const int64_t pe = std::min(cols16, p + kKP);
-                for (int64_t t = 0; t < nt; t += 3) {
-                    const int nt3 = static_cast<int>(std::min<int64_t>(3, nt - t));
-                    const float* xs[3];
-                    for (int k = 0; k < nt3; ++k) xs[k] = X + (tb + t + k) * ldx;
-                    for (int64_t r = 0; r < nr; r += 2) {
-                        const int nr2 = static_cast<int>(std::min<int64_t>(2, nr - r));
-                        kMicro[nr2 - 1][nt3 - 1](buf.data() + r * cols, cols, xs, p, pe,
-                                                 acc.data() + (r * kTB + t) * 16, kTB);
-                    }
-                }
-            }
-            // The last 8-column chunk (into accumulator 0), the scalar tail, the reduction.
-            for (int64_t i = 0; i < nr; ++i) {
-                const float* w = buf.data() + i * cols;
-                for (int64_t t = 0; t < nt; ++t) {
-                    const float* x = X + (tb + t) * ldx;
-                    __m256 a = _mm256_loadu_ps(acc.data() + (i * kTB + t) * 16);
-                    const __m256 b = _mm256_loadu_ps(acc.data() + (i * kTB + t) * 16 + 8);
-                    int64_t j = cols16;
-                    if (j + 8 <= cols) {
-                        a = _mm256_fmadd_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j), a);
-                        j += 8;
-                    }
-                    float tail = 0.0f;
-                    for (; j < cols; ++j) tail = fma_ss(w[j], x[j], tail);
-                    Y[(tb + t) * ldy + rt + i] = hsum8(_mm256_add_ps(a, b)) + tail;
-                }
-            }
-        }
-    }
-}
-
 // The binary search of the quantizer: the code whose midpoint interval holds v, in four
 // compares, each threshold fetched with one vpermps from an 8-entry table indexed by the
 // half-code found so far.
@@ -563,60 +419,62 @@ FM_AVX2 int64_t quantize_avx2(const float* w, int64_t n, int32_t block, const Qu
 #endif  // FM_Q4_X86
 
 bool use_avx2(Q4Isa isa) {
-    return isa != Q4Isa::Portable && q4_avx2_available();
+    return detail::resolve(isa) == Q4Isa::Avx2;
 }
 
 }  // namespace
 
 bool q4_avx2_available() {
-#if FM_Q4_X86
-    static const bool ok = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }();
-    return ok;
-#else
-    return false;
-#endif
+    return detail::avx2_available();
 }
 
 const char* q4_isa_name(Q4Isa isa) {
-    return use_avx2(isa) ? "avx2" : "portable";
+    return detail::isa_name(isa);
 }
 
 void dequantize_q4_row(const MatrixView& W, int64_t r, float* out) {
     dequantize_span(W.q4, r * W.cols, W.cols, out);
 }
 
-void matmul_q4(const MatrixView& W, const float* X, int64_t T, int64_t ldx, float* Y, int64_t ldy, ThreadPool* pool,
-               Q4Isa isa) {
-    const int64_t rows = W.rows, cols = W.cols;
-    if (rows <= 0 || T <= 0) return;
-    if (cols <= 0 || W.q4.block <= 0) {
-        for (int64_t t = 0; t < T; ++t) std::fill(Y + t * ldy, Y + t * ldy + rows, 0.0f);
+namespace detail {
+
+void q4_dequantize_rows(const MatrixView& W, int64_t r0, int64_t rows, float* out, Q4Isa isa) {
+    const int64_t cols = W.cols;
+#if FM_Q4_X86
+    if (use_avx2(isa) && fast_layout(W)) {
+        for (int64_t i = 0; i < rows; ++i) dequantize_row_avx2(W.q4, r0 + i, cols, out + i * cols);
         return;
     }
-    const bool avx2 = use_avx2(isa);
-    auto work = [&](int64_t r0, int64_t r1) {
-#if FM_Q4_X86
-        if (avx2) {
-            rows_avx2(W, X, T, ldx, Y, ldy, r0, r1);
-            return;
-        }
 #endif
-        rows_portable(W, X, T, ldx, Y, ldy, r0, r1);
-    };
-    (void)avx2;
-    // Each task streams at least ~32 KiB of packed weights (more work per row when T > 1);
-    // an even grain keeps the two-row decode kernel on pairs.
-    const int64_t row_bytes = std::max<int64_t>(1, cols / 2 + (cols / W.q4.block + 1) * 4);
-    int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / (row_bytes * std::min<int64_t>(T, 16)));
-    grain += grain & 1;
-    if (pool)
-        pool->parallel_for(rows, grain, work);
-    else
-        work(0, rows);
+    (void)isa;
+    dequantize_span(W.q4, r0 * cols, rows * cols, out);
 }
+
+void q4_gemv_rows(const MatrixView& W, int64_t r0, int64_t r1, const float* x, float* y, bool accumulate, Q4Isa isa) {
+    const int64_t cols = W.cols;
+    auto put = [&](int64_t r, float v) { y[r] = accumulate ? y[r] + v : v; };
+#if FM_Q4_X86
+    if (use_avx2(isa) && fast_layout(W)) {
+        int64_t r = r0;
+        float two[2];
+        for (; r + 2 <= r1; r += 2) {
+            row_dot_fused2(W.q4, r, cols, x, two);
+            put(r, two[0]);
+            put(r + 1, two[1]);
+        }
+        for (; r < r1; ++r) put(r, row_dot_fused(W.q4, r, cols, x));
+        return;
+    }
+#endif
+    thread_local std::vector<float> row;
+    row.resize(static_cast<size_t>(cols));
+    for (int64_t r = r0; r < r1; ++r) {
+        q4_dequantize_rows(W, r, 1, row.data(), isa);
+        put(r, dot_f32(row.data(), x, cols, isa));
+    }
+}
+
+}  // namespace detail
 
 int64_t quantize_q4_blocks(const float* w, int64_t n, int32_t block, const float* codebook, uint8_t* codes,
                            float* scales, Q4Isa isa) {

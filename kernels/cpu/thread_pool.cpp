@@ -1,76 +1,121 @@
 #include "kernels/cpu/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FM_PAUSE() _mm_pause()
+#else
+#define FM_PAUSE() std::this_thread::yield()
+#endif
 
 namespace fm {
+namespace {
+
+// How long an idle worker spins before it sleeps: longer than the gap between two matrix
+// products of one token (a norm, a conv step: a few microseconds), much shorter than the gap
+// between tokens as a user sees them.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+}  // namespace
+
+int ThreadPool::default_threads() {
+    // Count distinct (package, core) pairs from sysfs; hardware_concurrency() counts SMT siblings.
+    std::set<std::pair<std::string, std::string>> cores;
+    const unsigned logical = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned cpu = 0; cpu < logical; ++cpu) {
+        const std::string base = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+        std::ifstream pkg(base + "physical_package_id"), core(base + "core_id");
+        std::string p, c;
+        if (!(pkg >> p) || !(core >> c)) return static_cast<int>(logical);
+        cores.emplace(p, c);
+    }
+    return std::max<int>(1, static_cast<int>(cores.size()));
+}
 
 ThreadPool::ThreadPool(int threads) {
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads <= 0) threads = default_threads();
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
     {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
+        std::lock_guard lock(sleep_mutex_);
+        stop_.store(true);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
 }
 
+void ThreadPool::run_share(int index) {
+    if (index >= job_parts_) return;
+    // Shares in whole grains, as equal as possible; earlier shares take the extra grain.
+    const int64_t grains = (job_n_ + job_grain_ - 1) / job_grain_;
+    const int64_t per = grains / job_parts_, extra = grains % job_parts_;
+    const int64_t g0 = index * per + std::min<int64_t>(index, extra);
+    const int64_t g1 = g0 + per + (index < extra ? 1 : 0);
+    const int64_t begin = g0 * job_grain_, end = std::min(job_n_, g1 * job_grain_);
+    if (begin < end) (*job_)(begin, end);
+}
+
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
     if (n <= 0) return;
     grain = std::max<int64_t>(grain, 1);
-    const int64_t max_chunks = std::max<int64_t>(1, n / grain);
-    const int64_t chunks = std::min<int64_t>(max_chunks, static_cast<int64_t>(size()) * 4);
-    std::unique_lock lock(mutex_);
-    if (chunks == 1 || workers_.empty() || busy_) {
-        lock.unlock();
+    const int64_t grains = (n + grain - 1) / grain;
+    const int parts = static_cast<int>(std::min<int64_t>(grains, size()));
+    bool expected = false;
+    if (parts <= 1 || !busy_.compare_exchange_strong(expected, true)) {
         fn(0, n);
         return;
     }
-    busy_ = true;
     job_ = &fn;
     job_n_ = n;
-    job_chunk_ = (n + chunks - 1) / chunks;
-    chunks_ = (n + job_chunk_ - 1) / job_chunk_;
-    next_chunk_ = 0;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
-    lock.unlock();
-    wake_.notify_all();
-
-    // The calling thread takes chunks too.
-    for (;;) {
-        lock.lock();
-        int64_t c = next_chunk_ < chunks_ ? next_chunk_++ : -1;
-        lock.unlock();
-        if (c < 0) break;
-        fn(c * job_chunk_, std::min(n, (c + 1) * job_chunk_));
+    job_grain_ = grain;
+    job_parts_ = parts;
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+        std::lock_guard lock(sleep_mutex_);
+        wake_.notify_all();
     }
-    lock.lock();
-    done_.wait(lock, [this] { return pending_ == 0; });
+    run_share(0);
+    // The other shares usually end within microseconds of ours; when they do not (a worker was
+    // descheduled on a busy machine), give the core away instead of spinning against it.
+    for (int polls = 0; pending_.load(std::memory_order_acquire) != 0; ++polls) {
+        if (polls < 4096)
+            FM_PAUSE();
+        else
+            std::this_thread::yield();
+    }
     job_ = nullptr;
-    busy_ = false;
+    busy_.store(false, std::memory_order_release);
 }
 
-void ThreadPool::worker_loop(int) {
+void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
-    std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
-        for (;;) {
-            int64_t c = next_chunk_ < chunks_ ? next_chunk_++ : -1;
-            if (c < 0) break;
-            const auto* fn = job_;
-            const int64_t n = job_n_, chunk = job_chunk_;
-            lock.unlock();
-            (*fn)(c * chunk, std::min(n, (c + 1) * chunk));
-            lock.lock();
+        // Spin briefly for the next job, then sleep until one comes.
+        auto spin_until = std::chrono::steady_clock::now() + kSpin;
+        int polls = 0;
+        while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+            FM_PAUSE();
+            if (++polls % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+                std::unique_lock lock(sleep_mutex_);
+                sleepers_.fetch_add(1, std::memory_order_seq_cst);
+                wake_.wait(lock, [&] { return stop_.load() || generation_.load(std::memory_order_seq_cst) != seen; });
+                sleepers_.fetch_sub(1, std::memory_order_relaxed);
+                spin_until = std::chrono::steady_clock::now() + kSpin;
+            }
         }
-        if (--pending_ == 0) done_.notify_all();
+        if (stop_.load()) return;
+        seen = generation_.load(std::memory_order_acquire);
+        run_share(index);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }
 

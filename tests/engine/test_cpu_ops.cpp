@@ -12,6 +12,7 @@
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
+#include "kernels/cpu/vec_math.h"
 
 using namespace fm;
 
@@ -102,7 +103,9 @@ private slots:
                 for (int64_t r = 0; r < W.view.rows; ++r) {
                     float& w = want[static_cast<size_t>(t * W.view.rows + r)];
                     const float p = prod[static_cast<size_t>(t * W.view.rows + r)];
-                    w = ep == Epilogue::Store ? p : ep == Epilogue::Accumulate ? w + p : num::softplus(p + bias[r]);
+                    w = ep == Epilogue::Store        ? p
+                        : ep == Epilogue::Accumulate ? w + p
+                                                     : cpu::vmath::softplus(p + bias[r]);
                 }
             QCOMPARE(got, want);
         }
