@@ -80,4 +80,14 @@ Result<std::vector<int32_t>> Args::get_ids(const std::string& name) const {
     return parse_id_list(get(name));
 }
 
+int fail(std::ostream& err, const std::string& command, const std::string& message, int code) {
+    err << "falcon-mamba-cli " << command << ": " << message << "\n";
+    return code;
+}
+
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
+    a.insert(b.begin(), b.end());
+    return a;
+}
+
 }  // namespace fm::cli

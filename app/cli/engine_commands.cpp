@@ -1,4 +1,4 @@
-// info, logits, bench: the commands that need only the model, not the tokenizer.
+// info, logits: the commands that need only the model, not the tokenizer (bench: bench_command.cpp).
 
 #include <algorithm>
 #include <chrono>
@@ -41,16 +41,6 @@ Status write_npy(const std::string& path, const std::vector<float>& data, int64_
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error{path + ": cannot move the file into place"};
     return {};
-}
-
-int fail(std::ostream& err, const std::string& command, const std::string& message) {
-    err << "falcon-mamba-cli " << command << ": " << message << "\n";
-    return 1;
-}
-
-std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
-    a.insert(b.begin(), b.end());
-    return a;
 }
 
 }  // namespace
@@ -103,66 +93,6 @@ int cmd_logits(const std::vector<std::string>& argv, std::ostream& out, std::ost
     out << json{{"out", args->get("--out")}, {"shape", {tokens->size(), V}}, {"backend", (*model)->backend().name()}}
                .dump()
         << "\n";
-    return 0;
-}
-
-int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-    auto args = Args::parse(argv, kModelFlags, with(kModelOptions, {"--prompt-tokens", "--generate", "--chunk"}));
-    if (!args) return fail(err, "bench", args.error());
-    auto prompt_n = args->get_int("--prompt-tokens", 128);
-    auto gen_n = args->get_int("--generate", 128);
-    auto chunk = args->get_int("--chunk", 256);
-    if (!prompt_n || !gen_n || !chunk || *prompt_n < 1 || *gen_n < 0 || *chunk < 1)
-        return fail(err, "bench", "--prompt-tokens, --generate and --chunk must be positive integers");
-    auto model = load_model(*args, err);
-    if (!model) return fail(err, "bench", model.error());
-    Backend& backend = (*model)->backend();
-    const int64_t V = backend.config().vocab_size;
-
-    std::mt19937 rng(1234);
-    std::vector<int32_t> prompt(static_cast<size_t>(*prompt_n));
-    for (auto& t : prompt) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(V));
-    ForwardOptions options;
-    options.chunk_size = *chunk;
-    std::vector<float> logits;
-    auto t0 = std::chrono::steady_clock::now();
-    auto n = backend.forward(prompt, LogitsMode::Last, logits, options);
-    if (!n) return fail(err, "bench", n.error());
-    const double prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t rss_after_prefill = current_resident_bytes();
-
-    // Greedy decoding, each token fed back: what a chat reply costs per token.
-    t0 = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < *gen_n; ++i) {
-        const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        auto r = backend.forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits);
-        if (!r) return fail(err, "bench", r.error());
-    }
-    const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const MemoryReport mem = backend.memory();
-    json j;
-    j["model"] = args->get("--model");
-    j["backend"] = backend.name();
-    j["weight_format"] = (*model)->weights().format == WeightFormat::Q4 ? "4bit" : "native";
-    j["load_seconds"] = (*model)->load_seconds();
-    j["prompt_tokens"] = *prompt_n;
-    j["prefill_seconds"] = prefill_s;
-    j["prefill_tokens_per_second"] = prefill_s > 0 ? static_cast<double>(*prompt_n) / prefill_s : 0.0;
-    j["generated_tokens"] = *gen_n;
-    j["decode_seconds"] = decode_s;
-    j["decode_tokens_per_second"] = decode_s > 0 ? static_cast<double>(*gen_n) / decode_s : 0.0;
-    j["weight_bytes"] = mem.weight_bytes;
-    j["state_bytes"] = mem.state_bytes;
-    j["workspace_bytes"] = mem.workspace_bytes;
-    j["resident_bytes_after_prefill"] = rss_after_prefill;
-    j["resident_bytes_after_decode"] = current_resident_bytes();
-    j["peak_resident_bytes"] = peak_resident_bytes();
-    j["peak_resident_mib"] = static_cast<double>(peak_resident_bytes()) / (1024.0 * 1024.0);
-    if (mem.device_total_bytes >= 0) {
-        j["device_free_bytes"] = mem.device_free_bytes;
-        j["device_total_bytes"] = mem.device_total_bytes;
-    }
-    out << j.dump(2) << "\n";
     return 0;
 }
 

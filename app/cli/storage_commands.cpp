@@ -20,11 +20,6 @@
 namespace fm::cli {
 namespace {
 
-int fail(std::ostream& err, const std::string& command, const std::string& message, int code = 1) {
-    err << "falcon-mamba-cli " << command << ": " << message << "\n";
-    return code;
-}
-
 std::string utf8(const QString& text) {
     return text.toStdString();
 }

@@ -20,16 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-int fail(std::ostream& err, const std::string& command, const std::string& message) {
-    err << "falcon-mamba-cli " << command << ": " << message << "\n";
-    return 1;
-}
-
-std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
-    a.insert(b.begin(), b.end());
-    return a;
-}
-
 Result<std::string> read_text_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{path + ": cannot open"};

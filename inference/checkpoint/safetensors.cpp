@@ -257,4 +257,33 @@ uint64_t TensorStore::total_bytes() const {
     return total;
 }
 
+namespace {
+// The whole pages that hold [data, data + bytes).
+std::pair<uintptr_t, size_t> page_span(const void* data, uint64_t bytes) {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes + page - 1) & ~(page - 1);
+    return {begin, static_cast<size_t>(end - begin)};
+}
+}  // namespace
+
+void release_pages(const void* data, uint64_t bytes) {
+    if (!data || bytes == 0) return;
+    const auto [begin, length] = page_span(data, bytes);
+    // Only ever called on read-only file mappings (MAP_PRIVATE, never written): dropping their
+    // pages loses nothing, a later read faults them in from the file again.
+    ::madvise(reinterpret_cast<void*>(begin), length, MADV_DONTNEED);
+}
+
+uint64_t resident_bytes(const void* data, uint64_t bytes) {
+    if (!data || bytes == 0) return 0;
+    const auto [begin, length] = page_span(data, bytes);
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in_core((length + page - 1) / page);
+    if (::mincore(reinterpret_cast<void*>(begin), length, in_core.data()) != 0) return bytes;  // assume all
+    uint64_t pages = 0;
+    for (unsigned char c : in_core) pages += c & 1u;
+    return std::min<uint64_t>(bytes, pages * page);
+}
+
 }  // namespace fm

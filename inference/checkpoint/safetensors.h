@@ -33,6 +33,13 @@ private:
     uint64_t size_ = 0;
 };
 
+// Memory residency, for honest accounting and for letting go of mapped pages that were read
+// once (a matrix quantized on load): release_pages tells the kernel the bytes are not needed
+// now (they are read from the file again if touched), resident_bytes counts what is in RAM.
+// Both work on whole pages around [data, data + bytes) and do nothing for null or empty ranges.
+void release_pages(const void* data, uint64_t bytes);
+uint64_t resident_bytes(const void* data, uint64_t bytes);
+
 struct TensorInfo {
     std::string name;
     DType dtype = DType::F32;

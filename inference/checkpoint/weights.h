@@ -57,6 +57,11 @@ struct ModelWeights {
 
     // Bytes the matrices and vectors take in memory (what a decode step reads, plus the embedding).
     int64_t weight_bytes() const;
+    // Bytes of weights one decoded token reads: every matrix and vector except the embedding
+    // table, of which one row (all of it when lm_head is tied to it).
+    int64_t decode_read_bytes() const;
+    // Bytes of weights in RAM now (mapped pages not yet read, or released, do not count).
+    int64_t resident_bytes() const;
     // A short identity of the checkpoint (config + tensor sizes + file sizes/mtimes) for caches
     // and state snapshots.
     std::string fingerprint() const;

@@ -15,12 +15,19 @@
 
 namespace fm::cpu::detail {
 
-enum class Isa { Auto, Portable, Avx2 };
+// Which twin runs. Avx512 is a third twin for the kernels where 16 lanes pay (the prefill tile,
+// 4-bit decode): it keeps the same order (one 16-lane register holds the two 8-lane
+// accumulators side by side) and so the same bits; elsewhere it runs the AVX2 twin.
+enum class Isa { Auto, Portable, Avx2, Avx512 };
 
-// True when this CPU (and this build) can run the AVX2 + FMA twins.
+// True when this CPU (and this build) can run the AVX2 + FMA twins / the AVX-512F ones.
 bool avx2_available();
-// The twin that `isa` resolves to on this CPU: Avx2 or Portable, never Auto.
+bool avx512_available();
+// The twin that `isa` resolves to on this CPU: the one asked for, or the best one below it that
+// the CPU has (Auto: the best there is); never Auto.
 Isa resolve(Isa isa);
+// resolve(isa) is Avx2 or Avx512: the AVX2 code may run.
+bool wide(Isa isa);
 const char* isa_name(Isa isa);
 
 // The dot product of a[0..n) and b[0..n) in the order above.

@@ -200,7 +200,7 @@ FM_VMATH_AVX2 void softplus_avx2(float* v, const float* bias, int64_t n) {
 
 void conv_range(const ConvParams& p, int64_t i0, int64_t i1, Isa isa) {
 #if FM_VMATH_X86
-    if (detail::resolve(isa) == Isa::Avx2 && p.K >= 1 && p.K <= 8) {
+    if (detail::wide(isa) && p.K >= 1 && p.K <= 8) {
         int64_t i = i0;
         for (; i + 8 <= i1; i += 8) conv8_avx2(p, i);
         if (i < i1) conv_scalar(p, i, i1);
@@ -213,7 +213,7 @@ void conv_range(const ConvParams& p, int64_t i0, int64_t i1, Isa isa) {
 
 void scan_range(const ScanParams& p, bool dt_final, int64_t i0, int64_t i1, Isa isa) {
 #if FM_VMATH_X86
-    if (detail::resolve(isa) == Isa::Avx2) return scan_avx2(p, dt_final, i0, i1);
+    if (detail::wide(isa)) return scan_avx2(p, dt_final, i0, i1);
 #endif
     (void)isa;
     scan_scalar(p, dt_final, i0, i1);
@@ -231,7 +231,7 @@ void run_channels(int64_t I, ThreadPool* pool, const std::function<void(int64_t,
 namespace vmath {
 void softplus_biased(float* v, const float* bias, int64_t n, Isa isa) {
 #if FM_VMATH_X86
-    if (detail::resolve(isa) == Isa::Avx2) return softplus_avx2(v, bias, n);
+    if (detail::wide(isa)) return softplus_avx2(v, bias, n);
 #endif
     (void)isa;
     for (int64_t i = 0; i < n; ++i) v[i] = softplus(bias ? v[i] + bias[i] : v[i]);

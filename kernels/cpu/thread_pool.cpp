@@ -40,6 +40,7 @@ int ThreadPool::default_threads() {
 
 ThreadPool::ThreadPool(int threads) {
     if (threads <= 0) threads = default_threads();
+    shares_ = std::vector<Share>(static_cast<size_t>(threads));
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -54,13 +55,15 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::run_share(int index) {
     if (index >= job_parts_) return;
-    // Shares in whole grains, as equal as possible; earlier shares take the extra grain.
-    const int64_t grains = (job_n_ + job_grain_ - 1) / job_grain_;
-    const int64_t per = grains / job_parts_, extra = grains % job_parts_;
-    const int64_t g0 = index * per + std::min<int64_t>(index, extra);
-    const int64_t g1 = g0 + per + (index < extra ? 1 : 0);
-    const int64_t begin = g0 * job_grain_, end = std::min(job_n_, g1 * job_grain_);
-    if (begin < end) (*job_)(begin, end);
+    // Its own share first, then whatever is left of the others.
+    for (int k = 0; k < job_parts_; ++k) {
+        Share& share = shares_[static_cast<size_t>((index + k) % job_parts_)];
+        for (;;) {
+            const int64_t begin = share.next.fetch_add(job_chunk_, std::memory_order_relaxed);
+            if (begin >= share.end) break;
+            (*job_)(begin, std::min(share.end, begin + job_chunk_));
+        }
+    }
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
@@ -75,8 +78,17 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     }
     job_ = &fn;
     job_n_ = n;
-    job_grain_ = grain;
     job_parts_ = parts;
+    // Shares in whole grains, as equal as possible; each handed out in about 8 chunks.
+    const int64_t per = grains / parts, extra = grains % parts;
+    job_chunk_ = grain * std::max<int64_t>(1, per / 8);
+    for (int i = 0; i < parts; ++i) {
+        const int64_t g0 = i * per + std::min<int64_t>(i, extra);
+        const int64_t g1 = g0 + per + (i < extra ? 1 : 0);
+        Share& share = shares_[static_cast<size_t>(i)];
+        share.next.store(g0 * grain, std::memory_order_relaxed);
+        share.end = std::min(n, g1 * grain);
+    }
     pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
