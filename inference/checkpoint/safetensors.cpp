@@ -279,10 +279,19 @@ uint64_t resident_bytes(const void* data, uint64_t bytes) {
     if (!data || bytes == 0) return 0;
     const auto [begin, length] = page_span(data, bytes);
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> in_core((length + page - 1) / page);
-    if (::mincore(reinterpret_cast<void*>(begin), length, in_core.data()) != 0) return bytes;  // assume all
+    // /proc/self/pagemap, not mincore: mincore says whether a file page is in the page cache
+    // (shared with every process, and kept after we let go of it); pagemap's "present" bit says
+    // whether it is mapped into this process, which is what its resident set counts.
+    const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return bytes;  // cannot tell: count it all
+    std::vector<uint64_t> entries(length / page);
+    const auto want = static_cast<ssize_t>(entries.size() * sizeof(uint64_t));
+    const ssize_t got =
+        ::pread(fd, entries.data(), static_cast<size_t>(want), static_cast<off_t>(begin / page * sizeof(uint64_t)));
+    ::close(fd);
+    if (got != want) return bytes;
     uint64_t pages = 0;
-    for (unsigned char c : in_core) pages += c & 1u;
+    for (uint64_t e : entries) pages += (e >> 63) & 1u;
     return std::min<uint64_t>(bytes, pages * page);
 }
 

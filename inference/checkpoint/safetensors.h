@@ -35,7 +35,8 @@ private:
 
 // Memory residency, for honest accounting and for letting go of mapped pages that were read
 // once (a matrix quantized on load): release_pages tells the kernel the bytes are not needed
-// now (they are read from the file again if touched), resident_bytes counts what is in RAM.
+// now (they are read from the file again if touched), resident_bytes counts the bytes of the
+// range this process has in RAM (its resident set).
 // Both work on whole pages around [data, data + bytes) and do nothing for null or empty ranges.
 void release_pages(const void* data, uint64_t bytes);
 uint64_t resident_bytes(const void* data, uint64_t bytes);

@@ -289,20 +289,27 @@ FM_AVX512 inline float reduce512(__m512 v) {
 FM_AVX512 void rows_dot_avx512(const Q4Data& q, int64_t r, int64_t cols, const float* x, float* out) {
     const __m512 book = _mm512_loadu_ps(q.codebook);
     const int64_t block = q.block, nb = cols / block;
+    // Whole bytes: avx512_layout() makes every row start on a byte (cols is a multiple of 32).
+    const uint8_t* codes[kRowsAvx512];
+    const float* scales[kRowsAvx512];
     __m512 acc[kRowsAvx512], lut[kRowsAvx512];
-    for (int k = 0; k < kRowsAvx512; ++k) acc[k] = _mm512_setzero_ps();
+    for (int k = 0; k < kRowsAvx512; ++k) {
+        codes[k] = q.codes + (r + k) * (cols / 2);
+        scales[k] = q.scales + (r + k) * nb;
+        acc[k] = _mm512_setzero_ps();
+    }
     for (int64_t b = 0; b < nb; ++b) {
         for (int k = 0; k < kRowsAvx512; ++k) {
-            lut[k] = _mm512_mul_ps(book, _mm512_set1_ps(q.scales[(r + k) * nb + b]));
-            _mm_prefetch(reinterpret_cast<const char*>(q.codes + ((r + k) * cols + b * block) / 2) + kPrefetch,
-                         _MM_HINT_T0);
+            lut[k] = _mm512_mul_ps(book, _mm512_set1_ps(scales[k][b]));
+            _mm_prefetch(reinterpret_cast<const char*>(codes[k]) + kPrefetch, _MM_HINT_T0);
         }
         const float* xb = x + b * block;
         for (int64_t g = 0; g < block; g += 32) {
             const __m512 x0 = _mm512_loadu_ps(xb + g), x1 = _mm512_loadu_ps(xb + g + 16);
 #pragma GCC unroll 4
             for (int k = 0; k < kRowsAvx512; ++k) {
-                const Nibbles512 n = nibbles512(q.codes + ((r + k) * cols + b * block + g) / 2);
+                const Nibbles512 n = nibbles512(codes[k]);
+                codes[k] += 16;
                 acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(n.first, lut[k]), x0, acc[k]);
                 acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(n.second, lut[k]), x1, acc[k]);
             }

@@ -7,7 +7,9 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/q4.h"
@@ -103,6 +105,14 @@ float reference_weight_f32(const MatrixView& W, int64_t r, int64_t c) {
 
 }  // namespace
 
+// The twins this CPU can run: the portable one always, AVX2 and AVX-512 where present.
+std::vector<Q4Isa> available_isas() {
+    std::vector<Q4Isa> isas{Q4Isa::Portable};
+    if (cpu::detail::avx2_available()) isas.push_back(Q4Isa::Avx2);
+    if (cpu::detail::avx512_available()) isas.push_back(Q4Isa::Avx512);
+    return isas;
+}
+
 class TestQ4Kernel : public QObject {
     Q_OBJECT
 private slots:
@@ -137,8 +147,7 @@ private slots:
             {19, 1024, 64, "wide: several column panels"},
             {3, 1100, 50, "wide, general path, odd tail"},
         };
-        std::vector<Q4Isa> isas{Q4Isa::Portable};
-        if (cpu::q4_avx2_available()) isas.push_back(Q4Isa::Avx2);
+        const std::vector<Q4Isa> isas = available_isas();
         for (const auto& s : shapes)
             for (int T : {1, 3, 8, 29})
                 for (Q4Isa isa : isas)
@@ -149,7 +158,7 @@ private slots:
                                                      .arg(s.cols)
                                                      .arg(s.block)
                                                      .arg(T)
-                                                     .arg(isa == Q4Isa::Avx2 ? "avx2" : "portable")
+                                                     .arg(cpu::detail::isa_name(isa))
                                                      .arg(fp4 ? "/fp4" : "")
                                                      .arg(s.what)))
                             << s.rows << s.cols << s.block << T << isa << fp4;
@@ -190,16 +199,54 @@ private slots:
         QVERIFY(worst < 1e-5);
     }
 
+    // The twins give the same bits: decode and prefill, aligned and odd shapes (dot.h's order).
+    void twins_give_the_same_bits_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("block");
+        for (auto [rows, cols, block] : {std::tuple{1, 64, 64},
+                                         {5, 128, 64},
+                                         {13, 1024, 64},
+                                         {7, 96, 32},
+                                         {9, 130, 32},
+                                         {3, 7, 64},
+                                         {11, 200, 100},
+                                         {4, 48, 16}})
+            QTest::newRow(qPrintable(QString("%1x%2/b%3").arg(rows).arg(cols).arg(block))) << rows << cols << block;
+    }
+    void twins_give_the_same_bits() {
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        QFETCH(int, block);
+        const auto isas = available_isas();
+        if (isas.size() < 2) QSKIP("only the portable twin runs on this CPU");
+        RandomQ4 w(rows, cols, block, kNf4, static_cast<uint32_t>(rows + cols));
+        ThreadPool pool(2);
+        for (int T : {1, 2, 7}) {
+            const auto X = random_floats(T * cols, 9);
+            std::vector<float> first;
+            for (Q4Isa isa : isas) {
+                std::vector<float> Y(static_cast<size_t>(T * rows));
+                cpu::matmul_q4(w.view, X.data(), T, cols, Y.data(), rows, &pool, isa);
+                if (first.empty())
+                    first = Y;
+                else
+                    QVERIFY2(
+                        std::memcmp(first.data(), Y.data(), Y.size() * 4) == 0,
+                        qPrintable(QString("T %1: %2 differs from portable").arg(T).arg(cpu::detail::isa_name(isa))));
+            }
+        }
+    }
+
     // Same bits whatever the thread count, and decode (one token per call) equals prefill.
     void results_do_not_depend_on_threads_or_T_data() {
         QTest::addColumn<int>("rows");
         QTest::addColumn<int>("cols");
         QTest::addColumn<int>("block");
         QTest::addColumn<Q4Isa>("isa");
-        std::vector<Q4Isa> isas{Q4Isa::Portable};
-        if (cpu::q4_avx2_available()) isas.push_back(Q4Isa::Avx2);
+        const std::vector<Q4Isa> isas = available_isas();
         for (Q4Isa isa : isas) {
-            const char* name = isa == Q4Isa::Avx2 ? "avx2" : "portable";
+            const char* name = cpu::detail::isa_name(isa);
             QTest::newRow(qPrintable(QString("aligned/%1").arg(name))) << 203 << 256 << 64 << isa;
             QTest::newRow(qPrintable(QString("straddling/%1").arg(name))) << 97 << 72 << 64 << isa;
             QTest::newRow(qPrintable(QString("odd/%1").arg(name))) << 61 << 33 << 64 << isa;
@@ -244,12 +291,10 @@ private slots:
     void quantizer_beats_absmax_data() {
         QTest::addColumn<Q4Isa>("isa");
         QTest::addColumn<int>("n");
-        std::vector<Q4Isa> isas{Q4Isa::Portable};
-        if (cpu::q4_avx2_available()) isas.push_back(Q4Isa::Avx2);
+        const std::vector<Q4Isa> isas = available_isas();
         for (Q4Isa isa : isas)
             for (int n : {64 * 2000, 64 * 100 + 40, 64 * 100 + 7}) {
-                QTest::newRow(qPrintable(QString("%1/n%2").arg(isa == Q4Isa::Avx2 ? "avx2" : "portable").arg(n)))
-                    << isa << n;
+                QTest::newRow(qPrintable(QString("%1/n%2").arg(cpu::detail::isa_name(isa)).arg(n))) << isa << n;
             }
     }
     void quantizer_beats_absmax() {

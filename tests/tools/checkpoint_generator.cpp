@@ -1,5 +1,6 @@
 #include "tests/tools/checkpoint_generator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -42,6 +43,85 @@ TensorToWrite tensor(const std::string& name, DType dtype, std::vector<int64_t> 
     return t;
 }
 
+// bitsandbytes' code books (bnb.functional): nf4, and fp4 with its unsorted order and -0.
+constexpr float kNf4[16] = {-1.0f,
+                            -0.6961928009986877f,
+                            -0.5250730514526367f,
+                            -0.39491748809814453f,
+                            -0.28444138169288635f,
+                            -0.18477343022823334f,
+                            -0.09105003625154495f,
+                            0.0f,
+                            0.07958029955625534f,
+                            0.16093020141124725f,
+                            0.24611230194568634f,
+                            0.33791524171829224f,
+                            0.44070982933044434f,
+                            0.5626170039176941f,
+                            0.7229568362236023f,
+                            1.0f};
+constexpr float kFp4[16] = {0.0f,
+                            0.0052083334885537624f,
+                            0.6666666865348816f,
+                            1.0f,
+                            0.3333333432674408f,
+                            0.5f,
+                            0.1666666716337204f,
+                            0.25f,
+                            -0.0f,
+                            -0.0052083334885537624f,
+                            -0.6666666865348816f,
+                            -1.0f,
+                            -0.3333333432674408f,
+                            -0.5f,
+                            -0.1666666716337204f,
+                            -0.25f};
+constexpr int64_t kBnbBlock = 64;
+
+// One matrix as bitsandbytes writes it: absmax scaling per block, the nearest code.
+void add_bnb_matrix(std::vector<TensorToWrite>& all, const std::string& name, int64_t rows, int64_t cols,
+                    const ValueFn& value, const std::string& type) {
+    const float* book = type == "nf4" ? kNf4 : kFp4;
+    const int64_t n = rows * cols, blocks = (n + kBnbBlock - 1) / kBnbBlock;
+    auto weight = [value](int64_t i) {
+        return num::bf16_to_float(num::float_to_bf16(value(static_cast<uint64_t>(i))));
+    };
+    auto absmax = [weight, n](int64_t b) {
+        float m = 0.0f;
+        for (int64_t i = b * kBnbBlock; i < std::min(n, (b + 1) * kBnbBlock); ++i) m = std::max(m, std::abs(weight(i)));
+        return m;
+    };
+    auto code = [book, weight](int64_t i, float scale) {
+        const float u = scale > 0.0f ? weight(i) / scale : 0.0f;
+        int best = 0;
+        for (int k = 1; k < 16; ++k)
+            if (std::abs(u - book[k]) < std::abs(u - book[best])) best = k;
+        return static_cast<uint8_t>(best);
+    };
+    TensorToWrite codes{name, DType::U8, {(n + 1) / 2, 1}, nullptr};
+    codes.fill = [=](uint8_t* dst, uint64_t offset, uint64_t size) {
+        int64_t block = -1;
+        float scale = 0.0f;
+        for (uint64_t b = 0; b < size; ++b) {
+            const int64_t i = 2 * static_cast<int64_t>(offset + b);
+            if (i / kBnbBlock != block) scale = absmax(block = i / kBnbBlock);
+            const uint8_t hi = code(i, scale), lo = i + 1 < n ? code(i + 1, scale) : 0;
+            dst[b] = static_cast<uint8_t>(hi << 4 | lo);
+        }
+    };
+    all.push_back(std::move(codes));
+    all.push_back(tensor(name + ".absmax", DType::F32, {blocks}, [absmax](uint64_t b) { return absmax(int64_t(b)); }));
+    all.push_back(tensor(name + ".quant_map", DType::F32, {16}, [book](uint64_t k) { return book[k]; }));
+    const std::string state = nlohmann::json{
+        {"quant_type", type},
+        {"blocksize", kBnbBlock},
+        {"dtype", "bfloat16"},
+        {"shape", {rows, cols}}}.dump();
+    TensorToWrite qs{name + ".quant_state.bitsandbytes__" + type, DType::U8, {int64_t(state.size())}, nullptr};
+    qs.fill = [state](uint8_t* dst, uint64_t offset, uint64_t size) { std::memcpy(dst, state.data() + offset, size); };
+    all.push_back(std::move(qs));
+}
+
 std::string dtype_torch_name(DType t) {
     return t == DType::F32 ? "float32" : t == DType::F16 ? "float16" : "bfloat16";
 }
@@ -49,6 +129,8 @@ std::string dtype_torch_name(DType t) {
 }  // namespace
 
 Status write_random_checkpoint(const std::filesystem::path& dir, const CheckpointSpec& s) {
+    if (!s.bnb_quant_type.empty() && s.bnb_quant_type != "fp4" && s.bnb_quant_type != "nf4")
+        return Error{"checkpoint generator: the bitsandbytes quant type must be fp4 or nf4"};
     if (s.hidden <= 0 || s.intermediate <= 0 || s.state <= 0 || s.dt_rank <= 0 || s.conv < 2 || s.layers <= 0 ||
         s.vocab <= 0 || s.shards <= 0)
         return Error{"checkpoint generator: every size must be positive (conv at least 2)"};
@@ -64,16 +146,23 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
     };
     auto constant = [](float v) { return ValueFn([v](uint64_t) { return v; }); };
     const DType dt = s.dtype;
+    // A mixer matrix: in `dt`, or bitsandbytes 4-bit when asked.
+    auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, ValueFn value) {
+        if (s.bnb_quant_type.empty())
+            all.push_back(tensor(name, dt, {rows, cols}, std::move(value)));
+        else
+            add_bnb_matrix(all, name, rows, cols, value, s.bnb_quant_type);
+    };
     const int64_t H = s.hidden, I = s.intermediate, N = s.state, R = s.dt_rank, K = s.conv;
     all.push_back(tensor("backbone.embeddings.weight", dt, {s.vocab, H}, scaled(1.0f)));
     for (int64_t l = 0; l < s.layers; ++l) {
         const std::string p = "backbone.layers." + std::to_string(l) + ".";
         all.push_back(tensor(p + "norm.weight", dt, {H}, constant(1.0f)));
-        all.push_back(tensor(p + "mixer.in_proj.weight", dt, {2 * I, H}, scaled(1.0f / std::sqrt(float(H)))));
+        matrix(p + "mixer.in_proj.weight", 2 * I, H, scaled(1.0f / std::sqrt(float(H))));
         all.push_back(tensor(p + "mixer.conv1d.weight", dt, {I, 1, K}, scaled(0.5f)));
         all.push_back(tensor(p + "mixer.conv1d.bias", dt, {I}, scaled(0.1f)));
-        all.push_back(tensor(p + "mixer.x_proj.weight", dt, {R + 2 * N, I}, scaled(1.0f / std::sqrt(float(I)))));
-        all.push_back(tensor(p + "mixer.dt_proj.weight", dt, {I, R}, scaled(1.0f / std::sqrt(float(R)))));
+        matrix(p + "mixer.x_proj.weight", R + 2 * N, I, scaled(1.0f / std::sqrt(float(I))));
+        matrix(p + "mixer.dt_proj.weight", I, R, scaled(1.0f / std::sqrt(float(R))));
         const uint64_t dt_seed = s.seed * 7919ull + static_cast<uint64_t>(l);
         all.push_back(tensor(p + "mixer.dt_proj.bias", dt, {I}, [dt_seed](uint64_t i) {
             const float step = std::exp(std::log(1e-3f) + uniform(dt_seed, i) * (std::log(1e-1f) - std::log(1e-3f)));
@@ -83,7 +172,7 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
             return std::log(static_cast<float>(i % static_cast<uint64_t>(N) + 1));
         }));
         all.push_back(tensor(p + "mixer.D", DType::F32, {I}, constant(1.0f)));
-        all.push_back(tensor(p + "mixer.out_proj.weight", dt, {H, I}, scaled(1.0f / std::sqrt(float(I)))));
+        matrix(p + "mixer.out_proj.weight", H, I, scaled(1.0f / std::sqrt(float(I))));
     }
     all.push_back(tensor("backbone.norm_f.weight", dt, {H}, constant(1.0f)));
     all.push_back(tensor("lm_head.weight", dt, {s.vocab, H}, scaled(1.0f / std::sqrt(float(H)))));
@@ -108,6 +197,14 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
         {"eos_token_id", 11},
         {"pad_token_id", 11},
         {"torch_dtype", dtype_torch_name(dt)}};
+    if (!s.bnb_quant_type.empty())
+        config["quantization_config"] = {{"quant_method", "bitsandbytes"},
+                                         {"load_in_4bit", true},
+                                         {"load_in_8bit", false},
+                                         {"bnb_4bit_quant_type", s.bnb_quant_type},
+                                         {"bnb_4bit_use_double_quant", false},
+                                         {"bnb_4bit_compute_dtype", "bfloat16"},
+                                         {"bnb_4bit_quant_storage", "uint8"}};
     {
         std::ofstream out(dir / "config.json");
         out << config.dump(2) << "\n";

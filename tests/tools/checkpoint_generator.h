@@ -25,6 +25,10 @@ struct CheckpointSpec {
     int shards = 1;
     uint64_t seed = 1;
     std::string model_type = "falcon_mamba";
+    // "fp4" or "nf4": write the four mixer matrices as bitsandbytes serializes a 4-bit model
+    // (packed codes, fp32 absmax per block of 64, the code book, the quant-state JSON; no double
+    // quantization), quantized from the bf16-rounded weights; "" writes them in `dtype`.
+    std::string bnb_quant_type;
 };
 
 Status write_random_checkpoint(const std::filesystem::path& dir, const CheckpointSpec& spec);

@@ -2,7 +2,7 @@
 // benchmarks that need bigger models than the fixtures.
 //   make_checkpoint --out DIR [--hidden 64] [--intermediate 128] [--state 16] [--dt-rank 4]
 //                   [--conv 4] [--layers 2] [--vocab 512] [--dtype bf16|f16|f32] [--shards 1]
-//                   [--seed 1] [--model-type falcon_mamba|mamba]
+//                   [--seed 1] [--model-type falcon_mamba|mamba] [--bnb fp4|nf4]
 // "--preset 7b" sets the Falcon Mamba 7B shapes (docs/model.md, Shapes).
 
 #include <cstdio>
@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
             spec.seed = static_cast<uint64_t>(number());
         else if (a == "--model-type")
             spec.model_type = next();
+        else if (a == "--bnb")
+            spec.bnb_quant_type = next();
         else if (a == "--dtype") {
             std::string d = next();
             spec.dtype = d == "f32" ? fm::DType::F32 : d == "f16" ? fm::DType::F16 : fm::DType::BF16;
