@@ -1,5 +1,9 @@
 #include "app/controllers/model_controller.h"
 
+#include "kernels/cpu/thread_pool.h"
+
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -14,6 +18,8 @@ namespace fm::app {
 namespace {
 const QString kBackend = QStringLiteral("models/backend");
 const QString kQuantize = QStringLiteral("models/quantize4bit");
+const QString kCpuThreads = QStringLiteral("models/cpuThreads");
+constexpr int kMaxCpuThreads = 256;
 
 BackendChoiceKind backendKind(const QString& name) {
     if (name == QStringLiteral("cpu")) return BackendChoiceKind::Cpu;
@@ -32,6 +38,7 @@ ModelController::ModelController(InferenceWorker* worker, UiSettings* settings, 
     backend_ = settings_->settings().value(kBackend, QStringLiteral("auto")).toString();
     if (backend_ != QStringLiteral("cpu") && backend_ != QStringLiteral("cuda")) backend_ = QStringLiteral("auto");
     quantize4bit_ = settings_->settings().value(kQuantize, false).toBool();
+    cpuThreads_ = std::clamp(settings_->settings().value(kCpuThreads, 0).toInt(), 0, kMaxCpuThreads);
 
     if (worker_) {
         // Queued: the worker lives on its own thread; these run on ours.
@@ -80,6 +87,7 @@ bool ModelController::load(const QString& pathOrUrl) {
     request.checkpointDir = path;
     request.backend = backendKind(backend_);
     request.quantize4bit = quantize4bit_;
+    request.cpuThreads = cpuThreads_;
     progress_ = 0;
     emit progressChanged();
     loadingPath_ = path;
@@ -159,6 +167,18 @@ void ModelController::setQuantize4bit(bool on) {
     quantize4bit_ = on;
     settings_->settings().setValue(kQuantize, on);
     emit optionsChanged();
+}
+
+void ModelController::setCpuThreads(int threads) {
+    threads = std::clamp(threads, 0, kMaxCpuThreads);
+    if (threads == cpuThreads_) return;
+    cpuThreads_ = threads;
+    settings_->settings().setValue(kCpuThreads, threads);
+    emit optionsChanged();
+}
+
+int ModelController::defaultCpuThreads() {
+    return fm::ThreadPool::default_threads();
 }
 
 void ModelController::forgetRecent(const QString& path) {

@@ -42,6 +42,9 @@ class ModelController : public QObject {
     // "auto", "cpu" or "cuda", and bf16 vs 4-bit: used by the next load, remembered.
     Q_PROPERTY(QString backend READ backend WRITE setBackend NOTIFY optionsChanged)
     Q_PROPERTY(bool quantize4bit READ quantize4bit WRITE setQuantize4bit NOTIFY optionsChanged)
+    // CPU threads for the next load: 0 = one per physical core (defaultCpuThreads).
+    Q_PROPERTY(int cpuThreads READ cpuThreads WRITE setCpuThreads NOTIFY optionsChanged)
+    Q_PROPERTY(int defaultCpuThreads READ defaultCpuThreads CONSTANT)
 
     Q_PROPERTY(CheckpointListModel* recentModels READ recentModels CONSTANT)
     Q_PROPERTY(CheckpointListModel* hubModels READ hubModels CONSTANT)
@@ -78,6 +81,9 @@ public:
     void setBackend(const QString& backend);
     bool quantize4bit() const { return quantize4bit_; }
     void setQuantize4bit(bool on);
+    int cpuThreads() const { return cpuThreads_; }
+    void setCpuThreads(int threads);
+    static int defaultCpuThreads();
 
     CheckpointListModel* recentModels() { return &recentModels_; }
     CheckpointListModel* hubModels() { return &hubModels_; }
@@ -125,6 +131,7 @@ private:
     QString cudaDevice_;
     QString backend_ = QStringLiteral("auto");
     bool quantize4bit_ = false;
+    int cpuThreads_ = 0;
     CheckpointListModel recentModels_;
     CheckpointListModel hubModels_;
     QString hubCachePath_;

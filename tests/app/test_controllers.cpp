@@ -454,6 +454,24 @@ private slots:
         QFETCH(QString, title);
         QCOMPARE(ConversationController::titleFrom(text), title);
     }
+
+    // The CPU thread setting reaches the backend at the next load, is clamped, and is remembered.
+    void cpuThreadsReachTheBackend() {
+        QVERIFY(ModelController::defaultCpuThreads() >= 1);
+        QSignalSpy changed(app_->models(), &ModelController::optionsChanged);
+        app_->models()->setCpuThreads(1);
+        QCOMPARE(changed.count(), 1);
+        app_->models()->setCpuThreads(1);
+        QCOMPARE(changed.count(), 1);  // no change, no signal
+        app_->models()->setCpuThreads(-5);
+        QCOMPARE(app_->models()->cpuThreads(), 0);
+        app_->models()->setCpuThreads(3);
+        QVERIFY(loadTinyModel(*app_));
+        QVERIFY2(app_->models()->backendName().contains(QStringLiteral("3 threads")),
+                 qPrintable(app_->models()->backendName()));
+        QCOMPARE(app_->ui()->settings().value(QStringLiteral("models/cpuThreads")).toInt(), 3);
+        app_->models()->setCpuThreads(0);
+    }
 };
 
 QTEST_MAIN(TestControllers)

@@ -252,6 +252,22 @@ Item {
                                 onClicked: root.app.models.quantize4bit = true
                             }
                         }
+                        Label { text: qsTr("CPU threads"); color: root.subtleText }
+                        SpinBox {
+                            id: threadsBox
+                            from: 0
+                            to: 256
+                            value: root.app.models.cpuThreads
+                            // 0 is "one per physical core": hyper-threads share a core's memory
+                            // bandwidth and FMA units, so more threads than cores rarely help.
+                            textFromValue: function (v) {
+                                return v === 0 ? qsTr("Auto (%1)").arg(root.app.models.defaultCpuThreads) : String(v)
+                            }
+                            Accessible.name: qsTr("CPU threads for the next load")
+                            ToolTip.visible: hovered
+                            ToolTip.text: qsTr("Used when the model runs on the CPU; takes effect at the next load")
+                            onValueModified: root.app.models.cpuThreads = value
+                        }
                     }
                     Button {
                         Layout.alignment: Qt.AlignRight
