@@ -51,6 +51,7 @@ public:
 
     Status embed() override {
         cpu::embedding(w_.embedding, ids_, T_, ws_.h.data(), c_.hidden_size);
+        w_.release_embedding_rows(ids_, T_);  // memory stays flat however many tokens are seen
         return {};
     }
 

@@ -57,6 +57,12 @@ struct ModelWeights {
 
     // Bytes the matrices and vectors take in memory (what a decode step reads, plus the embedding).
     int64_t weight_bytes() const;
+    // Lets go of the mapped pages of these tokens' embedding rows once they have been read, so that
+    // the resident set does not grow with the number of distinct tokens a session has seen
+    // (pages of a table mapped from the file come back from it if needed). Does nothing for a
+    // table on the heap (4-bit) or tied to lm_head.
+    void release_embedding_rows(const int32_t* ids, int64_t n) const;
+    bool embedding_rows_releasable = false;
     // Bytes of weights one decoded token reads: every matrix and vector except the embedding
     // table, of which one row (all of it when lm_head is tied to it).
     int64_t decode_read_bytes() const;
