@@ -12,12 +12,15 @@ namespace {
 const char* kUsage = R"(usage: falcon-mamba-cli COMMAND [options]
 
 Model commands (--model DIR is a Hugging Face checkpoint folder; add --4bit to quantize on load,
---backend auto|cpu|cuda, --threads N):
+--backend auto|cpu|cuda, --threads N; 0 or absent: one per physical core):
   info       --model DIR                         configuration, sizes and memory as JSON
   logits     --model DIR --tokens 1,2,3 --out FILE.npy [--chunk N]
                                                  float32 [T, vocab]: row t = logits after token t
-  bench      --model DIR [--prompt-tokens N] [--generate N] [--chunk N]
-                                                 load time, prefill and decode tokens/s, peak memory
+  bench      --model DIR [--prompt-tokens 512] [--generate 128] [--chunk 256] [--threads 1,2]
+             [--bandwidth-mib 1024]              one JSON line per thread count: load time,
+                                                 prefill/decode tokens/s, time to first token,
+                                                 peak RSS, resident weights, bytes per token and
+                                                 its share of the measured read bandwidth
 Text commands:
   tokenize   (--tokenizer FILE | --model DIR) [--parse-special] (--text S | --text-file F)
   detokenize (--tokenizer FILE | --model DIR) --ids 1,2,3 [--skip-special]

@@ -120,15 +120,33 @@ private slots:
     }
 
     void bench_prints_json() {
-        auto r =
-            cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "32", "--generate", "16"});
+        auto r = cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--prompt-tokens", "32", "--generate", "16",
+                      "--threads", "1,2", "--bandwidth-mib", "8"});
         QVERIFY2(r.code == 0, r.err.c_str());
-        auto j = json::parse(r.out);
-        QCOMPARE(j["generated_tokens"].get<int>(), 16);
-        QCOMPARE(j["prompt_tokens"].get<int>(), 32);
-        for (const char* key :
-             {"load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second", "peak_resident_bytes"})
-            QVERIFY2(j[key].get<double>() > 0, key);
+        // One JSON object per line, one line per thread count.
+        std::vector<json> runs;
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);) runs.push_back(json::parse(line));
+        QCOMPARE(runs.size(), size_t{2});
+        for (size_t i = 0; i < runs.size(); ++i) {
+            const json& j = runs[i];
+            QCOMPARE(j["threads"].get<int>(), int(i + 1));
+            QCOMPARE(j["generated_tokens"].get<int>(), 16);
+            QCOMPARE(j["prompt_tokens"].get<int>(), 32);
+            for (const char* key :
+                 {"load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second",
+                  "time_to_first_token_seconds", "peak_resident_bytes", "resident_weight_bytes",
+                  "decode_bytes_per_token", "read_bandwidth_bytes_per_second", "decode_bandwidth_share"})
+                QVERIFY2(j[key].get<double>() > 0, key);
+            // A token reads every weight but the embedding table (one row of it) and the state twice.
+            const auto w = j["weight_bytes"].get<int64_t>(), st = j["state_bytes"].get<int64_t>();
+            const int64_t table = 512 * 64 * 2, row = 64 * 2;  // tiny-bf16: vocab 512, hidden 64, bf16
+            QCOMPARE(j["decode_bytes_per_token"].get<int64_t>(), w - table + row + 2 * st);
+            QVERIFY(j["time_to_first_token_seconds"].get<double>() >= j["prefill_seconds"].get<double>());
+        }
+        auto bad = cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--threads", "1,x"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY(bad.err.find("--threads") != std::string::npos);
     }
 
     void tokenize_and_detokenize() {
