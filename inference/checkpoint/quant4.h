@@ -40,6 +40,8 @@ class ThreadPool;
 inline constexpr int32_t kQ4Block = 64;
 // bitsandbytes' NF4 code book, ascending.
 extern const float kNf4Codebook[16];
+// bitsandbytes' fp4 table, in its own (unsorted) order, with a negative zero at code 8.
+extern const float kFp4Codebook[16];
 
 // Loads the bitsandbytes-quantized Linear weight `name` (e.g. "backbone.layers.0.mixer.in_proj.weight")
 // whose logical shape is [rows, cols], with its absmax / quant_map / quant_state companions

@@ -9,6 +9,7 @@
 // with std::fma, so both twins give the same bits.
 
 #include "kernels/cpu/dot.h"
+#include "kernels/cpu/simd_avx2.h"
 
 #include <algorithm>
 #include <cmath>
@@ -81,17 +82,6 @@ inline void put(float* y, float v, bool accumulate) {
 
 #if FM_X86
 
-FM_AVX2 inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-FM_AVX2 inline float fma_ss(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
-
 FM_AVX2 inline __m256 load8(const float* p) {
     return _mm256_loadu_ps(p);
 }
@@ -129,8 +119,8 @@ FM_AVX2 inline void rows_avx2(const W* w, int64_t ld, int64_t cols, const float*
     }
     for (int r = 0; r < NR; ++r) {
         float tail = 0.0f;
-        for (int64_t k = j; k < cols; ++k) tail = fma_ss(load1(w + r * ld + k), x[k], tail);
-        put(y + r, hsum8(_mm256_add_ps(a[r], b[r])) + tail, accumulate);
+        for (int64_t k = j; k < cols; ++k) tail = simd::fma_ss(load1(w + r * ld + k), x[k], tail);
+        put(y + r, simd::hsum8(_mm256_add_ps(a[r], b[r])) + tail, accumulate);
     }
 }
 
@@ -269,8 +259,8 @@ FM_AVX2 void gemm_tile_avx2(const float* w, int64_t ldw, int64_t rows, int64_t c
                     j += 8;
                 }
                 float tail = 0.0f;
-                for (; j < cols; ++j) tail = fma_ss(wr[j], x[j], tail);
-                put(Y + (tb + t) * ldy + i, hsum8(_mm256_add_ps(a, b)) + tail, accumulate);
+                for (; j < cols; ++j) tail = simd::fma_ss(wr[j], x[j], tail);
+                put(Y + (tb + t) * ldy + i, simd::hsum8(_mm256_add_ps(a, b)) + tail, accumulate);
             }
         }
     }

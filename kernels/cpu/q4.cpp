@@ -1,4 +1,5 @@
 #include "kernels/cpu/q4.h"
+#include "kernels/cpu/simd_avx2.h"
 
 #include <algorithm>
 #include <cmath>
@@ -165,18 +166,6 @@ FM_AVX2 inline __m256 lut8(__m256 lo, __m256 hi, const uint8_t* p) {
     return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(sel));
 }
 
-// Lanes (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3), then the two: the portable tree.
-FM_AVX2 inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-FM_AVX2 inline float fma_ss(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
-
 // How far ahead of the kernels' reads the codes are prefetched, in bytes (measured: 4 KiB
 // brings a DRAM-resident matrix to the speed of an L3-resident one).
 constexpr int kPrefetch = 4096;
@@ -216,7 +205,7 @@ FM_AVX2 float row_dot_fused(const Q4Data& q, int64_t r, int64_t cols, const floa
             acc1 = _mm256_fmadd_ps(lut8(ls, hs, cb + j / 2 + 4), _mm256_loadu_ps(xb + j + 8), acc1);
         }
     }
-    return hsum8(_mm256_add_ps(acc0, acc1)) + 0.0f;
+    return simd::hsum8(_mm256_add_ps(acc0, acc1)) + 0.0f;
 }
 
 // Two rows at once: shares the x loads and keeps four FMA chains in flight.
@@ -247,8 +236,8 @@ FM_AVX2 void row_dot_fused2(const Q4Data& q, int64_t r, int64_t cols, const floa
             b1 = _mm256_fmadd_ps(lut8(l1, h1, p1 + j / 2 + 4), xc, b1);
         }
     }
-    out[0] = hsum8(_mm256_add_ps(a0, b0)) + 0.0f;
-    out[1] = hsum8(_mm256_add_ps(a1, b1)) + 0.0f;
+    out[0] = simd::hsum8(_mm256_add_ps(a0, b0)) + 0.0f;
+    out[1] = simd::hsum8(_mm256_add_ps(a1, b1)) + 0.0f;
 }
 
 // AVX-512 twin of the decode and dequantize kernels. vpermps on 16 lanes reads a whole 16-entry
@@ -279,11 +268,7 @@ FM_AVX512 inline Nibbles512 nibbles512(const uint8_t* p) {
 
 FM_AVX512 inline float reduce512(__m512 v) {
     const __m256 upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    const __m256 ab = _mm256_add_ps(_mm512_castps512_ps256(v), upper);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(ab), _mm256_extractf128_ps(ab, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
+    return simd::hsum8(_mm256_add_ps(_mm512_castps512_ps256(v), upper));
 }
 
 FM_AVX512 void rows_dot_avx512(const Q4Data& q, int64_t r, int64_t cols, const float* x, float* out) {
@@ -437,8 +422,8 @@ FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t
             ea = _mm256_fmadd_ps(da, da, ea);
             eb = _mm256_fmadd_ps(db, db, eb);
         }
-        err[c] = hsum8(ea);
-        err[c + 1] = hsum8(eb);
+        err[c] = simd::hsum8(ea);
+        err[c + 1] = simd::hsum8(eb);
     }
     int best = 0;
     for (int c = 1; c < 4; ++c)
@@ -453,8 +438,8 @@ FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t
         a = _mm256_fmadd_ps(x, q, a);
         b = _mm256_fmadd_ps(q, q, b);
     }
-    const float qq = hsum8(b);
-    const float s = qq > 0.0f ? hsum8(a) / qq : 0.0f;
+    const float qq = simd::hsum8(b);
+    const float s = qq > 0.0f ? simd::hsum8(a) / qq : 0.0f;
     if (s != 0.0f && std::isfinite(s)) {
         const __m256 sv = _mm256_set1_ps(s), inv = _mm256_set1_ps(1.0f / s);
         __m256 e = _mm256_setzero_ps();
@@ -465,7 +450,7 @@ FM_AVX2 bool quantize_block_avx2(const QuantTables& ts, const QuantTablesAvx2& t
             const __m256 d = _mm256_fnmadd_ps(lookup_codes(t, c), sv, x);
             e = _mm256_fmadd_ps(d, d, e);
         }
-        const float e4 = hsum8(e);
+        const float e4 = simd::hsum8(e);
         if (e4 < best_e) {
             best_e = e4;
             best_s = s;

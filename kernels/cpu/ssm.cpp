@@ -16,6 +16,7 @@
 
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/simd_avx2.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -95,13 +96,6 @@ void conv_scalar(const ConvParams& p, int64_t i0, int64_t i1) {
 
 #if FM_VMATH_X86
 
-FM_VMATH_AVX2 inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
 FM_VMATH_AVX2 inline __m256 update8(float* s, const float* a, const float* B, __m256 dt, __m256 dtx) {
     const __m256 dA = vmath::exp(_mm256_mul_ps(dt, _mm256_loadu_ps(a)));
     const __m256 v = _mm256_fmadd_ps(dA, _mm256_loadu_ps(s), _mm256_mul_ps(_mm256_loadu_ps(B), dtx));
@@ -127,7 +121,7 @@ FM_VMATH_AVX2 float scan_channel_avx2(float* s, const float* a, const float* B, 
         s[n] = std::fma(vmath::exp(dt * a[n]), s[n], B[n] * dtx);
         tail = std::fma(s[n], C[n], tail);
     }
-    return hsum8(_mm256_add_ps(la, lb)) + tail;
+    return simd::hsum8(_mm256_add_ps(la, lb)) + tail;
 }
 
 FM_VMATH_AVX2 void scan_avx2(const ScanParams& p, bool dt_final, int64_t i0, int64_t i1) {

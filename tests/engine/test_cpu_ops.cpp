@@ -13,18 +13,13 @@
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/cpu/vec_math.h"
+#include "tests/engine/random_data.h"
 
 using namespace fm;
 
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
+using fm::testing::random_vector;
 
 // A matrix in F32 or BF16 with random weights; owns its storage.
 struct TestMatrix {

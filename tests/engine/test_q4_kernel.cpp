@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "inference/checkpoint/quant4.h"
 #include "kernels/cpu/q4.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -22,39 +23,9 @@ Q_DECLARE_METATYPE(fm::cpu::Q4Isa)
 
 namespace {
 
-const float kNf4[16] = {-1.0f,
-                        -0.6961928009986877f,
-                        -0.5250730514526367f,
-                        -0.39491748809814453f,
-                        -0.28444138169288635f,
-                        -0.18477343022823334f,
-                        -0.09105003625154495f,
-                        0.0f,
-                        0.07958029955625534f,
-                        0.16093020141124725f,
-                        0.24611230194568634f,
-                        0.33791524171829224f,
-                        0.44070982933044434f,
-                        0.5626170039176941f,
-                        0.7229568362236023f,
-                        1.0f};
-// bitsandbytes' fp4 table: not sorted, with a negative zero.
-const float kFp4[16] = {0.0f,
-                        0.0052083334885537624f,
-                        0.6666666865348816f,
-                        1.0f,
-                        0.3333333432674408f,
-                        0.5f,
-                        0.1666666716337204f,
-                        0.25f,
-                        -0.0f,
-                        -0.0052083334885537624f,
-                        -0.6666666865348816f,
-                        -1.0f,
-                        -0.3333333432674408f,
-                        -0.5f,
-                        -0.1666666716337204f,
-                        -0.25f};
+// The code books under test: bitsandbytes' nf4 (sorted) and fp4 (unsorted, with a -0).
+const auto& kNf4 = kNf4Codebook;
+const auto& kFp4 = kFp4Codebook;
 
 // A random Q4 matrix that owns its buffers.
 struct RandomQ4 {

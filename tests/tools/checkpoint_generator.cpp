@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/checkpoint/quant4.h"
 #include "inference/checkpoint/safetensors_writer.h"
 #include "kernels/common/numerics.h"
 
@@ -43,45 +44,12 @@ TensorToWrite tensor(const std::string& name, DType dtype, std::vector<int64_t> 
     return t;
 }
 
-// bitsandbytes' code books (bnb.functional): nf4, and fp4 with its unsorted order and -0.
-constexpr float kNf4[16] = {-1.0f,
-                            -0.6961928009986877f,
-                            -0.5250730514526367f,
-                            -0.39491748809814453f,
-                            -0.28444138169288635f,
-                            -0.18477343022823334f,
-                            -0.09105003625154495f,
-                            0.0f,
-                            0.07958029955625534f,
-                            0.16093020141124725f,
-                            0.24611230194568634f,
-                            0.33791524171829224f,
-                            0.44070982933044434f,
-                            0.5626170039176941f,
-                            0.7229568362236023f,
-                            1.0f};
-constexpr float kFp4[16] = {0.0f,
-                            0.0052083334885537624f,
-                            0.6666666865348816f,
-                            1.0f,
-                            0.3333333432674408f,
-                            0.5f,
-                            0.1666666716337204f,
-                            0.25f,
-                            -0.0f,
-                            -0.0052083334885537624f,
-                            -0.6666666865348816f,
-                            -1.0f,
-                            -0.3333333432674408f,
-                            -0.5f,
-                            -0.1666666716337204f,
-                            -0.25f};
 constexpr int64_t kBnbBlock = 64;
 
 // One matrix as bitsandbytes writes it: absmax scaling per block, the nearest code.
 void add_bnb_matrix(std::vector<TensorToWrite>& all, const std::string& name, int64_t rows, int64_t cols,
                     const ValueFn& value, const std::string& type) {
-    const float* book = type == "nf4" ? kNf4 : kFp4;
+    const float* book = type == "nf4" ? kNf4Codebook : kFp4Codebook;
     const int64_t n = rows * cols, blocks = (n + kBnbBlock - 1) / kBnbBlock;
     auto weight = [value](int64_t i) {
         return num::bf16_to_float(num::float_to_bf16(value(static_cast<uint64_t>(i))));
