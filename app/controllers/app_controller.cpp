@@ -24,7 +24,7 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
     database_ = std::make_unique<fm::Database>();
     if (auto status = database_->open(environment_.databasePath()); !status) {
         startupError_ = QStringLiteral("The conversation database %1 cannot be opened: %2")
-                            .arg(QDir::toNativeSeparators(environment_.databasePath()), status.error());
+                            .arg(QDir::toNativeSeparators(environment_.databasePath()), errorText(status));
         database_.reset();
     } else {
         store_ = std::make_unique<fm::ConversationStore>(*database_);
@@ -32,7 +32,7 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
         if (auto marked = store_->markInterruptedOnStartup())
             interruptedReplies_ = *marked;
         else
-            startupError_ = marked.error();
+            startupError_ = errorText(marked);
     }
 
     worker_ = new InferenceWorker;

@@ -29,7 +29,7 @@ ConversationController::ConversationController(fm::ConversationStore* store, Inf
     messages_.setStore(store_);
     connect(&conversations_, &fm::ConversationListModel::errorOccurred, this, &ConversationController::setError);
     connect(&messages_, &fm::MessageListModel::errorOccurred, this, &ConversationController::setError);
-    connect(&settings_, &GenerationSettings::errorOccurred, this, &ConversationController::setError);
+    connect(&settings_, &ChatSettings::errorOccurred, this, &ConversationController::setError);
 
     if (worker_) {
         // Queued: the worker's signals come from its own thread.
@@ -171,7 +171,7 @@ qint64 ConversationController::newConversation() {
     // The values shown for "no conversation" (the defaults, the checkpoint's mode) are its own.
     fm::ConversationOptions options = settings_.options();
     if (models_) options.model = models_->modelPath();
-    if (auto status = store_->setConversationOptions(id, options); !status) setError(status.error());
+    if (auto status = store_->setConversationOptions(id, options); !status) setError(errorText(status));
     showConversation(id);
     return id;
 }
@@ -181,7 +181,7 @@ bool ConversationController::selectConversation(qint64 conversationId) {
     if (conversationId == currentId_) return true;
     auto conversation = store_->conversation(conversationId);
     if (!conversation || conversation->isDeleted()) {
-        setError(conversation ? QStringLiteral("That conversation was deleted.") : conversation.error());
+        setError(conversation ? QStringLiteral("That conversation was deleted.") : errorText(conversation));
         return false;
     }
     showConversation(conversationId);
@@ -242,7 +242,7 @@ bool ConversationController::send(const QString& text) {
     message.content = content;
     auto appended = store_->appendMessage(currentId_, message);
     if (!appended) {
-        setError(appended.error());
+        setError(errorText(appended));
         return false;
     }
     messages_.reload();
@@ -254,7 +254,7 @@ QList<ChatTurn> ConversationController::promptFor(qint64 parentMessageId, QStrin
     QList<ChatTurn> turns;
     auto path = store_->pathTo(parentMessageId);
     if (!path) {
-        *error = path.error();
+        *error = errorText(path);
         return turns;
     }
     const QString system = settings_.systemPrompt();
@@ -299,7 +299,7 @@ bool ConversationController::startReply(qint64 parentMessageId) {
     used.seed = static_cast<qint64>(request.params.sampling.seed);
     auto reply = store_->beginAssistantMessage(currentId_, parentMessageId, models_->modelPath(), used);
     if (!reply) {
-        setError(reply.error());
+        setError(errorText(reply));
         return false;
     }
     request.replyMessageId = reply->id;  // the worker keys this reply's saved states to it
@@ -353,7 +353,7 @@ bool ConversationController::editMessage(qint64 messageId, const QString& text) 
     if (!store_ || content.isEmpty() || isGenerating()) return false;
     auto edited = store_->editMessage(messageId, content);
     if (!edited) {
-        setError(edited.error());
+        setError(errorText(edited));
         return false;
     }
     messages_.reload();

@@ -12,7 +12,7 @@
 #include <QString>
 #include <QVariantList>
 
-#include "app/controllers/generation_settings.h"
+#include "app/controllers/chat_settings.h"
 #include "app/worker/inference_types.h"
 #include "ui/models/conversation_list_model.h"
 #include "ui/models/message_list_model.h"
@@ -34,7 +34,7 @@ class ConversationController : public QObject {
     QML_UNCREATABLE("ConversationController is provided by AppController")
     Q_PROPERTY(fm::ConversationListModel* conversations READ conversations CONSTANT)
     Q_PROPERTY(fm::MessageListModel* messages READ messages CONSTANT)
-    Q_PROPERTY(fm::app::GenerationSettings* settings READ settings CONSTANT)
+    Q_PROPERTY(fm::app::ChatSettings* settings READ settings CONSTANT)
     Q_PROPERTY(qint64 currentConversationId READ currentConversationId NOTIFY currentConversationChanged)
     Q_PROPERTY(QString currentTitle READ currentTitle NOTIFY currentConversationChanged)
     Q_PROPERTY(bool generating READ isGenerating NOTIFY generatingChanged)
@@ -58,7 +58,7 @@ public:
 
     fm::ConversationListModel* conversations() { return &conversations_; }
     fm::MessageListModel* messages() { return &messages_; }
-    GenerationSettings* settings() { return &settings_; }
+    ChatSettings* settings() { return &settings_; }
     qint64 currentConversationId() const { return currentId_; }
     QString currentTitle() const;
     bool isGenerating() const { return activeRequest_ != 0; }
@@ -152,7 +152,7 @@ private:
     MemoryMonitor* memory_;
     fm::ConversationListModel conversations_;
     fm::MessageListModel messages_;
-    GenerationSettings settings_;
+    ChatSettings settings_;
 
     qint64 currentId_ = 0;
     quint64 nextRequestId_ = 0;

@@ -183,8 +183,7 @@ private slots:
 
     void sendStreamsAndSavesTheReply() {
         auto* chat = app_->chat();
-        chat->settings()->setTemperature(0);
-        chat->settings()->setMaxNewTokens(24);
+        chat->settings()->change({.temperature = 0, .maxNewTokens = 24});
         QSignalSpy generating(chat, &ConversationController::generatingChanged);
         QVERIFY(sendAndWait(QStringLiteral("What is a state-space model?")));
         QVERIFY(!chat->isGenerating());
@@ -215,8 +214,7 @@ private slots:
 
     void regenerateAddsASibling() {
         auto* chat = app_->chat();
-        chat->settings()->setTemperature(0.9);
-        chat->settings()->setSeed(7);
+        chat->settings()->change({.temperature = 0.9, .seed = 7});
         QSignalSpy saved(chat, &ConversationController::replySaved);
         QVERIFY(chat->regenerate());
         QVERIFY(saved.wait(30000));
@@ -246,7 +244,7 @@ private slots:
 
     void stopKeepsThePartialReply() {
         auto* chat = app_->chat();
-        chat->settings()->setMaxNewTokens(100000);
+        chat->settings()->change({.maxNewTokens = 100000});
         app_->worker()->setTokenPacer(fm::app::testing::tokenPace(5));
         QSignalSpy saved(chat, &ConversationController::replySaved);
         QVERIFY(chat->send(QStringLiteral("Go on and on")));
@@ -254,7 +252,7 @@ private slots:
         chat->stop();
         QVERIFY(saved.wait(5000));
         app_->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
-        chat->settings()->setMaxNewTokens(24);
+        chat->settings()->change({.maxNewTokens = 24});
         auto message = app_->store()->message(chat->messages()->idAt(chat->messages()->count() - 1));
         QVERIFY(message.ok());
         QVERIFY(!message->content.isEmpty());
@@ -285,14 +283,14 @@ private slots:
         auto* settings = chat->settings();
         settings->resetToDefaults();
         QVERIFY(settings->usesDefaults());
-        settings->setTemperature(1.3);
+        settings->change({.temperature = 1.3});
         QVERIFY(!settings->usesDefaults());
         const qint64 first = chat->currentConversationId();
         const qint64 second = chat->conversations()->idAt(1);
         QVERIFY(chat->selectConversation(second));
-        QCOMPARE(chat->settings()->temperature() == 1.3, false);
+        QCOMPARE(chat->settings()->values().temperature == 1.3, false);
         QVERIFY(chat->selectConversation(first));
-        QCOMPARE(chat->settings()->temperature(), 1.3);
+        QCOMPARE(*chat->settings()->values().temperature, 1.3);
         settings->setSystemPrompt(QStringLiteral("You are terse."));
         settings->saveAsDefaults();
         QVERIFY(settings->usesDefaults());
@@ -303,14 +301,14 @@ private slots:
         // ...one that set its own temperature keeps it.
         QVERIFY(chat->selectConversation(second));
         QCOMPARE(chat->settings()->systemPrompt(), QStringLiteral("You are terse."));
-        QVERIFY(chat->settings()->temperature() != 1.3);
+        QVERIFY(chat->settings()->values().temperature != 1.3);
     }
 
     void completionModeCanBeChosen() {
         auto* chat = app_->chat();
         chat->newConversation();
         chat->settings()->setCompletionMode(true);
-        chat->settings()->setTemperature(0);
+        chat->settings()->change({.temperature = 0});
         QVERIFY(sendAndWait(QStringLiteral("Once upon a time")));
         auto conversation = app_->store()->conversation(chat->currentConversationId());
         QVERIFY(conversation.ok());

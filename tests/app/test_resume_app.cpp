@@ -70,9 +70,7 @@ private slots:
         QVERIFY(dir_.isValid());
         QVERIFY(startApp());
         auto* settings = app_->chat()->settings();
-        settings->setTemperature(0.9);
-        settings->setSeed(42);
-        settings->setMaxNewTokens(16);
+        settings->change({.temperature = 0.9, .maxNewTokens = 16, .seed = 42});
         settings->saveAsDefaults();
     }
     void cleanupTestCase() { app_.reset(); }
@@ -106,7 +104,7 @@ private slots:
     // resuming from the state before the replies (shared by both) rather than from scratch.
     void switchingBranchesFeedsTheVisibleBranch() {
         const int last = app_->chat()->messages()->count() - 1;
-        app_->chat()->settings()->setSeed(7);
+        app_->chat()->settings()->change({.seed = 7});
         QVERIFY(waitForReply([&] { return app_->chat()->regenerate(); }));
         QCOMPARE(siblingCountAt(last), 3);
         QVERIFY(app_->chat()->showSibling(last, -2));

@@ -115,8 +115,7 @@ private slots:
         app.models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(app.models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        app.chat()->settings()->setTemperature(0);
-        app.chat()->settings()->setMaxNewTokens(400);
+        app.chat()->settings()->change({.temperature = 0, .maxNewTokens = 400});
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(10));  // about 4 s of streaming
         QSignalSpy saved(app.chat(), &ConversationController::replySaved);
         QVERIFY(app.chat()->send(QStringLiteral("Tell me a story")));

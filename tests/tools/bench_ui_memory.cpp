@@ -83,8 +83,7 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "the tiny chat model did not load\n");
         return 1;
     }
-    app.chat()->settings()->setTemperature(0);
-    app.chat()->settings()->setMaxNewTokens(24);
+    app.chat()->settings()->change({.temperature = 0, .maxNewTokens = 24});
 
     // One conversation, `replies` turns of Markdown-ish questions.
     QSignalSpy saved(app.chat(), &ConversationController::replySaved);

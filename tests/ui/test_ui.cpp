@@ -58,8 +58,7 @@ private slots:
         run.app->models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(run.app->models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        run.app->chat()->settings()->setTemperature(0);
-        run.app->chat()->settings()->setMaxNewTokens(60);
+        run.app->chat()->settings()->change({.temperature = 0, .maxNewTokens = 60});
 
         // Type into the composer and press Enter, as a user would.
         QTRY_VERIFY(run.window->property("page").toString() == QStringLiteral("chat"));

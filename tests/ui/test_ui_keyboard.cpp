@@ -98,8 +98,7 @@ private slots:
         run_->app->models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(run_->app->models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        chat()->settings()->setTemperature(0);
-        chat()->settings()->setMaxNewTokens(20);
+        chat()->settings()->change({.temperature = 0, .maxNewTokens = 20});
         QTRY_COMPARE(run_->window->property("page").toString(), QStringLiteral("chat"));
     }
     void init() {
@@ -152,7 +151,7 @@ private slots:
 
         // Esc: stops a reply being written.
         run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(50));
-        chat()->settings()->setMaxNewTokens(400);
+        chat()->settings()->change({.maxNewTokens = 400});
         saved.clear();
         QVERIFY(chat()->regenerate());
         focusOn(focus);
@@ -161,7 +160,7 @@ private slots:
         QVERIFY(waitForSignal(saved, 5000));
         QVERIFY(!chat()->isGenerating());
         run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
-        chat()->settings()->setMaxNewTokens(20);
+        chat()->settings()->change({.maxNewTokens = 20});
 
         // Ctrl+L: the models page and back.
         focusOn(focus);

@@ -51,8 +51,7 @@ private slots:
         app.models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(app.models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        app.chat()->settings()->setTemperature(0);
-        app.chat()->settings()->setMaxNewTokens(tokens);
+        app.chat()->settings()->change({.temperature = 0, .maxNewTokens = tokens});
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(tokenDelayMs));
 
         // Warm up: the first reply creates the delegates and compiles the bindings.
