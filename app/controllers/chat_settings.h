@@ -21,7 +21,7 @@ namespace fm::app {
 class ChatSettings : public QObject {
     Q_OBJECT
     QML_ELEMENT
-    QML_UNCREATABLE("ChatSettings is provided by ConversationController")
+    QML_UNCREATABLE("ChatSettings is provided by AppController")
     Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY changed)
     Q_PROPERTY(bool completionMode READ completionMode WRITE setCompletionMode NOTIFY changed)
     // The generation settings in effect, every one set ({temperature, topP, topK, minP,

@@ -115,9 +115,9 @@ private slots:
         app.models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(app.models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        app.chat()->settings()->change({.temperature = 0, .maxNewTokens = 400});
+        app.chatSettings()->change({.temperature = 0, .maxNewTokens = 400});
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(10));  // about 4 s of streaming
-        QSignalSpy saved(app.chat(), &ConversationController::replySaved);
+        QSignalSpy saved(app.chat(), &ChatController::replySaved);
         QVERIFY(app.chat()->send(QStringLiteral("Tell me a story")));
         const qint64 replyId = app.chat()->streamingMessageId();
         QTRY_VERIFY_WITH_TIMEOUT(!app.chat()->messages()->contentOf(replyId).isEmpty(), 10000);
@@ -153,7 +153,7 @@ private slots:
         QVERIFY(reply);
         QCOMPARE(reply->status, fm::MessageStatus::Complete);
         QVERIFY(!reply->content.isEmpty());
-        QVERIFY(app.chat()->errorMessage().isEmpty());
+        QVERIFY(app.errors()->message().isEmpty());
     }
 };
 
