@@ -50,6 +50,10 @@ AppController::AppController(const AppEnvironment& environment, QObject* parent)
         QMetaObject::invokeMethod(
             saver_, [saver = saver_, path = environment_.databasePath()] { saver->open(path); }, Qt::QueuedConnection);
     }
+    // Streamed replies go from the worker's thread to the saver's in one hop (queued: the
+    // objects live on different threads), in the order the worker sends them.
+    connect(worker_, &InferenceWorker::replyTextSoFar, saver_, &StreamingSaver::saveStreaming, Qt::QueuedConnection);
+    connect(worker_, &InferenceWorker::replyEnded, saver_, &StreamingSaver::finish, Qt::QueuedConnection);
 
     ui_ = std::make_unique<UiSettings>(environment_.settingsFile);
     memory_ = std::make_unique<MemoryMonitor>();

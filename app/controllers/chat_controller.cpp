@@ -181,7 +181,6 @@ bool ChatController::startReply(qint64 parentMessageId) {
     setResumeNotice({});
     streamedText_.clear();
     streamingConversationId_ = currentId();
-    sinceSave_.start();
     setGenerating(request.requestId, reply->id);
     messages_.reload();
     features_.conversations->list()->refreshConversation(currentId());
@@ -313,40 +312,19 @@ void ChatController::onTokens(quint64 requestId, const QString& text, int tokenC
     if (!text.isEmpty() && currentId() == streamingConversationId_)
         messages_.appendStreamingText(streamingMessageId_, text);
     if (memory_) memory_->noteTokens(tokenCount);
-    if (saver_ && sinceSave_.elapsed() >= kSaveIntervalMs) {
-        sinceSave_.restart();
-        QMetaObject::invokeMethod(
-            saver_,
-            [saver = saver_, id = streamingMessageId_, content = streamedText_] {
-                if (saver) saver->saveStreaming(id, content);
-            },
-            Qt::QueuedConnection);
-    }
 }
 
-void ChatController::finishReply(fm::MessageStatus status, int promptTokens, int completionTokens,
-                                 const QString& finalText) {
-    const qint64 messageId = streamingMessageId_;
+// The worker tells the store itself (InferenceWorker::replyEnded); this is the window's side.
+void ChatController::endReply() {
     streamingConversationId_ = 0;
     setGenerating(0, 0);
-    if (!saver_) return;
-    // Through the saver: behind any partial save still queued there, so nothing overwrites it.
-    QMetaObject::invokeMethod(
-        saver_,
-        [saver = saver_, messageId, status, promptTokens, completionTokens, finalText] {
-            if (saver) saver->finish(messageId, status, promptTokens, completionTokens, finalText);
-        },
-        Qt::QueuedConnection);
 }
 
 void ChatController::onFinished(quint64 requestId, const GenerationSummary& summary) {
     if (requestId != activeRequest_) return;
     const qint64 messageId = streamingMessageId_;
     if (memory_) memory_->noteGenerationFinished(summary.tokensPerSecond);
-    // The streamed chunks and the final text agree; the final one drops a held-back stop
-    // string prefix, so it is the one kept.
-    finishReply(fm::MessageStatus::Complete, static_cast<int>(summary.promptTokens),
-                static_cast<int>(summary.generatedTokens), summary.text);
+    endReply();
     emit replyFinished(messageId, summary.stopReason);
 }
 
@@ -354,7 +332,7 @@ void ChatController::onFailed(quint64 requestId, const QString& error) {
     if (requestId != activeRequest_) return;
     const qint64 messageId = streamingMessageId_;
     features_.errors->report(QStringLiteral("The reply failed: %1").arg(error));
-    finishReply(fm::MessageStatus::Error, -1, -1, streamedText_);
+    endReply();
     emit replyFailed(messageId, error);
 }
 
@@ -369,8 +347,17 @@ void ChatController::onSaved(qint64 messageId, bool ok, const QString& error) {
 
 void ChatController::shutdown() {
     if (activeRequest_ == 0) return;
-    // The worker has stopped; whatever streamed is kept, marked as cut off.
-    finishReply(fm::MessageStatus::Interrupted, -1, -1, streamedText_);
+    const qint64 messageId = streamingMessageId_;
+    endReply();
+    if (!saver_) return;
+    // The worker has stopped and marked the reply interrupted, unless it never started it:
+    // then what streamed is kept, marked as cut off. Behind the worker's saves in the queue.
+    QMetaObject::invokeMethod(
+        saver_,
+        [saver = saver_, messageId, text = streamedText_] {
+            if (saver) saver->interrupt(messageId, text);
+        },
+        Qt::QueuedConnection);
 }
 
 }  // namespace fm::app

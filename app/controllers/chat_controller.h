@@ -1,12 +1,13 @@
 #pragma once
 // The chat on screen: the messages of the current conversation and the reply being written.
 // Actions: send, stop, regenerate, edit and continue, switch branch, copy. Replies stream in
-// from the inference worker; the text so far is saved about once a second by the
-// StreamingSaver (off this thread), so a killed process loses at most about a second of a
-// reply. Which conversation is on screen is ConversationsController's; errors go to ChatErrors.
+// from the inference worker straight into the message list; the worker also sends the text
+// so far to the StreamingSaver (its own thread) about once a second, so a killed process
+// loses at most about a second of a reply, and this object hears from the saver when the
+// reply is saved. Which conversation is on screen is ConversationsController's; errors go to
+// ChatErrors.
 
 #include <QtQml/qqmlregistration.h>
-#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -85,8 +86,6 @@ public:
     // after the worker has stopped and before the saver's thread ends.
     void shutdown();
 
-    static constexpr int kSaveIntervalMs = 1000;
-
 signals:
     void generatingChanged();
     void prefillProgressChanged();
@@ -101,7 +100,7 @@ private:
     qint64 currentId() const;
     void showCurrentConversation();
     bool startReply(qint64 parentMessageId);
-    void finishReply(fm::MessageStatus status, int promptTokens, int completionTokens, const QString& finalText);
+    void endReply();
     void setGenerating(quint64 requestId, qint64 messageId);
     // The prompt for a reply under `parentMessageId`; `ids` gets each turn's message id.
     QList<ChatTurn> promptFor(qint64 parentMessageId, QString* error, QList<qint64>* ids = nullptr) const;
@@ -128,7 +127,6 @@ private:
     qint64 streamingMessageId_ = 0;
     qint64 streamingConversationId_ = 0;
     QString streamedText_;
-    QElapsedTimer sinceSave_;
     double prefillProgress_ = -1;
     QString resumeNotice_;
 };

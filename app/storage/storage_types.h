@@ -5,6 +5,7 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QMetaType>
 #include <QString>
 #include <QVariantMap>
 
@@ -163,3 +164,5 @@ extern const QString kStateSnapshotColumns;
 StateSnapshot stateSnapshotFromRow(const QSqlQuery& query);
 
 }  // namespace fm
+
+Q_DECLARE_METATYPE(fm::MessageStatus)

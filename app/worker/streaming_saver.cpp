@@ -47,4 +47,11 @@ void StreamingSaver::finish(qint64 messageId, fm::MessageStatus status, int prom
     emit finished(messageId, result.ok(), errorText(result));
 }
 
+void StreamingSaver::interrupt(qint64 messageId, const QString& textSoFar) {
+    if (!store_) return;
+    auto message = store_->message(messageId);
+    if (!message || message->status != fm::MessageStatus::Streaming) return;
+    finish(messageId, fm::MessageStatus::Interrupted, -1, -1, textSoFar);
+}
+
 }  // namespace fm::app

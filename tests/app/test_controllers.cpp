@@ -257,6 +257,29 @@ private slots:
         QCOMPARE(message->status, fm::MessageStatus::Complete);
     }
 
+    // Closing the app while a reply is written keeps what streamed, marked interrupted (the
+    // worker ends the reply, straight to the store): the next start finds nothing to repair.
+    void closingMidReplyKeepsItInterrupted() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        qint64 messageId = 0;
+        {
+            AppController app(environmentIn(dir));
+            QVERIFY(loadTinyModel(app));
+            app.chatSettings()->change({.maxNewTokens = 100000});
+            app.worker()->setTokenPacer(fm::app::testing::tokenPace(5));
+            QVERIFY(app.chat()->send(QStringLiteral("Go on and on")));
+            messageId = app.chat()->streamingMessageId();
+            QTRY_VERIFY_WITH_TIMEOUT(!app.chat()->messages()->contentOf(messageId).isEmpty(), 10000);
+        }
+        AppController reopened(environmentIn(dir));
+        QCOMPARE(reopened.interruptedReplies(), 0);
+        auto message = reopened.store()->message(messageId);
+        QVERIFY(message.ok());
+        QCOMPARE(message->status, fm::MessageStatus::Interrupted);
+        QVERIFY(!message->content.isEmpty());
+    }
+
     void copyPutsTextOnTheClipboard() {
         auto* chat = app_->chat();
         QVERIFY(chat->copyLastReply());

@@ -22,6 +22,7 @@ using fm::app::testing::RunningApp;
 using fm::app::testing::saveScreenshot;
 using fm::app::testing::tinyChatDir;
 using fm::app::testing::typeText;
+using fm::app::testing::waitForSignal;
 
 namespace {
 
@@ -74,7 +75,8 @@ private slots:
         typeText(run.window, QStringLiteral("and mambas"));
         QCOMPARE(run.app->chat()->messages()->count(), 0);
         QTest::keyClick(run.window, Qt::Key_Return);
-        QVERIFY(saved.wait(30000));
+        // The key click runs the event loop: the reply may be saved before it returns.
+        QVERIFY(waitForSignal(saved, 30000));
 
         auto* messages = run.app->chat()->messages();
         QCOMPARE(messages->count(), 2);
