@@ -12,10 +12,10 @@
 #include <memory>
 
 #include "app/app_environment.h"
-#include "app/controllers/chat_controller.h"
-#include "app/controllers/chat_errors.h"
-#include "app/controllers/chat_settings.h"
-#include "app/controllers/conversations_controller.h"
+#include "app/controllers/chat/chat_controller.h"
+#include "app/controllers/chat/chat_errors.h"
+#include "app/controllers/chat/chat_settings.h"
+#include "app/controllers/chat/conversations_controller.h"
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
 #include "app/controllers/snapshot_controller.h"

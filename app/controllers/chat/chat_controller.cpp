@@ -1,11 +1,11 @@
-#include "app/controllers/chat_controller.h"
+#include "app/controllers/chat/chat_controller.h"
 
 #include <QClipboard>
 #include <QGuiApplication>
 
-#include "app/controllers/chat_errors.h"
-#include "app/controllers/chat_settings.h"
-#include "app/controllers/conversations_controller.h"
+#include "app/controllers/chat/chat_errors.h"
+#include "app/controllers/chat/chat_settings.h"
+#include "app/controllers/chat/conversations_controller.h"
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
 #include "app/markdown_blocks.h"

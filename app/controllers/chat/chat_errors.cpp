@@ -1,4 +1,4 @@
-#include "app/controllers/chat_errors.h"
+#include "app/controllers/chat/chat_errors.h"
 
 #include "app/controllers/storage_problem.h"
 

@@ -1,4 +1,4 @@
-#include "app/controllers/chat_settings.h"
+#include "app/controllers/chat/chat_settings.h"
 
 #include <QRandomGenerator>
 

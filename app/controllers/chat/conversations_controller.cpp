@@ -1,7 +1,7 @@
-#include "app/controllers/conversations_controller.h"
+#include "app/controllers/chat/conversations_controller.h"
 
-#include "app/controllers/chat_errors.h"
-#include "app/controllers/chat_settings.h"
+#include "app/controllers/chat/chat_errors.h"
+#include "app/controllers/chat/chat_settings.h"
 #include "app/controllers/model_controller.h"
 #include "app/storage/conversation_store.h"
 
