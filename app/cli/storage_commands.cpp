@@ -112,7 +112,7 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
     QtRuntime runtime(false);
     const QString dbPath = qstr(args->get("--db"));
-    // The desktop app holds this lock while it has the folder open (app/single_instance.h);
+    // The desktop app holds this lock while it has the folder open (app/startup/single_instance.h);
     // writing beside it would go unseen by its window and race its own writes.
     QLockFile appLock(QFileInfo(dbPath).absoluteDir().filePath(QStringLiteral("falcon-mamba-chat.lock")));
     appLock.setStaleLockTime(0);

@@ -4,7 +4,7 @@
 #include <QQmlEngine>
 
 #include "app/checkpoint_inspection.h"
-#include "app/command_line.h"
+#include "app/startup/command_line.h"
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"

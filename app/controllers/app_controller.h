@@ -11,7 +11,6 @@
 
 #include <memory>
 
-#include "app/app_environment.h"
 #include "app/controllers/chat/chat_controller.h"
 #include "app/controllers/chat/chat_errors.h"
 #include "app/controllers/chat/chat_settings.h"
@@ -21,6 +20,7 @@
 #include "app/controllers/snapshot_controller.h"
 #include "app/controllers/ui_settings.h"
 #include "app/export/export_controller.h"
+#include "app/startup/app_environment.h"
 
 namespace fm {
 class Database;

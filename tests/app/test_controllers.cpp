@@ -11,9 +11,9 @@
 #include <QTest>
 
 #include "app/checkpoint_inspection.h"
-#include "app/command_line.h"
 #include "app/controllers/app_controller.h"
 #include "app/markdown_blocks.h"
+#include "app/startup/command_line.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "inference/backends/backend.h"

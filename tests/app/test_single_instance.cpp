@@ -11,7 +11,7 @@
 
 #include "app/cli/cli.h"
 #include "app/controllers/app_controller.h"
-#include "app/single_instance.h"
+#include "app/startup/single_instance.h"
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"
