@@ -9,12 +9,12 @@
 
 #include <cstdio>
 
-#include "app/app_environment.h"
-#include "app/command_line.h"
 #include "app/controllers/app_controller.h"
 #include "app/qml_engine_setup.h"
 #include "app/qml_plugins.h"
-#include "app/single_instance.h"
+#include "app/startup/app_environment.h"
+#include "app/startup/command_line.h"
+#include "app/startup/single_instance.h"
 
 int main(int argc, char* argv[]) {
     QGuiApplication::setOrganizationName(QStringLiteral("FalconMambaChat"));

@@ -88,11 +88,11 @@ int cmd_export(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
     QtRuntime runtime(*format == ExportFormat::Pdf);
     Database db;
-    if (DbStatus opened = db.open(dbPath); !opened) return fail(err, "export", utf8(opened.error()));
+    if (Status opened = db.open(dbPath); !opened) return fail(err, "export", opened.error());
     std::optional<qint64> conversation;
     if (args->has("--conversation")) conversation = *id;
-    DbResult<ExportSummary> done = exportConversations(db, conversation, *format, outPath);
-    if (!done) return fail(err, "export", utf8(done.error()));
+    Result<ExportSummary> done = exportConversations(db, conversation, *format, outPath);
+    if (!done) return fail(err, "export", done.error());
     out << "exported " << plural(done->conversationCount, "conversation", "conversations") << " ("
         << plural(done->messageCount, "message", "messages") << ") as " << utf8(exportFormatName(*format)) << " to "
         << args->get("--out") << "\n";
@@ -107,7 +107,7 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
 
     QtRuntime runtime(false);
     const QString dbPath = qstr(args->get("--db"));
-    // The desktop app holds this lock while it has the folder open (app/single_instance.h);
+    // The desktop app holds this lock while it has the folder open (app/startup/single_instance.h);
     // writing beside it would go unseen by its window and race its own writes.
     QLockFile appLock(QFileInfo(dbPath).absoluteDir().filePath(QStringLiteral("falcon-mamba-chat.lock")));
     appLock.setStaleLockTime(0);
@@ -117,8 +117,8 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
                         " open; close the app first, or import from its sidebar menu");
     const bool existed = QFileInfo::exists(dbPath);
     Database db;
-    if (DbStatus opened = db.open(dbPath); !opened) return fail(err, "import", utf8(opened.error()));
-    DbResult<ImportSummary> done = importConversationsFile(db, qstr(args->get("--in")));
+    if (Status opened = db.open(dbPath); !opened) return fail(err, "import", opened.error());
+    Result<ImportSummary> done = importConversationsFile(db, qstr(args->get("--in")));
     if (!done) {
         // A database this command created for the import goes again: a refused import leaves
         // nothing behind.
@@ -126,7 +126,7 @@ int cmd_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
             db.close();
             for (const char* suffix : {"", "-wal", "-shm"}) QFile::remove(dbPath + QLatin1String(suffix));
         }
-        return fail(err, "import", "nothing was imported: " + utf8(done.error()));
+        return fail(err, "import", "nothing was imported: " + done.error());
     }
     std::string ids;
     for (qint64 conversationId : done->conversationIds)

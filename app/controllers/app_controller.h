@@ -11,13 +11,16 @@
 
 #include <memory>
 
-#include "app/app_environment.h"
-#include "app/controllers/conversation_controller.h"
+#include "app/controllers/chat/chat_controller.h"
+#include "app/controllers/chat/chat_errors.h"
+#include "app/controllers/chat/chat_settings.h"
+#include "app/controllers/chat/conversations_controller.h"
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
 #include "app/controllers/snapshot_controller.h"
 #include "app/controllers/ui_settings.h"
 #include "app/export/export_controller.h"
+#include "app/startup/app_environment.h"
 
 namespace fm {
 class Database;
@@ -33,7 +36,12 @@ class AppController : public QObject {
     Q_OBJECT
     QML_ELEMENT
     QML_UNCREATABLE("AppController is created by main()")
-    Q_PROPERTY(fm::app::ConversationController* chat READ chat CONSTANT)
+    // The chat, one object per feature: the conversations in the sidebar, the messages and the
+    // reply on screen, the chat's settings, and the error banner.
+    Q_PROPERTY(fm::app::ConversationsController* conversations READ conversations CONSTANT)
+    Q_PROPERTY(fm::app::ChatController* chat READ chat CONSTANT)
+    Q_PROPERTY(fm::app::ChatSettings* chatSettings READ chatSettings CONSTANT)
+    Q_PROPERTY(fm::app::ChatErrors* errors READ errors CONSTANT)
     Q_PROPERTY(fm::app::ModelController* models READ models CONSTANT)
     Q_PROPERTY(fm::app::MemoryMonitor* memory READ memory CONSTANT)
     Q_PROPERTY(fm::app::UiSettings* ui READ ui CONSTANT)
@@ -50,7 +58,10 @@ public:
     explicit AppController(const AppEnvironment& environment, QObject* parent = nullptr);
     ~AppController() override;
 
-    ConversationController* chat() { return chat_.get(); }
+    ConversationsController* conversations() { return conversations_.get(); }
+    ChatController* chat() { return chat_.get(); }
+    ChatSettings* chatSettings() { return settings_.get(); }
+    ChatErrors* errors() { return errors_.get(); }
     ModelController* models() { return models_.get(); }
     MemoryMonitor* memory() { return memory_.get(); }
     UiSettings* ui() { return ui_.get(); }
@@ -79,7 +90,10 @@ private:
     std::unique_ptr<UiSettings> ui_;
     std::unique_ptr<MemoryMonitor> memory_;
     std::unique_ptr<ModelController> models_;
-    std::unique_ptr<ConversationController> chat_;
+    std::unique_ptr<ChatErrors> errors_;
+    std::unique_ptr<ChatSettings> settings_;
+    std::unique_ptr<ConversationsController> conversations_;
+    std::unique_ptr<ChatController> chat_;
     std::unique_ptr<SnapshotController> snapshots_;
     std::unique_ptr<ExportController> exporter_;
 };

@@ -46,7 +46,7 @@ void SnapshotController::setRetentionConversations(int conversations) {
     retention_ = conversations;
     if (store_) {
         if (auto status = store_->setSetting(kRetentionSettingKey, QString::number(conversations)); !status)
-            onWarning(status.error());
+            onWarning(errorText(status));
     }
     emit retentionChanged();
     if (worker_) {

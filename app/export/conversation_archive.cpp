@@ -17,14 +17,14 @@ std::optional<int> optionalInt(const QVariant& value) {
 
 // The store reads messages one branch at a time; an export needs the whole tree, so this is
 // our own query on the same columns.
-DbResult<QList<Message>> loadMessages(Database& db, qint64 conversationId) {
-    DbResult<QSqlQuery> q =
+Result<QList<Message>> loadMessages(Database& db, qint64 conversationId) {
+    Result<QSqlQuery> q =
         db.exec(QStringLiteral("SELECT id, conversation_id, parent_id, role, content, created_at, "
                                "updated_at, status, prompt_tokens, completion_tokens, model, settings "
                                "FROM messages WHERE conversation_id = ? ORDER BY id"),
                 {conversationId});
     if (!q) {
-        return DbError{q.error()};
+        return Error{q.error()};
     }
     QList<Message> messages;
     while (q->next()) {
@@ -49,11 +49,11 @@ DbResult<QList<Message>> loadMessages(Database& db, qint64 conversationId) {
 // A deferred (read) transaction: consistent reads without taking the write lock, so the
 // GUI's streaming saver is never blocked by an export running on a worker thread.
 template <typename T>
-DbResult<T> inReadTransaction(Database& db, const std::function<DbResult<T>()>& body) {
-    if (DbResult<QSqlQuery> begin = db.exec(QStringLiteral("BEGIN DEFERRED")); !begin) {
-        return DbError{begin.error()};
+Result<T> inReadTransaction(Database& db, const std::function<Result<T>()>& body) {
+    if (Result<QSqlQuery> begin = db.exec(QStringLiteral("BEGIN DEFERRED")); !begin) {
+        return Error{begin.error()};
     }
-    DbResult<T> result = body();
+    Result<T> result = body();
     // Nothing was written: COMMIT and ROLLBACK are the same; ROLLBACK cannot fail on a
     // busy database.
     QSqlQuery end(db.connection());
@@ -61,14 +61,14 @@ DbResult<T> inReadTransaction(Database& db, const std::function<DbResult<T>()>& 
     return result;
 }
 
-DbResult<ConversationArchive> loadOne(ConversationStore& store, qint64 conversationId) {
-    DbResult<Conversation> conversation = store.conversation(conversationId);
+Result<ConversationArchive> loadOne(ConversationStore& store, qint64 conversationId) {
+    Result<Conversation> conversation = store.conversation(conversationId);
     if (!conversation) {
-        return DbError{conversation.error()};
+        return Error{conversation.error()};
     }
-    DbResult<QList<Message>> messages = loadMessages(store.database(), conversationId);
+    Result<QList<Message>> messages = loadMessages(store.database(), conversationId);
     if (!messages) {
-        return DbError{messages.error()};
+        return Error{messages.error()};
     }
     return ConversationArchive{*conversation, *messages};
 }
@@ -90,23 +90,23 @@ QList<Message> ConversationArchive::visibleBranch() const {
     return branch;
 }
 
-DbResult<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId) {
+Result<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId) {
     ConversationStore store(db);
     return inReadTransaction<ConversationArchive>(db, [&]() { return loadOne(store, conversationId); });
 }
 
-DbResult<QList<ConversationArchive>> loadAllConversationArchives(Database& db) {
+Result<QList<ConversationArchive>> loadAllConversationArchives(Database& db) {
     ConversationStore store(db);
-    return inReadTransaction<QList<ConversationArchive>>(db, [&]() -> DbResult<QList<ConversationArchive>> {
-        DbResult<QList<Conversation>> list = store.listConversations();
+    return inReadTransaction<QList<ConversationArchive>>(db, [&]() -> Result<QList<ConversationArchive>> {
+        Result<QList<Conversation>> list = store.listConversations();
         if (!list) {
-            return DbError{list.error()};
+            return Error{list.error()};
         }
         QList<ConversationArchive> archives;
         for (const Conversation& c : *list) {
-            DbResult<QList<Message>> messages = loadMessages(db, c.id);
+            Result<QList<Message>> messages = loadMessages(db, c.id);
             if (!messages) {
-                return DbError{messages.error()};
+                return Error{messages.error()};
             }
             archives.append(ConversationArchive{c, *messages});
         }

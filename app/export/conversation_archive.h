@@ -5,7 +5,7 @@
 // database rows.
 
 #include "app/storage/database.h"
-#include "app/storage/storage_result.h"
+#include "app/storage/error_text.h"
 #include "app/storage/storage_types.h"
 
 #include <QList>
@@ -23,9 +23,9 @@ struct ConversationArchive {
 
 // Reads one conversation (soft-deleted ones too) with all its messages, in one read
 // transaction so a reply being written meanwhile cannot tear the snapshot.
-DbResult<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId);
+Result<ConversationArchive> loadConversationArchive(Database& db, qint64 conversationId);
 
 // Every live (not soft-deleted) conversation, most recently active first.
-DbResult<QList<ConversationArchive>> loadAllConversationArchives(Database& db);
+Result<QList<ConversationArchive>> loadAllConversationArchives(Database& db);
 
 }  // namespace fm

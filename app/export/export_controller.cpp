@@ -129,10 +129,10 @@ void ExportController::startExport(std::optional<qint64> conversationId, const Q
         bool ok = false;
         QString message;
         Database db;
-        if (DbStatus opened = db.open(dbPath); !opened) {
-            message = QStringLiteral("Cannot export: %1").arg(opened.error());
-        } else if (DbResult<ExportSummary> done = exportConversations(db, conversationId, chosen, path); !done) {
-            message = QStringLiteral("Export failed: %1").arg(done.error());
+        if (Status opened = db.open(dbPath); !opened) {
+            message = QStringLiteral("Cannot export: %1").arg(errorText(opened));
+        } else if (Result<ExportSummary> done = exportConversations(db, conversationId, chosen, path); !done) {
+            message = QStringLiteral("Export failed: %1").arg(errorText(done));
         } else {
             ok = true;
             message = QStringLiteral("Exported %1 to %2")
@@ -175,10 +175,10 @@ void ExportController::importFile(const QUrl& file) {
         QString message;
         QVariantList ids;
         Database db;
-        if (DbStatus opened = db.open(dbPath); !opened) {
-            message = QStringLiteral("Cannot import: %1").arg(opened.error());
-        } else if (DbResult<ImportSummary> done = importConversationsFile(db, path); !done) {
-            message = QStringLiteral("Nothing was imported: %1").arg(done.error());
+        if (Status opened = db.open(dbPath); !opened) {
+            message = QStringLiteral("Cannot import: %1").arg(errorText(opened));
+        } else if (Result<ImportSummary> done = importConversationsFile(db, path); !done) {
+            message = QStringLiteral("Nothing was imported: %1").arg(errorText(done));
         } else {
             ok = true;
             for (qint64 id : done->conversationIds) {

@@ -80,7 +80,7 @@ QStringList exportFormatNames() {
     return names;
 }
 
-DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format) {
+Result<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format) {
     switch (format) {
     case ExportFormat::Markdown: return conversationsToMarkdown(conversations).toUtf8();
     case ExportFormat::PlainText: return conversationsToPlainText(conversations).toUtf8();
@@ -90,25 +90,25 @@ DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversation
         QByteArray pdf;
         QBuffer buffer(&pdf);
         buffer.open(QIODevice::WriteOnly);
-        if (DbStatus s = writeConversationsPdf(conversations, buffer, documentTitle(conversations)); !s) {
-            return DbError{s.error()};
+        if (Status s = writeConversationsPdf(conversations, buffer, documentTitle(conversations)); !s) {
+            return Error{s.error()};
         }
         return pdf;
     }
     }
-    return DbError{QStringLiteral("unknown export format")};
+    return toError(QStringLiteral("unknown export format"));
 }
 
-DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
-                                    const QString& path) {
+Result<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
+                                  const QString& path) {
     if (path.isEmpty()) {
-        return DbError{QStringLiteral("no file to export to")};
+        return toError(QStringLiteral("no file to export to"));
     }
     // QSaveFile writes a temporary file next to `path` and renames it on commit: a full
     // disk or a crash never leaves a truncated export (or destroys the previous one).
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) {
-        return DbError{QStringLiteral("%1: cannot write: %2").arg(path, file.errorString())};
+        return toError(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
     }
     qint64 written = 0;
     bool ok = true;
@@ -125,17 +125,17 @@ DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversati
     } else if (format == ExportFormat::Html) {
         writeHtml(conversations, sink);
     } else {
-        DbResult<QByteArray> bytes = renderExport(conversations, format);
+        Result<QByteArray> bytes = renderExport(conversations, format);
         if (!bytes) {
             file.cancelWriting();
-            return DbError{QStringLiteral("%1: %2").arg(path, bytes.error())};
+            return toError(QStringLiteral("%1: %2").arg(path, errorText(bytes)));
         }
         write(*bytes);
     }
     if (!ok || !file.commit()) {
         const QString why = file.errorString();
         file.cancelWriting();
-        return DbError{QStringLiteral("%1: cannot write: %2").arg(path, why)};
+        return toError(QStringLiteral("%1: cannot write: %2").arg(path, why));
     }
     ExportSummary summary;
     summary.conversationCount = int(conversations.size());
@@ -146,19 +146,19 @@ DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversati
     return summary;
 }
 
-DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
-                                            const QString& path) {
+Result<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
+                                          const QString& path) {
     QList<ConversationArchive> conversations;
     if (conversationId) {
-        DbResult<ConversationArchive> one = loadConversationArchive(db, *conversationId);
+        Result<ConversationArchive> one = loadConversationArchive(db, *conversationId);
         if (!one) {
-            return DbError{one.error()};
+            return Error{one.error()};
         }
         conversations.append(*one);
     } else {
-        DbResult<QList<ConversationArchive>> all = loadAllConversationArchives(db);
+        Result<QList<ConversationArchive>> all = loadAllConversationArchives(db);
         if (!all) {
-            return DbError{all.error()};
+            return Error{all.error()};
         }
         conversations = *all;
     }

@@ -25,7 +25,7 @@ QString exportNameFilter(ExportFormat format);  // "Markdown (*.md)" for file di
 QStringList exportFormatNames();
 
 // The document bytes for `conversations` (PDF needs a QGuiApplication, see pdf_export.h).
-DbResult<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format);
+Result<QByteArray> renderExport(const QList<ConversationArchive>& conversations, ExportFormat format);
 
 struct ExportSummary {
     int conversationCount = 0;
@@ -35,12 +35,12 @@ struct ExportSummary {
 
 // Writes `conversations` to `path` atomically: the file appears complete or not at all
 // (an existing file is replaced only on success).
-DbResult<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
-                                    const QString& path);
+Result<ExportSummary> writeExport(const QList<ConversationArchive>& conversations, ExportFormat format,
+                                  const QString& path);
 
 // One conversation (by database id) or, with std::nullopt, every live conversation.
-DbResult<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
-                                            const QString& path);
+Result<ExportSummary> exportConversations(Database& db, std::optional<qint64> conversationId, ExportFormat format,
+                                          const QString& path);
 
 // A file name for an export of one conversation: its title without characters that file
 // systems refuse, plus the suffix. "conversation.md" when the title has nothing usable.

@@ -56,9 +56,9 @@ std::vector<qsizetype> insertionOrder(const QList<Message>& messages) {
     return order;
 }
 
-DbStatus insertConversation(Database& db, const ConversationArchive& archive, qint64& newId, int& messageCount) {
+Status insertConversation(Database& db, const ConversationArchive& archive, qint64& newId, int& messageCount) {
     const Conversation& c = archive.conversation;
-    DbResult<QSqlQuery> insert =
+    Result<QSqlQuery> insert =
         db.exec(QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, system_prompt, "
                                "settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
                 {textOrEmpty(c.title), c.createdAtMs, c.updatedAtMs, textOrEmpty(c.options.systemPrompt),
@@ -78,7 +78,7 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
     }
     for (qsizetype i : order) {
         const Message& m = archive.messages[i];
-        DbResult<QSqlQuery> row = db.exec(
+        Result<QSqlQuery> row = db.exec(
             QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
                            "created_at, updated_at, status, prompt_tokens, completion_tokens, "
                            "model, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -97,7 +97,7 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
                                           "of its messages")
                                .arg(c.title, QString::number(c.currentLeafMessageId)));
         }
-        DbResult<QSqlQuery> leaf =
+        Result<QSqlQuery> leaf =
             db.exec(QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? WHERE id = ?"),
                     {rowOf.value(c.currentLeafMessageId), newId});
         if (!leaf) {
@@ -109,13 +109,13 @@ DbStatus insertConversation(Database& db, const ConversationArchive& archive, qi
 
 }  // namespace
 
-DbResult<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives) {
+Result<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives) {
     ImportSummary summary;
-    const DbStatus status = db.transaction([&]() -> DbStatus {
+    const Status status = db.transaction([&]() -> Status {
         summary = {};
         for (const ConversationArchive& archive : archives) {
             qint64 id = 0;
-            if (DbStatus s = insertConversation(db, archive, id, summary.messageCount); !s) {
+            if (Status s = insertConversation(db, archive, id, summary.messageCount); !s) {
                 return s;
             }
             summary.conversationIds.append(id);
@@ -123,31 +123,32 @@ DbResult<ImportSummary> writeImportedConversations(Database& db, const QList<Con
         return {};
     });
     if (!status) {
-        return DbError{QStringLiteral("writing to the database failed, nothing was changed: %1").arg(status.error())};
+        return toError(
+            QStringLiteral("writing to the database failed, nothing was changed: %1").arg(errorText(status)));
     }
     return summary;
 }
 
-DbResult<ImportSummary> importConversationsFile(Database& db, const QString& path) {
+Result<ImportSummary> importConversationsFile(Database& db, const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        return DbError{QStringLiteral("%1: cannot open: %2").arg(path, file.errorString())};
+        return toError(QStringLiteral("%1: cannot open: %2").arg(path, file.errorString()));
     }
     if (file.size() > kMaxImportBytes) {
-        return DbError{QStringLiteral("%1: %2 bytes is too large for a conversation export")
-                           .arg(path, QString::number(file.size()))};
+        return toError(QStringLiteral("%1: %2 bytes is too large for a conversation export")
+                           .arg(path, QString::number(file.size())));
     }
     const QByteArray bytes = file.readAll();
     if (file.error() != QFileDevice::NoError) {
-        return DbError{QStringLiteral("%1: cannot read: %2").arg(path, file.errorString())};
+        return toError(QStringLiteral("%1: cannot read: %2").arg(path, file.errorString()));
     }
-    DbResult<QList<ConversationArchive>> archives = conversationsFromJson(bytes);
+    Result<QList<ConversationArchive>> archives = conversationsFromJson(bytes);
     if (!archives) {
-        return DbError{QStringLiteral("%1: %2").arg(path, archives.error())};
+        return toError(QStringLiteral("%1: %2").arg(path, errorText(archives)));
     }
-    DbResult<ImportSummary> summary = writeImportedConversations(db, *archives);
+    Result<ImportSummary> summary = writeImportedConversations(db, *archives);
     if (!summary) {
-        return DbError{QStringLiteral("%1: %2").arg(path, summary.error())};
+        return toError(QStringLiteral("%1: %2").arg(path, errorText(summary)));
     }
     return summary;
 }

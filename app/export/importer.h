@@ -16,10 +16,10 @@ struct ImportSummary {
 // `archives` as returned by conversationsFromJson (local ids). Everything is inserted in one
 // transaction with new ids and the file's timestamps, titles, options, statuses and token
 // counts; siblings keep their order. Nothing is written when any insert fails.
-DbResult<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives);
+Result<ImportSummary> writeImportedConversations(Database& db, const QList<ConversationArchive>& archives);
 
 // Reads, validates and writes a JSON export file. The database is untouched unless the whole
 // file is valid; errors start with the file's path.
-DbResult<ImportSummary> importConversationsFile(Database& db, const QString& path);
+Result<ImportSummary> importConversationsFile(Database& db, const QString& path);
 
 }  // namespace fm

@@ -461,66 +461,66 @@ QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, 
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
-DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document) {
+Result<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document) {
     if (document.trimmed().isEmpty()) {
-        return DbError{QStringLiteral("the file is empty")};
+        return toError(QStringLiteral("the file is empty"));
     }
     QJsonParseError parseError;
     const QJsonDocument json = QJsonDocument::fromJson(document, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        return DbError{QStringLiteral("not valid JSON: %1 at byte %2%3")
+        return toError(QStringLiteral("not valid JSON: %1 at byte %2%3")
                            .arg(parseError.errorString())
                            .arg(parseError.offset)
                            .arg(parseError.offset >= document.size() - 1 ? QStringLiteral(" (the file looks truncated)")
-                                                                         : QString())};
+                                                                         : QString()));
     }
     Reader r;
     if (!json.isObject()) {
-        return DbError{
+        return toError(
             QStringLiteral("the document is not a JSON object, so not a Falcon Mamba "
-                           "Chat export (expected an object with \"format\")")};
+                           "Chat export (expected an object with \"format\")"));
     }
     const QJsonObject root = json.object();
     const QJsonValue format = root.value(QLatin1String("format"));
     if (format.toString() != QLatin1String(kExportFormatName)) {
-        return DbError{QStringLiteral("format: expected \"%1\", found %2: this is not a Falcon "
+        return toError(QStringLiteral("format: expected \"%1\", found %2: this is not a Falcon "
                                       "Mamba Chat conversation export")
                            .arg(QLatin1String(kExportFormatName), format.isString()
                                                                       ? QStringLiteral("\"%1\"").arg(format.toString())
-                                                                      : Reader::describe(format))};
+                                                                      : Reader::describe(format)));
     }
     // The version is checked before the other fields: a newer file is refused as newer,
     // not for whatever field it added.
     const std::optional<qint64> version = r.requiredInteger(
         root, QString(), "version", std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::max());
     if (!version) {
-        return DbError{r.error()};
+        return toError(r.error());
     }
     if (*version > kExportFormatVersion) {
-        return DbError{QStringLiteral("version: the file is format version %1, newer than this "
+        return toError(QStringLiteral("version: the file is format version %1, newer than this "
                                       "version of Falcon Mamba Chat understands (up to %2); "
                                       "update the app to import it")
                            .arg(*version)
-                           .arg(kExportFormatVersion)};
+                           .arg(kExportFormatVersion));
     }
     if (*version < 1) {
-        return DbError{QStringLiteral("version: %1 is not a known format version").arg(*version)};
+        return toError(QStringLiteral("version: %1 is not a known format version").arg(*version));
     }
     if (!r.onlyKnownFields(root, QString(), {"format", "version", "generator", "exported_at", "conversations"})) {
-        return DbError{r.error()};
+        return toError(r.error());
     }
     const QJsonValue generator = root.value(QLatin1String("generator"));
     if (!generator.isUndefined() && !generator.isString()) {
         r.fail(QStringLiteral("generator"), Reader::expected("a string", generator));
-        return DbError{r.error()};
+        return toError(r.error());
     }
     if (!r.nullableInteger(root, QString(), "exported_at", 0, kTimeMax)) {
-        return DbError{r.error()};
+        return toError(r.error());
     }
     const QJsonValue conversations = root.value(QLatin1String("conversations"));
     if (!conversations.isArray()) {
         r.fail(QStringLiteral("conversations"), Reader::expected("an array", conversations));
-        return DbError{r.error()};
+        return toError(r.error());
     }
     QList<ConversationArchive> archives;
     const QJsonArray array = conversations.toArray();
@@ -528,7 +528,7 @@ DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& doc
         std::optional<ConversationArchive> archive =
             readConversation(r, array[i], Reader::at(QStringLiteral("conversations"), i));
         if (!archive) {
-            return DbError{r.error()};
+            return toError(r.error());
         }
         archives.append(*archive);
     }

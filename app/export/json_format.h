@@ -24,6 +24,6 @@ QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, 
 // (Message::id, Message::parentId, Conversation::currentLeafMessageId; conversation ids 0).
 // On failure the message names the first problem with its JSON path, e.g.
 // "conversations[0].messages[3].parent: unknown id 17".
-DbResult<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document);
+Result<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document);
 
 }  // namespace fm

@@ -14,12 +14,11 @@
 
 namespace fm {
 
-DbStatus writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device,
-                               const QString& title) {
+Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device, const QString& title) {
     if (qobject_cast<QGuiApplication*>(QCoreApplication::instance()) == nullptr) {
-        return DbError{
+        return toError(
             QStringLiteral("PDF export needs a QGuiApplication for its fonts "
-                           "(none is running)")};
+                           "(none is running)"));
     }
     QPdfWriter writer(&device);
     writer.setCreator(QStringLiteral("Falcon Mamba Chat " FM_EXPORT_APP_VERSION));

@@ -10,7 +10,6 @@ namespace fm {
 // Writes the conversations' visible branches as an A4 PDF with selectable text. Text layout
 // needs fonts, so a QGuiApplication must exist (any platform; "offscreen" is enough); the
 // call fails with a message otherwise. Safe on a worker thread.
-DbStatus writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device,
-                               const QString& title);
+Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device, const QString& title);
 
 }  // namespace fm

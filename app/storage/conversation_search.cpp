@@ -17,7 +17,7 @@ namespace fm {
 
 // Live conversations matching free text; see the header for the ordering contract.
 
-DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int limit) {
+Result<QList<SearchHit>> ConversationStore::search(const QString& query, int limit) {
     const QString match = ftsMatchExpression(query);
     if (match.isEmpty() || limit == 0) {
         return QList<SearchHit>{};
@@ -37,14 +37,14 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
     QList<SearchHit> hits;
     QHash<qint64, qsizetype> rowOfConversation;
     {
-        DbResult<QSqlQuery> titles =
+        Result<QSqlQuery> titles =
             db_.exec(QStringLiteral("SELECT c.id, c.title, c.updated_at, c.model, c.mode "
                                     "FROM conversations_fts AS t JOIN conversations AS c ON c.id = t.rowid "
                                     "WHERE conversations_fts MATCH ? AND c.deleted_at IS NULL "
                                     "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"),
                      {match, limit < 0 ? -1 : limit});
         if (!titles) {
-            return DbError{titles.error()};
+            return Error{titles.error()};
         }
         while (titles->next()) {
             SearchHit hit = readHit(*titles, 0);
@@ -60,7 +60,7 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
     // rare one; the messages_owner index maps a message to its conversation without reading
     // message text. No bm25 ranking, for the same reason: it would score every match.
     {
-        DbResult<QSqlQuery> messages =
+        Result<QSqlQuery> messages =
             db_.exec(QStringLiteral("SELECT f.rowid, c.id, c.title, c.updated_at, c.model, c.mode "
                                     "FROM messages_fts AS f "
                                     "JOIN messages AS m INDEXED BY messages_owner ON m.id = f.rowid "
@@ -69,7 +69,7 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
                                     "ORDER BY f.rowid DESC"),
                      {match});
         if (!messages) {
-            return DbError{messages.error()};
+            return Error{messages.error()};
         }
         while (hits.size() < wanted && messages->next()) {
             const qint64 conversationId = messages->value(1).toLongLong();
@@ -107,12 +107,11 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
             titleIds.append(hit.conversationId);
         }
     }
-    const auto collect = [&](const QString& snippetSql, const QJsonArray& ids,
-                             QHash<qint64, QString>& into) -> DbStatus {
+    const auto collect = [&](const QString& snippetSql, const QJsonArray& ids, QHash<qint64, QString>& into) -> Status {
         if (ids.isEmpty()) {
             return {};
         }
-        DbResult<QSqlQuery> q =
+        Result<QSqlQuery> q =
             db_.exec(snippetSql, {match, QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact))});
         if (!q) {
             return q.status();
@@ -122,10 +121,10 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
         }
         return {};
     };
-    DbStatus status = collect(QStringLiteral("SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 16) "
-                                             "FROM messages_fts WHERE messages_fts MATCH ? "
-                                             "AND +rowid IN (SELECT value FROM json_each(?))"),
-                              messageIds, messageSnippets);
+    Status status = collect(QStringLiteral("SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 16) "
+                                           "FROM messages_fts WHERE messages_fts MATCH ? "
+                                           "AND +rowid IN (SELECT value FROM json_each(?))"),
+                            messageIds, messageSnippets);
     if (status) {
         status = collect(QStringLiteral("SELECT rowid, highlight(conversations_fts, 0, char(2), char(3)) "
                                         "FROM conversations_fts WHERE conversations_fts MATCH ? "
@@ -133,7 +132,7 @@ DbResult<QList<SearchHit>> ConversationStore::search(const QString& query, int l
                          titleIds, titleSnippets);
     }
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     for (SearchHit& hit : hits) {
         hit.snippet =

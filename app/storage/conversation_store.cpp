@@ -75,9 +75,9 @@ Message readMessage(const QSqlQuery& q, int first = 0) {
 }
 
 template <typename T, typename Reader>
-DbResult<QList<T>> readAll(DbResult<QSqlQuery> query, Reader read) {
+Result<QList<T>> readAll(Result<QSqlQuery> query, Reader read) {
     if (!query) {
-        return DbError{query.error()};
+        return Error{query.error()};
     }
     QList<T> rows;
     while (query->next()) {
@@ -101,7 +101,7 @@ qint64 ConversationStore::now() {
     return lastTimestamp_;
 }
 
-DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const QString& what, qint64 id) {
+Status ConversationStore::expectOneRow(const Result<QSqlQuery>& query, const QString& what, qint64 id) {
     if (!query) {
         return query.status();
     }
@@ -113,16 +113,16 @@ DbStatus ConversationStore::expectOneRow(const DbResult<QSqlQuery>& query, const
 
 // ---- Conversations ---------------------------------------------------------------------
 
-DbResult<Conversation> ConversationStore::createConversation(const QString& title, const ConversationOptions& options) {
+Result<Conversation> ConversationStore::createConversation(const QString& title, const ConversationOptions& options) {
     return importConversation(title, options, {});
 }
 
-DbResult<Conversation> ConversationStore::importConversation(const QString& title, const ConversationOptions& options,
-                                                             const QList<NewMessage>& messages) {
+Result<Conversation> ConversationStore::importConversation(const QString& title, const ConversationOptions& options,
+                                                           const QList<NewMessage>& messages) {
     qint64 id = 0;
-    const DbStatus status = db_.transaction([&]() -> DbStatus {
+    const Status status = db_.transaction([&]() -> Status {
         const qint64 t = now();
-        DbResult<QSqlQuery> insert =
+        Result<QSqlQuery> insert =
             db_.exec(QStringLiteral("INSERT INTO conversations (title, created_at, updated_at, "
                                     "system_prompt, settings, model, mode) VALUES (?, ?, ?, ?, ?, ?, ?)"),
                      {text(title), t, t, text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
@@ -133,7 +133,7 @@ DbResult<Conversation> ConversationStore::importConversation(const QString& titl
         id = insert->lastInsertId().toLongLong();
         qint64 parent = 0;
         for (const NewMessage& message : messages) {
-            DbResult<Message> added = insertMessage(id, message, parent);
+            Result<Message> added = insertMessage(id, message, parent);
             if (!added) {
                 return added.status();
             }
@@ -142,17 +142,17 @@ DbResult<Conversation> ConversationStore::importConversation(const QString& titl
         return {};
     });
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     return conversation(id);
 }
 
-DbResult<Conversation> ConversationStore::conversation(qint64 id) {
-    DbResult<QList<Conversation>> rows = readAll<Conversation>(
+Result<Conversation> ConversationStore::conversation(qint64 id) {
+    Result<QList<Conversation>> rows = readAll<Conversation>(
         db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.id = ?").arg(kConversationColumns), {id}),
         readConversation);
     if (!rows) {
-        return DbError{rows.error()};
+        return Error{rows.error()};
     }
     if (rows->isEmpty()) {
         return db_.fail(QStringLiteral("no conversation with id %1").arg(id));
@@ -160,7 +160,7 @@ DbResult<Conversation> ConversationStore::conversation(qint64 id) {
     return rows->first();
 }
 
-DbResult<QList<Conversation>> ConversationStore::listConversations(int limit) {
+Result<QList<Conversation>> ConversationStore::listConversations(int limit) {
     // Matches the partial index conversations_by_activity exactly: no sort step.
     return readAll<Conversation>(db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NULL "
                                                          "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?")
@@ -169,7 +169,7 @@ DbResult<QList<Conversation>> ConversationStore::listConversations(int limit) {
                                  readConversation);
 }
 
-DbResult<QList<Conversation>> ConversationStore::deletedConversations() {
+Result<QList<Conversation>> ConversationStore::deletedConversations() {
     return readAll<Conversation>(
         db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.deleted_at IS NOT NULL "
                                 "ORDER BY c.deleted_at DESC, c.id DESC")
@@ -177,12 +177,12 @@ DbResult<QList<Conversation>> ConversationStore::deletedConversations() {
         readConversation);
 }
 
-DbStatus ConversationStore::renameConversation(qint64 id, const QString& title) {
+Status ConversationStore::renameConversation(qint64 id, const QString& title) {
     return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET title = ? WHERE id = ?"), {text(title), id}),
                         QStringLiteral("conversation"), id);
 }
 
-DbStatus ConversationStore::setConversationOptions(qint64 id, const ConversationOptions& options) {
+Status ConversationStore::setConversationOptions(qint64 id, const ConversationOptions& options) {
     return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET system_prompt = ?, settings = ?, "
                                                 "model = ?, mode = ? WHERE id = ?"),
                                  {text(options.systemPrompt), textOrNull(options.settings.toJsonText()),
@@ -190,24 +190,24 @@ DbStatus ConversationStore::setConversationOptions(qint64 id, const Conversation
                         QStringLiteral("conversation"), id);
 }
 
-DbStatus ConversationStore::deleteConversation(qint64 id) {
+Status ConversationStore::deleteConversation(qint64 id) {
     return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = ? "
                                                 "WHERE id = ? AND deleted_at IS NULL"),
                                  {now(), id}),
                         QStringLiteral("live conversation"), id);
 }
 
-DbStatus ConversationStore::undoDeleteConversation(qint64 id) {
+Status ConversationStore::undoDeleteConversation(qint64 id) {
     return expectOneRow(db_.exec(QStringLiteral("UPDATE conversations SET deleted_at = NULL "
                                                 "WHERE id = ? AND deleted_at IS NOT NULL"),
                                  {id}),
                         QStringLiteral("deleted conversation"), id);
 }
 
-DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition, const QVariantList& bindings) {
+Result<QStringList> ConversationStore::purgeWhere(const QString& condition, const QVariantList& bindings) {
     QStringList files;
-    const DbStatus status = db_.transaction([&]() -> DbStatus {
-        DbResult<QSqlQuery> paths =
+    const Status status = db_.transaction([&]() -> Status {
+        Result<QSqlQuery> paths =
             db_.exec(QStringLiteral("SELECT s.file_path FROM state_snapshots AS s "
                                     "JOIN conversations AS c ON c.id = s.conversation_id WHERE %1")
                          .arg(condition),
@@ -221,34 +221,34 @@ DbResult<QStringList> ConversationStore::purgeWhere(const QString& condition, co
         paths->finish();
         // Cascades to messages (and their search entries, through the triggers) and to
         // state_snapshots.
-        DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM conversations WHERE id IN "
-                                                            "(SELECT c.id FROM conversations AS c WHERE %1)")
-                                                 .arg(condition),
-                                             bindings);
-        return erase ? DbStatus{} : erase.status();
+        Result<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM conversations WHERE id IN "
+                                                          "(SELECT c.id FROM conversations AS c WHERE %1)")
+                                               .arg(condition),
+                                           bindings);
+        return erase ? Status{} : erase.status();
     });
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     return files;
 }
 
-DbResult<QStringList> ConversationStore::purgeConversation(qint64 id) {
-    if (DbResult<Conversation> existing = conversation(id); !existing) {
-        return DbError{existing.error()};
+Result<QStringList> ConversationStore::purgeConversation(qint64 id) {
+    if (Result<Conversation> existing = conversation(id); !existing) {
+        return Error{existing.error()};
     }
     return purgeWhere(QStringLiteral("c.id = ?"), {id});
 }
 
-DbResult<QStringList> ConversationStore::purgeDeletedBefore(qint64 cutoffMs) {
+Result<QStringList> ConversationStore::purgeDeletedBefore(qint64 cutoffMs) {
     return purgeWhere(QStringLiteral("c.deleted_at IS NOT NULL AND c.deleted_at < ?"), {cutoffMs});
 }
 
 // ---- Messages --------------------------------------------------------------------------
 
-DbResult<Message> ConversationStore::insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId) {
+Result<Message> ConversationStore::insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId) {
     const qint64 t = now();
-    DbResult<QSqlQuery> insert =
+    Result<QSqlQuery> insert =
         db_.exec(QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, content, "
                                 "created_at, updated_at, status, prompt_tokens, completion_tokens, model, "
                                 "settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -256,7 +256,7 @@ DbResult<Message> ConversationStore::insertMessage(qint64 conversationId, const 
                   toText(message.status), optionalInt(message.tokens.prompt), optionalInt(message.tokens.completion),
                   textOrNull(message.model), textOrNull(message.settings.toJsonText())});
     if (!insert) {
-        return DbError{insert.error()};
+        return Error{insert.error()};
     }
     Message added;
     added.id = insert->lastInsertId().toLongLong();
@@ -271,45 +271,45 @@ DbResult<Message> ConversationStore::insertMessage(qint64 conversationId, const 
     added.model = message.model;
     added.settings = message.settings;
 
-    DbResult<QSqlQuery> touch =
+    Result<QSqlQuery> touch =
         db_.exec(QStringLiteral("UPDATE conversations SET updated_at = ?, current_leaf_message_id = ? "
                                 "WHERE id = ?"),
                  {t, added.id, conversationId});
     if (!touch) {
-        return DbError{touch.error()};
+        return Error{touch.error()};
     }
     return added;
 }
 
-DbResult<Message> ConversationStore::appendMessage(qint64 conversationId, const NewMessage& message) {
+Result<Message> ConversationStore::appendMessage(qint64 conversationId, const NewMessage& message) {
     std::optional<Message> added;
-    const DbStatus status = db_.transaction([&]() -> DbStatus {
+    const Status status = db_.transaction([&]() -> Status {
         qint64 parent = message.parentId;
         if (parent == 0) {
-            DbResult<Conversation> owner = conversation(conversationId);
+            Result<Conversation> owner = conversation(conversationId);
             if (!owner) {
                 return owner.status();
             }
             parent = owner->currentLeafMessageId;
         }
-        DbResult<Message> inserted = insertMessage(conversationId, message, parent);
+        Result<Message> inserted = insertMessage(conversationId, message, parent);
         if (inserted) {
             added = *inserted;
         }
         return inserted.status();
     });
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     return *added;
 }
 
-DbResult<Message> ConversationStore::message(qint64 id) {
-    DbResult<QList<Message>> rows = readAll<Message>(
+Result<Message> ConversationStore::message(qint64 id) {
+    Result<QList<Message>> rows = readAll<Message>(
         db_.exec(QStringLiteral("SELECT %1 FROM messages AS m WHERE m.id = ?").arg(kMessageColumns), {id}),
         [](const QSqlQuery& q) { return readMessage(q); });
     if (!rows) {
-        return DbError{rows.error()};
+        return Error{rows.error()};
     }
     if (rows->isEmpty()) {
         return db_.fail(QStringLiteral("no message with id %1").arg(id));
@@ -317,10 +317,10 @@ DbResult<Message> ConversationStore::message(qint64 id) {
     return rows->first();
 }
 
-DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId) {
-    DbResult<Conversation> owner = conversation(conversationId);
+Result<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId) {
+    Result<Conversation> owner = conversation(conversationId);
     if (!owner) {
-        return DbError{owner.error()};
+        return Error{owner.error()};
     }
     if (owner->currentLeafMessageId == 0) {
         return QList<BranchMessage>{};
@@ -328,7 +328,7 @@ DbResult<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversation
     return pathTo(owner->currentLeafMessageId);
 }
 
-DbResult<QList<BranchMessage>> ConversationStore::pathTo(qint64 messageId) {
+Result<QList<BranchMessage>> ConversationStore::pathTo(qint64 messageId) {
     // Walk up from the message to the first level, then count each step's siblings through
     // the messages_tree index (conversation, parent, id). `IS` so that NULL parents (the
     // first-level messages) compare equal.
@@ -347,7 +347,7 @@ SELECT %1,
 FROM path JOIN messages AS m ON m.id = path.id
 ORDER BY path.depth DESC)sql")
                             .arg(kMessageColumns);
-    DbResult<QList<BranchMessage>> path = readAll<BranchMessage>(db_.exec(sql, {messageId}), [](const QSqlQuery& q) {
+    Result<QList<BranchMessage>> path = readAll<BranchMessage>(db_.exec(sql, {messageId}), [](const QSqlQuery& q) {
         BranchMessage entry;
         entry.message = readMessage(q);
         entry.siblingIndex = q.value(kMessageColumnCount).toInt();
@@ -360,8 +360,8 @@ ORDER BY path.depth DESC)sql")
     return path;
 }
 
-DbResult<QList<Message>> ConversationStore::siblings(qint64 messageId) {
-    DbResult<QList<Message>> rows =
+Result<QList<Message>> ConversationStore::siblings(qint64 messageId) {
+    Result<QList<Message>> rows =
         readAll<Message>(db_.exec(QStringLiteral("SELECT %1 FROM messages AS self JOIN messages AS m "
                                                  "ON m.conversation_id = self.conversation_id "
                                                  "AND m.parent_id IS self.parent_id "
@@ -375,19 +375,19 @@ DbResult<QList<Message>> ConversationStore::siblings(qint64 messageId) {
     return rows;
 }
 
-DbResult<qint64> ConversationStore::switchToBranch(qint64 messageId) {
+Result<qint64> ConversationStore::switchToBranch(qint64 messageId) {
     qint64 leaf = 0;
-    const DbStatus status = db_.transaction([&]() -> DbStatus {
+    const Status status = db_.transaction([&]() -> Status {
         // The newest message in the subtree is necessarily a leaf (children are created
         // after their parents), and it is where the user left that branch.
-        DbResult<QVariant> latest = db_.scalar(QStringLiteral(R"sql(
+        Result<QVariant> latest = db_.scalar(QStringLiteral(R"sql(
 WITH RECURSIVE subtree (id) AS (
     SELECT id FROM messages WHERE id = ?
     UNION ALL
     SELECT m.id FROM messages AS m JOIN subtree ON m.parent_id = subtree.id
 )
 SELECT max(id) FROM subtree)sql"),
-                                               {messageId});
+                                             {messageId});
         if (!latest) {
             return latest.status();
         }
@@ -395,44 +395,44 @@ SELECT max(id) FROM subtree)sql"),
             return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
         }
         leaf = latest->toLongLong();
-        DbResult<QSqlQuery> update =
+        Result<QSqlQuery> update =
             db_.exec(QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? "
                                     "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
                      {leaf, leaf});
-        return update ? DbStatus{} : update.status();
+        return update ? Status{} : update.status();
     });
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     return leaf;
 }
 
-DbResult<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent) {
+Result<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent) {
     std::optional<Message> added;
-    const DbStatus status = db_.transaction([&]() -> DbStatus {
-        DbResult<Message> original = message(messageId);
+    const Status status = db_.transaction([&]() -> Status {
+        Result<Message> original = message(messageId);
         if (!original) {
             return original.status();
         }
         NewMessage edited;
         edited.role = original->role;
         edited.content = newContent;
-        DbResult<Message> inserted = insertMessage(original->conversationId, edited, original->parentId);
+        Result<Message> inserted = insertMessage(original->conversationId, edited, original->parentId);
         if (inserted) {
             added = *inserted;
         }
         return inserted.status();
     });
     if (!status) {
-        return DbError{status.error()};
+        return Error{status.error()};
     }
     return *added;
 }
 
 // ---- Streamed replies ------------------------------------------------------------------
 
-DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId, qint64 parentId, const QString& model,
-                                                           const GenerationSettings& settings) {
+Result<Message> ConversationStore::beginAssistantMessage(qint64 conversationId, qint64 parentId, const QString& model,
+                                                         const GenerationSettings& settings) {
     NewMessage reply;
     reply.role = MessageRole::Assistant;
     reply.parentId = parentId;
@@ -442,21 +442,21 @@ DbResult<Message> ConversationStore::beginAssistantMessage(qint64 conversationId
     return appendMessage(conversationId, reply);
 }
 
-DbStatus ConversationStore::updateStreamingContent(qint64 messageId, const QString& newText) {
+Status ConversationStore::updateStreamingContent(qint64 messageId, const QString& newText) {
     return expectOneRow(db_.exec(QStringLiteral("UPDATE messages SET content = ?, updated_at = ? "
                                                 "WHERE id = ? AND status = 'streaming'"),
                                  {text(newText), now(), messageId}),
                         QStringLiteral("streaming message"), messageId);
 }
 
-DbStatus ConversationStore::finishMessage(qint64 messageId, MessageStatus status, const TokenCounts& tokens,
-                                          const std::optional<QString>& finalContent) {
+Status ConversationStore::finishMessage(qint64 messageId, MessageStatus status, const TokenCounts& tokens,
+                                        const std::optional<QString>& finalContent) {
     if (status == MessageStatus::Streaming) {
         return db_.fail(QStringLiteral("finishMessage needs a final status, not 'streaming'"));
     }
-    return db_.transaction([&]() -> DbStatus {
+    return db_.transaction([&]() -> Status {
         const qint64 t = now();
-        const DbStatus updated =
+        const Status updated =
             expectOneRow(db_.exec(QStringLiteral("UPDATE messages SET status = ?, prompt_tokens = ?, "
                                                  "completion_tokens = ?, content = coalesce(?, content), "
                                                  "updated_at = ? WHERE id = ?"),
@@ -466,30 +466,30 @@ DbStatus ConversationStore::finishMessage(qint64 messageId, MessageStatus status
         if (!updated) {
             return updated;
         }
-        DbResult<QSqlQuery> touch =
+        Result<QSqlQuery> touch =
             db_.exec(QStringLiteral("UPDATE conversations SET updated_at = ? "
                                     "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
                      {t, messageId});
-        return touch ? DbStatus{} : touch.status();
+        return touch ? Status{} : touch.status();
     });
 }
 
-DbResult<int> ConversationStore::markInterruptedOnStartup() {
-    DbResult<QSqlQuery> update = db_.exec(QStringLiteral("UPDATE messages SET status = 'interrupted', updated_at = ? "
-                                                         "WHERE status = 'streaming'"),
-                                          {now()});
+Result<int> ConversationStore::markInterruptedOnStartup() {
+    Result<QSqlQuery> update = db_.exec(QStringLiteral("UPDATE messages SET status = 'interrupted', updated_at = ? "
+                                                       "WHERE status = 'streaming'"),
+                                        {now()});
     if (!update) {
-        return DbError{update.error()};
+        return Error{update.error()};
     }
     return update->numRowsAffected();
 }
 
 // ---- Settings --------------------------------------------------------------------------
 
-DbResult<std::optional<QString>> ConversationStore::setting(const QString& key) {
-    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("SELECT value FROM settings WHERE key = ?"), {key});
+Result<std::optional<QString>> ConversationStore::setting(const QString& key) {
+    Result<QSqlQuery> q = db_.exec(QStringLiteral("SELECT value FROM settings WHERE key = ?"), {key});
     if (!q) {
-        return DbError{q.error()};
+        return Error{q.error()};
     }
     if (!q->next()) {
         return std::optional<QString>{};
@@ -497,37 +497,37 @@ DbResult<std::optional<QString>> ConversationStore::setting(const QString& key) 
     return std::optional<QString>(q->value(0).toString());
 }
 
-DbStatus ConversationStore::setSetting(const QString& key, const QString& value) {
-    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
-                                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-                                     {text(key), text(value)});
-    return q ? DbStatus{} : q.status();
+Status ConversationStore::setSetting(const QString& key, const QString& value) {
+    Result<QSqlQuery> q = db_.exec(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
+                                                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                                   {text(key), text(value)});
+    return q ? Status{} : q.status();
 }
 
-DbStatus ConversationStore::removeSetting(const QString& key) {
-    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("DELETE FROM settings WHERE key = ?"), {key});
-    return q ? DbStatus{} : q.status();
+Status ConversationStore::removeSetting(const QString& key) {
+    Result<QSqlQuery> q = db_.exec(QStringLiteral("DELETE FROM settings WHERE key = ?"), {key});
+    return q ? Status{} : q.status();
 }
 
 // ---- Snapshots -------------------------------------------------------------------------
 
-DbResult<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot& snapshot) {
+Result<StateSnapshot> ConversationStore::addStateSnapshot(const StateSnapshot& snapshot) {
     StateSnapshot stored = snapshot;
     stored.createdAtMs = now();
-    DbResult<QSqlQuery> insert = db_.exec(
+    Result<QSqlQuery> insert = db_.exec(
         QStringLiteral("INSERT INTO state_snapshots (conversation_id, message_id, kind, "
                        "fingerprint, file_path, byte_size, checksum, token_count, created_at) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         {snapshot.conversationId, idOrNull(snapshot.messageId), text(snapshot.kind), text(snapshot.fingerprint),
          text(snapshot.filePath), snapshot.byteSize, text(snapshot.checksum), snapshot.tokenCount, stored.createdAtMs});
     if (!insert) {
-        return DbError{insert.error()};
+        return Error{insert.error()};
     }
     stored.id = insert->lastInsertId().toLongLong();
     return stored;
 }
 
-DbResult<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId) {
+Result<QList<StateSnapshot>> ConversationStore::stateSnapshots(qint64 conversationId) {
     return readAll<StateSnapshot>(
         db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? ORDER BY s.id")
                      .arg(kStateSnapshotColumns),

@@ -36,86 +36,86 @@ public:
     void setClock(std::function<qint64()> nowMs);
 
     // ---- Conversations -------------------------------------------------------------------
-    DbResult<Conversation> createConversation(const QString& title, const ConversationOptions& options = {});
+    Result<Conversation> createConversation(const QString& title, const ConversationOptions& options = {});
     // Creates a conversation with a linear chain of messages (each NewMessage::parentId is
     // ignored: every message follows the previous one), all or nothing.
-    DbResult<Conversation> importConversation(const QString& title, const ConversationOptions& options,
-                                              const QList<NewMessage>& messages);
+    Result<Conversation> importConversation(const QString& title, const ConversationOptions& options,
+                                            const QList<NewMessage>& messages);
     // Soft-deleted conversations are returned too (see Conversation::isDeleted()).
-    DbResult<Conversation> conversation(qint64 id);
+    Result<Conversation> conversation(qint64 id);
     // Live conversations, most recent activity first; limit < 0 means all.
-    DbResult<QList<Conversation>> listConversations(int limit = -1);
+    Result<QList<Conversation>> listConversations(int limit = -1);
     // Soft-deleted conversations, most recently deleted first (for a "trash" view).
-    DbResult<QList<Conversation>> deletedConversations();
+    Result<QList<Conversation>> deletedConversations();
     // Renaming is not "activity": it does not move the conversation in the list.
-    DbStatus renameConversation(qint64 id, const QString& title);
-    DbStatus setConversationOptions(qint64 id, const ConversationOptions& options);
+    Status renameConversation(qint64 id, const QString& title);
+    Status setConversationOptions(qint64 id, const ConversationOptions& options);
     // Soft delete: hidden from the list and search until undone or purged.
-    DbStatus deleteConversation(qint64 id);
-    DbStatus undoDeleteConversation(qint64 id);
+    Status deleteConversation(qint64 id);
+    Status undoDeleteConversation(qint64 id);
     // Permanently removes the conversation with its messages and snapshot rows. Returns the
     // snapshot files that were referenced, for the caller to delete from disk (the store
     // never touches files; a failed file removal must not resurrect rows).
-    DbResult<QStringList> purgeConversation(qint64 id);
+    Result<QStringList> purgeConversation(qint64 id);
     // Purges every conversation soft-deleted before `cutoffMs` (housekeeping at startup).
-    DbResult<QStringList> purgeDeletedBefore(qint64 cutoffMs);
+    Result<QStringList> purgeDeletedBefore(qint64 cutoffMs);
 
     // ---- Messages ------------------------------------------------------------------------
     // Adds a message under NewMessage::parentId (0: under the current leaf), makes it the
     // current leaf and bumps the conversation's last activity.
-    DbResult<Message> appendMessage(qint64 conversationId, const NewMessage& message);
-    DbResult<Message> message(qint64 id);
+    Result<Message> appendMessage(qint64 conversationId, const NewMessage& message);
+    Result<Message> message(qint64 id);
     // The visible branch: first-level message to current leaf, with sibling positions.
-    DbResult<QList<BranchMessage>> pathToLeaf(qint64 conversationId);
+    Result<QList<BranchMessage>> pathToLeaf(qint64 conversationId);
     // First-level message down to `messageId` (what a prompt for that point is built from).
-    DbResult<QList<BranchMessage>> pathTo(qint64 messageId);
+    Result<QList<BranchMessage>> pathTo(qint64 messageId);
     // All messages sharing `messageId`'s parent, itself included, oldest first.
-    DbResult<QList<Message>> siblings(qint64 messageId);
+    Result<QList<Message>> siblings(qint64 messageId);
     // Shows the branch through `messageId`: the current leaf becomes its most recent
     // descendant (or itself). Returns the new leaf id. Used for "< 2/3 >" navigation.
-    DbResult<qint64> switchToBranch(qint64 messageId);
+    Result<qint64> switchToBranch(qint64 messageId);
     // Editing keeps the original: the edited text becomes a new sibling (same parent and
     // role) that is the new current leaf; the old branch stays reachable.
-    DbResult<Message> editMessage(qint64 messageId, const QString& newContent);
+    Result<Message> editMessage(qint64 messageId, const QString& newContent);
 
     // ---- Streamed replies ----------------------------------------------------------------
     // An empty assistant message with status 'streaming' under `parentId` (0: the current
     // leaf). Regenerating = beginning another one under the same user message.
-    DbResult<Message> beginAssistantMessage(qint64 conversationId, qint64 parentId = 0, const QString& model = {},
-                                            const GenerationSettings& settings = {});
+    Result<Message> beginAssistantMessage(qint64 conversationId, qint64 parentId = 0, const QString& model = {},
+                                          const GenerationSettings& settings = {});
     // Replaces the text of a streaming message. One single-row UPDATE, no re-indexing
     // (streaming messages are not in the search index): cheap enough for once a second.
-    DbStatus updateStreamingContent(qint64 messageId, const QString& text);
+    Status updateStreamingContent(qint64 messageId, const QString& text);
     // Settles a message: status (not Streaming), token counts, and optionally the final
     // text; bumps the conversation's activity. The message enters the search index here.
-    DbStatus finishMessage(qint64 messageId, MessageStatus status, const TokenCounts& tokens,
-                           const std::optional<QString>& finalContent = std::nullopt);
+    Status finishMessage(qint64 messageId, MessageStatus status, const TokenCounts& tokens,
+                         const std::optional<QString>& finalContent = std::nullopt);
     // Call once at startup, before any generation: replies cut off by a crash or a killed
     // process are kept with the text saved so far and marked 'interrupted'. Returns how
     // many were marked.
-    DbResult<int> markInterruptedOnStartup();
+    Result<int> markInterruptedOnStartup();
 
     // ---- Search --------------------------------------------------------------------------
     // Live conversations whose title or settled messages match `query` (free text, any
     // characters; see ftsMatchExpression). Title matches first (most recently active
     // first), then conversations by their most recent matching message. Snippets come from
     // that message, or are the highlighted title. limit < 0 means no limit.
-    DbResult<QList<SearchHit>> search(const QString& query, int limit = 50);
+    Result<QList<SearchHit>> search(const QString& query, int limit = 50);
 
     // ---- App-wide settings (key -> text; callers encode structured values as JSON) -------
-    DbResult<std::optional<QString>> setting(const QString& key);
-    DbStatus setSetting(const QString& key, const QString& value);
-    DbStatus removeSetting(const QString& key);
+    Result<std::optional<QString>> setting(const QString& key);
+    Status setSetting(const QString& key, const QString& value);
+    Status removeSetting(const QString& key);
 
     // ---- Recurrent-state snapshots (rows only; the files are the caller's) ---------------
-    DbResult<StateSnapshot> addStateSnapshot(const StateSnapshot& snapshot);
-    DbResult<QList<StateSnapshot>> stateSnapshots(qint64 conversationId);
+    Result<StateSnapshot> addStateSnapshot(const StateSnapshot& snapshot);
+    Result<QList<StateSnapshot>> stateSnapshots(qint64 conversationId);
 
 private:
     qint64 now();
-    DbResult<Message> insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId);
-    DbResult<QStringList> purgeWhere(const QString& condition, const QVariantList& bindings);
-    DbStatus expectOneRow(const DbResult<QSqlQuery>& query, const QString& what, qint64 id);
+    Result<Message> insertMessage(qint64 conversationId, const NewMessage& message, qint64 parentId);
+    Result<QStringList> purgeWhere(const QString& condition, const QVariantList& bindings);
+    Status expectOneRow(const Result<QSqlQuery>& query, const QString& what, qint64 id);
 
     Database& db_;
     std::function<qint64()> clock_;

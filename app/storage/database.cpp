@@ -49,12 +49,12 @@ void Database::close() {
     inTransaction_ = false;
 }
 
-DbError Database::fail(const QString& message) {
+Error Database::fail(const QString& message) {
     lastError_ = message;
-    return DbError{message};
+    return toError(message);
 }
 
-DbStatus Database::open(const QString& path, int targetVersion) {
+Status Database::open(const QString& path, int targetVersion) {
     close();
     path_ = path;
     const int latest = latestSchemaVersion();
@@ -81,78 +81,78 @@ DbStatus Database::open(const QString& path, int targetVersion) {
     // makes us wait up to 5 s instead of failing at once with "database is locked".
     db_.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     if (!db_.open()) {
-        const DbError error = fail(QStringLiteral("cannot open %1: %2").arg(path, describeError(db_.lastError())));
+        const Error error = fail(QStringLiteral("cannot open %1: %2").arg(path, describeError(db_.lastError())));
         close();
         return error;
     }
 
     // Read the version before changing anything (journal mode included): a database from a
     // newer app, or a file that is not ours, must be left exactly as it was.
-    DbResult<QVariant> version = scalar(QStringLiteral("PRAGMA user_version"));
+    Result<QVariant> version = scalar(QStringLiteral("PRAGMA user_version"));
     if (!version) {
-        const DbError error =
-            fail(QStringLiteral("%1 is not a readable SQLite database: %2").arg(path, version.error()));
+        const Error error =
+            fail(QStringLiteral("%1 is not a readable SQLite database: %2").arg(path, errorText(version)));
         close();
         return error;
     }
     const int current = version->toInt();
     if (current > latest) {
-        const DbError error = fail(QStringLiteral("%1 was written by a newer version of Falcon Mamba Chat (schema v%2; "
-                                                  "this version understands up to v%3). It was left unchanged.")
-                                       .arg(path)
-                                       .arg(current)
-                                       .arg(latest));
+        const Error error = fail(QStringLiteral("%1 was written by a newer version of Falcon Mamba Chat (schema v%2; "
+                                                "this version understands up to v%3). It was left unchanged.")
+                                     .arg(path)
+                                     .arg(current)
+                                     .arg(latest));
         close();
         return error;
     }
     if (current == 0) {
-        DbResult<QVariant> objects = scalar(QStringLiteral("SELECT count(*) FROM sqlite_schema"));
+        Result<QVariant> objects = scalar(QStringLiteral("SELECT count(*) FROM sqlite_schema"));
         if (!objects || objects->toInt() != 0) {
-            const DbError error =
+            const Error error =
                 fail(QStringLiteral("%1 is an SQLite database of another application; not touching it").arg(path));
             close();
             return error;
         }
     }
     if (targetVersion < current) {
-        const DbError error = fail(
+        const Error error = fail(
             QStringLiteral("%1 is at schema v%2; cannot go back to v%3").arg(path).arg(current).arg(targetVersion));
         close();
         return error;
     }
     schemaVersion_ = current;
 
-    DbStatus status = applyPragmas();
+    Status status = applyPragmas();
     if (status) {
         status = migrate(targetVersion);
     }
     if (!status) {
         close();
-        lastError_ = status.error();
+        lastError_ = errorText(status);
     }
     return status;
 }
 
-DbStatus Database::applyPragmas() {
+Status Database::applyPragmas() {
     // WAL: readers never block the writer, and a commit is one append instead of a
     // rollback-journal dance. synchronous=NORMAL is durable across app crashes (only an OS
     // crash or power loss can drop the last commits), which is right for chat history and
     // keeps frequent small writes (streamed replies) cheap.
-    if (DbResult<QVariant> mode = scalar(QStringLiteral("PRAGMA journal_mode = WAL")); !mode) {
+    if (Result<QVariant> mode = scalar(QStringLiteral("PRAGMA journal_mode = WAL")); !mode) {
         return mode.status();
     }
-    if (DbResult<QSqlQuery> q = exec(QStringLiteral("PRAGMA synchronous = NORMAL")); !q) {
+    if (Result<QSqlQuery> q = exec(QStringLiteral("PRAGMA synchronous = NORMAL")); !q) {
         return q.status();
     }
     // 16 MiB of page cache (the default is 2 MiB): the sidebar query and search touch the
     // same index pages again and again.
-    if (DbResult<QSqlQuery> q = exec(QStringLiteral("PRAGMA cache_size = -16384")); !q) {
+    if (Result<QSqlQuery> q = exec(QStringLiteral("PRAGMA cache_size = -16384")); !q) {
         return q.status();
     }
-    if (DbResult<QSqlQuery> q = exec(QStringLiteral("PRAGMA foreign_keys = ON")); !q) {
+    if (Result<QSqlQuery> q = exec(QStringLiteral("PRAGMA foreign_keys = ON")); !q) {
         return q.status();
     }
-    DbResult<QVariant> enforced = scalar(QStringLiteral("PRAGMA foreign_keys"));
+    Result<QVariant> enforced = scalar(QStringLiteral("PRAGMA foreign_keys"));
     if (!enforced) {
         return enforced.status();
     }
@@ -162,15 +162,15 @@ DbStatus Database::applyPragmas() {
     return {};
 }
 
-DbStatus Database::migrate(int targetVersion) {
+Status Database::migrate(int targetVersion) {
     for (const SchemaMigration& step : schemaMigrations()) {
         if (step.version <= schemaVersion_ || step.version > targetVersion) {
             continue;
         }
         int reached = 0;
-        const DbStatus status = transaction([&]() -> DbStatus {
+        const Status status = transaction([&]() -> Status {
             // Re-read under the write lock: another process may have migrated meanwhile.
-            DbResult<QVariant> now = scalar(QStringLiteral("PRAGMA user_version"));
+            Result<QVariant> now = scalar(QStringLiteral("PRAGMA user_version"));
             if (!now) {
                 return now.status();
             }
@@ -179,16 +179,16 @@ DbStatus Database::migrate(int targetVersion) {
                 return {};
             }
             for (const QString& statement : step.statements) {
-                if (DbResult<QSqlQuery> q = exec(statement); !q) {
+                if (Result<QSqlQuery> q = exec(statement); !q) {
                     return q.status();
                 }
             }
             // PRAGMA arguments cannot be bound; the version is our own integer.
             const QString setVersion = QStringLiteral("PRAGMA user_version = %1").arg(step.version);
-            if (DbResult<QSqlQuery> q = exec(setVersion); !q) {
+            if (Result<QSqlQuery> q = exec(setVersion); !q) {
                 return q.status();
             }
-            DbResult<QSqlQuery> check = exec(QStringLiteral("PRAGMA foreign_key_check"));
+            Result<QSqlQuery> check = exec(QStringLiteral("PRAGMA foreign_key_check"));
             if (!check) {
                 return check.status();
             }
@@ -204,14 +204,14 @@ DbStatus Database::migrate(int targetVersion) {
                                        "changed by this step: %4")
                             .arg(path_)
                             .arg(step.version)
-                            .arg(step.summary, status.error()));
+                            .arg(step.summary, errorText(status)));
         }
         schemaVersion_ = std::max(schemaVersion_, reached);
     }
     return {};
 }
 
-DbResult<QSqlQuery> Database::exec(const QString& sql, const QVariantList& bindings) {
+Result<QSqlQuery> Database::exec(const QString& sql, const QVariantList& bindings) {
     if (!db_.isOpen()) {
         return fail(QStringLiteral("the conversation database is not open"));
     }
@@ -226,13 +226,13 @@ DbResult<QSqlQuery> Database::exec(const QString& sql, const QVariantList& bindi
     if (!query.exec()) {
         return fail(QStringLiteral("%1 (in: %2)").arg(describeError(query.lastError()), firstLineOf(sql)));
     }
-    return DbResult<QSqlQuery>(std::move(query));
+    return Result<QSqlQuery>(std::move(query));
 }
 
-DbResult<QVariant> Database::scalar(const QString& sql, const QVariantList& bindings) {
-    DbResult<QSqlQuery> query = exec(sql, bindings);
+Result<QVariant> Database::scalar(const QString& sql, const QVariantList& bindings) {
+    Result<QSqlQuery> query = exec(sql, bindings);
     if (!query) {
-        return DbError{query.error()};
+        return Error{query.error()};
     }
     QVariant value;
     if (query->next()) {
@@ -242,17 +242,17 @@ DbResult<QVariant> Database::scalar(const QString& sql, const QVariantList& bind
     return value;
 }
 
-DbStatus Database::transaction(const std::function<DbStatus()>& body) {
+Status Database::transaction(const std::function<Status()>& body) {
     if (inTransaction_) {
         return fail(QStringLiteral("nested storage transaction (a storage bug)"));
     }
-    if (DbResult<QSqlQuery> begin = exec(QStringLiteral("BEGIN IMMEDIATE")); !begin) {
+    if (Result<QSqlQuery> begin = exec(QStringLiteral("BEGIN IMMEDIATE")); !begin) {
         return begin.status();
     }
     inTransaction_ = true;
-    DbStatus status = body();
+    Status status = body();
     if (status) {
-        DbResult<QSqlQuery> commit = exec(QStringLiteral("COMMIT"));
+        Result<QSqlQuery> commit = exec(QStringLiteral("COMMIT"));
         if (commit) {
             inTransaction_ = false;
             return {};
@@ -264,7 +264,7 @@ DbStatus Database::transaction(const std::function<DbStatus()>& body) {
     QSqlQuery rollback(db_);
     rollback.exec(QStringLiteral("ROLLBACK"));
     inTransaction_ = false;
-    lastError_ = status.error();
+    lastError_ = errorText(status);
     return status;
 }
 

@@ -7,7 +7,7 @@
 // the same file; WAL mode lets its reads run alongside the GUI thread's writes, and the
 // busy timeout makes concurrent writers wait for each other instead of failing.
 
-#include "app/storage/storage_result.h"
+#include "app/storage/error_text.h"
 
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -28,7 +28,7 @@ public:
     // Opens (creating the file and its folder if needed), sets the connection pragmas and
     // migrates the schema up to `targetVersion`. A database from a newer app version is
     // refused untouched. Tests pass an older `targetVersion` to build old-format files.
-    DbStatus open(const QString& path, int targetVersion = -1);
+    Status open(const QString& path, int targetVersion = -1);
     void close();
 
     bool isOpen() const { return db_.isOpen(); }
@@ -44,22 +44,22 @@ public:
 
     // Prepares and runs one statement with positional bindings; the returned query is
     // positioned before the first row.
-    DbResult<QSqlQuery> exec(const QString& sql, const QVariantList& bindings = {});
+    Result<QSqlQuery> exec(const QString& sql, const QVariantList& bindings = {});
     // First column of the first row (an invalid QVariant when there are no rows).
-    DbResult<QVariant> scalar(const QString& sql, const QVariantList& bindings = {});
+    Result<QVariant> scalar(const QString& sql, const QVariantList& bindings = {});
 
     // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it fails. IMMEDIATE
     // takes the write lock up front so two connections never deadlock upgrading a read
     // lock. Not re-entrant: store methods call their private, transaction-free helpers.
-    DbStatus transaction(const std::function<DbStatus()>& body);
+    Status transaction(const std::function<Status()>& body);
     bool inTransaction() const { return inTransaction_; }
 
     // Records `message` as lastError() and returns it as a failed status.
-    DbError fail(const QString& message);
+    Error fail(const QString& message);
 
 private:
-    DbStatus applyPragmas();
-    DbStatus migrate(int targetVersion);
+    Status applyPragmas();
+    Status migrate(int targetVersion);
 
     QSqlDatabase db_;
     QString connectionName_;

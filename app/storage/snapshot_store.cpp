@@ -14,9 +14,9 @@
 namespace fm {
 namespace {
 
-DbResult<QList<StateSnapshot>> readRows(DbResult<QSqlQuery> query) {
+Result<QList<StateSnapshot>> readRows(Result<QSqlQuery> query) {
     if (!query) {
-        return DbError{query.error()};
+        return Error{query.error()};
     }
     QList<StateSnapshot> rows;
     while (query->next()) {
@@ -69,13 +69,13 @@ QString SnapshotStore::absolutePath(const StateSnapshot& row) const {
     return QDir(directory_).filePath(row.filePath);
 }
 
-DbStatus SnapshotStore::open() {
+Status SnapshotStore::open() {
     QDir dir(directory_);
     if (!dir.mkpath(QStringLiteral("."))) {
-        return DbError{
-            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
+        return toError(
+            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_)));
     }
-    DbResult<QList<StateSnapshot>> rows =
+    Result<QList<StateSnapshot>> rows =
         readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s").arg(kStateSnapshotColumns)));
     if (!rows) {
         return rows.status();
@@ -89,7 +89,7 @@ DbStatus SnapshotStore::open() {
         }
     }
     if (!missing.isEmpty()) {
-        if (DbStatus removed = removeRows(missing); !removed) {
+        if (Status removed = removeRows(missing); !removed) {
             return removed;
         }
     }
@@ -107,11 +107,11 @@ DbStatus SnapshotStore::open() {
     return {};
 }
 
-DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messageId, const QString& kind,
-                                            const StoredSnapshot& stored) {
+Result<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messageId, const QString& kind,
+                                          const StoredSnapshot& stored) {
     if (!QDir().mkpath(directory_)) {
-        return DbError{
-            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_))};
+        return toError(
+            QStringLiteral("Cannot create the snapshot folder %1").arg(QDir::toNativeSeparators(directory_)));
     }
     // A random part: the same message can be snapshotted again (a regenerated prompt), and a
     // name is never reused, so a stale row can never point at a newer file.
@@ -121,13 +121,13 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
                              .arg(kind, QUuid::createUuid().toString(QUuid::Id128).left(10), kSuffix);
     const QString path = QDir(directory_).filePath(name);
     if (Status written = save_snapshot_file(path.toStdString(), stored); !written) {
-        return DbError{QString::fromStdString(written.error())};
+        return Error{written.error()};
     }
     qint64 size = 0;
     const std::optional<quint32> crc = trailingCrc(path, &size);
     if (!crc) {
         QFile::remove(path);
-        return DbError{QStringLiteral("The snapshot %1 could not be read back").arg(QDir::toNativeSeparators(path))};
+        return toError(QStringLiteral("The snapshot %1 could not be read back").arg(QDir::toNativeSeparators(path)));
     }
 
     StateSnapshot row;
@@ -144,23 +144,23 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
     // the latest prompt. Older ones of the same role go in the same transaction.
     const bool isBefore = kind == snapshot_kind::kBeforeReply;
     const QString supersededKind = isBefore ? snapshot_kind::kBeforeReply : snapshot_kind::kTurn;
-    DbResult<QList<StateSnapshot>> superseded = readRows(
+    Result<QList<StateSnapshot>> superseded = readRows(
         db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ?")
                      .arg(kStateSnapshotColumns),
                  {conversationId, supersededKind}));
     if (!superseded) {
         QFile::remove(path);
-        return DbError{superseded.error()};
+        return Error{superseded.error()};
     }
     std::optional<StateSnapshot> added;
-    DbStatus recorded = db_.transaction([&]() -> DbStatus {
-        DbResult<StateSnapshot> inserted = store_.addStateSnapshot(row);
+    Status recorded = db_.transaction([&]() -> Status {
+        Result<StateSnapshot> inserted = store_.addStateSnapshot(row);
         if (!inserted) {
             return inserted.status();
         }
         added = *inserted;
         for (const StateSnapshot& old : *superseded) {
-            DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {old.id});
+            Result<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {old.id});
             if (!erase) {
                 return erase.status();
             }
@@ -170,27 +170,27 @@ DbResult<StateSnapshot> SnapshotStore::save(qint64 conversationId, qint64 messag
     if (!recorded) {
         // Not referenced by any row: remove it now rather than at the next start.
         QFile::remove(path);
-        return DbError{recorded.error()};
+        return Error{recorded.error()};
     }
     for (const StateSnapshot& old : *superseded) {
         QFile::remove(absolutePath(old));
     }
     if (kind == snapshot_kind::kCheckpoint) {
-        if (DbStatus thinned = thinCheckpoints(conversationId); !thinned) {
-            return DbError{thinned.error()};
+        if (Status thinned = thinCheckpoints(conversationId); !thinned) {
+            return Error{thinned.error()};
         }
     }
     return *added;
 }
 
-DbResult<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId) {
-    DbResult<QSqlQuery> q = db_.exec(QStringLiteral("SELECT %1, m.parent_id FROM state_snapshots AS s "
-                                                    "LEFT JOIN messages AS m ON m.id = s.message_id "
-                                                    "WHERE s.conversation_id = ? ORDER BY s.id")
-                                         .arg(kStateSnapshotColumns),
-                                     {conversationId});
+Result<QList<SnapshotRow>> SnapshotStore::snapshots(qint64 conversationId) {
+    Result<QSqlQuery> q = db_.exec(QStringLiteral("SELECT %1, m.parent_id FROM state_snapshots AS s "
+                                                  "LEFT JOIN messages AS m ON m.id = s.message_id "
+                                                  "WHERE s.conversation_id = ? ORDER BY s.id")
+                                       .arg(kStateSnapshotColumns),
+                                   {conversationId});
     if (!q) {
-        return DbError{q.error()};
+        return Error{q.error()};
     }
     QList<SnapshotRow> rows;
     while (q->next()) {
@@ -238,10 +238,10 @@ QList<SnapshotCandidate> SnapshotStore::applicable(const QList<SnapshotRow>& row
     return out;
 }
 
-DbResult<QList<SnapshotCandidate>> SnapshotStore::candidates(qint64 conversationId, const QList<PromptMessage>& path) {
-    DbResult<QList<SnapshotRow>> rows = snapshots(conversationId);
+Result<QList<SnapshotCandidate>> SnapshotStore::candidates(qint64 conversationId, const QList<PromptMessage>& path) {
+    Result<QList<SnapshotRow>> rows = snapshots(conversationId);
     if (!rows) {
-        return DbError{rows.error()};
+        return Error{rows.error()};
     }
     return applicable(*rows, path);
 }
@@ -281,7 +281,7 @@ SnapshotLoad SnapshotStore::load(const StateSnapshot& row) {
         auto decoded = decode_snapshot(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.constData()),
                                                                 static_cast<size_t>(bytes.size())));
         if (!decoded) {
-            damage = QString::fromStdString(decoded.error());
+            damage = errorText(decoded);
         } else if (QString::fromStdString(decoded->fingerprint) != row.fingerprint) {
             damage = QStringLiteral("its fingerprint differs from the one recorded");
         } else if (static_cast<qint64>(decoded->snapshot.tokens.size()) != row.tokenCount) {
@@ -299,7 +299,7 @@ SnapshotLoad SnapshotStore::load(const StateSnapshot& row) {
 
 void SnapshotStore::setAside(const StateSnapshot& row) {
     // Row first: a row must never point at a file that is not a good snapshot.
-    DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
+    Result<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
     Q_UNUSED(erase);
     const QString path = absolutePath(row);
     const QString aside = path + kCorruptSuffix;
@@ -309,17 +309,17 @@ void SnapshotStore::setAside(const StateSnapshot& row) {
     }
 }
 
-DbStatus SnapshotStore::remove(const StateSnapshot& row) {
+Status SnapshotStore::remove(const StateSnapshot& row) {
     return removeRows({row});
 }
 
-DbStatus SnapshotStore::removeRows(const QList<StateSnapshot>& rows) {
+Status SnapshotStore::removeRows(const QList<StateSnapshot>& rows) {
     if (rows.isEmpty()) {
         return {};
     }
-    DbStatus erased = db_.transaction([&]() -> DbStatus {
+    Status erased = db_.transaction([&]() -> Status {
         for (const StateSnapshot& row : rows) {
-            DbResult<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
+            Result<QSqlQuery> erase = db_.exec(QStringLiteral("DELETE FROM state_snapshots WHERE id = ?"), {row.id});
             if (!erase) {
                 return erase.status();
             }
@@ -337,8 +337,8 @@ DbStatus SnapshotStore::removeRows(const QList<StateSnapshot>& rows) {
     return {};
 }
 
-DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId) {
-    DbResult<QList<StateSnapshot>> rows = readRows(
+Status SnapshotStore::thinCheckpoints(qint64 conversationId) {
+    Result<QList<StateSnapshot>> rows = readRows(
         db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id = ? AND s.kind = ? "
                                 "ORDER BY s.token_count, s.id")
                      .arg(kStateSnapshotColumns),
@@ -366,23 +366,23 @@ DbStatus SnapshotStore::thinCheckpoints(qint64 conversationId) {
     return removeRows(dropped);
 }
 
-DbResult<RetentionReport> SnapshotStore::enforceRetention(int keepConversations) {
-    DbResult<QList<StateSnapshot>> rows =
+Result<RetentionReport> SnapshotStore::enforceRetention(int keepConversations) {
+    Result<QList<StateSnapshot>> rows =
         readRows(db_.exec(QStringLiteral("SELECT %1 FROM state_snapshots AS s WHERE s.conversation_id NOT IN "
                                          "(SELECT c.id FROM conversations AS c WHERE c.deleted_at IS NULL "
                                          " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?)")
                               .arg(kStateSnapshotColumns),
                           {std::max(0, keepConversations)}));
     if (!rows) {
-        return DbError{rows.error()};
+        return Error{rows.error()};
     }
     RetentionReport report;
     for (const StateSnapshot& row : *rows) {
         report.removedBytes += row.byteSize;
     }
     report.removedSnapshots = static_cast<int>(rows->size());
-    if (DbStatus removed = removeRows(*rows); !removed) {
-        return DbError{removed.error()};
+    if (Status removed = removeRows(*rows); !removed) {
+        return Error{removed.error()};
     }
     return report;
 }

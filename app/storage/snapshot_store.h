@@ -88,7 +88,7 @@ public:
     // Creates the folder and tidies it: temporary files from an interrupted write, files no
     // row references (a crash between writing and recording, or rows removed with their
     // conversation), rows whose file is gone, and all but the newest few *.corrupt files.
-    DbStatus open();
+    Status open();
     const QString& directory() const { return directory_; }
     QString absolutePath(const StateSnapshot& row) const;
 
@@ -96,13 +96,13 @@ public:
     // "checkpoint" supersedes the conversation's previous "turn"; a new "before_reply" the
     // previous "before_reply"; checkpoints beyond the cap are thinned. Superseded files are
     // deleted after their rows.
-    DbResult<StateSnapshot> save(qint64 conversationId, qint64 messageId, const QString& kind,
-                                 const StoredSnapshot& stored);
+    Result<StateSnapshot> save(qint64 conversationId, qint64 messageId, const QString& kind,
+                               const StoredSnapshot& stored);
 
-    DbResult<QList<SnapshotRow>> snapshots(qint64 conversationId);
+    Result<QList<SnapshotRow>> snapshots(qint64 conversationId);
     // The conversation's snapshots whose state has read a prefix of the prompt `path`,
     // deepest first.
-    DbResult<QList<SnapshotCandidate>> candidates(qint64 conversationId, const QList<PromptMessage>& path);
+    Result<QList<SnapshotCandidate>> candidates(qint64 conversationId, const QList<PromptMessage>& path);
     static QList<SnapshotCandidate> applicable(const QList<SnapshotRow>& rows, const QList<PromptMessage>& path);
 
     // Reads and verifies one snapshot. A damaged or missing file is set aside (renamed to
@@ -110,18 +110,18 @@ public:
     SnapshotLoad load(const StateSnapshot& row);
 
     // Removes the row, then the file.
-    DbStatus remove(const StateSnapshot& row);
+    Status remove(const StateSnapshot& row);
     // Keeps the snapshots of the `keepConversations` most recently active live conversations
     // and removes all others (0: keep none).
-    DbResult<RetentionReport> enforceRetention(int keepConversations);
+    Result<RetentionReport> enforceRetention(int keepConversations);
     // Bytes of snapshot files in the folder (set-aside corrupt ones included), and how many.
     qint64 diskUsageBytes() const;
     int fileCount() const;
 
 private:
-    DbStatus removeRows(const QList<StateSnapshot>& rows);
+    Status removeRows(const QList<StateSnapshot>& rows);
     void setAside(const StateSnapshot& row);
-    DbStatus thinCheckpoints(qint64 conversationId);
+    Status thinCheckpoints(qint64 conversationId);
 
     Database& db_;
     ConversationStore store_;

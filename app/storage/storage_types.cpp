@@ -4,6 +4,8 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <type_traits>
+
 namespace fm {
 namespace {
 
@@ -44,25 +46,13 @@ constexpr std::pair<MessageStatus, const char*> kStatuses[] = {
 };
 
 template <typename T>
-void put(QJsonObject& json, const char* key, const std::optional<T>& value) {
-    if (value) {
-        json.insert(QLatin1String(key), QJsonValue(*value));
+std::optional<T> fromJsonValue(const QJsonValue& value) {
+    if (!value.isDouble()) return std::nullopt;
+    if constexpr (std::is_floating_point_v<T>) {
+        return value.toDouble();
+    } else {
+        return T(value.toInteger());
     }
-}
-
-std::optional<double> getDouble(const QJsonObject& json, const char* key) {
-    const QJsonValue value = json.value(QLatin1String(key));
-    return value.isDouble() ? std::optional<double>(value.toDouble()) : std::nullopt;
-}
-
-std::optional<qint64> getInteger(const QJsonObject& json, const char* key) {
-    const QJsonValue value = json.value(QLatin1String(key));
-    return value.isDouble() ? std::optional<qint64>(value.toInteger()) : std::nullopt;
-}
-
-std::optional<int> getInt(const QJsonObject& json, const char* key) {
-    const std::optional<qint64> value = getInteger(json, key);
-    return value ? std::optional<int>(int(*value)) : std::nullopt;
 }
 
 }  // namespace
@@ -91,27 +81,28 @@ bool GenerationSettings::isDefault() const {
     return *this == GenerationSettings{};
 }
 
+GenerationSettings GenerationSettings::overlaidWith(const GenerationSettings& over) const {
+    GenerationSettings merged = *this;
+    forEachField([&](const char*, const char*, auto member) {
+        if (over.*member) merged.*member = over.*member;
+    });
+    return merged;
+}
+
 QJsonObject GenerationSettings::toJson() const {
     QJsonObject json;
-    put(json, "temperature", temperature);
-    put(json, "top_p", topP);
-    put(json, "top_k", topK);
-    put(json, "min_p", minP);
-    put(json, "repeat_penalty", repeatPenalty);
-    put(json, "max_new_tokens", maxNewTokens);
-    put(json, "seed", seed);
+    forEachField([&](const char*, const char* key, auto member) {
+        if (this->*member) json.insert(QLatin1String(key), QJsonValue(*(this->*member)));
+    });
     return json;
 }
 
 GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
     GenerationSettings settings;
-    settings.temperature = getDouble(json, "temperature");
-    settings.topP = getDouble(json, "top_p");
-    settings.topK = getInt(json, "top_k");
-    settings.minP = getDouble(json, "min_p");
-    settings.repeatPenalty = getDouble(json, "repeat_penalty");
-    settings.maxNewTokens = getInt(json, "max_new_tokens");
-    settings.seed = getInteger(json, "seed");
+    forEachField([&](const char*, const char* key, auto member) {
+        using T = typename std::remove_reference_t<decltype(settings.*member)>::value_type;
+        settings.*member = fromJsonValue<T>(json.value(QLatin1String(key)));
+    });
     return settings;
 }
 
@@ -128,6 +119,24 @@ GenerationSettings GenerationSettings::fromJsonText(const QString& text) {
     }
     // Unknown keys (from a newer app) are ignored rather than failing the whole load.
     return fromJson(QJsonDocument::fromJson(text.toUtf8()).object());
+}
+
+QVariantMap GenerationSettings::toVariantMap() const {
+    QVariantMap map;
+    forEachField([&](const char* name, const char*, auto member) {
+        if (this->*member) map.insert(QLatin1String(name), QVariant::fromValue(*(this->*member)));
+    });
+    return map;
+}
+
+GenerationSettings GenerationSettings::fromVariantMap(const QVariantMap& map) {
+    GenerationSettings settings;
+    forEachField([&](const char* name, const char*, auto member) {
+        using T = typename std::remove_reference_t<decltype(settings.*member)>::value_type;
+        const QVariant value = map.value(QLatin1String(name));
+        if (value.isValid() && value.canConvert<T>()) settings.*member = value.value<T>();
+    });
+    return settings;
 }
 
 const QString kStateSnapshotColumns = QStringLiteral(

@@ -5,7 +5,9 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QMetaType>
 #include <QString>
+#include <QVariantMap>
 
 #include <optional>
 
@@ -38,13 +40,33 @@ struct GenerationSettings {
     std::optional<int> maxNewTokens;
     std::optional<qint64> seed;
 
+    // The one list of the fields, for everything that goes over all of them (JSON, what QML
+    // reads and writes, the defaults): calls f(name, jsonKey, member) for each field, `name`
+    // as QML and C++ spell it, `jsonKey` as the engine's sampler options do.
+    template <typename F>
+    static void forEachField(F&& f) {
+        f("temperature", "temperature", &GenerationSettings::temperature);
+        f("topP", "top_p", &GenerationSettings::topP);
+        f("topK", "top_k", &GenerationSettings::topK);
+        f("minP", "min_p", &GenerationSettings::minP);
+        f("repeatPenalty", "repeat_penalty", &GenerationSettings::repeatPenalty);
+        f("maxNewTokens", "max_new_tokens", &GenerationSettings::maxNewTokens);
+        f("seed", "seed", &GenerationSettings::seed);
+    }
+
     bool isDefault() const;
+    // These settings with every value that `over` sets replaced by it.
+    GenerationSettings overlaidWith(const GenerationSettings& over) const;
     // JSON keys are snake_case, matching the engine's sampler options.
     QJsonObject toJson() const;
     static GenerationSettings fromJson(const QJsonObject& json);
     // Compact JSON text, or an empty string when isDefault().
     QString toJsonText() const;
     static GenerationSettings fromJsonText(const QString& text);
+    // {temperature: 0.7, topK: 40, ...}: the values that are set, by name, as QML sees them.
+    QVariantMap toVariantMap() const;
+    // Keys that are not a field's name, or values that do not convert, are left unset.
+    static GenerationSettings fromVariantMap(const QVariantMap& map);
 
     bool operator==(const GenerationSettings&) const = default;
 };
@@ -142,3 +164,5 @@ extern const QString kStateSnapshotColumns;
 StateSnapshot stateSnapshotFromRow(const QSqlQuery& query);
 
 }  // namespace fm
+
+Q_DECLARE_METATYPE(fm::MessageStatus)

@@ -55,6 +55,7 @@ void InferenceWorker::requestStop(quint64 requestId) {
 }
 
 void InferenceWorker::requestStopAll() {
+    stopAllRequested_.store(true);
     const quint64 active = activeRequestId_.load();
     if (active != 0) requestStop(active);
     cancelGeneration_.store(true);
@@ -197,11 +198,12 @@ struct InferenceWorker::ReplyRun {
     std::optional<fm::SessionSnapshot> beforeReply;
     fm::Result<fm::GenerationResult> result = fm::Error{"not run"};
 
-    // Streamed text waiting for the next batch.
+    // Streamed text: all of it, and what waits for the next batch.
+    QString text;
     QString pending;
     int pendingTokens = 0;
     qint64 totalTokens = 0;
-    QElapsedTimer batchTimer, memoryTimer;
+    QElapsedTimer batchTimer, memoryTimer, saveTimer;
 };
 
 void InferenceWorker::generate(const GenerationRequest& request) {
@@ -215,14 +217,8 @@ void InferenceWorker::generate(const GenerationRequest& request) {
         ~ClearActive() { id.store(0); }
     } clearActive{activeRequestId_};
 
-    if (!model_) {
-        emit generationFailed(request.requestId, QStringLiteral("No model is loaded."));
-        return;
-    }
-    if (request.messages.isEmpty()) {
-        emit generationFailed(request.requestId, QStringLiteral("Nothing to reply to."));
-        return;
-    }
+    if (!model_) return failReply(request, QStringLiteral("No model is loaded."));
+    if (request.messages.isEmpty()) return failReply(request, QStringLiteral("Nothing to reply to."));
     emit generationStarted(request.requestId);
     useSessionFor(request);
 
@@ -233,12 +229,19 @@ void InferenceWorker::generate(const GenerationRequest& request) {
     if (!run.result) {
         // The state may be half-updated: start clean next time.
         model_->session->reset();
-        emit generationFailed(request.requestId, QString::fromStdString(run.result.error()));
+        failReply(request, QString::fromStdString(run.result.error()), run.text);
         emit memoryReported(currentMemory());
         return;
     }
     reportReply(request, run);
     keepStates(request, run);
+}
+
+void InferenceWorker::failReply(const GenerationRequest& request, const QString& error, const QString& textSoFar) {
+    // The GUI hears first, so that the store's "saved" comes after (see ChatController::onSaved).
+    emit generationFailed(request.requestId, error);
+    if (request.replyMessageId != 0)
+        emit replyEnded(request.replyMessageId, fm::MessageStatus::Error, -1, -1, textSoFar);
 }
 
 // One active session: another conversation, or another mode, starts from a fresh state.
@@ -259,8 +262,11 @@ fm::GenerationCallbacks InferenceWorker::streamingCallbacks(const GenerationRequ
     callbacks.on_prefill_progress = [this, id = request.requestId](int64_t done, int64_t total) {
         emit prefillProgress(id, done, total);
     };
-    callbacks.on_token = [this, &run, id = request.requestId, pacer = pacer()](int32_t, const std::string& text) {
-        run.pending += QString::fromStdString(text);
+    callbacks.on_token = [this, &run, id = request.requestId, messageId = request.replyMessageId, pacer = pacer()](
+                             int32_t, const std::string& text) {
+        const QString piece = QString::fromStdString(text);
+        run.text += piece;
+        run.pending += piece;
         ++run.pendingTokens;
         ++run.totalTokens;
         if (run.batchTimer.elapsed() >= kTokenBatchMs) {
@@ -268,6 +274,10 @@ fm::GenerationCallbacks InferenceWorker::streamingCallbacks(const GenerationRequ
             run.pending.clear();
             run.pendingTokens = 0;
             run.batchTimer.restart();
+        }
+        if (messageId != 0 && run.saveTimer.elapsed() >= kSaveIntervalMs) {
+            emit replyTextSoFar(messageId, run.text);
+            run.saveTimer.restart();
         }
         if (run.memoryTimer.elapsed() >= 500) {
             run.memoryTimer.restart();
@@ -303,6 +313,7 @@ void InferenceWorker::readAndReply(const GenerationRequest& request, ReplyRun& r
     if (request.ignoreStopTokens) params.ignore_stop_ids = true;
     run.batchTimer.start();
     run.memoryTimer.start();
+    run.saveTimer.start();
     const fm::GenerationCallbacks callbacks = streamingCallbacks(request, run);
     const auto flush = [&] {
         if (run.pendingTokens == 0 && run.pending.isEmpty()) return;
@@ -353,7 +364,16 @@ void InferenceWorker::reportReply(const GenerationRequest& request, const ReplyR
     }
     summary.resumedFrom = run.resume.source;
     summary.reusedTokens = run.resume.reusedTokens;
+    // The GUI hears first, so that the store's "saved" comes after (see ChatController::onSaved).
     emit generationFinished(request.requestId, summary);
+    if (request.replyMessageId != 0) {
+        // Stopped because the app is closing: kept, marked as cut off.
+        if (stopAllRequested_.load() && result.stop_reason == fm::StopReason::Cancelled)
+            emit replyEnded(request.replyMessageId, fm::MessageStatus::Interrupted, -1, -1, summary.text);
+        else
+            emit replyEnded(request.replyMessageId, fm::MessageStatus::Complete, static_cast<int>(summary.promptTokens),
+                            static_cast<int>(summary.generatedTokens), summary.text);
+    }
     emit memoryReported(currentMemory());
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include "app/storage/storage_types.h"
 #include "app/worker/inference_types.h"
 #include "inference/backends/backend.h"
 #include "inference/checkpoint/weights.h"
@@ -36,7 +37,8 @@ public:
     // Thread-safe. Stops generation `requestId` at once if it is running, or as soon as it
     // starts if it is still queued.
     void requestStop(quint64 requestId);
-    // Thread-safe. Stops whatever is generating now and everything queued so far.
+    // Thread-safe. Stops whatever is generating now and everything queued so far (the app is
+    // closing: the reply being written ends as interrupted).
     void requestStopAll();
     // Thread-safe. Abandons the load in progress (between tensors).
     void requestCancelLoad();
@@ -44,6 +46,8 @@ public:
     // The shortest interval between two tokensGenerated signals: batching keeps the GUI
     // thread from repainting for every token of a fast model.
     static constexpr int kTokenBatchMs = 30;
+    // The shortest interval between two replyTextSoFar signals.
+    static constexpr int kSaveIntervalMs = 1000;
 
     // Called on the worker thread after each generated token, with the cancel flag it should
     // honour. The app installs none; a caller that wants replies to stream at a given pace (a
@@ -84,6 +88,12 @@ signals:
     void tokensGenerated(quint64 requestId, const QString& text, int tokenCount);
     void generationFinished(quint64 requestId, const fm::app::GenerationSummary& summary);
     void generationFailed(quint64 requestId, const QString& error);
+    // For the store (StreamingSaver), for requests with a reply message: the whole text so far
+    // about once a second, then how the reply ended (token counts -1 when unknown). The
+    // concatenation of tokensGenerated's chunks is the same text.
+    void replyTextSoFar(qint64 messageId, const QString& text);
+    void replyEnded(qint64 messageId, fm::MessageStatus status, int promptTokens, int completionTokens,
+                    const QString& finalText);
 
     void memoryReported(const fm::app::MemoryFigures& figures);
 
@@ -107,6 +117,7 @@ private:
     void readAndReply(const GenerationRequest& request, ReplyRun& run);
     void reportReply(const GenerationRequest& request, const ReplyRun& run);
     void keepStates(const GenerationRequest& request, const ReplyRun& run);
+    void failReply(const GenerationRequest& request, const QString& error, const QString& textSoFar = {});
 
     std::unique_ptr<LoadedModel> model_;
     std::unique_ptr<SessionResumer> resumer_;  // null until openSnapshots()
@@ -116,6 +127,7 @@ private:
     std::atomic<quint64> activeRequestId_{0};
     std::atomic<quint64> stopRequestedUpTo_{0};
     std::atomic<bool> cancelLoad_{false};
+    std::atomic<bool> stopAllRequested_{false};
 
     std::shared_ptr<TokenPacer> pacer() const;
 

@@ -47,9 +47,9 @@ QString SessionResumer::open(const QString& databasePath, const QString& directo
     snapshots_.reset();
     database_.reset();
     auto database = std::make_unique<fm::Database>();
-    if (auto status = database->open(databasePath); !status) return status.error();
+    if (auto status = database->open(databasePath); !status) return errorText(status);
     auto snapshots = std::make_unique<fm::SnapshotStore>(*database, directory);
-    if (auto status = snapshots->open(); !status) return status.error();
+    if (auto status = snapshots->open(); !status) return errorText(status);
     database_ = std::move(database);
     snapshots_ = std::move(snapshots);
     return {};
@@ -139,7 +139,7 @@ ResumeOutcome SessionResumer::prepare(fm::GenerationSession& session, const Gene
             }
             if (auto restored = session.restore(snapshot); !restored) {
                 session.reset();
-                if (skipped.isEmpty()) skipped = QString::fromStdString(restored.error());
+                if (skipped.isEmpty()) skipped = errorText(restored);
                 continue;
             }
             out.source = candidate.row.kind;
@@ -176,7 +176,7 @@ QStringList SessionResumer::saveAfterReply(fm::GenerationSession& session, const
     if (beforeReply) {
         auto saved = snapshots_->save(request.conversationId, request.replyMessageId, fm::snapshot_kind::kBeforeReply,
                                       {fingerprint, *beforeReply, metadata});
-        if (!saved) problems << saved.error();
+        if (!saved) problems << errorText(saved);
     }
     // The state after the reply helps only if the next prompt will start with what it has read,
     // i.e. the stored reply renders as exactly the text the session generated.
@@ -190,7 +190,7 @@ QStringList SessionResumer::saveAfterReply(fm::GenerationSession& session, const
                                                                                   : fm::snapshot_kind::kTurn;
         auto saved = snapshots_->save(request.conversationId, request.replyMessageId, kind,
                                       {fingerprint, session.snapshot(), metadata});
-        if (!saved) problems << saved.error();
+        if (!saved) problems << errorText(saved);
     }
     problems << applyRetention();
     return problems;
@@ -199,7 +199,7 @@ QStringList SessionResumer::saveAfterReply(fm::GenerationSession& session, const
 QStringList SessionResumer::applyRetention() {
     if (!snapshots_) return {};
     auto report = snapshots_->enforceRetention(retention_);
-    return report ? QStringList{} : QStringList{report.error()};
+    return report ? QStringList{} : QStringList{errorText(report)};
 }
 
 qint64 SessionResumer::diskUsageBytes() const {

@@ -2,9 +2,10 @@
 // Saves the reply being streamed, off the GUI thread.
 //
 // Lives in its own QThread with its own Database connection (one connection per thread, see
-// app/storage/database.h). The conversation controller sends it the text so far about once
-// a second, so a killed process loses at most about a second of a reply; the final text goes
-// through here too, so a late partial save can never overwrite it (one thread, FIFO order).
+// app/storage/database.h). The inference worker sends it the text so far about once a second
+// (InferenceWorker::replyTextSoFar), so a killed process loses at most about a second of a
+// reply, and then the reply's end (InferenceWorker::replyEnded): one hop from the worker, and
+// a late partial save can never overwrite the final text (one sender, FIFO order).
 
 #include <QObject>
 #include <QString>
@@ -31,6 +32,9 @@ public slots:
     void saveStreaming(qint64 messageId, const QString& text);
     void finish(qint64 messageId, fm::MessageStatus status, int promptTokens, int completionTokens,
                 const QString& finalText);
+    // Marks the reply interrupted with `textSoFar` if nothing ended it yet (the app is closing
+    // and the worker never got to it).
+    void interrupt(qint64 messageId, const QString& textSoFar);
     void close();
 
 signals:
@@ -43,5 +47,3 @@ private:
 };
 
 }  // namespace fm::app
-
-Q_DECLARE_METATYPE(fm::MessageStatus)

@@ -42,11 +42,14 @@ public:
 
     T& value() & { return *value_; }
     const T& value() const& { return *value_; }
-    T&& value() && { return std::move(*value_); }
+    // By value on temporaries, so `for (auto& x : *store.list())` owns what it iterates
+    // instead of referring into a result destroyed before the loop body runs.
+    T value() && { return std::move(*value_); }
     T* operator->() { return &*value_; }
     const T* operator->() const { return &*value_; }
     T& operator*() & { return *value_; }
     const T& operator*() const& { return *value_; }
+    T operator*() && { return std::move(*value_); }
 
 private:
     std::optional<T> value_;

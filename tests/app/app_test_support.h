@@ -8,7 +8,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "app/app_environment.h"
+#include "app/startup/app_environment.h"
 
 namespace fm::app::testing {
 

@@ -44,21 +44,20 @@ int main(int argc, char* argv[]) {
         const QString text = chat->messages()->contentOf(chat->streamingMessageId());
         say(QStringLiteral("STREAMED %1 %2").arg(text.size()).arg(sinceStart.elapsed()));
     });
-    QObject::connect(chat, &ConversationController::replySaved, [&](qint64 id) {
+    QObject::connect(chat, &ChatController::replySaved, [&](qint64 id) {
         say(QStringLiteral("SAVED %1").arg(id));
         if (++exchange == 1) {
             // The second reply: long and slow, to be cut off by the parent.
             app.worker()->setTokenPacer(
                 fm::app::testing::tokenPace(qEnvironmentVariableIntValue("FM_TEST_TOKEN_DELAY_MS")));
-            chat->settings()->setMaxNewTokens(100000);
+            app.chatSettings()->change({.maxNewTokens = 100000});
             if (!chat->send(QStringLiteral("Now tell me everything, at length."))) say(QStringLiteral("SEND FAILED"));
             sinceStart.start();
             progress.start();
         }
     });
     QObject::connect(app.models(), &ModelController::modelReady, [&] {
-        chat->settings()->setTemperature(0);
-        chat->settings()->setMaxNewTokens(20);
+        app.chatSettings()->change({.temperature = 0, .maxNewTokens = 20});
         // The first exchange runs at full speed: no pacer until it is saved.
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(0));
         if (!chat->send(QStringLiteral("Hello, what are you?"))) say(QStringLiteral("SEND FAILED"));

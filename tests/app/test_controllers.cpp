@@ -11,9 +11,9 @@
 #include <QTest>
 
 #include "app/checkpoint_inspection.h"
-#include "app/command_line.h"
 #include "app/controllers/app_controller.h"
 #include "app/markdown_blocks.h"
+#include "app/startup/command_line.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "inference/backends/backend.h"
@@ -39,7 +39,7 @@ private:
     }
     // Sends and waits until the reply is finished and saved.
     bool sendAndWait(const QString& text) {
-        QSignalSpy saved(app_->chat(), &ConversationController::replySaved);
+        QSignalSpy saved(app_->chat(), &ChatController::replySaved);
         if (!app_->chat()->send(text)) return false;
         return saved.wait(30000);
     }
@@ -59,7 +59,7 @@ private slots:
         app_ = std::make_unique<AppController>(environmentIn(dir_));
         QVERIFY2(app_->startupError().isEmpty(), qPrintable(app_->startupError()));
         // Every list model the controllers expose stays consistent through all that follows.
-        new QAbstractItemModelTester(app_->chat()->conversations(),
+        new QAbstractItemModelTester(app_->conversations()->list(),
                                      QAbstractItemModelTester::FailureReportingMode::QtTest, this);
         new QAbstractItemModelTester(app_->chat()->messages(), QAbstractItemModelTester::FailureReportingMode::QtTest,
                                      this);
@@ -146,26 +146,25 @@ private slots:
 
     // ---- Conversation actions -------------------------------------------------------------
     void newRenameDeleteUndo() {
-        auto* chat = app_->chat();
-        QSignalSpy changed(chat, &ConversationController::currentConversationChanged);
-        const qint64 id = chat->newConversation();
+        QSignalSpy changed(app_->conversations(), &ConversationsController::currentConversationChanged);
+        const qint64 id = app_->conversations()->newConversation();
         QVERIFY(id > 0);
-        QCOMPARE(chat->currentConversationId(), id);
-        QCOMPARE(chat->newConversation(), id);  // still empty: reused, no pile of empty chats
-        QCOMPARE(chat->conversations()->count(), 1);
-        QVERIFY(chat->renameConversation(id, QStringLiteral("  Falcons   and mambas ")));
-        QCOMPARE(chat->currentTitle(), QStringLiteral("Falcons and mambas"));
-        QVERIFY(!chat->renameConversation(id, QStringLiteral("   ")));
+        QCOMPARE(app_->conversations()->currentConversationId(), id);
+        QCOMPARE(app_->conversations()->newConversation(), id);  // still empty: reused, no pile of empty chats
+        QCOMPARE(app_->conversations()->list()->count(), 1);
+        QVERIFY(app_->conversations()->renameConversation(id, QStringLiteral("  Falcons   and mambas ")));
+        QCOMPARE(app_->conversations()->currentTitle(), QStringLiteral("Falcons and mambas"));
+        QVERIFY(!app_->conversations()->renameConversation(id, QStringLiteral("   ")));
 
-        QVERIFY(chat->deleteConversation(id));
-        QCOMPARE(chat->conversations()->count(), 0);
-        QVERIFY(chat->undoAvailable());
-        QCOMPARE(chat->undoTitle(), QStringLiteral("Falcons and mambas"));
-        QCOMPARE(chat->currentConversationId(), qint64(0));
-        QVERIFY(chat->undoDelete());
-        QVERIFY(!chat->undoAvailable());
-        QCOMPARE(chat->conversations()->count(), 1);
-        QCOMPARE(chat->currentConversationId(), id);
+        QVERIFY(app_->conversations()->deleteConversation(id));
+        QCOMPARE(app_->conversations()->list()->count(), 0);
+        QVERIFY(app_->conversations()->undoAvailable());
+        QCOMPARE(app_->conversations()->undoTitle(), QStringLiteral("Falcons and mambas"));
+        QCOMPARE(app_->conversations()->currentConversationId(), qint64(0));
+        QVERIFY(app_->conversations()->undoDelete());
+        QVERIFY(!app_->conversations()->undoAvailable());
+        QCOMPARE(app_->conversations()->list()->count(), 1);
+        QCOMPARE(app_->conversations()->currentConversationId(), id);
         QVERIFY(changed.count() >= 3);
     }
 
@@ -183,9 +182,8 @@ private slots:
 
     void sendStreamsAndSavesTheReply() {
         auto* chat = app_->chat();
-        chat->settings()->setTemperature(0);
-        chat->settings()->setMaxNewTokens(24);
-        QSignalSpy generating(chat, &ConversationController::generatingChanged);
+        app_->chatSettings()->change({.temperature = 0, .maxNewTokens = 24});
+        QSignalSpy generating(chat, &ChatController::generatingChanged);
         QVERIFY(sendAndWait(QStringLiteral("What is a state-space model?")));
         QVERIFY(!chat->isGenerating());
         QVERIFY(generating.count() >= 2);
@@ -193,9 +191,9 @@ private slots:
         QCOMPARE(roleAt(0), QStringLiteral("user"));
         QCOMPARE(roleAt(1), QStringLiteral("assistant"));
         // The first message named the conversation (it had been renamed: the name stays).
-        QCOMPARE(chat->currentTitle(), QStringLiteral("Falcons and mambas"));
+        QCOMPARE(app_->conversations()->currentTitle(), QStringLiteral("Falcons and mambas"));
         // What is on screen is what is stored.
-        auto stored = app_->store()->pathToLeaf(chat->currentConversationId());
+        auto stored = app_->store()->pathToLeaf(app_->conversations()->currentConversationId());
         QVERIFY(stored.ok());
         QCOMPARE(stored->size(), 2);
         QCOMPARE(stored->at(1).message.content, contentAt(1));
@@ -204,20 +202,18 @@ private slots:
     }
 
     void aNewChatIsNamedAfterItsFirstMessage() {
-        auto* chat = app_->chat();
-        const qint64 before = chat->currentConversationId();
-        const qint64 id = chat->newConversation();
+        const qint64 before = app_->conversations()->currentConversationId();
+        const qint64 id = app_->conversations()->newConversation();
         QVERIFY(id != before);
         QVERIFY(sendAndWait(QStringLiteral("Explain recurrent state\nin two lines")));
-        QCOMPARE(chat->currentTitle(), QStringLiteral("Explain recurrent state"));
-        QCOMPARE(chat->conversations()->idAt(0), id);  // most recent activity first
+        QCOMPARE(app_->conversations()->currentTitle(), QStringLiteral("Explain recurrent state"));
+        QCOMPARE(app_->conversations()->list()->idAt(0), id);  // most recent activity first
     }
 
     void regenerateAddsASibling() {
         auto* chat = app_->chat();
-        chat->settings()->setTemperature(0.9);
-        chat->settings()->setSeed(7);
-        QSignalSpy saved(chat, &ConversationController::replySaved);
+        app_->chatSettings()->change({.temperature = 0.9, .seed = 7});
+        QSignalSpy saved(chat, &ChatController::replySaved);
         QVERIFY(chat->regenerate());
         QVERIFY(saved.wait(30000));
         QCOMPARE(chat->messages()->count(), 2);
@@ -234,7 +230,7 @@ private slots:
         auto* chat = app_->chat();
         auto* m = chat->messages();
         const qint64 userId = m->idAt(0);
-        QSignalSpy saved(chat, &ConversationController::replySaved);
+        QSignalSpy saved(chat, &ChatController::replySaved);
         QVERIFY(chat->editMessage(userId, QStringLiteral("Explain the recurrent state, briefly")));
         QVERIFY(saved.wait(30000));
         QCOMPARE(m->count(), 2);
@@ -246,19 +242,42 @@ private slots:
 
     void stopKeepsThePartialReply() {
         auto* chat = app_->chat();
-        chat->settings()->setMaxNewTokens(100000);
+        app_->chatSettings()->change({.maxNewTokens = 100000});
         app_->worker()->setTokenPacer(fm::app::testing::tokenPace(5));
-        QSignalSpy saved(chat, &ConversationController::replySaved);
+        QSignalSpy saved(chat, &ChatController::replySaved);
         QVERIFY(chat->send(QStringLiteral("Go on and on")));
         QTRY_VERIFY_WITH_TIMEOUT(!chat->messages()->contentOf(chat->streamingMessageId()).isEmpty(), 10000);
         chat->stop();
         QVERIFY(saved.wait(5000));
         app_->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
-        chat->settings()->setMaxNewTokens(24);
+        app_->chatSettings()->change({.maxNewTokens = 24});
         auto message = app_->store()->message(chat->messages()->idAt(chat->messages()->count() - 1));
         QVERIFY(message.ok());
         QVERIFY(!message->content.isEmpty());
         QCOMPARE(message->status, fm::MessageStatus::Complete);
+    }
+
+    // Closing the app while a reply is written keeps what streamed, marked interrupted (the
+    // worker ends the reply, straight to the store): the next start finds nothing to repair.
+    void closingMidReplyKeepsItInterrupted() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        qint64 messageId = 0;
+        {
+            AppController app(environmentIn(dir));
+            QVERIFY(loadTinyModel(app));
+            app.chatSettings()->change({.maxNewTokens = 100000});
+            app.worker()->setTokenPacer(fm::app::testing::tokenPace(5));
+            QVERIFY(app.chat()->send(QStringLiteral("Go on and on")));
+            messageId = app.chat()->streamingMessageId();
+            QTRY_VERIFY_WITH_TIMEOUT(!app.chat()->messages()->contentOf(messageId).isEmpty(), 10000);
+        }
+        AppController reopened(environmentIn(dir));
+        QCOMPARE(reopened.interruptedReplies(), 0);
+        auto message = reopened.store()->message(messageId);
+        QVERIFY(message.ok());
+        QCOMPARE(message->status, fm::MessageStatus::Interrupted);
+        QVERIFY(!message->content.isEmpty());
     }
 
     void copyPutsTextOnTheClipboard() {
@@ -270,7 +289,7 @@ private slots:
     }
 
     void searchFindsMessagesWithSnippets() {
-        auto* list = app_->chat()->conversations();
+        auto* list = app_->conversations()->list();
         list->setFilter(QStringLiteral("recurrent"));
         QVERIFY(list->isSearching());
         QVERIFY(list->count() >= 1);
@@ -281,38 +300,36 @@ private slots:
     }
 
     void settingsArePerConversationOverDefaults() {
-        auto* chat = app_->chat();
-        auto* settings = chat->settings();
+        auto* settings = app_->chatSettings();
         settings->resetToDefaults();
         QVERIFY(settings->usesDefaults());
-        settings->setTemperature(1.3);
+        settings->change({.temperature = 1.3});
         QVERIFY(!settings->usesDefaults());
-        const qint64 first = chat->currentConversationId();
-        const qint64 second = chat->conversations()->idAt(1);
-        QVERIFY(chat->selectConversation(second));
-        QCOMPARE(chat->settings()->temperature() == 1.3, false);
-        QVERIFY(chat->selectConversation(first));
-        QCOMPARE(chat->settings()->temperature(), 1.3);
+        const qint64 first = app_->conversations()->currentConversationId();
+        const qint64 second = app_->conversations()->list()->idAt(1);
+        QVERIFY(app_->conversations()->selectConversation(second));
+        QCOMPARE(app_->chatSettings()->values().temperature == 1.3, false);
+        QVERIFY(app_->conversations()->selectConversation(first));
+        QCOMPARE(*app_->chatSettings()->values().temperature, 1.3);
         settings->setSystemPrompt(QStringLiteral("You are terse."));
         settings->saveAsDefaults();
         QVERIFY(settings->usesDefaults());
         // A conversation that overrides nothing follows the new defaults...
-        QVERIFY(chat->newConversation() != 0);
-        QCOMPARE(chat->settings()->systemPrompt(), QStringLiteral("You are terse."));
-        QCOMPARE(chat->settings()->engineParams().sampling.temperature, 1.3f);
+        QVERIFY(app_->conversations()->newConversation() != 0);
+        QCOMPARE(app_->chatSettings()->systemPrompt(), QStringLiteral("You are terse."));
+        QCOMPARE(app_->chatSettings()->engineParams().sampling.temperature, 1.3f);
         // ...one that set its own temperature keeps it.
-        QVERIFY(chat->selectConversation(second));
-        QCOMPARE(chat->settings()->systemPrompt(), QStringLiteral("You are terse."));
-        QVERIFY(chat->settings()->temperature() != 1.3);
+        QVERIFY(app_->conversations()->selectConversation(second));
+        QCOMPARE(app_->chatSettings()->systemPrompt(), QStringLiteral("You are terse."));
+        QVERIFY(app_->chatSettings()->values().temperature != 1.3);
     }
 
     void completionModeCanBeChosen() {
-        auto* chat = app_->chat();
-        chat->newConversation();
-        chat->settings()->setCompletionMode(true);
-        chat->settings()->setTemperature(0);
+        app_->conversations()->newConversation();
+        app_->chatSettings()->setCompletionMode(true);
+        app_->chatSettings()->change({.temperature = 0});
         QVERIFY(sendAndWait(QStringLiteral("Once upon a time")));
-        auto conversation = app_->store()->conversation(chat->currentConversationId());
+        auto conversation = app_->store()->conversation(app_->conversations()->currentConversationId());
         QVERIFY(conversation.ok());
         QCOMPARE(conversation->options.mode, fm::ConversationMode::Completion);
     }
@@ -452,7 +469,7 @@ private slots:
     void titles() {
         QFETCH(QString, text);
         QFETCH(QString, title);
-        QCOMPARE(ConversationController::titleFrom(text), title);
+        QCOMPARE(ConversationsController::titleFrom(text), title);
     }
 
     // The CPU thread setting reaches the backend at the next load, is clamped, and is remembered.

@@ -31,7 +31,7 @@ private:
         connect(
             app_->worker(), &InferenceWorker::generationFinished, this,
             [this](quint64, const GenerationSummary& s) { last_ = s; }, Qt::QueuedConnection);
-        connect(app_->chat(), &ConversationController::resumeNoticeChanged, this, [this] {
+        connect(app_->chat(), &ChatController::resumeNoticeChanged, this, [this] {
             if (!app_->chat()->resumeNotice().isEmpty()) notices_ << app_->chat()->resumeNotice();
         });
         QSignalSpy ready(app_->models(), &ModelController::modelReady);
@@ -41,7 +41,7 @@ private:
     }
     // Waits until the reply is saved and the worker has written the states after it.
     bool waitForReply(const std::function<bool()>& action) {
-        QSignalSpy saved(app_->chat(), &ConversationController::replySaved);
+        QSignalSpy saved(app_->chat(), &ChatController::replySaved);
         QSignalSpy usage(app_->worker(), &InferenceWorker::snapshotUsage);
         notices_.clear();
         if (!action()) return false;
@@ -69,10 +69,8 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(dir_.isValid());
         QVERIFY(startApp());
-        auto* settings = app_->chat()->settings();
-        settings->setTemperature(0.9);
-        settings->setSeed(42);
-        settings->setMaxNewTokens(16);
+        auto* settings = app_->chatSettings();
+        settings->change({.temperature = 0.9, .maxNewTokens = 16, .seed = 42});
         settings->saveAsDefaults();
     }
     void cleanupTestCase() { app_.reset(); }
@@ -106,7 +104,7 @@ private slots:
     // resuming from the state before the replies (shared by both) rather than from scratch.
     void switchingBranchesFeedsTheVisibleBranch() {
         const int last = app_->chat()->messages()->count() - 1;
-        app_->chat()->settings()->setSeed(7);
+        app_->chatSettings()->change({.seed = 7});
         QVERIFY(waitForReply([&] { return app_->chat()->regenerate(); }));
         QCOMPARE(siblingCountAt(last), 3);
         QVERIFY(app_->chat()->showSibling(last, -2));
@@ -123,10 +121,10 @@ private slots:
 
     // Quit and start again: the conversation resumes from its saved state.
     void restartResumesTheSavedState() {
-        const qint64 conversation = app_->chat()->currentConversationId();
+        const qint64 conversation = app_->conversations()->currentConversationId();
         app_.reset();
         QVERIFY(startApp());
-        QCOMPARE(app_->chat()->currentConversationId(), conversation);  // the most recent one
+        QCOMPARE(app_->conversations()->currentConversationId(), conversation);  // the most recent one
         QVERIFY(send(QStringLiteral("Still with me after the restart?")));
         // The state after the 4th reply: a checkpoint (every 4 turns), which is also the turn.
         QCOMPARE(last_.resumedFrom, QStringLiteral("checkpoint"));
@@ -147,7 +145,7 @@ private slots:
         QVERIFY2(notices_.first().startsWith(QStringLiteral("Reading the conversation again:")),
                  qPrintable(notices_.first()));
         QVERIFY(notices_.first().contains(QStringLiteral("weight format")));
-        QVERIFY(app_->chat()->errorMessage().isEmpty());  // an explanation, not an error
+        QVERIFY(app_->errors()->message().isEmpty());  // an explanation, not an error
     }
 
     // The retention setting is kept in the database, applies at once, and 0 keeps nothing.

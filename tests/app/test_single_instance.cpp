@@ -11,7 +11,7 @@
 
 #include "app/cli/cli.h"
 #include "app/controllers/app_controller.h"
-#include "app/single_instance.h"
+#include "app/startup/single_instance.h"
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
 #include "app/worker/inference_worker.h"
@@ -115,10 +115,9 @@ private slots:
         app.models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(app.models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        app.chat()->settings()->setTemperature(0);
-        app.chat()->settings()->setMaxNewTokens(400);
+        app.chatSettings()->change({.temperature = 0, .maxNewTokens = 400});
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(10));  // about 4 s of streaming
-        QSignalSpy saved(app.chat(), &ConversationController::replySaved);
+        QSignalSpy saved(app.chat(), &ChatController::replySaved);
         QVERIFY(app.chat()->send(QStringLiteral("Tell me a story")));
         const qint64 replyId = app.chat()->streamingMessageId();
         QTRY_VERIFY_WITH_TIMEOUT(!app.chat()->messages()->contentOf(replyId).isEmpty(), 10000);
@@ -154,7 +153,7 @@ private slots:
         QVERIFY(reply);
         QCOMPARE(reply->status, fm::MessageStatus::Complete);
         QVERIFY(!reply->content.isEmpty());
-        QVERIFY(app.chat()->errorMessage().isEmpty());
+        QVERIFY(app.errors()->message().isEmpty());
     }
 };
 

@@ -44,7 +44,7 @@ inline NewMessage newMessage(MessageRole role, const QString& text) {
 inline qint64 reply(ConversationStore& store, qint64 conversation, qint64 parent, const QString& text,
                     MessageStatus status = MessageStatus::Complete, const TokenCounts& tokens = {},
                     const QString& model = {}, const GenerationSettings& settings = {}) {
-    DbResult<Message> begun = store.beginAssistantMessage(conversation, parent, model, settings);
+    Result<Message> begun = store.beginAssistantMessage(conversation, parent, model, settings);
     if (!begun) return 0;
     if (!store.updateStreamingContent(begun->id, text.left(text.size() / 2))) return 0;
     if (!store.finishMessage(begun->id, status, tokens, text)) return 0;
@@ -54,7 +54,7 @@ inline qint64 reply(ConversationStore& store, qint64 conversation, qint64 parent
 inline qint64 ask(ConversationStore& store, qint64 conversation, const QString& text, qint64 parent = 0) {
     NewMessage m = newMessage(MessageRole::User, text);
     m.parentId = parent;
-    DbResult<Message> added = store.appendMessage(conversation, m);
+    Result<Message> added = store.appendMessage(conversation, m);
     return added ? added->id : 0;
 }
 
@@ -80,7 +80,7 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
     QString title = name == "unicode" ? QStringLiteral("Ünïcödé 🦅 — 日本語 · עברית · e\u0301")
                                       : QStringLiteral("Scenario: ") + name;
     if (name == "empty texts") title.clear();
-    DbResult<Conversation> c = store.createConversation(title, options);
+    Result<Conversation> c = store.createConversation(title, options);
     if (!c) return 0;
     const qint64 id = c->id;
 
@@ -96,7 +96,7 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
         const qint64 a2 = reply(store, id, q, QStringLiteral("Second haiku (regenerated)"));
         const qint64 q2 = ask(store, id, QStringLiteral("Another one"), a2);
         reply(store, id, q2, QStringLiteral("Third haiku"));
-        DbResult<Message> edited = store.editMessage(q2, QStringLiteral("Another one, about rivers"));
+        Result<Message> edited = store.editMessage(q2, QStringLiteral("Another one, about rivers"));
         if (!edited) return 0;
         reply(store, id, edited->id, QStringLiteral("River haiku"));
         reply(store, id, edited->id, QStringLiteral("River haiku, take two"));
@@ -140,18 +140,18 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
 // version, as sorted text: equal dumps mean nothing was changed.
 inline QStringList dumpDatabase(Database& db) {
     QStringList rows;
-    DbResult<QVariant> version = db.scalar(QStringLiteral("PRAGMA user_version"));
+    Result<QVariant> version = db.scalar(QStringLiteral("PRAGMA user_version"));
     rows.append(QStringLiteral("user_version=%1").arg(version ? version->toString() : QStringLiteral("?")));
     QStringList tables;
     {
-        DbResult<QSqlQuery> q =
+        Result<QSqlQuery> q =
             db.exec(QStringLiteral("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
-        if (!q) return {QStringLiteral("dump failed: ") + q.error()};
+        if (!q) return {QStringLiteral("dump failed: ") + errorText(q)};
         while (q->next()) tables.append(q->value(0).toString());
     }
     for (const QString& table : tables) {
-        DbResult<QSqlQuery> q = db.exec(QStringLiteral("SELECT * FROM \"%1\"").arg(table));
-        if (!q) return {QStringLiteral("dump of %1 failed: ").arg(table) + q.error()};
+        Result<QSqlQuery> q = db.exec(QStringLiteral("SELECT * FROM \"%1\"").arg(table));
+        if (!q) return {QStringLiteral("dump of %1 failed: ").arg(table) + errorText(q)};
         while (q->next()) {
             QStringList values;
             for (int i = 0; i < q->record().count(); ++i) {

@@ -66,7 +66,7 @@ private slots:
         QVERIFY(db.open(path("db.sqlite")));
         ConversationOptions options;
         if (where == QLatin1String("system prompt")) options.systemPrompt = payload;
-        DbResult<Conversation> c = db.store->createConversation(
+        Result<Conversation> c = db.store->createConversation(
             where == QLatin1String("title") ? payload : QStringLiteral("Hostile"), options);
         QVERIFY(c);
         QString user = QStringLiteral("Hello");
@@ -150,7 +150,7 @@ private slots:
             QSKIP("pdftotext (poppler-utils) is not installed");
         TestDb db;
         QVERIFY(db.open(path("db.sqlite")));
-        DbResult<Conversation> c = db.store->createConversation(QStringLiteral("PDF check"));
+        Result<Conversation> c = db.store->createConversation(QStringLiteral("PDF check"));
         QVERIFY(c);
         const qint64 q = ask(*db.store, c->id, QStringLiteral("Say something"));
         QVERIFY(reply(*db.store, c->id, q, phrase) > 0);

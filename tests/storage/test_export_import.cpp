@@ -130,27 +130,27 @@ private slots:
         // Decoys around it: the export must hold exactly the one conversation asked for.
         buildScenario(*source.store, QStringLiteral("linear"));
 
-        DbResult<ExportSummary> exported = exportConversations(source.db, id, ExportFormat::Json, path("one.json"));
-        QVERIFY2(exported, qPrintable(exported.error()));
+        Result<ExportSummary> exported = exportConversations(source.db, id, ExportFormat::Json, path("one.json"));
+        QVERIFY2(exported, exported.error().c_str());
         QCOMPARE(exported->conversationCount, 1);
 
         TestDb target;
         QVERIFY(target.open(path("target.sqlite")));
         buildScenario(*target.store, QStringLiteral("branches"));  // ids in use: the import gets new ones
-        DbResult<ImportSummary> imported = importConversationsFile(target.db, path("one.json"));
-        QVERIFY2(imported, qPrintable(imported.error()));
+        Result<ImportSummary> imported = importConversationsFile(target.db, path("one.json"));
+        QVERIFY2(imported, imported.error().c_str());
         QCOMPARE(imported->conversationIds.size(), 1);
 
-        DbResult<ConversationArchive> before = loadConversationArchive(source.db, id);
-        DbResult<ConversationArchive> after = loadConversationArchive(target.db, imported->conversationIds[0]);
+        Result<ConversationArchive> before = loadConversationArchive(source.db, id);
+        Result<ConversationArchive> after = loadConversationArchive(target.db, imported->conversationIds[0]);
         QVERIFY(before && after);
         QCOMPARE(imported->messageCount, int(before->messages.size()));
         compareArchives(*before, *after);
         if (QTest::currentTestFailed()) return;
 
         // What the window shows: the same branch with the same "< n/m >" positions.
-        DbResult<QList<BranchMessage>> shownBefore = source.store->pathToLeaf(id);
-        DbResult<QList<BranchMessage>> shownAfter = target.store->pathToLeaf(imported->conversationIds[0]);
+        Result<QList<BranchMessage>> shownBefore = source.store->pathToLeaf(id);
+        Result<QList<BranchMessage>> shownAfter = target.store->pathToLeaf(imported->conversationIds[0]);
         QVERIFY(shownBefore && shownAfter);
         QCOMPARE(shownAfter->size(), shownBefore->size());
         for (qsizetype i = 0; i < shownBefore->size(); ++i) {
@@ -163,7 +163,7 @@ private slots:
         QCOMPARE(conversationsOf(readFile(path("again.json"))), conversationsOf(readFile(path("one.json"))));
         // The imported conversation is searchable like any other.
         if (!before->messages.isEmpty() && scenario == QLatin1String("linear")) {
-            DbResult<QList<SearchHit>> hits = target.store->search(QStringLiteral("Falcon"));
+            Result<QList<SearchHit>> hits = target.store->search(QStringLiteral("Falcon"));
             QVERIFY(hits && !hits->isEmpty());
         }
     }
@@ -175,16 +175,16 @@ private slots:
         // Soft-deleted conversations are not part of "all".
         const qint64 trashed = buildScenario(*source.store, QStringLiteral("linear"));
         QVERIFY(source.store->deleteConversation(trashed));
-        DbResult<QList<ConversationArchive>> all = loadAllConversationArchives(source.db);
+        Result<QList<ConversationArchive>> all = loadAllConversationArchives(source.db);
         QVERIFY(all);
         QCOMPARE(all->size(), scenarioNames().size());
 
         QVERIFY(exportConversations(source.db, std::nullopt, ExportFormat::Json, path("all.json")));
         TestDb target;
         QVERIFY(target.open(path("target.sqlite")));
-        DbResult<ImportSummary> imported = importConversationsFile(target.db, path("all.json"));
-        QVERIFY2(imported, qPrintable(imported.error()));
-        DbResult<QList<ConversationArchive>> back = loadAllConversationArchives(target.db);
+        Result<ImportSummary> imported = importConversationsFile(target.db, path("all.json"));
+        QVERIFY2(imported, imported.error().c_str());
+        Result<QList<ConversationArchive>> back = loadAllConversationArchives(target.db);
         QVERIFY(back);
         QCOMPARE(back->size(), all->size());
         // Same list order (by last activity), same conversations.
@@ -197,15 +197,15 @@ private slots:
     void streamingReplyIsExportedAsInterrupted() {
         TestDb source;
         QVERIFY(source.open(path("source.sqlite")));
-        DbResult<Conversation> c = source.store->createConversation(QStringLiteral("In progress"));
+        Result<Conversation> c = source.store->createConversation(QStringLiteral("In progress"));
         QVERIFY(c);
         const qint64 q = ask(*source.store, c->id, QStringLiteral("Hello"));
-        DbResult<Message> streaming = source.store->beginAssistantMessage(c->id, q);
+        Result<Message> streaming = source.store->beginAssistantMessage(c->id, q);
         QVERIFY(streaming);
         QVERIFY(source.store->updateStreamingContent(streaming->id, QStringLiteral("Partial")));
         QVERIFY(exportConversations(source.db, c->id, ExportFormat::Json, path("x.json")));
-        DbResult<QList<ConversationArchive>> parsed = conversationsFromJson(readFile(path("x.json")));
-        QVERIFY2(parsed, qPrintable(parsed.error()));
+        Result<QList<ConversationArchive>> parsed = conversationsFromJson(readFile(path("x.json")));
+        QVERIFY2(parsed, parsed.error().c_str());
         QVERIFY(parsed->front().messages[1].status == MessageStatus::Interrupted);
         QCOMPARE(parsed->front().messages[1].content, QStringLiteral("Partial"));
     }
@@ -214,12 +214,12 @@ private slots:
     void importsTheVersion1Fixture() {
         TestDb db;
         QVERIFY(db.open(path("db.sqlite")));
-        DbResult<ImportSummary> imported = importConversationsFile(db.db, kFixture);
-        QVERIFY2(imported, qPrintable(imported.error()));
+        Result<ImportSummary> imported = importConversationsFile(db.db, kFixture);
+        QVERIFY2(imported, imported.error().c_str());
         QCOMPARE(imported->conversationIds.size(), 2);
         QCOMPARE(imported->messageCount, 6);
 
-        DbResult<ConversationArchive> first = loadConversationArchive(db.db, imported->conversationIds[0]);
+        Result<ConversationArchive> first = loadConversationArchive(db.db, imported->conversationIds[0]);
         QVERIFY(first);
         QCOMPARE(first->conversation.title, QStringLiteral("Mamba vs. attention"));
         QCOMPARE(first->conversation.createdAtMs, qint64(1750000000000));
@@ -228,7 +228,7 @@ private slots:
         QCOMPARE(first->messages[2].tokens.completion, std::optional<int>(15));
         QCOMPARE(first->messages[2].settings.topK, std::optional<int>(40));
         QCOMPARE(first->messages[3].tokens.prompt, std::optional<int>());
-        DbResult<QList<BranchMessage>> shown = db.store->pathToLeaf(imported->conversationIds[0]);
+        Result<QList<BranchMessage>> shown = db.store->pathToLeaf(imported->conversationIds[0]);
         QVERIFY(shown);
         QStringList texts;
         for (const BranchMessage& m : *shown) texts.append(m.message.content.left(12));
@@ -236,13 +236,13 @@ private slots:
         QCOMPARE((*shown)[1].siblingIndex, 1);  // the regenerated answer, second of two
         QCOMPARE((*shown)[2].siblingCount, 2);  // the edited question
 
-        DbResult<Conversation> second = db.store->conversation(imported->conversationIds[1]);
+        Result<Conversation> second = db.store->conversation(imported->conversationIds[1]);
         QVERIFY(second);
         QVERIFY(second->options.mode == ConversationMode::Completion);
         QCOMPARE(second->options.settings.maxNewTokens, std::optional<int>(256));
         QCOMPARE(second->currentLeafMessageId, qint64(0));
         // Both are live and ordered by the file's activity times.
-        DbResult<QList<Conversation>> list = db.store->listConversations();
+        Result<QList<Conversation>> list = db.store->listConversations();
         QVERIFY(list);
         QCOMPARE(list->size(), 2);
         QCOMPARE(list->front().title, QStringLiteral("Empty completion draft"));
@@ -377,10 +377,10 @@ private slots:
         const QStringList before = dumpDatabase(db.db);
         QVERIFY(before.size() > 20);
 
-        DbResult<ImportSummary> imported = importConversationsFile(db.db, file);
+        Result<ImportSummary> imported = importConversationsFile(db.db, file);
         QVERIFY(!imported);
-        QVERIFY2(imported.error().startsWith(file + QStringLiteral(": ")), qPrintable(imported.error()));
-        QVERIFY2(imported.error().contains(expected), qPrintable(imported.error()));
+        QVERIFY2(errorText(imported).startsWith(file + QStringLiteral(": ")), imported.error().c_str());
+        QVERIFY2(errorText(imported).contains(expected), imported.error().c_str());
         QCOMPARE(dumpDatabase(db.db), before);
     }
 
@@ -408,10 +408,10 @@ private slots:
                                       "WHEN new.content = 'refuse me' "
                                       "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END")));
         const QStringList before = dumpDatabase(db.db);
-        DbResult<ImportSummary> imported = importConversationsFile(db.db, path("in.json"));
+        Result<ImportSummary> imported = importConversationsFile(db.db, path("in.json"));
         QVERIFY(!imported);
-        QVERIFY2(imported.error().contains(QStringLiteral("nothing was changed")), qPrintable(imported.error()));
-        QVERIFY2(imported.error().contains(QStringLiteral("disk full (simulated)")), qPrintable(imported.error()));
+        QVERIFY2(errorText(imported).contains(QStringLiteral("nothing was changed")), imported.error().c_str());
+        QVERIFY2(errorText(imported).contains(QStringLiteral("disk full (simulated)")), imported.error().c_str());
         QCOMPARE(dumpDatabase(db.db), before);
         // The connection is usable afterwards (the transaction was closed).
         QVERIFY(db.store->createConversation(QStringLiteral("after")));
@@ -420,9 +420,9 @@ private slots:
     void missingFileIsReported() {
         TestDb db;
         QVERIFY(db.open(path("db.sqlite")));
-        DbResult<ImportSummary> imported = importConversationsFile(db.db, path("nope.json"));
+        Result<ImportSummary> imported = importConversationsFile(db.db, path("nope.json"));
         QVERIFY(!imported);
-        QVERIFY2(imported.error().contains(QStringLiteral("nope.json: cannot open")), qPrintable(imported.error()));
+        QVERIFY2(errorText(imported).contains(QStringLiteral("nope.json: cannot open")), imported.error().c_str());
     }
 
     void cliExportsAndImports() {
@@ -526,7 +526,7 @@ private slots:
         QCOMPARE(imported[0][1].toString(), QStringLiteral("Imported 2 conversations (14 messages)"));
         const QVariantList ids = imported[0][2].toList();
         QCOMPARE(ids.size(), 2);
-        DbResult<Conversation> copy = db.store->conversation(ids[0].toLongLong());
+        Result<Conversation> copy = db.store->conversation(ids[0].toLongLong());
         QVERIFY(copy);
         QCOMPARE(copy->title, QStringLiteral("Scenario: linear"));  // most recent first
         QVERIFY(!imported[1][0].toBool());

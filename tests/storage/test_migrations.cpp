@@ -22,7 +22,7 @@ constexpr qint64 kT0 = 1'700'000'000'000;
 QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const QString& title, const QStringList& texts,
                                     const QString& lastStatus, qint64 deletedAt = 0) {
     const qint64 updated = kT0 + conversationId * 100 + texts.size();
-    const DbResult<QSqlQuery> inserted = db.exec(
+    const Result<QSqlQuery> inserted = db.exec(
         QStringLiteral("INSERT INTO conversations (id, title, created_at, updated_at, "
                        "system_prompt, settings, model, mode, deleted_at) "
                        "VALUES (?, ?, ?, ?, 'Be brief.', '{\"temperature\":0.5}', 'm', "
@@ -34,7 +34,7 @@ QList<qint64> insertOldConversation(Database& db, qint64 conversationId, const Q
     }
     for (qsizetype i = 0; i < texts.size(); ++i) {
         const bool last = i + 1 == texts.size();
-        DbResult<QSqlQuery> q = db.exec(
+        Result<QSqlQuery> q = db.exec(
             QStringLiteral("INSERT INTO messages (conversation_id, role, content, created_at, "
                            "status, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)"),
             {conversationId, i % 2 == 0 ? QStringLiteral("user") : QStringLiteral("assistant"), texts[i],
@@ -121,14 +121,14 @@ private slots:
         }
 
         Database db;
-        const DbStatus opened = db.open(path);
-        QVERIFY2(opened, qPrintable(opened.error()));
+        const Status opened = db.open(path);
+        QVERIFY2(opened, opened.error().c_str());
         QCOMPARE(db.schemaVersion(), latestSchemaVersion());
         ConversationStore store(db);
 
         // Conversations, order, options and soft delete survived.
-        DbResult<QList<Conversation>> list = store.listConversations();
-        QVERIFY2(list, qPrintable(list.error()));
+        Result<QList<Conversation>> list = store.listConversations();
+        QVERIFY2(list, list.error().c_str());
         QCOMPARE(list->size(), 2);
         QCOMPARE(list->at(0).title, QStringLiteral("Recipes"));
         QCOMPARE(list->at(1).title, QStringLiteral("Volcano questions"));
@@ -139,8 +139,8 @@ private slots:
 
         // The linear history became a single branch ending at the last message.
         QCOMPARE(store.conversation(1)->currentLeafMessageId, first.last());
-        DbResult<QList<BranchMessage>> path1 = store.pathToLeaf(1);
-        QVERIFY2(path1, qPrintable(path1.error()));
+        Result<QList<BranchMessage>> path1 = store.pathToLeaf(1);
+        QVERIFY2(path1, path1.error().c_str());
         QList<qint64> ids;
         for (const BranchMessage& entry : *path1) {
             ids.append(entry.message.id);
@@ -164,8 +164,8 @@ private slots:
                  qPrintable(db.lastError()));
 
         // New features work on old data: branching and snapshots.
-        DbResult<Message> edited = store.editMessage(first[2], QStringLiteral("And hot springs?"));
-        QVERIFY2(edited, qPrintable(edited.error()));
+        Result<Message> edited = store.editMessage(first[2], QStringLiteral("And hot springs?"));
+        QVERIFY2(edited, edited.error().c_str());
         QCOMPARE(edited->parentId, first[1]);
         QCOMPARE(store.siblings(first[2])->size(), 2);
         QCOMPARE(*store.switchToBranch(first[2]), first[3]);
@@ -198,9 +198,9 @@ private slots:
             QVERIFY(old.exec(QStringLiteral("CREATE TABLE state_snapshots (x)")));
         }
         Database db;
-        const DbStatus status = db.open(path);
+        const Status status = db.open(path);
         QVERIFY(!status);
-        QVERIFY2(status.error().contains(QStringLiteral("v%1").arg(blockedStep)), qPrintable(status.error()));
+        QVERIFY2(errorText(status).contains(QStringLiteral("v%1").arg(blockedStep)), status.error().c_str());
         QVERIFY(!db.isOpen());
 
         // Still exactly the previous version: the step's earlier ALTERs were rolled back.
@@ -238,9 +238,9 @@ private slots:
         }
         const QByteArray before = fileHash(path);
         Database db;
-        const DbStatus status = db.open(path, requestedVersion);
+        const Status status = db.open(path, requestedVersion);
         QVERIFY(!status);
-        QVERIFY2(status.error().contains(errorMentions), qPrintable(status.error()));
+        QVERIFY2(errorText(status).contains(errorMentions), status.error().c_str());
         QVERIFY(!db.isOpen());
         QCOMPARE(fileHash(path), before);
     }

@@ -100,7 +100,7 @@ private slots:
         const QList<qint64> ids = conversation(1, &c);
         const StoredSnapshot original = syntheticSnapshot(40, 3);
         auto row = snapshots_->save(c, ids[1], snapshot_kind::kTurn, original);
-        QVERIFY2(row, qPrintable(row.error()));
+        QVERIFY2(row, row.error().c_str());
         QCOMPARE(row->tokenCount, qint64(40));
         QCOMPARE(row->byteSize, QFileInfo(snapshots_->absolutePath(*row)).size());
         QVERIFY(row->checksum.startsWith(QStringLiteral("crc32:")));
@@ -303,7 +303,7 @@ private slots:
         const qint64 before = snapshots_->diskUsageBytes();
         QVERIFY(before > 0);
         auto report = snapshots_->enforceRetention(keep);
-        QVERIFY2(report, qPrintable(report.error()));
+        QVERIFY2(report, report.error().c_str());
         QList<qint64> withSnapshots;
         for (qint64 c : conversations)
             if (!snapshots_->snapshots(c)->isEmpty()) withSnapshots.append(c);
@@ -372,7 +372,7 @@ private slots:
         QVERIFY(!blocked.open());
         auto saved = blocked.save(c, ids[1], snapshot_kind::kTurn, syntheticSnapshot(10, 1));
         QVERIFY(!saved);
-        QVERIFY(!saved.error().isEmpty());
+        QVERIFY(!errorText(saved).isEmpty());
         QVERIFY(snapshots_->snapshots(c)->isEmpty());
     }
 };

@@ -75,7 +75,7 @@ class TestStorage : public QObject {
 private:
     QString dbPath() const { return dir_->filePath(QStringLiteral("conversations.sqlite")); }
     qint64 countRows(const QString& table) {
-        DbResult<QVariant> n = db_->scalar(QStringLiteral("SELECT count(*) FROM %1").arg(table));
+        Result<QVariant> n = db_->scalar(QStringLiteral("SELECT count(*) FROM %1").arg(table));
         return n ? n->toLongLong() : -1;
     }
     void checkSearchIndexIntact() {
@@ -98,8 +98,8 @@ private slots:
         dir_ = std::make_unique<QTemporaryDir>();
         QVERIFY(dir_->isValid());
         db_ = std::make_unique<Database>();
-        const DbStatus opened = db_->open(dbPath());
-        QVERIFY2(opened, qPrintable(opened.error()));
+        const Status opened = db_->open(dbPath());
+        QVERIFY2(opened, opened.error().c_str());
         store_ = std::make_unique<ConversationStore>(*db_);
         clock_ = kStartMs;
         store_->setClock([this] { return clock_ += 1000; });
@@ -143,7 +143,7 @@ private slots:
         // Both work on the same file: WAL lets one read what the other committed.
         ConversationStore secondStore(second);
         QVERIFY(store_->createConversation(QStringLiteral("from first")));
-        DbResult<QList<Conversation>> seen = secondStore.listConversations();
+        Result<QList<Conversation>> seen = secondStore.listConversations();
         QVERIFY(seen);
         QCOMPARE(titlesOf(*seen), QStringList{QStringLiteral("from first")});
     }
@@ -154,10 +154,10 @@ private slots:
         const QByteArray before = fileHash(dbPath());
 
         Database reopened;
-        const DbStatus status = reopened.open(dbPath());
+        const Status status = reopened.open(dbPath());
         QVERIFY(!status);
-        QVERIFY2(status.error().contains(QStringLiteral("newer version")), qPrintable(status.error()));
-        QCOMPARE(reopened.lastError(), status.error());
+        QVERIFY2(errorText(status).contains(QStringLiteral("newer version")), status.error().c_str());
+        QCOMPARE(reopened.lastError(), errorText(status));
         QVERIFY(!reopened.isOpen());
         QCOMPARE(fileHash(dbPath()), before);
     }
@@ -191,9 +191,9 @@ private slots:
         }
         const QByteArray before = fileHash(path);
         Database db;
-        const DbStatus status = db.open(path);
+        const Status status = db.open(path);
         QVERIFY(!status);
-        QVERIFY(!status.error().isEmpty());
+        QVERIFY(!errorText(status).isEmpty());
         QVERIFY(!db.isOpen());
         QCOMPARE(fileHash(path), before);
     }
@@ -217,8 +217,8 @@ private slots:
         options.settings.temperature = 0.7;
         options.settings.topK = 40;
         options.settings.seed = 1234567890123LL;
-        DbResult<Conversation> created = store_->createConversation(QStringLiteral("Plans"), options);
-        QVERIFY2(created, qPrintable(created.error()));
+        Result<Conversation> created = store_->createConversation(QStringLiteral("Plans"), options);
+        QVERIFY2(created, created.error().c_str());
         QVERIFY(created->id > 0);
         QCOMPARE(created->createdAtMs, created->updatedAtMs);
         QCOMPARE(created->options, options);
@@ -230,7 +230,7 @@ private slots:
         changed.settings = {};  // back to app defaults: stored as NULL
         changed.mode = ConversationMode::Chat;
         QVERIFY(store_->setConversationOptions(created->id, changed));
-        DbResult<Conversation> reread = store_->conversation(created->id);
+        Result<Conversation> reread = store_->conversation(created->id);
         QVERIFY(reread);
         QCOMPARE(reread->title, QStringLiteral("Holiday plans"));
         QCOMPARE(reread->options, changed);
@@ -304,8 +304,8 @@ private slots:
         QCOMPARE(store_->pathToLeaf(gone)->size(), 1);
 
         QVERIFY(store_->deleteConversation(gone));
-        DbResult<QStringList> files = store_->purgeConversation(gone);
-        QVERIFY2(files, qPrintable(files.error()));
+        Result<QStringList> files = store_->purgeConversation(gone);
+        QVERIFY2(files, files.error().c_str());
         QCOMPARE(*files, QStringList{snapshot.filePath});
         QVERIFY(!store_->conversation(gone));
         QCOMPARE(countRows(QStringLiteral("messages")), 0);
@@ -322,8 +322,8 @@ private slots:
         QVERIFY(store_->deleteConversation(old));
         const qint64 cutoff = clock_ + 1;
         QVERIFY(store_->deleteConversation(recent));
-        DbResult<QStringList> purged = store_->purgeDeletedBefore(cutoff);
-        QVERIFY2(purged, qPrintable(purged.error()));
+        Result<QStringList> purged = store_->purgeDeletedBefore(cutoff);
+        QVERIFY2(purged, purged.error().c_str());
         QVERIFY(!store_->conversation(old));
         QVERIFY(store_->conversation(recent));
         QCOMPARE(titlesOf(*store_->listConversations()), QStringList{"live"});
@@ -347,8 +347,8 @@ private slots:
         QCOMPARE(u.parentId, s.id);
         QCOMPARE(a.parentId, u.id);
 
-        DbResult<QList<BranchMessage>> path = store_->pathToLeaf(c);
-        QVERIFY2(path, qPrintable(path.error()));
+        Result<QList<BranchMessage>> path = store_->pathToLeaf(c);
+        QVERIFY2(path, path.error().c_str());
         QCOMPARE(idsOf(*path), (QList<qint64>{s.id, u.id, a.id}));
         const Message stored = path->last().message;
         QCOMPARE(stored.role, MessageRole::Assistant);
@@ -374,13 +374,13 @@ private slots:
         const qint64 c = store_->createConversation(QStringLiteral("tree"))->id;
         const Message u1 = *store_->appendMessage(c, userMessage(QStringLiteral("question")));
         const Message a1 = *store_->appendMessage(c, assistantMessage(QStringLiteral("answer 1")));
-        DbResult<Message> u2 = store_->editMessage(u1.id, QStringLiteral("better question"));
-        QVERIFY2(u2, qPrintable(u2.error()));
+        Result<Message> u2 = store_->editMessage(u1.id, QStringLiteral("better question"));
+        QVERIFY2(u2, u2.error().c_str());
         QCOMPARE(u2->parentId, 0);
         QCOMPARE(u2->role, MessageRole::User);
         QCOMPARE(store_->conversation(c)->currentLeafMessageId, u2->id);
         const Message a2 = *store_->appendMessage(c, assistantMessage(QStringLiteral("answer 2")));
-        DbResult<Message> a3 = store_->beginAssistantMessage(c, u2->id);
+        Result<Message> a3 = store_->beginAssistantMessage(c, u2->id);
         QVERIFY(a3);
         QVERIFY(store_->finishMessage(a3->id, MessageStatus::Complete, {5, 6}, QStringLiteral("answer 3")));
 
@@ -392,7 +392,7 @@ private slots:
         QCOMPARE(store_->siblings(a2.id)->size(), 2);
         QCOMPARE(store_->siblings(a1.id)->size(), 1);
 
-        DbResult<QList<BranchMessage>> path = store_->pathToLeaf(c);
+        Result<QList<BranchMessage>> path = store_->pathToLeaf(c);
         QCOMPARE(idsOf(*path), (QList<qint64>{u2->id, a3->id}));
         QCOMPARE(path->at(0).siblingIndex, 1);
         QCOMPARE(path->at(0).siblingCount, 2);
@@ -421,9 +421,9 @@ private slots:
         const Conversation before = *store_->conversation(b);
         NewMessage stray = userMessage(QStringLiteral("stray"));
         stray.parentId = inA.id;
-        DbResult<Message> rejected = store_->appendMessage(b, stray);
+        Result<Message> rejected = store_->appendMessage(b, stray);
         QVERIFY(!rejected);
-        QVERIFY2(rejected.error().contains(QStringLiteral("another conversation")), qPrintable(rejected.error()));
+        QVERIFY2(errorText(rejected).contains(QStringLiteral("another conversation")), rejected.error().c_str());
         const Conversation after = *store_->conversation(b);
         QCOMPARE(after.updatedAtMs, before.updatedAtMs);
         QCOMPARE(after.currentLeafMessageId, 0);
@@ -450,17 +450,17 @@ private slots:
             messages.append(i == failAt ? userMessage(QStringLiteral("boom"))
                                         : userMessage(QStringLiteral("message %1").arg(i)));
         }
-        DbResult<Conversation> imported = store_->importConversation(QStringLiteral("import"), {}, messages);
+        Result<Conversation> imported = store_->importConversation(QStringLiteral("import"), {}, messages);
         QVERIFY(!imported);
-        QVERIFY2(imported.error().contains(QStringLiteral("boom refused")), qPrintable(imported.error()));
+        QVERIFY2(errorText(imported).contains(QStringLiteral("boom refused")), imported.error().c_str());
         QCOMPARE(countRows(QStringLiteral("conversations")), 1);
         QCOMPARE(countRows(QStringLiteral("messages")), 0);
         QVERIFY(store_->search(QStringLiteral("import"))->isEmpty());
         QVERIFY(!db_->inTransaction());
         // The connection is usable afterwards.
         messages[failAt] = userMessage(QStringLiteral("fine"));
-        DbResult<Conversation> retried = store_->importConversation(QStringLiteral("import"), {}, messages);
-        QVERIFY2(retried, qPrintable(retried.error()));
+        Result<Conversation> retried = store_->importConversation(QStringLiteral("import"), {}, messages);
+        QVERIFY2(retried, retried.error().c_str());
         QCOMPARE(store_->pathToLeaf(retried->id)->size(), 5);
         checkSearchIndexIntact();
     }
@@ -481,9 +481,9 @@ private slots:
         QFETCH(bool, passFinalText);
         const qint64 c = store_->createConversation(QStringLiteral("stream"))->id;
         const Message question = *store_->appendMessage(c, userMessage(QStringLiteral("tell me")));
-        DbResult<Message> reply = store_->beginAssistantMessage(c, 0, QStringLiteral("falcon-mamba-7b"),
-                                                                GenerationSettings{0.5, {}, {}, {}, {}, 64, 7});
-        QVERIFY2(reply, qPrintable(reply.error()));
+        Result<Message> reply = store_->beginAssistantMessage(c, 0, QStringLiteral("falcon-mamba-7b"),
+                                                              GenerationSettings{0.5, {}, {}, {}, {}, 64, 7});
+        QVERIFY2(reply, reply.error().c_str());
         QCOMPARE(reply->status, MessageStatus::Streaming);
         QCOMPARE(reply->parentId, question.id);
         QCOMPARE(store_->conversation(c)->currentLeafMessageId, reply->id);
@@ -525,8 +525,8 @@ private slots:
         QVERIFY(db_->open(dbPath()));
         store_ = std::make_unique<ConversationStore>(*db_);
 
-        DbResult<int> marked = store_->markInterruptedOnStartup();
-        QVERIFY2(marked, qPrintable(marked.error()));
+        Result<int> marked = store_->markInterruptedOnStartup();
+        QVERIFY2(marked, marked.error().c_str());
         QCOMPARE(*marked, 2);
         QCOMPARE(store_->message(r1)->status, MessageStatus::Interrupted);
         QCOMPARE(store_->message(r1)->content, QStringLiteral("Essays are walruses"));
@@ -571,8 +571,8 @@ private slots:
                                            {userMessage(QStringLiteral("How do you say language in 日本語 ?")),
                                             userMessage(QStringLiteral("And what does <script> do in HTML?"))}));
 
-        DbResult<QList<SearchHit>> hits = store_->search(query, 10);
-        QVERIFY2(hits, qPrintable(hits.error()));
+        Result<QList<SearchHit>> hits = store_->search(query, 10);
+        QVERIFY2(hits, hits.error().c_str());
         QStringList titles;
         for (const SearchHit& hit : *hits) {
             titles.append(hit.title);
@@ -589,7 +589,7 @@ private slots:
             QVERIFY(store_->importConversation(QStringLiteral("Gardening %1").arg(i), {},
                                                {userMessage(QStringLiteral("tomatoes"))}));
         }
-        DbResult<QList<SearchHit>> hits = store_->search(QStringLiteral("gardening"), 3);
+        Result<QList<SearchHit>> hits = store_->search(QStringLiteral("gardening"), 3);
         QVERIFY(hits);
         QCOMPARE(hits->size(), 3);
         // Among equally good title matches, the most recently active comes first.
@@ -622,8 +622,8 @@ private slots:
         QVERIFY(store_->appendMessage(b, userMessage(QStringLiteral("an otter appeared"))));
         QVERIFY(store_->appendMessage(a, userMessage(QStringLiteral("more text"))));
 
-        DbResult<QList<SearchHit>> hits = store_->search(QStringLiteral("otter"), limit);
-        QVERIFY2(hits, qPrintable(hits.error()));
+        Result<QList<SearchHit>> hits = store_->search(QStringLiteral("otter"), limit);
+        QVERIFY2(hits, hits.error().c_str());
         QStringList titles;
         for (const SearchHit& hit : *hits) {
             titles.append(hit.title);
@@ -698,8 +698,8 @@ private slots:
         QFETCH(QString, query);
         QVERIFY(store_->importConversation(QStringLiteral("foo bar"), {},
                                            {userMessage(QStringLiteral("foo NEAR bar \"quoted\" * stars"))}));
-        DbResult<QList<SearchHit>> hits = store_->search(query);
-        QVERIFY2(hits, qPrintable(hits.error()));
+        Result<QList<SearchHit>> hits = store_->search(query);
+        QVERIFY2(hits, hits.error().c_str());
     }
 
     void ftsMatchExpression_data() {

@@ -75,21 +75,21 @@ private slots:
         const QString reason = app.chat()->composerDisabledReason();
         QVERIFY2(reason.contains(QStringLiteral("locked")), qPrintable(reason));
         QVERIFY2(reason.contains(QDir::toNativeSeparators(env.dataDir)), qPrintable(reason));
-        QCOMPARE(app.chat()->errorMessage(), reason);
+        QCOMPARE(app.errors()->message(), reason);
         QCOMPARE(app.startupError(), reason);
     }
 
     void aStoreErrorWhileRunningDisablesTheComposerUntilDismissed() {
         QTemporaryDir dir;
         AppController app(environmentIn(dir));
-        QSignalSpy canSend(app.chat(), &ConversationController::canSendChanged);
-        app.chat()->reportStorageError(QStringLiteral("database or disk is full"));
+        QSignalSpy canSend(app.chat(), &ChatController::canSendChanged);
+        app.errors()->reportStorageError(QStringLiteral("database or disk is full"));
         QVERIFY(canSend.count() >= 1);
         QVERIFY(app.chat()->composerDisabledReason().contains(QStringLiteral("full")));
         QVERIFY(!app.chat()->canSend());
-        app.chat()->dismissError();
-        QVERIFY(app.chat()->storageProblem().isEmpty());
-        QVERIFY(app.chat()->errorMessage().isEmpty());
+        app.errors()->dismiss();
+        QVERIFY(app.errors()->storageProblem().isEmpty());
+        QVERIFY(app.errors()->message().isEmpty());
     }
 };
 

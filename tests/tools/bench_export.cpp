@@ -78,11 +78,11 @@ int main(int argc, char** argv) {
         for (const Case& c : cases) {
             QElapsedTimer timer;
             timer.start();
-            DbResult<ExportSummary> bytes =
+            Result<ExportSummary> bytes =
                 writeExport({c.archive}, *format, dir.filePath(c.name + QLatin1Char('.') + name));
             const double seconds = double(timer.nsecsElapsed()) / 1e9;
             if (!bytes) {
-                std::fprintf(stderr, "%s %s: %s\n", qPrintable(name), qPrintable(c.name), qPrintable(bytes.error()));
+                std::fprintf(stderr, "%s %s: %s\n", qPrintable(name), qPrintable(c.name), bytes.error().c_str());
                 return 1;
             }
             perFormat[c.name] =

@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
         dbAt >= 0 && dbAt + 1 < args.size() ? args[dbAt + 1] : tmp.filePath(QStringLiteral("bench.sqlite"));
 
     Database db;
-    if (DbStatus opened = db.open(path); !opened) {
-        std::fprintf(stderr, "bench_storage: %s\n", qPrintable(opened.error()));
+    if (Status opened = db.open(path); !opened) {
+        std::fprintf(stderr, "bench_storage: %s\n", opened.error().c_str());
         return 1;
     }
     ConversationStore store(db);
@@ -165,9 +165,9 @@ int main(int argc, char** argv) {
                 }
                 messages.append(message);
             }
-            const DbResult<Conversation> added = store.importConversation(text.sentence(2, 6), {}, messages);
+            const Result<Conversation> added = store.importConversation(text.sentence(2, 6), {}, messages);
             if (!added) {
-                std::fprintf(stderr, "bench_storage: %s\n", qPrintable(added.error()));
+                std::fprintf(stderr, "bench_storage: %s\n", added.error().c_str());
                 std::exit(1);
             }
         }
@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
         std::vector<double> cpu;
         for (int run = 0; run < runs; ++run) {
             times.push_back(timed(cpu, [&] {
-                DbResult<QList<SearchHit>> hits = store.search(query, 100);
+                Result<QList<SearchHit>> hits = store.search(query, 100);
                 lastHits = hits ? int(hits->size()) : -1;
             }));
         }

@@ -83,11 +83,10 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "the tiny chat model did not load\n");
         return 1;
     }
-    app.chat()->settings()->setTemperature(0);
-    app.chat()->settings()->setMaxNewTokens(24);
+    app.chatSettings()->change({.temperature = 0, .maxNewTokens = 24});
 
     // One conversation, `replies` turns of Markdown-ish questions.
-    QSignalSpy saved(app.chat(), &ConversationController::replySaved);
+    QSignalSpy saved(app.chat(), &ChatController::replySaved);
     qint64 afterReply10 = 0;
     QList<qint64> conversations;
     for (int turn = 1; turn <= replies; ++turn) {
@@ -101,23 +100,23 @@ int main(int argc, char* argv[]) {
             std::fprintf(stderr, "reply %d did not finish\n", turn);
             return 1;
         }
-        if (turn == 1) conversations << app.chat()->currentConversationId();
+        if (turn == 1) conversations << app.conversations()->currentConversationId();
         if (turn == 10) afterReply10 = settledResident();
     }
     const qint64 afterLastReply = settledResident();
 
     // A few more conversations to switch between.
     for (int c = 0; c < 4; ++c) {
-        app.chat()->newConversation();
+        app.conversations()->newConversation();
         for (int turn = 0; turn < 5; ++turn) {
             saved.clear();
             if (!app.chat()->send(QStringLiteral("Chat %1, turn %2").arg(c).arg(turn)) || !saved.wait(60000)) return 1;
         }
-        conversations << app.chat()->currentConversationId();
+        conversations << app.conversations()->currentConversationId();
     }
     qint64 afterWarmSwitches = 0;
     for (int s = 1; s <= switches; ++s) {
-        app.chat()->selectConversation(conversations.at(s % conversations.size()));
+        app.conversations()->selectConversation(conversations.at(s % conversations.size()));
         QTest::qWait(30);
         if (s == 5) afterWarmSwitches = settledResident();
     }

@@ -87,7 +87,7 @@ private:
         for (qsizetype i = 0; i < texts.size(); ++i) {
             messages.append(message(i % 2 ? MessageRole::Assistant : MessageRole::User, texts[i]));
         }
-        DbResult<Conversation> c = store_->importConversation(title, {}, messages);
+        Result<Conversation> c = store_->importConversation(title, {}, messages);
         conversationIds_[title] = c ? c->id : 0;
         return c ? c->id : 0;
     }

@@ -22,6 +22,7 @@ using fm::app::testing::RunningApp;
 using fm::app::testing::saveScreenshot;
 using fm::app::testing::tinyChatDir;
 using fm::app::testing::typeText;
+using fm::app::testing::waitForSignal;
 
 namespace {
 
@@ -58,8 +59,7 @@ private slots:
         run.app->models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(run.app->models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        run.app->chat()->settings()->setTemperature(0);
-        run.app->chat()->settings()->setMaxNewTokens(60);
+        run.app->chatSettings()->change({.temperature = 0, .maxNewTokens = 60});
 
         // Type into the composer and press Enter, as a user would.
         QTRY_VERIFY(run.window->property("page").toString() == QStringLiteral("chat"));
@@ -69,13 +69,14 @@ private slots:
         QTRY_VERIFY(input->isEnabled());
         input->forceActiveFocus();
         QTRY_VERIFY(input->hasActiveFocus());
-        QSignalSpy saved(run.app->chat(), &ConversationController::replySaved);
+        QSignalSpy saved(run.app->chat(), &ChatController::replySaved);
         typeText(run.window, QStringLiteral("Write a haiku about falcons"));
         QTest::keyClick(run.window, Qt::Key_Return, Qt::ShiftModifier);  // a line break, not a send
         typeText(run.window, QStringLiteral("and mambas"));
         QCOMPARE(run.app->chat()->messages()->count(), 0);
         QTest::keyClick(run.window, Qt::Key_Return);
-        QVERIFY(saved.wait(30000));
+        // The key click runs the event loop: the reply may be saved before it returns.
+        QVERIFY(waitForSignal(saved, 30000));
 
         auto* messages = run.app->chat()->messages();
         QCOMPARE(messages->count(), 2);
@@ -83,8 +84,8 @@ private slots:
                  QStringLiteral("Write a haiku about falcons\nand mambas"));
         reply_ = messages->data(messages->index(1), fm::MessageListModel::ContentRole).toString();
         QVERIFY(!reply_.isEmpty());
-        conversationId_ = run.app->chat()->currentConversationId();
-        QCOMPARE(run.app->chat()->currentTitle(), QStringLiteral("Write a haiku about falcons"));
+        conversationId_ = run.app->conversations()->currentConversationId();
+        QCOMPARE(run.app->conversations()->currentTitle(), QStringLiteral("Write a haiku about falcons"));
         QTest::qWait(100);  // let the view settle before the picture
         QVERIFY(saveScreenshot(run.window, QStringLiteral("ui-chat-light.png")));
 
@@ -116,10 +117,10 @@ private slots:
         RunningApp run(environmentIn(dir_));
         QVERIFY(run.window);
         QVERIFY(QTest::qWaitForWindowExposed(run.window));
-        auto* list = run.app->chat()->conversations();
+        auto* list = run.app->conversations()->list();
         QVERIFY(list->rowOf(conversationId_) >= 0);
         // The most recent conversation is shown again, with its messages.
-        QCOMPARE(run.app->chat()->currentConversationId(), conversationId_);
+        QCOMPARE(run.app->conversations()->currentConversationId(), conversationId_);
         auto* messages = run.app->chat()->messages();
         QCOMPARE(messages->count(), 2);
         QCOMPARE(messages->data(messages->index(1), fm::MessageListModel::ContentRole).toString(), reply_);

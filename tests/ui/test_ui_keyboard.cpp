@@ -53,7 +53,7 @@ private:
     void key(Qt::Key key, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
         QTest::keyClick(run_->window, key, modifiers);
     }
-    ConversationController* chat() { return run_->app->chat(); }
+    ChatController* chat() { return run_->app->chat(); }
     QObject* find(const char* name) { return run_->window->findChild<QObject*>(QString::fromLatin1(name)); }
 
 private slots:
@@ -98,15 +98,15 @@ private slots:
         run_->app->models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(run_->app->models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        chat()->settings()->setTemperature(0);
-        chat()->settings()->setMaxNewTokens(20);
+        run_->app->chatSettings()->change({.temperature = 0, .maxNewTokens = 20});
         QTRY_COMPARE(run_->window->property("page").toString(), QStringLiteral("chat"));
     }
     void init() {
         // Every row starts on the imported conversation, on the chat page, nothing open.
-        if (chat()->currentConversationId() != conversationId_) QVERIFY(chat()->selectConversation(conversationId_));
+        if (run_->app->conversations()->currentConversationId() != conversationId_)
+            QVERIFY(run_->app->conversations()->selectConversation(conversationId_));
         run_->window->setProperty("page", QStringLiteral("chat"));
-        QTRY_VERIFY(!chat()->isGenerating());
+        QTRY_VERIFY(!run_->app->chat()->isGenerating());
     }
     void cleanupTestCase() {
         QVERIFY2(run_->warnings.isEmpty(), qPrintable(run_->warnings.join(QLatin1Char('\n'))));
@@ -124,8 +124,8 @@ private slots:
         // Ctrl+N: a new chat.
         focusOn(focus);
         key(Qt::Key_N, Qt::ControlModifier);
-        QTRY_VERIFY(chat()->currentConversationId() != conversationId_);
-        QVERIFY(chat()->selectConversation(conversationId_));
+        QTRY_VERIFY(run_->app->conversations()->currentConversationId() != conversationId_);
+        QVERIFY(run_->app->conversations()->selectConversation(conversationId_));
 
         // Ctrl+K and Ctrl+F: the search field.
         for (Qt::Key k : {Qt::Key_K, Qt::Key_F}) {
@@ -138,30 +138,30 @@ private slots:
         focusOn(focus);
         QGuiApplication::clipboard()->clear();
         key(Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
-        auto* messages = chat()->messages();
+        auto* messages = run_->app->chat()->messages();
         const QString lastReply = messages->data(messages->index(3), fm::MessageListModel::ContentRole).toString();
         QTRY_COMPARE(QGuiApplication::clipboard()->text(), lastReply);
 
         // Ctrl+Shift+R: a new version of the last reply.
         focusOn(focus);
         const int versions = messages->data(messages->index(3), fm::MessageListModel::SiblingCountRole).toInt();
-        QSignalSpy saved(chat(), &ConversationController::replySaved);
+        QSignalSpy saved(chat(), &ChatController::replySaved);
         key(Qt::Key_R, Qt::ControlModifier | Qt::ShiftModifier);
         QVERIFY(waitForSignal(saved, 30000));
         QCOMPARE(messages->data(messages->index(3), fm::MessageListModel::SiblingCountRole).toInt(), versions + 1);
 
         // Esc: stops a reply being written.
         run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(50));
-        chat()->settings()->setMaxNewTokens(400);
+        run_->app->chatSettings()->change({.maxNewTokens = 400});
         saved.clear();
-        QVERIFY(chat()->regenerate());
+        QVERIFY(run_->app->chat()->regenerate());
         focusOn(focus);
-        QTRY_VERIFY(chat()->isGenerating());
+        QTRY_VERIFY(run_->app->chat()->isGenerating());
         key(Qt::Key_Escape);
         QVERIFY(waitForSignal(saved, 5000));
-        QVERIFY(!chat()->isGenerating());
+        QVERIFY(!run_->app->chat()->isGenerating());
         run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
-        chat()->settings()->setMaxNewTokens(20);
+        run_->app->chatSettings()->change({.maxNewTokens = 20});
 
         // Ctrl+L: the models page and back.
         focusOn(focus);
@@ -245,11 +245,11 @@ private slots:
         // Type a search, Tab to the results, Enter: the chat opens at the matching message.
         focusOn(QStringLiteral("searchField"));
         fm::app::testing::typeText(run_->window, QStringLiteral("zebra"));
-        QTRY_COMPARE(chat()->conversations()->count(), 1);
+        QTRY_COMPARE(run_->app->conversations()->list()->count(), 1);
         key(Qt::Key_Tab);
         QTRY_COMPARE(focusedRegion(run_->window), QStringLiteral("conversationList"));
         key(Qt::Key_Return);
-        QTRY_COMPARE(chat()->currentConversationId(), zooId_);
+        QTRY_COMPARE(run_->app->conversations()->currentConversationId(), zooId_);
         auto* list = run_->window->findChild<QQuickItem*>(QStringLiteral("messageList"));
         QTRY_COMPARE(focusedRegion(run_->window), QStringLiteral("messageList"));
         QTRY_COMPARE(list->property("currentIndex").toInt(), 27);
@@ -263,21 +263,21 @@ private slots:
         // Clearing the search brings back the list in date groups.
         focusOn(QStringLiteral("searchField"));
         key(Qt::Key_Escape);
-        QTRY_VERIFY(!chat()->conversations()->isSearching());
-        QTRY_VERIFY(chat()->conversations()->count() >= 2);
+        QTRY_VERIFY(!run_->app->conversations()->list()->isSearching());
+        QTRY_VERIFY(run_->app->conversations()->list()->count() >= 2);
     }
 
     void regionKeys() {
         // The conversation list: Down/Up move the selection, Enter opens.
         focusOn(QStringLiteral("conversationList"));
         auto* list = run_->window->findChild<QQuickItem*>(QStringLiteral("conversationList"));
-        QTRY_COMPARE(chat()->conversations()->idAt(list->property("currentIndex").toInt()), conversationId_);
+        QTRY_COMPARE(run_->app->conversations()->list()->idAt(list->property("currentIndex").toInt()), conversationId_);
         // The messages: Up selects the previous one, Ctrl+C copies it.
         focusOn(QStringLiteral("messageList"));
         auto* messages = run_->window->findChild<QQuickItem*>(QStringLiteral("messageList"));
-        QTRY_COMPARE(messages->property("currentIndex").toInt(), chat()->messages()->count() - 1);
+        QTRY_COMPARE(messages->property("currentIndex").toInt(), run_->app->chat()->messages()->count() - 1);
         key(Qt::Key_Up);
-        QTRY_COMPARE(messages->property("currentIndex").toInt(), chat()->messages()->count() - 2);
+        QTRY_COMPARE(messages->property("currentIndex").toInt(), run_->app->chat()->messages()->count() - 2);
         QGuiApplication::clipboard()->clear();
         key(Qt::Key_C, Qt::ControlModifier);
         QTRY_COMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("message number 2"));

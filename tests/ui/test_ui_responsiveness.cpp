@@ -51,12 +51,11 @@ private slots:
         app.models()->setBackend(QStringLiteral("cpu"));
         QVERIFY(app.models()->load(tinyChatDir()));
         QVERIFY(ready.wait(30000));
-        app.chat()->settings()->setTemperature(0);
-        app.chat()->settings()->setMaxNewTokens(tokens);
+        app.chatSettings()->change({.temperature = 0, .maxNewTokens = tokens});
         app.worker()->setTokenPacer(fm::app::testing::tokenPace(tokenDelayMs));
 
         // Warm up: the first reply creates the delegates and compiles the bindings.
-        QSignalSpy saved(app.chat(), &ConversationController::replySaved);
+        QSignalSpy saved(app.chat(), &ChatController::replySaved);
         QVERIFY(app.chat()->send(QStringLiteral("Warm up")));
         QVERIFY(saved.wait(60000));
 
@@ -75,7 +74,7 @@ private slots:
         });
 
         saved.clear();
-        QSignalSpy finished(app.chat(), &ConversationController::replyFinished);
+        QSignalSpy finished(app.chat(), &ChatController::replyFinished);
         clock.start();
         probe.start();
         QVERIFY(app.chat()->send(QStringLiteral("Tell me a long story about the desert.")));

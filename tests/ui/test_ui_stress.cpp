@@ -91,7 +91,7 @@ private slots:
         QVERIFY2(run.window, qPrintable(run.warnings.join(QLatin1Char('\n'))));
         QVERIFY(QTest::qWaitForWindowExposed(run.window));
         auto* messages = run.app->chat()->messages();
-        QCOMPARE(run.app->chat()->currentConversationId(), conversationId);
+        QCOMPARE(run.app->conversations()->currentConversationId(), conversationId);
         QCOMPARE(messages->count(), kMessages);
         auto* list = run.find("messageList");
         QVERIFY(list);

@@ -183,18 +183,18 @@ void ConversationListModel::reload() {
         return;
     }
     if (!isSearching()) {
-        DbResult<QList<Conversation>> list = store_->listConversations();
+        Result<QList<Conversation>> list = store_->listConversations();
         if (!list) {
-            report(list.error());
+            report(errorText(list));
             resetRows({});
             return;
         }
         setConversations(*list);
         return;
     }
-    DbResult<QList<SearchHit>> hits = store_->search(filter_, kSearchLimit);
+    Result<QList<SearchHit>> hits = store_->search(filter_, kSearchLimit);
     if (!hits) {
-        report(hits.error());
+        report(errorText(hits));
         resetRows({});
         return;
     }
@@ -218,9 +218,9 @@ qint64 ConversationListModel::createConversation(const QString& title) {
         report(tr("No conversation database is open"));
         return 0;
     }
-    DbResult<Conversation> created = store_->createConversation(title);
+    Result<Conversation> created = store_->createConversation(title);
     if (!created) {
-        report(created.error());
+        report(errorText(created));
         return 0;
     }
     upsert(*created);
@@ -231,8 +231,8 @@ bool ConversationListModel::renameConversation(qint64 id, const QString& title) 
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
-    if (DbStatus renamed = store_->renameConversation(id, title); !renamed) {
-        return report(renamed.error());
+    if (Status renamed = store_->renameConversation(id, title); !renamed) {
+        return report(errorText(renamed));
     }
     return refreshConversation(id);
 }
@@ -241,8 +241,8 @@ bool ConversationListModel::deleteConversation(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
-    if (DbStatus deleted = store_->deleteConversation(id); !deleted) {
-        return report(deleted.error());
+    if (Status deleted = store_->deleteConversation(id); !deleted) {
+        return report(errorText(deleted));
     }
     removeConversation(id);
     return true;
@@ -252,8 +252,8 @@ bool ConversationListModel::undoDelete(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
-    if (DbStatus restored = store_->undoDeleteConversation(id); !restored) {
-        return report(restored.error());
+    if (Status restored = store_->undoDeleteConversation(id); !restored) {
+        return report(errorText(restored));
     }
     if (isSearching()) {
         reload();  // it may or may not match the current search
@@ -266,9 +266,9 @@ bool ConversationListModel::refreshConversation(qint64 id) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
-    DbResult<Conversation> conversation = store_->conversation(id);
+    Result<Conversation> conversation = store_->conversation(id);
     if (!conversation) {
-        return report(conversation.error());
+        return report(errorText(conversation));
     }
     upsert(*conversation);
     return true;

@@ -158,9 +158,9 @@ bool MessageListModel::loadConversation(qint64 conversationId) {
     if (!store_) {
         return report(tr("No conversation database is open"));
     }
-    DbResult<QList<BranchMessage>> branch = store_->pathToLeaf(conversationId);
+    Result<QList<BranchMessage>> branch = store_->pathToLeaf(conversationId);
     if (!branch) {
-        return report(branch.error());
+        return report(errorText(branch));
     }
     setBranch(conversationId, *branch);
     return true;
@@ -181,9 +181,9 @@ bool MessageListModel::showSibling(int row, int delta) {
         return false;
     }
     const qint64 id = rows_[row].message.id;
-    DbResult<QList<Message>> siblings = store_->siblings(id);
+    Result<QList<Message>> siblings = store_->siblings(id);
     if (!siblings) {
-        return report(siblings.error());
+        return report(errorText(siblings));
     }
     qsizetype position = -1;
     for (qsizetype i = 0; i < siblings->size(); ++i) {
@@ -195,8 +195,8 @@ bool MessageListModel::showSibling(int row, int delta) {
     if (position < 0 || target < 0 || target >= siblings->size()) {
         return false;
     }
-    if (DbResult<qint64> leaf = store_->switchToBranch(siblings->at(target).id); !leaf) {
-        return report(leaf.error());
+    if (Result<qint64> leaf = store_->switchToBranch(siblings->at(target).id); !leaf) {
+        return report(errorText(leaf));
     }
     return reload();
 }

@@ -65,7 +65,7 @@ Item {
             spacing: 8
             Label {
                 Layout.fillWidth: true
-                text: root.app.chat.currentTitle.length > 0 ? root.app.chat.currentTitle : qsTr("New chat")
+                text: root.app.conversations.currentTitle.length > 0 ? root.app.conversations.currentTitle : qsTr("New chat")
                 font.pixelSize: 16
                 font.weight: Font.DemiBold
                 elide: Text.ElideRight
@@ -73,7 +73,7 @@ Item {
                 Accessible.name: text
             }
             Rectangle {
-                visible: root.app.chat.settings.completionMode
+                visible: root.app.chatSettings.completionMode
                 implicitWidth: modeLabel.implicitWidth + 16
                 implicitHeight: 24
                 radius: 12
@@ -99,8 +99,8 @@ Item {
             Layout.fillWidth: true
             Layout.margins: 12
             Layout.bottomMargin: 0
-            text: root.app.chat.errorMessage  // start-up storage errors included (AppController)
-            onDismissed: root.app.chat.dismissError()
+            text: root.app.errors.message  // start-up storage errors included (AppController)
+            onDismissed: root.app.errors.dismiss()
         }
         Banner {
             Layout.fillWidth: true
@@ -280,7 +280,7 @@ Item {
         height: root.Window.window ? root.Window.window.height : root.height
         SettingsPanel {
             anchors.fill: parent
-            settings: root.app.chat.settings
+            settings: root.app.chatSettings
             subtleText: root.subtleText
             onCloseRequested: settingsDrawer.close()
         }

@@ -60,7 +60,7 @@ ColumnLayout {
                     wrapMode: TextEdit.Wrap
                     selectByMouse: true
                     placeholderText: root.modelReady
-                                     ? (root.app.chat.settings.completionMode ? qsTr("Text to continue…") : qsTr("Message Falcon Mamba…"))
+                                     ? (root.app.chatSettings.completionMode ? qsTr("Text to continue…") : qsTr("Message Falcon Mamba…"))
                                      : root.app.chat.composerDisabledReason
                     background: null
                     topPadding: 8

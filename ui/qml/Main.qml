@@ -25,7 +25,7 @@ ApplicationWindow {
     minimumWidth: 640
     minimumHeight: 480
     visible: true
-    title: app.chat.currentTitle.length > 0 ? app.chat.currentTitle + " — Falcon Mamba Chat" : "Falcon Mamba Chat"
+    title: app.conversations.currentTitle.length > 0 ? app.conversations.currentTitle + " — Falcon Mamba Chat" : "Falcon Mamba Chat"
     color: surface
 
     Material.theme: dark ? Material.Dark : Material.Light
@@ -48,7 +48,7 @@ ApplicationWindow {
         }
         if (app.ui.windowMaximized())
             showMaximized()
-        if (!app.models.loaded && !app.models.loading && app.chat.conversations.count === 0)
+        if (!app.models.loaded && !app.models.loading && app.conversations.list.count === 0)
             page = "models"
         else
             chatView.focusComposer()
@@ -88,7 +88,7 @@ ApplicationWindow {
     ]
     Shortcut {
         sequence: StandardKey.New
-        onActivated: { window.app.chat.newConversation(); window.showChat() }
+        onActivated: { window.app.conversations.newConversation(); window.showChat() }
     }
     Shortcut {
         sequences: ["Ctrl+K", StandardKey.Find]
@@ -198,7 +198,7 @@ ApplicationWindow {
     // ---- Undo after deleting a conversation ----------------------------------------------
     Rectangle {
         id: undoToast
-        visible: window.app.chat.undoAvailable
+        visible: window.app.conversations.undoAvailable
         anchors.horizontalCenter: parent.horizontalCenter
         anchors.bottom: parent.bottom
         anchors.bottomMargin: 24
@@ -215,7 +215,7 @@ ApplicationWindow {
             spacing: 12
             Label {
                 id: undoLabel
-                text: qsTr("Deleted “%1”").arg(window.app.chat.undoTitle)
+                text: qsTr("Deleted “%1”").arg(window.app.conversations.undoTitle)
                 color: window.dark ? "#202124" : "#f1f3f4"
                 elide: Text.ElideRight
                 Layout.maximumWidth: 320
@@ -225,13 +225,13 @@ ApplicationWindow {
                 flat: true
                 Material.foreground: window.dark ? "#3d63dd" : "#9bb5ff"
                 Accessible.name: qsTr("Undo delete")
-                onClicked: window.app.chat.undoDelete()
+                onClicked: window.app.conversations.undoDelete()
             }
         }
         Timer {
             running: undoToast.visible
             interval: 8000
-            onTriggered: window.app.chat.dismissUndo()
+            onTriggered: window.app.conversations.dismissUndo()
         }
     }
 

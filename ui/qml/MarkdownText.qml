@@ -2,7 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
 
-// Selectable Markdown prose. The text comes from ConversationController.messageBlocks() with
+// Selectable Markdown prose. The text comes from ChatController.messageBlocks() with
 // raw HTML already escaped, so everything in it is shown as written, nothing interpreted.
 TextEdit {
     id: root

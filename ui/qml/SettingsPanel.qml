@@ -8,7 +8,7 @@ import "Icons.js" as Icons
 // Generation settings of the conversation on screen (over the app-wide defaults).
 Pane {
     id: root
-    required property GenerationSettings settings
+    required property ChatSettings settings
     property color subtleText
     signal closeRequested()
     padding: 0
@@ -120,26 +120,26 @@ Pane {
                     label: qsTr("Temperature")
                     help: qsTr("0 picks the most likely token every time.")
                     from: 0; to: 2; stepSize: 0.05
-                    value: root.settings.temperature
-                    onMoved: v => root.settings.temperature = v
+                    value: root.settings.values.temperature
+                    onMoved: v => root.settings.change({temperature: v})
                 }
                 SliderRow {
                     label: qsTr("Top-p")
                     from: 0.05; to: 1; stepSize: 0.01
-                    value: root.settings.topP
-                    onMoved: v => root.settings.topP = v
+                    value: root.settings.values.topP
+                    onMoved: v => root.settings.change({topP: v})
                 }
                 SliderRow {
                     label: qsTr("Min-p")
                     from: 0; to: 0.5; stepSize: 0.01
-                    value: root.settings.minP
-                    onMoved: v => root.settings.minP = v
+                    value: root.settings.values.minP
+                    onMoved: v => root.settings.change({minP: v})
                 }
                 SliderRow {
                     label: qsTr("Repetition penalty")
                     from: 1; to: 2; stepSize: 0.01
-                    value: root.settings.repeatPenalty
-                    onMoved: v => root.settings.repeatPenalty = v
+                    value: root.settings.values.repeatPenalty
+                    onMoved: v => root.settings.change({repeatPenalty: v})
                 }
 
                 GridLayout {
@@ -152,9 +152,9 @@ Pane {
                         Layout.preferredWidth: 150
                         from: 0; to: 1000
                         editable: true
-                        value: root.settings.topK
+                        value: root.settings.values.topK
                         Accessible.name: qsTr("Top-k")
-                        onValueModified: root.settings.topK = value
+                        onValueModified: root.settings.change({topK: value})
                     }
                     Label { text: qsTr("Max new tokens"); Layout.fillWidth: true }
                     SpinBox {
@@ -162,19 +162,19 @@ Pane {
                         from: 1; to: 65536
                         stepSize: 64
                         editable: true
-                        value: root.settings.maxNewTokens
+                        value: root.settings.values.maxNewTokens
                         Accessible.name: qsTr("Maximum new tokens")
-                        onValueModified: root.settings.maxNewTokens = value
+                        onValueModified: root.settings.change({maxNewTokens: value})
                     }
                     Label { text: qsTr("Seed"); Layout.fillWidth: true }
                     TextField {
                         Layout.preferredWidth: 150
-                        text: root.settings.seed < 0 ? "" : String(root.settings.seed)
+                        text: root.settings.values.seed < 0 ? "" : String(root.settings.values.seed)
                         placeholderText: qsTr("random")
                         validator: RegularExpressionValidator { regularExpression: /[0-9]{0,15}/ }
                         selectByMouse: true
                         Accessible.name: qsTr("Seed (empty for random)")
-                        onEditingFinished: root.settings.seed = text.length > 0 ? parseInt(text) : -1
+                        onEditingFinished: root.settings.change({seed: text.length > 0 ? parseInt(text) : -1})
                     }
                 }
 

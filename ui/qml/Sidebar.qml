@@ -20,9 +20,9 @@ Rectangle {
     signal openHit(string query)
 
     function openConversation(conversationId) {
-        root.app.chat.selectConversation(conversationId)
-        if (root.app.chat.conversations.searching)
-            root.openHit(root.app.chat.conversations.filter)
+        root.app.conversations.selectConversation(conversationId)
+        if (root.app.conversations.list.searching)
+            root.openHit(root.app.conversations.list.filter)
         else
             root.openChat()
     }
@@ -68,7 +68,7 @@ Rectangle {
             IconButton {
                 iconPath: Icons.plus
                 tip: qsTr("New chat (Ctrl+N)")
-                onClicked: { root.app.chat.newConversation(); root.openChat() }
+                onClicked: { root.app.conversations.newConversation(); root.openChat() }
             }
             IconButton {
                 iconPath: Icons.more
@@ -111,7 +111,7 @@ Rectangle {
             selectByMouse: true
             Accessible.name: qsTr("Search conversations")
             onTextChanged: searchDebounce.restart()
-            Keys.onEscapePressed: { text = ""; root.app.chat.conversations.filter = "" }
+            Keys.onEscapePressed: { text = ""; root.app.conversations.list.filter = "" }
             Icon {
                 anchors.left: parent.left
                 anchors.leftMargin: 10
@@ -123,7 +123,7 @@ Rectangle {
             Timer {
                 id: searchDebounce
                 interval: 150
-                onTriggered: root.app.chat.conversations.filter = searchField.text
+                onTriggered: root.app.conversations.list.filter = searchField.text
             }
         }
 
@@ -134,7 +134,7 @@ Rectangle {
             Layout.fillHeight: true
             clip: true
             spacing: 2
-            model: root.app.chat.conversations
+            model: root.app.conversations.list
             reuseItems: true
             boundsBehavior: Flickable.StopAtBounds
             objectName: "conversationList"
@@ -148,7 +148,7 @@ Rectangle {
             highlightFollowsCurrentItem: false
             onActiveFocusChanged: {
                 if (!activeFocus) return
-                const shown = root.app.chat.conversations.rowOf(root.app.chat.currentConversationId)
+                const shown = root.app.conversations.list.rowOf(root.app.conversations.currentConversationId)
                 currentIndex = shown >= 0 ? shown : Math.min(Math.max(currentIndex, 0), count - 1)
             }
             Keys.onPressed: event => {
@@ -156,7 +156,7 @@ Rectangle {
                 if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter || event.key === Qt.Key_Space) {
                     root.openConversation(currentItem.conversationId)
                 } else if (event.key === Qt.Key_Delete) {
-                    root.app.chat.deleteConversation(currentItem.conversationId)
+                    root.app.conversations.deleteConversation(currentItem.conversationId)
                 } else if (event.key === Qt.Key_F2) {
                     renameDialog.openFor(currentItem.conversationId, currentItem.title)
                 } else if (event.key === Qt.Key_Menu) {
@@ -173,7 +173,7 @@ Rectangle {
             }
             // Date groups (Today, Yesterday, Previous 7 days, ..., by month); search results
             // are in order of relevance, so they have none.
-            section.property: root.app.chat.conversations.searching ? "" : "dateGroup"
+            section.property: root.app.conversations.list.searching ? "" : "dateGroup"
             section.criteria: ViewSection.FullString
             section.delegate: Label {
                 required property string section
@@ -196,7 +196,7 @@ Rectangle {
                 required property string title
                 required property var updatedAt
                 required property string snippet
-                readonly property bool current: conversationId === root.app.chat.currentConversationId
+                readonly property bool current: conversationId === root.app.conversations.currentConversationId
                 function openMenu() { rowMenu.popup(row, 0, row.height) }
 
                 width: ListView.view.width
@@ -274,7 +274,7 @@ Rectangle {
                     MenuItem {
                         text: qsTr("Delete")
                         Accessible.name: qsTr("Delete conversation")
-                        onTriggered: root.app.chat.deleteConversation(row.conversationId)
+                        onTriggered: root.app.conversations.deleteConversation(row.conversationId)
                     }
                 }
             }
@@ -286,7 +286,7 @@ Rectangle {
                 wrapMode: Text.Wrap
                 visible: list.count === 0
                 color: root.subtleText
-                text: root.app.chat.conversations.searching ? qsTr("No chats match “%1”.").arg(searchField.text)
+                text: root.app.conversations.list.searching ? qsTr("No chats match “%1”.").arg(searchField.text)
                                                             : qsTr("No chats yet.\nPress Ctrl+N to start one.")
             }
         }
@@ -372,7 +372,7 @@ Rectangle {
 
     RenameDialog {
         id: renameDialog
-        onAccepted: root.app.chat.renameConversation(conversationId, newTitle)
+        onAccepted: root.app.conversations.renameConversation(conversationId, newTitle)
     }
 
     // ---- Export and import: file dialogs; the work runs on the exporter's own thread -------
@@ -412,7 +412,7 @@ Rectangle {
         function onExportFinished(ok, message, file) { transferStatus.show(message) }
         function onImportFinished(ok, message, conversationIds) {
             transferStatus.show(message)
-            if (ok) root.app.chat.conversations.reload()
+            if (ok) root.app.conversations.list.reload()
         }
     }
 }

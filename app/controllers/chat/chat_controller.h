@@ -1,20 +1,19 @@
 #pragma once
-// The chat: the conversation list (with search), the messages of the conversation on screen,
-// and the actions on them: new, select, rename, delete with undo, send, stop, regenerate,
-// edit and continue, copy, switch branch. Replies stream in from the inference worker; the
-// text so far is saved about once a second by the StreamingSaver (off this thread), so a
-// killed process loses at most about a second of a reply.
+// The chat on screen: the messages of the current conversation and the reply being written.
+// Actions: send, stop, regenerate, edit and continue, switch branch, copy. Replies stream in
+// from the inference worker straight into the message list; the worker also sends the text
+// so far to the StreamingSaver (its own thread) about once a second, so a killed process
+// loses at most about a second of a reply, and this object hears from the saver when the
+// reply is saved. Which conversation is on screen is ConversationsController's; errors go to
+// ChatErrors.
 
 #include <QtQml/qqmlregistration.h>
-#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QVariantList>
 
-#include "app/controllers/generation_settings.h"
 #include "app/worker/inference_types.h"
-#include "ui/models/conversation_list_model.h"
 #include "ui/models/message_list_model.h"
 
 namespace fm {
@@ -23,20 +22,19 @@ class ConversationStore;
 
 namespace fm::app {
 
+class ChatErrors;
+class ChatSettings;
+class ConversationsController;
 class InferenceWorker;
 class MemoryMonitor;
 class ModelController;
 class StreamingSaver;
 
-class ConversationController : public QObject {
+class ChatController : public QObject {
     Q_OBJECT
     QML_ELEMENT
-    QML_UNCREATABLE("ConversationController is provided by AppController")
-    Q_PROPERTY(fm::ConversationListModel* conversations READ conversations CONSTANT)
+    QML_UNCREATABLE("ChatController is provided by AppController")
     Q_PROPERTY(fm::MessageListModel* messages READ messages CONSTANT)
-    Q_PROPERTY(fm::app::GenerationSettings* settings READ settings CONSTANT)
-    Q_PROPERTY(qint64 currentConversationId READ currentConversationId NOTIFY currentConversationChanged)
-    Q_PROPERTY(QString currentTitle READ currentTitle NOTIFY currentConversationChanged)
     Q_PROPERTY(bool generating READ isGenerating NOTIFY generatingChanged)
     Q_PROPERTY(qint64 streamingMessageId READ streamingMessageId NOTIFY generatingChanged)
     // 0..1 while a long prompt is read; -1 otherwise.
@@ -47,37 +45,25 @@ class ConversationController : public QObject {
     Q_PROPERTY(bool canSend READ canSend NOTIFY canSendChanged)
     // Why the composer is disabled ("Load a model to start chatting"), empty when it is not.
     Q_PROPERTY(QString composerDisabledReason READ composerDisabledReason NOTIFY canSendChanged)
-    Q_PROPERTY(bool undoAvailable READ undoAvailable NOTIFY undoChanged)
-    Q_PROPERTY(QString undoTitle READ undoTitle NOTIFY undoChanged)
-    Q_PROPERTY(QString errorMessage READ errorMessage NOTIFY errorMessageChanged)
 
 public:
-    ConversationController(fm::ConversationStore* store, InferenceWorker* worker, StreamingSaver* saver,
-                           ModelController* models, MemoryMonitor* memory, QObject* parent = nullptr);
-    ~ConversationController() override;
+    struct Features {
+        ConversationsController* conversations;
+        ChatSettings* settings;
+        ChatErrors* errors;
+    };
+    // `worker`, `saver`, `models` and `memory` may be null (tests without them).
+    ChatController(fm::ConversationStore* store, const Features& features, InferenceWorker* worker,
+                   StreamingSaver* saver, ModelController* models, MemoryMonitor* memory, QObject* parent = nullptr);
+    ~ChatController() override;
 
-    fm::ConversationListModel* conversations() { return &conversations_; }
     fm::MessageListModel* messages() { return &messages_; }
-    GenerationSettings* settings() { return &settings_; }
-    qint64 currentConversationId() const { return currentId_; }
-    QString currentTitle() const;
     bool isGenerating() const { return activeRequest_ != 0; }
     qint64 streamingMessageId() const { return streamingMessageId_; }
     double prefillProgress() const { return prefillProgress_; }
     QString resumeNotice() const { return resumeNotice_; }
     bool canSend() const;
     QString composerDisabledReason() const;
-    bool undoAvailable() const { return undoConversationId_ != 0; }
-    QString undoTitle() const { return undoTitle_; }
-    QString errorMessage() const { return errorMessage_; }
-
-    // Creates a conversation and shows it (reuses the one on screen if it is still empty).
-    Q_INVOKABLE qint64 newConversation();
-    Q_INVOKABLE bool selectConversation(qint64 conversationId);
-    Q_INVOKABLE bool renameConversation(qint64 conversationId, const QString& title);
-    Q_INVOKABLE bool deleteConversation(qint64 conversationId);
-    Q_INVOKABLE bool undoDelete();
-    Q_INVOKABLE void dismissUndo();
 
     // Appends the user's message and starts the reply. False when nothing can be sent now.
     Q_INVOKABLE bool send(const QString& text);
@@ -90,48 +76,31 @@ public:
     Q_INVOKABLE bool showSibling(int row, int delta);
     Q_INVOKABLE bool copyMessage(qint64 messageId);
     Q_INVOKABLE bool copyLastReply();
-    Q_INVOKABLE void dismissError();
     Q_INVOKABLE void copyText(const QString& text);
     // [{kind: "prose"|"code"|"quote"|"table", code: bool, text, language, closed, rows, alignments}]:
     // prose and quotes to render as Markdown (raw HTML already escaped), code to show boxed,
     // tables as a grid (see markdown_blocks.h).
     Q_INVOKABLE static QVariantList messageBlocks(const QString& markdown);
 
-    // The folder the conversations live in, for the messages about storage problems.
-    void setDataDir(const QString& dataDir) { dataDir_ = dataDir; }
-    // A storage error (read-only folder, full disk, locked database) that disables the
-    // composer until dismissed; also how AppController reports a database it could not open.
-    void reportStorageError(const QString& error);
-    QString storageProblem() const { return storageProblem_; }
-
     // Saves the reply in progress as interrupted (the app is closing). Called by AppController
     // after the worker has stopped and before the saver's thread ends.
     void shutdown();
 
-    // "Hello, how are you?" -> a sidebar title (first line, at most kTitleLength characters).
-    static QString titleFrom(const QString& text);
-    static constexpr int kTitleLength = 48;
-    static constexpr int kSaveIntervalMs = 1000;
-    static const QString kNewChatTitle;
-
 signals:
-    void currentConversationChanged();
     void generatingChanged();
     void prefillProgressChanged();
     void resumeNoticeChanged();
     void canSendChanged();
-    void undoChanged();
-    void errorMessageChanged();
     // A reply ended (finished, stopped or failed) and its final state is saved.
     void replySaved(qint64 messageId);
     void replyFinished(qint64 messageId, const QString& stopReason);
     void replyFailed(qint64 messageId, const QString& error);
 
 private:
+    qint64 currentId() const;
+    void showCurrentConversation();
     bool startReply(qint64 parentMessageId);
-    void finishReply(fm::MessageStatus status, int promptTokens, int completionTokens, const QString& finalText);
-    void showConversation(qint64 conversationId);
-    void setError(const QString& message);
+    void endReply();
     void setGenerating(quint64 requestId, qint64 messageId);
     // The prompt for a reply under `parentMessageId`; `ids` gets each turn's message id.
     QList<ChatTurn> promptFor(qint64 parentMessageId, QString* error, QList<qint64>* ids = nullptr) const;
@@ -146,28 +115,20 @@ private:
     void onSaved(qint64 messageId, bool ok, const QString& error);
 
     fm::ConversationStore* store_;
+    Features features_;
     QPointer<InferenceWorker> worker_;
     QPointer<StreamingSaver> saver_;
     ModelController* models_;
     MemoryMonitor* memory_;
-    fm::ConversationListModel conversations_;
     fm::MessageListModel messages_;
-    GenerationSettings settings_;
 
-    qint64 currentId_ = 0;
     quint64 nextRequestId_ = 0;
     quint64 activeRequest_ = 0;
     qint64 streamingMessageId_ = 0;
     qint64 streamingConversationId_ = 0;
     QString streamedText_;
-    QElapsedTimer sinceSave_;
     double prefillProgress_ = -1;
     QString resumeNotice_;
-    qint64 undoConversationId_ = 0;
-    QString undoTitle_;
-    QString errorMessage_;
-    QString dataDir_;
-    QString storageProblem_;
 };
 
 }  // namespace fm::app

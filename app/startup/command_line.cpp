@@ -1,4 +1,4 @@
-#include "app/command_line.h"
+#include "app/startup/command_line.h"
 
 #include <QCommandLineParser>
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "app/app_environment.h"
+#include "app/startup/app_environment.h"
 
 #include <QDir>
 #include <QStandardPaths>

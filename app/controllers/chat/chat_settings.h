@@ -1,12 +1,13 @@
 #pragma once
-// Generation settings of the conversation on screen, over app-wide defaults: system prompt,
-// sampling (temperature, top-p, top-k, min-p, repetition penalty), reply length, seed, and
-// chat vs plain completion. A value the conversation does not set follows the default, so
-// changing a default also changes every conversation that never overrode it.
+// Chat settings of the conversation on screen, over app-wide defaults: system prompt, chat vs
+// plain completion, and the generation settings (fm::GenerationSettings: sampling, reply
+// length, seed). A value the conversation does not set follows the default, so changing a
+// default also changes every conversation that never overrode it.
 
 #include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QString>
+#include <QVariantMap>
 
 #include "app/storage/storage_types.h"
 #include "inference/session/generation.h"
@@ -17,25 +18,21 @@ class ConversationStore;
 
 namespace fm::app {
 
-class GenerationSettings : public QObject {
+class ChatSettings : public QObject {
     Q_OBJECT
     QML_ELEMENT
-    QML_UNCREATABLE("GenerationSettings is provided by ConversationController")
+    QML_UNCREATABLE("ChatSettings is provided by AppController")
     Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY changed)
-    Q_PROPERTY(double temperature READ temperature WRITE setTemperature NOTIFY changed)
-    Q_PROPERTY(double topP READ topP WRITE setTopP NOTIFY changed)
-    Q_PROPERTY(int topK READ topK WRITE setTopK NOTIFY changed)
-    Q_PROPERTY(double minP READ minP WRITE setMinP NOTIFY changed)
-    Q_PROPERTY(double repeatPenalty READ repeatPenalty WRITE setRepeatPenalty NOTIFY changed)
-    Q_PROPERTY(int maxNewTokens READ maxNewTokens WRITE setMaxNewTokens NOTIFY changed)
-    // -1: a new random seed for every reply.
-    Q_PROPERTY(qint64 seed READ seed WRITE setSeed NOTIFY changed)
     Q_PROPERTY(bool completionMode READ completionMode WRITE setCompletionMode NOTIFY changed)
+    // The generation settings in effect, every one set ({temperature, topP, topK, minP,
+    // repeatPenalty, maxNewTokens, seed}; seed -1: a new random seed for every reply).
+    // Written through change().
+    Q_PROPERTY(QVariantMap values READ valueMap NOTIFY changed)
     // The conversation overrides nothing (every value is the default).
     Q_PROPERTY(bool usesDefaults READ usesDefaults NOTIFY changed)
 
 public:
-    explicit GenerationSettings(fm::ConversationStore* store, QObject* parent = nullptr);
+    explicit ChatSettings(fm::ConversationStore* store, QObject* parent = nullptr);
 
     // Which conversation the values belong to (0: the next one to be created).
     void setConversation(qint64 conversationId, const fm::ConversationOptions& options);
@@ -46,25 +43,19 @@ public:
     void setCheckpointMode(bool completion);
 
     QString systemPrompt() const;
-    double temperature() const;
-    double topP() const;
-    int topK() const;
-    double minP() const;
-    double repeatPenalty() const;
-    int maxNewTokens() const;
-    qint64 seed() const;
     bool completionMode() const { return options_.mode == fm::ConversationMode::Completion; }
+    // The conversation's values over the defaults: every field set.
+    fm::GenerationSettings values() const { return defaults_.overlaidWith(options_.settings); }
+    QVariantMap valueMap() const { return values().toVariantMap(); }
     bool usesDefaults() const;
 
     void setSystemPrompt(const QString& prompt);
-    void setTemperature(double value);
-    void setTopP(double value);
-    void setTopK(int value);
-    void setMinP(double value);
-    void setRepeatPenalty(double value);
-    void setMaxNewTokens(int value);
-    void setSeed(qint64 value);
     void setCompletionMode(bool on);
+    // The conversation overrides each value `overrides` sets (brought into its valid range);
+    // e.g. change({.temperature = 0, .maxNewTokens = 24}).
+    void change(const fm::GenerationSettings& overrides);
+    // The same from QML: change({temperature: 0.7}).
+    Q_INVOKABLE void change(const QVariantMap& overrides) { change(fm::GenerationSettings::fromVariantMap(overrides)); }
 
     // This conversation's values become the defaults (and it stops overriding them).
     Q_INVOKABLE void saveAsDefaults();
