@@ -152,11 +152,63 @@ Result<json> bench_once(const Args& args, const BenchSizes& n, int threads, std:
     return j;
 }
 
+// --flat A,B: is decode as fast after a prompt of A tokens as after one of B? Both states are
+// made once; then decode bursts of `generate` tokens alternate between them for `rounds` rounds
+// in this one process, so that the machine's drift (which between separate runs is larger than
+// the differences asked about) falls on both alike. Prints the per-round and median tokens/s.
+Result<json> bench_flat(const Args& args, const BenchSizes& n, std::vector<int32_t> lengths, int rounds,
+                        std::ostream& err) {
+    auto model = load_model(args, err);
+    if (!model) return Error{model.error()};
+    Backend& backend = (*model)->backend();
+    const int64_t V = backend.config().vocab_size;
+    std::mt19937 rng(1234);
+    ForwardOptions options;
+    options.chunk_size = n.chunk;
+    std::vector<float> logits;
+    std::vector<RecurrentState> states;
+    for (int32_t length : lengths) {
+        std::vector<int32_t> prompt(static_cast<size_t>(length));
+        for (auto& t : prompt) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(V));
+        backend.reset_state();
+        if (auto r = backend.forward(prompt, LogitsMode::Last, logits, options); !r) return Error{r.error()};
+        states.push_back(backend.state());
+    }
+    std::vector<std::vector<double>> speeds(lengths.size());
+    for (int round = 0; round < rounds; ++round)
+        for (size_t k = 0; k < lengths.size(); ++k) {
+            if (auto s = backend.set_state(states[k]); !s) return Error{s.error()};
+            int32_t next = 0;
+            const auto t0 = Clock::now();
+            for (int64_t i = 0; i < n.generate; ++i) {
+                if (auto r = backend.forward(std::span<const int32_t>(&next, 1), LogitsMode::Last, logits); !r)
+                    return Error{r.error()};
+                next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+            }
+            speeds[k].push_back(static_cast<double>(n.generate) / seconds_since(t0));
+        }
+    json j;
+    j["model"] = args.get("--model");
+    j["backend"] = backend.name();
+    j["prompt_tokens"] = lengths;
+    j["generated_tokens_per_burst"] = n.generate;
+    j["decode_tokens_per_second"] = speeds;
+    std::vector<double> medians;
+    for (auto v : speeds) {
+        std::sort(v.begin(), v.end());
+        medians.push_back(v[v.size() / 2]);
+    }
+    j["median_decode_tokens_per_second"] = medians;
+    j["peak_resident_bytes"] = peak_resident_bytes();
+    return j;
+}
+
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-    auto args = Args::parse(argv, kModelFlags,
-                            with(kModelOptions, {"--prompt-tokens", "--generate", "--chunk", "--bandwidth-mib"}));
+    auto args = Args::parse(
+        argv, kModelFlags,
+        with(kModelOptions, {"--prompt-tokens", "--generate", "--chunk", "--bandwidth-mib", "--flat", "--rounds"}));
     if (!args) return fail(err, "bench", args.error());
     BenchSizes n;
     auto prompt = args->get_int("--prompt-tokens", n.prompt);
@@ -171,6 +223,17 @@ int cmd_bench(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     n.generate = *generate;
     n.chunk = *chunk;
     n.bandwidth_mib = *bandwidth;
+    if (args->has("--flat")) {
+        auto lengths = parse_id_list(args->get("--flat"));
+        auto rounds = args->get_int("--rounds", 5);
+        if (!lengths || lengths->empty() || !rounds || *rounds < 1 || n.generate < 1 ||
+            std::any_of(lengths->begin(), lengths->end(), [](int32_t v) { return v < 1; }))
+            return fail(err, "bench", "--flat takes prompt lengths such as 100,10000, --rounds a positive count");
+        auto j = bench_flat(*args, n, *lengths, static_cast<int>(*rounds), err);
+        if (!j) return fail(err, "bench", j.error());
+        out << j->dump() << "\n";
+        return 0;
+    }
     auto counts = thread_counts(*args);
     if (!counts) return fail(err, "bench", counts.error());
     for (int threads : *counts) {

@@ -20,7 +20,9 @@ Model commands (--model DIR is a Hugging Face checkpoint folder; add --4bit to q
              [--bandwidth-mib 1024]              one JSON line per thread count: load time,
                                                  prefill/decode tokens/s, time to first token,
                                                  peak RSS, resident weights, bytes per token and
-                                                 its share of the measured read bandwidth
+                                                 its share of the measured read bandwidth;
+             --flat 100,10000 [--rounds 5]       decode speed after prompts of these lengths,
+                                                 alternating in one process
 Text commands:
   tokenize   (--tokenizer FILE | --model DIR) [--parse-special] (--text S | --text-file F)
   detokenize (--tokenizer FILE | --model DIR) --ids 1,2,3 [--skip-special]

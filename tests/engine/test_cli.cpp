@@ -144,6 +144,16 @@ private slots:
             QCOMPARE(j["decode_bytes_per_token"].get<int64_t>(), w - table + row + 2 * st);
             QVERIFY(j["time_to_first_token_seconds"].get<double>() >= j["prefill_seconds"].get<double>());
         }
+        // --flat: decode after prompts of two lengths, alternating in one process.
+        auto flat = cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--flat", "3,40", "--rounds", "3",
+                         "--generate", "4"});
+        QVERIFY2(flat.code == 0, flat.err.c_str());
+        const json f = json::parse(flat.out);
+        QCOMPARE(f["prompt_tokens"], json::parse("[3, 40]"));
+        QCOMPARE(f["decode_tokens_per_second"].size(), size_t{2});
+        QCOMPARE(f["decode_tokens_per_second"][1].size(), size_t{3});
+        for (const auto& m : f["median_decode_tokens_per_second"]) QVERIFY(m.get<double>() > 0);
+
         auto bad = cli({"bench", "--model", kData + "/checkpoints/tiny-bf16", "--threads", "1,x"});
         QCOMPARE(bad.code, 1);
         QVERIFY(bad.err.find("--threads") != std::string::npos);
