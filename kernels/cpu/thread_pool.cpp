@@ -77,7 +77,6 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
         return;
     }
     job_ = &fn;
-    job_n_ = n;
     job_parts_ = parts;
     // Shares in whole grains, as equal as possible; each handed out in about 8 chunks.
     const int64_t per = grains / parts, extra = grains % parts;

@@ -46,7 +46,6 @@ private:
     std::vector<std::thread> workers_;
     // The job: written by the caller before it bumps generation_, read by workers after.
     const std::function<void(int64_t, int64_t)>* job_ = nullptr;
-    int64_t job_n_ = 0;
     int64_t job_chunk_ = 1;  // items per hand-out, a multiple of the grain
     int job_parts_ = 0;
     // Per share: the next item to hand out and the end; one cache line each.

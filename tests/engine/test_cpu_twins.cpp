@@ -152,8 +152,6 @@ private slots:
         for (size_t i = 0; i < v.size(); i += 8) {
             alignas(32) float in[8], e[8], s[8], g[8];
             std::memcpy(in, &v[i], sizeof in);
-            cpu::detail::Isa isa = Isa::Avx2;
-            (void)isa;
 #if FM_VMATH_X86
             test_vector_lanes(in, e, s, g);
 #endif
