@@ -7,6 +7,8 @@
 Q_IMPORT_QML_PLUGIN(FalconMamba_AppPlugin)
 Q_IMPORT_QML_PLUGIN(FalconMamba_ModelsPlugin)
 Q_IMPORT_QML_PLUGIN(FalconMamba_UiPlugin)
+Q_IMPORT_QML_PLUGIN(FalconMamba_Ui_ControlsPlugin)
+Q_IMPORT_QML_PLUGIN(FalconMamba_Ui_MarkdownPlugin)
 
 namespace fm::app {
 

@@ -8,11 +8,11 @@
 
 #include "app/cli/cli.h"
 #include "app/cli/model_loading.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/config.h"
 #include "inference/core/json_reader.h"
 #include "inference/session/generation.h"
 #include "inference/session/snapshot_file.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm::cli {

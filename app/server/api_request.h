@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "inference/chat/chat_format.h"
 #include "inference/session/generation.h"
-#include "inference/text/chat_format.h"
 
 namespace fm::server {
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "inference/chat/chat_format.h"
 #include "inference/core/result.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm::app {

@@ -18,10 +18,10 @@
 #include "app/storage/storage_types.h"
 #include "app/worker/inference_types.h"
 #include "inference/backends/backend.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
 #include "inference/session/generation.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm::app {

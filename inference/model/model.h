@@ -18,11 +18,11 @@
 #include <string>
 
 #include "inference/backends/backend.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/core/result.h"
 #include "inference/session/generation.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm {

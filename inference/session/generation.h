@@ -14,9 +14,9 @@
 
 #include "inference/backends/backend.h"
 #include "inference/backends/state.h"
+#include "inference/chat/chat_format.h"
 #include "inference/core/result.h"
 #include "inference/session/sampler.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm {

@@ -20,7 +20,7 @@
 #include "app/storage/database.h"
 #include "app/storage/snapshot_store.h"
 #include "app/worker/inference_worker.h"
-#include "inference/text/chat_format.h"
+#include "inference/chat/chat_format.h"
 #include "inference/text/tokenizer.h"
 #include "tests/app/app_test_support.h"
 

@@ -3,10 +3,10 @@
 #include <QtTest>
 
 #include "inference/backends/backend.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
 #include "inference/session/generation.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 using namespace fm;

@@ -24,12 +24,12 @@
 
 #include "app/cli/cli.h"
 #include "inference/backends/backend.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/safetensors.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
 #include "inference/session/snapshot_file.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 namespace fs = std::filesystem;

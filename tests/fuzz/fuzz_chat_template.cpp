@@ -2,7 +2,7 @@
 // loads or fails with an error; one that loads renders segments whose text is the rendering.
 #include <cstdlib>
 
-#include "inference/text/chat_format.h"
+#include "inference/chat/chat_format.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/text/chat_template.h"
+#include "inference/chat/chat_template.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

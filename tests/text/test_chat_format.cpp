@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/text/chat_format.h"
+#include "inference/chat/chat_format.h"
 
 using fm::ChatFormat;
 using fm::ChatMessage;

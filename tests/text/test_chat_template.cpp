@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/text/chat_template.h"
+#include "inference/chat/chat_template.h"
 
 using fm::ChatTemplate;
 using ordered_json = nlohmann::ordered_json;

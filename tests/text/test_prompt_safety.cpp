@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/chat/chat_format.h"
 #include "inference/session/generation.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 
 using fm::ChatFormat;

@@ -11,10 +11,10 @@
 
 #include <string>
 
+#include "inference/chat/chat_template.h"
 #include "inference/jinja/jinja_eval.h"
 #include "inference/jinja/jinja_parser.h"
 #include "inference/jinja/jinja_value.h"
-#include "inference/text/chat_template.h"
 
 using namespace fm::jinja;
 

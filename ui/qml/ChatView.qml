@@ -3,7 +3,7 @@ import QtQuick.Controls
 import QtQuick.Controls.Material
 import QtQuick.Layouts
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
 
 // The conversation on screen: header, messages (streaming in), composer.
 Item {

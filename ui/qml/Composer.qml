@@ -3,7 +3,7 @@ import QtQuick.Controls
 import QtQuick.Controls.Material
 import QtQuick.Layouts
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
 
 // Where the user types. Enter sends, Shift+Enter breaks the line; while a reply streams the
 // send button becomes a stop button (Esc does the same). Disabled, with the reason, while

@@ -3,6 +3,7 @@ import QtQuick.Controls
 import QtQuick.Controls.Material
 import QtQuick.Layouts
 import FalconMamba.App
+import FalconMamba.Ui.Controls
 
 // "Get models": the Falcon Mamba checkpoints (or any repository id) downloaded from the
 // Hugging Face Hub into its cache, where the models page finds them. The DownloadController

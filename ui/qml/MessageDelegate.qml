@@ -2,7 +2,8 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
+import FalconMamba.Ui.Markdown
 
 // One message: the user's on the right in a tinted bubble, the model's on the left as
 // Markdown blocks (prose, boxed code, quotes, tables). Actions (copy, edit, regenerate,

@@ -4,7 +4,7 @@ import QtQuick.Controls.Material
 import QtQuick.Dialogs
 import QtQuick.Layouts
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
 
 // Choosing and loading a checkpoint: a folder (checked before loading), recently used ones,
 // and Falcon Mamba snapshots from the Hugging Face cache; the backend and weight format.

@@ -3,7 +3,7 @@ import QtQuick.Controls
 import QtQuick.Controls.Material
 import QtQuick.Layouts
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
 
 // Generation settings of the conversation on screen (over the app-wide defaults).
 Pane {

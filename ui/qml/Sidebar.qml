@@ -5,7 +5,7 @@ import QtQuick.Controls.Material
 import QtQuick.Dialogs
 import QtQuick.Layouts
 import FalconMamba.App
-import "Icons.js" as Icons
+import FalconMamba.Ui.Controls
 
 // Conversations by last activity, with search over titles and messages, and the model
 // status at the bottom.

@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         else if (a == "--dir")
             dir_arg = next();
         else
-            fail("unknown option " + a + " (see the top of tests/tools/bench_q4.cpp)");
+            fail("unknown option " + a + " (see the top of tests/bench/bench_q4.cpp)");
     }
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 

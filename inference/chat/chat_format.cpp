@@ -1,4 +1,4 @@
-#include "inference/text/chat_format.h"
+#include "inference/chat/chat_format.h"
 
 #include <algorithm>
 

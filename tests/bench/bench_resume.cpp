@@ -26,12 +26,12 @@
 #include <vector>
 
 #include "inference/backends/backend.h"
+#include "inference/chat/chat_format.h"
 #include "inference/checkpoint/config.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/model/model.h"
 #include "inference/session/generation.h"
 #include "inference/session/snapshot_file.h"
-#include "inference/text/chat_format.h"
 #include "inference/text/tokenizer.h"
 #include "tests/tools/checkpoint_generator.h"
 

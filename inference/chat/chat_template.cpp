@@ -1,4 +1,4 @@
-#include "inference/text/chat_template.h"
+#include "inference/chat/chat_template.h"
 
 #include <algorithm>
 #include <exception>

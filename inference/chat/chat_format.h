@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "inference/chat/chat_template.h"
 #include "inference/core/result.h"
-#include "inference/text/chat_template.h"
 #include "inference/text/tokenizer.h"
 
 namespace fm {
