@@ -6,8 +6,10 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QEvent>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QPalette>
+#include <QStandardPaths>
 
 namespace fm::app {
 namespace {
@@ -24,6 +26,7 @@ double clampedScale(double scale) {
 const QString kRecent = QStringLiteral("models/recent");
 const QString kGeometry = QStringLiteral("window/geometry");
 const QString kMaximized = QStringLiteral("window/maximized");
+const QString kTransferFolder = QStringLiteral("transfer/folder");
 }  // namespace
 
 UiSettings::UiSettings(const QString& settingsFile, QObject* parent) : QObject(parent) {
@@ -132,6 +135,43 @@ void UiSettings::saveWindowGeometry(int x, int y, int width, int height, bool ma
     if (!maximized && width > 0 && height > 0) settings_->setValue(kGeometry, QRect(x, y, width, height));
     settings_->setValue(kMaximized, maximized);
     settings_->sync();
+}
+
+QString UiSettings::transferFolder() const {
+    const QString saved = settings_->value(kTransferFolder).toString();
+    if (!saved.isEmpty() && QDir::isAbsolutePath(saved)) return saved;
+    const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    return documents.isEmpty() ? QDir::homePath() : documents;
+}
+
+QUrl UiSettings::typedFileUrl(const QString& typed) const {
+    const QString text = typed.trimmed();
+    if (text.isEmpty()) return {};
+    // A URL (file:///..., or one pasted from a browser, which names no local file).
+    if (text.startsWith(QStringLiteral("file:")) || text.contains(QStringLiteral("://"))) {
+        const QUrl url(text);
+        return url.isLocalFile() ? url : QUrl();
+    }
+    QString path = text;
+    if (path == QStringLiteral("~"))
+        path = QDir::homePath();
+    else if (path.startsWith(QStringLiteral("~/")))
+        path = QDir::homePath() + path.mid(1);
+    else if (QDir::isRelativePath(path))
+        path = QDir(transferFolder()).filePath(path);
+    return QUrl::fromLocalFile(QDir::cleanPath(path));
+}
+
+QString UiSettings::typedPath(const QUrl& file) const {
+    return file.isLocalFile() ? file.toLocalFile() : QString();
+}
+
+void UiSettings::rememberTransferFile(const QUrl& file) {
+    if (!file.isLocalFile()) return;
+    const QString folder = QFileInfo(file.toLocalFile()).absolutePath();
+    if (folder == transferFolder()) return;
+    settings_->setValue(kTransferFolder, folder);
+    emit transferFolderChanged();
 }
 
 }  // namespace fm::app

@@ -1,12 +1,14 @@
 #pragma once
 // Window and look preferences kept in QSettings: theme (follow the system, or forced light or
-// dark), window geometry, and the recently used checkpoints.
+// dark), window geometry, the recently used checkpoints, and the folder the export and import
+// dialogs start in (with how a typed path is read there).
 
 #include <QtQml/qqmlregistration.h>
 #include <QObject>
 #include <QRect>
 #include <QSettings>
 #include <QStringList>
+#include <QUrl>
 
 #include <memory>
 
@@ -26,6 +28,9 @@ class UiSettings : public QObject {
     Q_PROPERTY(QStringList recentModels READ recentModels NOTIFY recentModelsChanged)
     // Text zoom for the conversation and the composer: 1 = 100%, kMinTextScale..kMaxTextScale.
     Q_PROPERTY(double textScale READ textScale WRITE setTextScale NOTIFY textScaleChanged)
+    // Where the export and import dialogs start: the folder of the last file exported or
+    // imported, else the Documents folder (never the working directory the app started in).
+    Q_PROPERTY(QString transferFolder READ transferFolder NOTIFY transferFolderChanged)
 
 public:
     // settingsFile empty: the platform's default location for this application.
@@ -57,6 +62,16 @@ public:
     Q_INVOKABLE bool windowMaximized() const;
     Q_INVOKABLE void saveWindowGeometry(int x, int y, int width, int height, bool maximized);
 
+    QString transferFolder() const;
+    // A path as the user typed it -> a file URL, without touching the disk: surrounding blanks
+    // dropped; `~` and `~/...` are the home folder; `file:` URLs are taken as they are, other
+    // URLs refused; a relative path is relative to transferFolder. Empty (invalid URL) for an empty text.
+    Q_INVOKABLE QUrl typedFileUrl(const QString& typed) const;
+    // The other way, for the path field: a local file URL as a plain path.
+    Q_INVOKABLE QString typedPath(const QUrl& file) const;
+    // After an export or import: the next dialog starts in this file's folder.
+    Q_INVOKABLE void rememberTransferFile(const QUrl& file);
+
     QSettings& settings() { return *settings_; }
 
     static constexpr int kMaxRecentModels = 8;
@@ -69,6 +84,7 @@ signals:
     void memoryPanelVisibleChanged();
     void textScaleChanged();
     void recentModelsChanged();
+    void transferFolderChanged();
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;

@@ -4,10 +4,12 @@
 
 #include <QAbstractItemModelTester>
 #include <QClipboard>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTest>
 
 #include "app/checkpoint_inspection.h"
@@ -488,6 +490,58 @@ private slots:
                  qPrintable(app_->models()->backendName()));
         QCOMPARE(app_->ui()->settings().value(QStringLiteral("models/cpuThreads")).toInt(), 3);
         app_->models()->setCpuThreads(0);
+    }
+
+    // What the export and import dialogs make of a typed path (no disk access), relative to
+    // the folder they start in, and that the folder follows the last file used.
+    void typedPathsBecomeFiles_data() {
+        QTest::addColumn<QString>("typed");
+        QTest::addColumn<QString>("file");  // {start} and {home} stand for those folders
+        QTest::newRow("name") << "chat.md"
+                              << "{start}/chat.md";
+        QTest::newRow("relative folder") << "a/../b/./chat.md"
+                                         << "{start}/b/chat.md";
+        QTest::newRow("blanks around") << "  chat notes.md \t"
+                                       << "{start}/chat notes.md";
+        QTest::newRow("absolute") << "/tmp/x//y.json"
+                                  << "/tmp/x/y.json";
+        QTest::newRow("home") << "~"
+                              << "{home}";
+        QTest::newRow("in home") << "~/exports/a.txt"
+                                 << "{home}/exports/a.txt";
+        QTest::newRow("tilde in a name") << "~notes.md"
+                                         << "{start}/~notes.md";
+        QTest::newRow("file url") << "file:///tmp/a%20b.pdf"
+                                  << "/tmp/a b.pdf";
+        QTest::newRow("other url") << "https://example.org/a.md"
+                                   << "";
+        QTest::newRow("empty") << "   "
+                               << "";
+    }
+    void typedPathsBecomeFiles() {
+        QFETCH(QString, typed);
+        QFETCH(QString, file);
+        UiSettings* ui = app_->ui();
+        file.replace(QStringLiteral("{start}"), ui->transferFolder())
+            .replace(QStringLiteral("{home}"), QDir::homePath());
+        const QUrl url = ui->typedFileUrl(typed);
+        QCOMPARE(url.isLocalFile() ? url.toLocalFile() : QString(), file);
+        if (!file.isEmpty()) QCOMPARE(ui->typedPath(url), file);
+    }
+    void transferFolderFollowsTheLastFile() {
+        UiSettings* ui = app_->ui();
+        const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+        ui->settings().remove(QStringLiteral("transfer/folder"));
+        QCOMPARE(ui->transferFolder(), documents.isEmpty() ? QDir::homePath() : documents);
+        QSignalSpy changed(ui, &UiSettings::transferFolderChanged);
+        ui->rememberTransferFile(QUrl::fromLocalFile(QStringLiteral("/srv/out/chat.md")));
+        QCOMPARE(ui->transferFolder(), QStringLiteral("/srv/out"));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(ui->typedFileUrl(QStringLiteral("next.md")).toLocalFile(), QStringLiteral("/srv/out/next.md"));
+        ui->rememberTransferFile(QUrl(QStringLiteral("https://example.org/a.md")));  // not a file: ignored
+        QCOMPARE(ui->transferFolder(), QStringLiteral("/srv/out"));
+        QCOMPARE(changed.count(), 1);
+        ui->settings().remove(QStringLiteral("transfer/folder"));
     }
 };
 

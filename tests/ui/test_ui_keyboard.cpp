@@ -6,6 +6,7 @@
 #include <QGuiApplication>
 #include <QSignalSpy>
 
+#include "app/export/export_controller.h"
 #include "app/qml_plugins.h"
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
@@ -163,6 +164,18 @@ private slots:
         run_->app->worker()->setTokenPacer(fm::app::testing::tokenPace(0));
         run_->app->chatSettings()->change({.maxNewTokens = 20});
 
+        // Ctrl+E and Ctrl+O: the export and import dialogs, the path field focused; Esc closes.
+        for (const auto& [k, name] : {std::pair{Qt::Key_E, "exportDialog"}, std::pair{Qt::Key_O, "importDialog"}}) {
+            focusOn(focus);
+            QObject* dialog = find(name);
+            QVERIFY(dialog);
+            key(k, Qt::ControlModifier);
+            QTRY_VERIFY(dialog->property("opened").toBool());
+            QTRY_COMPARE(run_->window->activeFocusItem()->objectName(), QStringLiteral("transferPath"));
+            key(Qt::Key_Escape);
+            QTRY_VERIFY(!dialog->property("visible").toBool());
+        }
+
         // Ctrl+L: the models page and back.
         focusOn(focus);
         key(Qt::Key_L, Qt::ControlModifier);
@@ -207,6 +220,49 @@ private slots:
         QTRY_VERIFY(overlay->property("opened").toBool());
         key(Qt::Key_Escape);
         QTRY_VERIFY(!overlay->property("visible").toBool());
+    }
+
+    void exportAndImportTakeATypedPath() {
+        // Ctrl+E, type a path (its suffix picks the format), Enter: the chat is written there.
+        QTemporaryDir out;
+        QVERIFY(out.isValid());
+        focusOn(QStringLiteral("composerInput"));
+        key(Qt::Key_E, Qt::ControlModifier);
+        QObject* exportDialog = find("exportDialog");
+        QTRY_VERIFY(exportDialog->property("opened").toBool());
+        QQuickItem* path = run_->window->activeFocusItem();
+        QTRY_COMPARE(path->objectName(), QStringLiteral("transferPath"));
+        const QString suggested = path->property("text").toString();
+        QVERIFY2(suggested.startsWith(run_->app->ui()->transferFolder() + QLatin1Char('/')), qPrintable(suggested));
+        QVERIFY2(suggested.endsWith(QStringLiteral("Keys.md")), qPrintable(suggested));
+        key(Qt::Key_A, Qt::ControlModifier);
+        fm::app::testing::typeText(run_->window, out.filePath(QStringLiteral("sub/../keys chat.json")));
+        QSignalSpy exported(run_->app->exporter(), &fm::ExportController::exportFinished);
+        key(Qt::Key_Return);
+        QVERIFY(waitForSignal(exported, 30000));
+        QVERIFY2(exported.first().at(0).toBool(), qPrintable(exported.first().at(1).toString()));
+        QFile written(out.filePath(QStringLiteral("keys chat.json")));
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        const QByteArray json = written.readAll();
+        QVERIFY(json.trimmed().startsWith('{'));
+        QVERIFY(json.contains("message number 3"));
+        QCOMPARE(run_->app->ui()->transferFolder(), out.path());
+
+        // Ctrl+O starts in that folder, so the file's name is enough; Enter imports it.
+        key(Qt::Key_O, Qt::ControlModifier);
+        QObject* importDialog = find("importDialog");
+        QTRY_VERIFY(importDialog->property("opened").toBool());
+        path = run_->window->activeFocusItem();
+        QTRY_COMPARE(path->objectName(), QStringLiteral("transferPath"));
+        QCOMPARE(path->property("text").toString(), out.path() + QLatin1Char('/'));
+        key(Qt::Key_A, Qt::ControlModifier);
+        fm::app::testing::typeText(run_->window, QStringLiteral("keys chat.json"));
+        QSignalSpy imported(run_->app->exporter(), &fm::ExportController::importFinished);
+        key(Qt::Key_Return);
+        QVERIFY(waitForSignal(imported, 30000));
+        QVERIFY2(imported.first().at(0).toBool(), qPrintable(imported.first().at(1).toString()));
+        QCOMPARE(imported.first().at(2).toList().size(), 1);
+        QTRY_VERIFY(!importDialog->property("visible").toBool());
     }
 
     void tabCyclesTheRegions_data() {

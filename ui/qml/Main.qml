@@ -71,6 +71,8 @@ ApplicationWindow {
         { keys: "Esc", action: qsTr("Stop generating") },
         { keys: "Ctrl+Shift+R", action: qsTr("Regenerate the last reply") },
         { keys: "Ctrl+Shift+C", action: qsTr("Copy the last reply") },
+        { keys: "Ctrl+E", action: qsTr("Export this chat") },
+        { keys: "Ctrl+O", action: qsTr("Import conversations") },
         { keys: "Ctrl+L", action: qsTr("Models page") },
         { keys: "Ctrl+M", action: qsTr("Show or hide the memory panel") },
         { keys: "Ctrl+,", action: qsTr("Generation settings") },
@@ -107,6 +109,14 @@ ApplicationWindow {
         sequence: "Ctrl+Shift+R"
         enabled: window.app.chat.canSend
         onActivated: window.app.chat.regenerate()
+    }
+    Shortcut {
+        sequence: "Ctrl+E"
+        onActivated: sidebar.exportCurrent()
+    }
+    Shortcut {
+        sequence: "Ctrl+O"
+        onActivated: sidebar.openImport()
     }
     Shortcut {
         sequence: "Ctrl+L"

@@ -1,8 +1,6 @@
-import QtCore
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
-import QtQuick.Dialogs
 import QtQuick.Layouts
 import FalconMamba.App
 import FalconMamba.Ui.Controls
@@ -79,7 +77,7 @@ Rectangle {
                     MenuItem {
                         text: qsTr("Import conversations…")
                         Accessible.name: qsTr("Import conversations from a JSON export")
-                        onTriggered: importDialog.open()
+                        onTriggered: root.openImport()
                     }
                     MenuItem {
                         text: qsTr("Export all conversations…")
@@ -375,37 +373,41 @@ Rectangle {
         onAccepted: root.app.conversations.renameConversation(conversationId, newTitle)
     }
 
-    // ---- Export and import: file dialogs; the work runs on the exporter's own thread -------
-    FileDialog {
+    // ---- Export and import: a path to type (or Browse…); the work runs on the exporter's
+    // own thread -------------------------------------------------------------------------------
+    // Ctrl+E: the chat on screen; Ctrl+O: import.
+    function exportCurrent() {
+        const id = root.app.conversations.currentConversationId
+        if (id) exportDialog.openFor(id, root.app.conversations.currentTitle)
+    }
+    function openImport() { importDialog.openWith("") }
+
+    FileTransferDialog {
         id: exportDialog
+        objectName: "exportDialog"
         property var conversationId: 0
+        app: root.app
         title: conversationId ? qsTr("Export conversation") : qsTr("Export all conversations")
-        fileMode: FileDialog.SaveFile
-        acceptLabel: qsTr("Export")
-        // The Documents folder, not the working directory the app happened to start in.
-        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
-        nameFilters: root.app.exporter.nameFilters()
+        formats: root.app.exporter.formats
         function openFor(id, title) {
             conversationId = id
-            selectedFile = currentFolder + "/" + encodeURIComponent(root.app.exporter.suggestedFileName(title, "md"))
-            open()
+            format = formats[0]
+            openWith(root.app.exporter.suggestedFileName(title, format))
         }
-        onAccepted: {
-            const format = root.app.exporter.formats[selectedNameFilter.index]
+        onChosen: (file, format) => {
             if (conversationId)
-                root.app.exporter.exportConversation(conversationId, format, selectedFile)
+                root.app.exporter.exportConversation(conversationId, format, file)
             else
-                root.app.exporter.exportAll(format, selectedFile)
+                root.app.exporter.exportAll(format, file)
         }
     }
-    FileDialog {
+    FileTransferDialog {
         id: importDialog
+        objectName: "importDialog"
+        app: root.app
+        saving: false
         title: qsTr("Import conversations")
-        fileMode: FileDialog.OpenFile
-        acceptLabel: qsTr("Import")
-        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
-        nameFilters: root.app.exporter.nameFilters("json")
-        onAccepted: root.app.exporter.importFile(selectedFile)
+        onChosen: file => root.app.exporter.importFile(file)
     }
     Connections {
         target: root.app.exporter
