@@ -1,14 +1,11 @@
 #!/bin/sh
-# Screenshots of the main window for the AppStream metadata and the release notes, made
-# offscreen by the UI tests: light and dark (test_ui), 200% (test_ui_scale), a Markdown-heavy
-# chat (test_ui_stress). Usage: installer/make-screenshots.sh [BUILD_DIR] [OUT_DIR]
+# Screenshots of the main window for the AppStream metadata and the docs, made offscreen with
+# demonstration chats (tests/tools/make_screenshots.cpp): light and dark at 100% and at 200%
+# (QT_SCALE_FACTOR=2). Usage: installer/make-screenshots.sh [BUILD_DIR] [OUT_DIR]
 set -eu
 build=${1:-build/ci}
-out=${2:-screenshots}
+out=${2:-docs/screenshots}
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
-cmake --build "$build" --target test_ui test_ui_scale test_ui_stress
-for test in test_ui test_ui_scale test_ui_stress; do
-    FM_SCREENSHOT_DIR="$out" QT_QPA_PLATFORM=offscreen "$build/tests/$test" >/dev/null
-done
-ls "$out"/*.png
+cmake --build "$build" --target make_screenshots
+QT_QPA_PLATFORM=offscreen "$build/tests/tools/make_screenshots" "$out"
+QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=2 "$build/tests/tools/make_screenshots" "$out" -200-percent
