@@ -101,9 +101,17 @@ Result<RecurrentState> RecurrentState::deserialize(std::span<const uint8_t> byte
     s.tokens_seen = get<uint64_t>(bytes.data() + 40);
     for (int64_t d : {s.layers, s.inner, s.conv_width, s.state_size})
         if (d < 0 || d > (int64_t{1} << 24)) return Error{"state snapshot has an implausible dimension"};
-    const uint64_t conv_n = static_cast<uint64_t>(s.layers * s.inner) * static_cast<uint64_t>(s.conv_width);
-    const uint64_t ssm_n = static_cast<uint64_t>(s.layers * s.inner) * static_cast<uint64_t>(s.state_size);
-    const uint64_t expected = kHeaderBytes + (conv_n + ssm_n) * sizeof(float) + 4;
+    // Each dimension fits 24 bits, their products need not fit 64: every step is checked, so a
+    // forged header is refused instead of wrapping around to a size that happens to match.
+    uint64_t cells = 0, conv_n = 0, ssm_n = 0, floats = 0, payload = 0, expected = 0;
+    const bool overflow =
+        __builtin_mul_overflow(static_cast<uint64_t>(s.layers), static_cast<uint64_t>(s.inner), &cells) ||
+        __builtin_mul_overflow(cells, static_cast<uint64_t>(s.conv_width), &conv_n) ||
+        __builtin_mul_overflow(cells, static_cast<uint64_t>(s.state_size), &ssm_n) ||
+        __builtin_add_overflow(conv_n, ssm_n, &floats) ||
+        __builtin_mul_overflow(floats, uint64_t{sizeof(float)}, &payload) ||
+        __builtin_add_overflow(payload, uint64_t{kHeaderBytes + 4}, &expected);
+    if (overflow) return Error{"state snapshot declares a state too large to exist (corrupt)"};
     if (bytes.size() != expected)
         return Error{"state snapshot has " + std::to_string(bytes.size()) + " bytes, expected " +
                      std::to_string(expected) + " (truncated or corrupt)"};

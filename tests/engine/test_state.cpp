@@ -58,6 +58,9 @@ private slots:
         QTest::newRow("bad magic") << 2 << "bad magic";
         QTest::newRow("empty") << 3 << "truncated";
         QTest::newRow("future version") << 4 << "version";
+        // Three dimensions of 2^24 each: their product overflows 64 bits.
+        QTest::newRow("sizes overflow") << 5 << "too large";
+        QTest::newRow("dimension over 2^24") << 6 << "implausible";
     }
     void corrupt_bytes_are_refused() {
         QFETCH(int, kind);
@@ -69,6 +72,14 @@ private slots:
         case 2: bytes[0] = 'X'; break;
         case 3: bytes.clear(); break;
         case 4: bytes[4] = 9; break;
+        case 5:
+        case 6:
+            // layers, inner, conv width: offsets 8, 16, 24 (little-endian int64)
+            for (size_t offset : {8, 16, 24}) {
+                const int64_t d = kind == 5 ? int64_t{1} << 24 : (int64_t{1} << 24) + 1;
+                std::memcpy(bytes.data() + offset, &d, sizeof d);
+            }
+            break;
         }
         auto r = RecurrentState::deserialize(bytes);
         QVERIFY(!r.ok());
