@@ -164,15 +164,8 @@ bool ChatController::startReply(qint64 parentMessageId) {
     request.completionMode = features_.settings->completionMode();
     request.params = features_.settings->engineParams();
 
-    fm::GenerationSettings used;
-    used.temperature = request.params.sampling.temperature;
-    used.topP = request.params.sampling.top_p;
-    used.topK = request.params.sampling.top_k;
-    used.minP = request.params.sampling.min_p;
-    used.repeatPenalty = request.params.sampling.repeat_penalty;
-    used.maxNewTokens = request.params.max_new_tokens;
-    used.seed = static_cast<qint64>(request.params.sampling.seed);
-    auto reply = store_->beginAssistantMessage(currentId(), parentMessageId, models_->modelPath(), used);
+    auto reply = store_->beginAssistantMessage(currentId(), parentMessageId, models_->modelPath(),
+                                               ChatSettings::settingsUsed(request.params));
     if (!reply) {
         features_.errors->report(errorText(reply));
         return false;
