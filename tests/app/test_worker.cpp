@@ -190,8 +190,8 @@ private slots:
             worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(memory, 5000));
         const auto figures = memory.first().at(0).value<MemoryFigures>();
-        QVERIFY(figures.weightBytes > 0);
-        QVERIFY(figures.stateBytes > 0);
+        QVERIFY(figures.backend.weight_bytes > 0);
+        QVERIFY(figures.backend.state_bytes > 0);
         QVERIFY(figures.tokensProcessed > 0);
     }
 
