@@ -16,7 +16,7 @@ class TestMemoryFlat : public QObject {
     Q_OBJECT
 
 private:
-    QThread thread_;
+    std::unique_ptr<fm::app::testing::WorkerHost> host_;
     InferenceWorker* worker_ = nullptr;
     quint64 nextId_ = 0;
 
@@ -58,10 +58,8 @@ private slots:
     void initTestCase() {
         qRegisterMetaType<GenerationSummary>();
         qRegisterMetaType<MemoryFigures>();
-        worker_ = new InferenceWorker;
-        worker_->moveToThread(&thread_);
-        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-        thread_.start();
+        host_ = std::make_unique<fm::app::testing::WorkerHost>();
+        worker_ = host_->worker;
         QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
         QMetaObject::invokeMethod(
             worker_,
@@ -71,10 +69,7 @@ private slots:
             Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(loaded, 30000));
     }
-    void cleanupTestCase() {
-        thread_.quit();
-        thread_.wait();
-    }
+    void cleanupTestCase() { host_.reset(); }
 
     void fiveThousandTokensKeepMemoryFlat() {
         // Warm up: first-use allocations (thread pools, arenas, tokenizer caches) happen here.
