@@ -71,8 +71,9 @@ void MemoryMonitor::addHistoryPoint() {
     history_.append(QVariantMap{
         {QStringLiteral("tokens"), figures_.tokensProcessed},
         {QStringLiteral("processMiB"), static_cast<double>(residentBytes_) / kMiB},
-        {QStringLiteral("modelMiB"),
-         static_cast<double>(figures_.weightBytes + figures_.stateBytes + figures_.workspaceBytes) / kMiB},
+        {QStringLiteral("modelMiB"), static_cast<double>(figures_.backend.weight_bytes + figures_.backend.state_bytes +
+                                                         figures_.backend.workspace_bytes) /
+                                         kMiB},
     });
     if (history_.size() > kMaxHistory) {
         // Keep the whole span visible: drop every other point of the older half.

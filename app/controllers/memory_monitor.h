@@ -32,11 +32,11 @@ class MemoryMonitor : public QObject {
 public:
     explicit MemoryMonitor(QObject* parent = nullptr);
 
-    qint64 weightBytes() const { return figures_.weightBytes; }
-    qint64 stateBytes() const { return figures_.stateBytes; }
-    qint64 workspaceBytes() const { return figures_.workspaceBytes; }
-    qint64 deviceFreeBytes() const { return figures_.deviceFreeBytes; }
-    qint64 deviceTotalBytes() const { return figures_.deviceTotalBytes; }
+    qint64 weightBytes() const { return figures_.backend.weight_bytes; }
+    qint64 stateBytes() const { return figures_.backend.state_bytes; }
+    qint64 workspaceBytes() const { return figures_.backend.workspace_bytes; }
+    qint64 deviceFreeBytes() const { return figures_.backend.device_free_bytes; }
+    qint64 deviceTotalBytes() const { return figures_.backend.device_total_bytes; }
     qint64 residentBytes() const { return residentBytes_; }
     qint64 tokensProcessed() const { return figures_.tokensProcessed; }
     double tokensPerSecond() const { return tokensPerSecond_; }

@@ -12,6 +12,7 @@
 
 #include "app/controllers/ui_settings.h"
 #include "app/worker/inference_worker.h"
+#include "app/worker/queued_call.h"
 #include "inference/backends/backend.h"
 
 namespace fm::app {
@@ -97,12 +98,7 @@ bool ModelController::load(const QString& pathOrUrl) {
         emit modelChanged();
     }
     setStatus(Status::Loading);
-    QMetaObject::invokeMethod(
-        worker_,
-        [worker = worker_, request] {
-            if (worker) worker->loadModel(request);
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(worker_, [request](InferenceWorker* worker) { worker->loadModel(request); });
     return true;
 }
 
@@ -112,12 +108,7 @@ void ModelController::cancelLoad() {
 
 void ModelController::unload() {
     if (!worker_) return;
-    QMetaObject::invokeMethod(
-        worker_,
-        [worker = worker_] {
-            if (worker) worker->unloadModel();
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(worker_, [](InferenceWorker* worker) { worker->unloadModel(); });
 }
 
 void ModelController::dismissError() {

@@ -5,6 +5,7 @@
 #include "app/storage/conversation_store.h"
 #include "app/storage/snapshot_store.h"
 #include "app/worker/inference_worker.h"
+#include "app/worker/queued_call.h"
 
 namespace fm::app {
 
@@ -32,12 +33,9 @@ SnapshotController::SnapshotController(fm::ConversationStore* store, InferenceWo
 
 void SnapshotController::start(const QString& databasePath) {
     if (!worker_ || !store_) return;
-    QMetaObject::invokeMethod(
-        worker_,
-        [worker = worker_, databasePath, directory = directory_, keep = retention_] {
-            if (worker) worker->openSnapshots(databasePath, directory, keep);
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(worker_, [databasePath, directory = directory_, keep = retention_](InferenceWorker* worker) {
+        worker->openSnapshots(databasePath, directory, keep);
+    });
 }
 
 void SnapshotController::setRetentionConversations(int conversations) {
@@ -50,12 +48,8 @@ void SnapshotController::setRetentionConversations(int conversations) {
     }
     emit retentionChanged();
     if (worker_) {
-        QMetaObject::invokeMethod(
-            worker_,
-            [worker = worker_, conversations] {
-                if (worker) worker->setSnapshotRetention(conversations);
-            },
-            Qt::QueuedConnection);
+        callOnItsThread(worker_,
+                        [conversations](InferenceWorker* worker) { worker->setSnapshotRetention(conversations); });
     }
 }
 
@@ -67,12 +61,7 @@ QString SnapshotController::diskUsageText() const {
 
 void SnapshotController::refreshUsage() {
     if (!worker_) return;
-    QMetaObject::invokeMethod(
-        worker_,
-        [worker = worker_] {
-            if (worker) worker->reportSnapshotUsage();
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(worker_, [](InferenceWorker* worker) { worker->reportSnapshotUsage(); });
 }
 
 void SnapshotController::dismissWarning() {

@@ -159,25 +159,24 @@ public:
             return std::nullopt;
         }
         const QJsonObject json = value.toObject();
-        if (!onlyKnownFields(json, here,
-                             {"temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_new_tokens", "seed"})) {
+        if (const QStringList unknown = GenerationSettings::unknownJsonKeys(json); !unknown.isEmpty()) {
+            fail(join(here, unknown.first()), QStringLiteral("unknown field"));
             return std::nullopt;
         }
-        for (const char* key : {"temperature", "top_p", "min_p", "repeat_penalty"}) {
-            const QJsonValue number = json.value(QLatin1String(key));
-            if (!number.isUndefined() && !number.isDouble()) {
-                fail(join(here, key), expected("a number", number));
-                return std::nullopt;
+        bool valid = true;
+        GenerationSettings::forEachField([&](const char*, const char* key, auto member) {
+            using T = typename std::remove_reference_t<decltype(GenerationSettings{}.*member)>::value_type;
+            if (!valid) return;
+            if constexpr (std::is_floating_point_v<T>) {
+                const QJsonValue number = json.value(QLatin1String(key));
+                valid =
+                    number.isUndefined() || number.isDouble() || fail(join(here, key), expected("a number", number));
+            } else {  // counts are never negative; a seed is any 64-bit integer
+                constexpr qint64 min = std::is_same_v<T, qint64> ? std::numeric_limits<qint64>::min() : 0;
+                valid = nullableInteger(json, here, key, min, std::numeric_limits<T>::max()).has_value();
             }
-        }
-        constexpr qint64 kIntMax = std::numeric_limits<int>::max();
-        for (const char* key : {"top_k", "max_new_tokens"}) {
-            if (!nullableInteger(json, here, key, 0, kIntMax)) {
-                return std::nullopt;
-            }
-        }
-        if (!nullableInteger(json, here, "seed", std::numeric_limits<qint64>::min(),
-                             std::numeric_limits<qint64>::max())) {
+        });
+        if (!valid) {
             return std::nullopt;
         }
         return GenerationSettings::fromJson(json);

@@ -74,16 +74,16 @@ Message readMessage(const QSqlQuery& q, int first = 0) {
     return m;
 }
 
-template <typename T, typename Reader>
-Result<QList<T>> readAll(Result<QSqlQuery> query, Reader read) {
-    if (!query) {
-        return Error{query.error()};
+// The one row that `id` names, or "no <what> with id <id>" when there is none.
+template <typename T>
+Result<T> onlyRow(Database& db, const Result<QList<T>>& rows, const char* what, qint64 id) {
+    if (!rows) {
+        return Error{rows.error()};
     }
-    QList<T> rows;
-    while (query->next()) {
-        rows.append(read(*query));
+    if (rows->isEmpty()) {
+        return db.fail(QStringLiteral("no %1 with id %2").arg(QLatin1String(what), QString::number(id)));
     }
-    return rows;
+    return rows->first();
 }
 
 }  // namespace
@@ -151,13 +151,7 @@ Result<Conversation> ConversationStore::conversation(qint64 id) {
     Result<QList<Conversation>> rows = readAll<Conversation>(
         db_.exec(QStringLiteral("SELECT %1 FROM conversations AS c WHERE c.id = ?").arg(kConversationColumns), {id}),
         readConversation);
-    if (!rows) {
-        return Error{rows.error()};
-    }
-    if (rows->isEmpty()) {
-        return db_.fail(QStringLiteral("no conversation with id %1").arg(id));
-    }
-    return rows->first();
+    return onlyRow(db_, rows, "conversation", id);
 }
 
 Result<QList<Conversation>> ConversationStore::listConversations(int limit) {
@@ -282,8 +276,7 @@ Result<Message> ConversationStore::insertMessage(qint64 conversationId, const Ne
 }
 
 Result<Message> ConversationStore::appendMessage(qint64 conversationId, const NewMessage& message) {
-    std::optional<Message> added;
-    const Status status = db_.transaction([&]() -> Status {
+    return db_.transactionFor<Message>([&]() -> Result<Message> {
         qint64 parent = message.parentId;
         if (parent == 0) {
             Result<Conversation> owner = conversation(conversationId);
@@ -292,29 +285,15 @@ Result<Message> ConversationStore::appendMessage(qint64 conversationId, const Ne
             }
             parent = owner->currentLeafMessageId;
         }
-        Result<Message> inserted = insertMessage(conversationId, message, parent);
-        if (inserted) {
-            added = *inserted;
-        }
-        return inserted.status();
+        return insertMessage(conversationId, message, parent);
     });
-    if (!status) {
-        return Error{status.error()};
-    }
-    return *added;
 }
 
 Result<Message> ConversationStore::message(qint64 id) {
     Result<QList<Message>> rows = readAll<Message>(
         db_.exec(QStringLiteral("SELECT %1 FROM messages AS m WHERE m.id = ?").arg(kMessageColumns), {id}),
         [](const QSqlQuery& q) { return readMessage(q); });
-    if (!rows) {
-        return Error{rows.error()};
-    }
-    if (rows->isEmpty()) {
-        return db_.fail(QStringLiteral("no message with id %1").arg(id));
-    }
-    return rows->first();
+    return onlyRow(db_, rows, "message", id);
 }
 
 Result<QList<BranchMessage>> ConversationStore::pathToLeaf(qint64 conversationId) {
@@ -376,8 +355,7 @@ Result<QList<Message>> ConversationStore::siblings(qint64 messageId) {
 }
 
 Result<qint64> ConversationStore::switchToBranch(qint64 messageId) {
-    qint64 leaf = 0;
-    const Status status = db_.transaction([&]() -> Status {
+    return db_.transactionFor<qint64>([&]() -> Result<qint64> {
         // The newest message in the subtree is necessarily a leaf (children are created
         // after their parents), and it is where the user left that branch.
         Result<QVariant> latest = db_.scalar(QStringLiteral(R"sql(
@@ -394,22 +372,20 @@ SELECT max(id) FROM subtree)sql"),
         if (latest->isNull()) {
             return db_.fail(QStringLiteral("no message with id %1").arg(messageId));
         }
-        leaf = latest->toLongLong();
+        const qint64 leaf = latest->toLongLong();
         Result<QSqlQuery> update =
             db_.exec(QStringLiteral("UPDATE conversations SET current_leaf_message_id = ? "
                                     "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)"),
                      {leaf, leaf});
-        return update ? Status{} : update.status();
+        if (!update) {
+            return update.status();
+        }
+        return leaf;
     });
-    if (!status) {
-        return Error{status.error()};
-    }
-    return leaf;
 }
 
 Result<Message> ConversationStore::editMessage(qint64 messageId, const QString& newContent) {
-    std::optional<Message> added;
-    const Status status = db_.transaction([&]() -> Status {
+    return db_.transactionFor<Message>([&]() -> Result<Message> {
         Result<Message> original = message(messageId);
         if (!original) {
             return original.status();
@@ -417,16 +393,8 @@ Result<Message> ConversationStore::editMessage(qint64 messageId, const QString& 
         NewMessage edited;
         edited.role = original->role;
         edited.content = newContent;
-        Result<Message> inserted = insertMessage(original->conversationId, edited, original->parentId);
-        if (inserted) {
-            added = *inserted;
-        }
-        return inserted.status();
+        return insertMessage(original->conversationId, edited, original->parentId);
     });
-    if (!status) {
-        return Error{status.error()};
-    }
-    return *added;
 }
 
 // ---- Streamed replies ------------------------------------------------------------------

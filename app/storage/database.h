@@ -15,6 +15,8 @@
 #include <QVariantList>
 
 #include <functional>
+#include <optional>
+#include <utility>
 
 namespace fm {
 
@@ -52,6 +54,9 @@ public:
     // takes the write lock up front so two connections never deadlock upgrading a read
     // lock. Not re-entrant: store methods call their private, transaction-free helpers.
     Status transaction(const std::function<Status()>& body);
+    // The same for a body that makes a value: the value once committed, or the error.
+    template <typename T, typename Body>
+    Result<T> transactionFor(Body&& body);
     bool inTransaction() const { return inTransaction_; }
 
     // Records `message` as lastError() and returns it as a failed status.
@@ -68,5 +73,35 @@ private:
     int schemaVersion_ = 0;
     bool inTransaction_ = false;
 };
+
+template <typename T, typename Body>
+Result<T> Database::transactionFor(Body&& body) {
+    std::optional<T> made;
+    const Status status = transaction([&]() -> Status {
+        Result<T> result = body();
+        if (!result) {
+            return result.status();
+        }
+        made = std::move(*result);
+        return {};
+    });
+    if (!status) {
+        return Error{status.error()};
+    }
+    return std::move(*made);
+}
+
+// Every row of an exec() result, each made into a T by read(row); or the exec() error.
+template <typename T, typename Reader>
+Result<QList<T>> readAll(Result<QSqlQuery> query, Reader read) {
+    if (!query) {
+        return Error{query.error()};
+    }
+    QList<T> rows;
+    while (query->next()) {
+        rows.append(read(*query));
+    }
+    return rows;
+}
 
 }  // namespace fm

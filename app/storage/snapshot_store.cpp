@@ -15,14 +15,7 @@ namespace fm {
 namespace {
 
 Result<QList<StateSnapshot>> readRows(Result<QSqlQuery> query) {
-    if (!query) {
-        return Error{query.error()};
-    }
-    QList<StateSnapshot> rows;
-    while (query->next()) {
-        rows.append(stateSnapshotFromRow(*query));
-    }
-    return rows;
+    return readAll<StateSnapshot>(std::move(query), stateSnapshotFromRow);
 }
 
 // The trailing CRC-32 of a snapshot file, read without loading the file.

@@ -106,6 +106,12 @@ GenerationSettings GenerationSettings::fromJson(const QJsonObject& json) {
     return settings;
 }
 
+QStringList GenerationSettings::unknownJsonKeys(const QJsonObject& json) {
+    QStringList unknown = json.keys();
+    forEachField([&](const char*, const char* key, auto) { unknown.removeAll(QLatin1String(key)); });
+    return unknown;
+}
+
 QString GenerationSettings::toJsonText() const {
     if (isDefault()) {
         return {};

@@ -7,6 +7,7 @@
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <QVariantMap>
 
 #include <optional>
@@ -60,6 +61,8 @@ struct GenerationSettings {
     // JSON keys are snake_case, matching the engine's sampler options.
     QJsonObject toJson() const;
     static GenerationSettings fromJson(const QJsonObject& json);
+    // The keys of `json` that are no field's JSON key, in the object's order.
+    static QStringList unknownJsonKeys(const QJsonObject& json);
     // Compact JSON text, or an empty string when isDefault().
     QString toJsonText() const;
     static GenerationSettings fromJsonText(const QString& text);

@@ -70,11 +70,7 @@ struct GenerationSummary {
 };
 
 struct MemoryFigures {
-    qint64 weightBytes = 0;
-    qint64 stateBytes = 0;
-    qint64 workspaceBytes = 0;
-    qint64 deviceFreeBytes = -1;  // -1: not a device backend
-    qint64 deviceTotalBytes = -1;
+    fm::MemoryReport backend;    // weights, state, workspace and device memory, as the backend reports them
     qint64 tokensProcessed = 0;  // tokens the active session's state has consumed
 };
 

@@ -151,12 +151,7 @@ void InferenceWorker::resetSession() {
 MemoryFigures InferenceWorker::currentMemory() const {
     MemoryFigures figures;
     if (!model_) return figures;
-    const fm::MemoryReport report = model_->model->backend().memory();
-    figures.weightBytes = report.weight_bytes;
-    figures.stateBytes = report.state_bytes;
-    figures.workspaceBytes = report.workspace_bytes;
-    figures.deviceFreeBytes = report.device_free_bytes;
-    figures.deviceTotalBytes = report.device_total_bytes;
+    figures.backend = model_->model->backend().memory();
     figures.tokensProcessed = model_->session ? static_cast<qint64>(model_->session->context_tokens().size()) : 0;
     return figures;
 }

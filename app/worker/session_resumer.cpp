@@ -3,12 +3,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
 #include "app/storage/database.h"
 #include "inference/backends/backend.h"
+#include "inference/core/fingerprint.h"
 #include "inference/session/snapshot_file.h"
 
 namespace fm::app {
@@ -59,15 +59,7 @@ std::string SessionResumer::fingerprint(const fm::Backend& backend, const std::f
                                         bool completionMode) {
     // The files that decide how text becomes tokens: the same text read through another
     // tokenizer or template is another token sequence, so another state.
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](const std::string& s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-        h ^= 0xff;
-        h *= 1099511628211ull;
-    };
+    fm::Fingerprint tokenization;
     for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
                              "chat_template.jinja"}) {
         std::error_code ec;
@@ -75,13 +67,12 @@ std::string SessionResumer::fingerprint(const fm::Backend& backend, const std::f
         const auto size = std::filesystem::file_size(path, ec);
         if (ec) continue;
         const auto time = std::filesystem::last_write_time(path, ec);
-        mix(name);
-        mix(std::to_string(size));
-        if (!ec) mix(std::to_string(time.time_since_epoch().count()));
+        tokenization.mix(name);
+        tokenization.mix(std::to_string(size));
+        if (!ec) tokenization.mix(std::to_string(time.time_since_epoch().count()));
     }
-    char tok[17];
-    std::snprintf(tok, sizeof tok, "%016llx", static_cast<unsigned long long>(h));
-    return fm::snapshot_fingerprint(backend) + "/" + (completionMode ? "completion" : "chat") + "/tok-" + tok;
+    return fm::snapshot_fingerprint(backend) + "/" + (completionMode ? "completion" : "chat") + "/tok-" +
+           tokenization.hex();
 }
 
 QString SessionResumer::mismatchReason(const QString& saved, const QString& current) {

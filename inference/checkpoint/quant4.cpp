@@ -57,12 +57,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
 // Where a missing tensor was looked for: the checkpoint's file(s).
 std::string files_of(const TensorStore& store) {
     const auto& files = store.files();

@@ -24,12 +24,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string describe_shape(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
 bool parse_dtype(const std::string& name, DType& out) {
     if (name == "F32")
         out = DType::F32;
@@ -45,6 +39,12 @@ bool parse_dtype(const std::string& name, DType& out) {
 }
 
 }  // namespace
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -101,7 +101,7 @@ int64_t TensorInfo::elements() const {
 }
 
 std::string TensorInfo::describe() const {
-    return "tensor '" + name + "' (" + dtype_name(dtype) + " " + describe_shape(shape) + ") in " +
+    return "tensor '" + name + "' (" + dtype_name(dtype) + " " + shape_string(shape) + ") in " +
            (file ? file->path().filename().string() : std::string("?"));
 }
 
@@ -164,7 +164,7 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
         const uint64_t expected = static_cast<uint64_t>(elements) * dtype_size_bits(info.dtype) / 8;
         if (end - begin != expected)
             return Error{ctx + ": holds " + std::to_string(end - begin) + " bytes but " + dtype_name(info.dtype) + " " +
-                         describe_shape(info.shape) + " needs " + std::to_string(expected)};
+                         shape_string(info.shape) + " needs " + std::to_string(expected)};
         info.data = file->data() + data_start + begin;
         info.byte_size = end - begin;
         tensors.push_back(std::move(info));

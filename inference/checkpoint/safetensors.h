@@ -41,6 +41,9 @@ private:
 void release_pages(const void* data, uint64_t bytes);
 uint64_t resident_bytes(const void* data, uint64_t bytes);
 
+// A shape as the errors print it: "[2, 3]".
+std::string shape_string(const std::vector<int64_t>& shape);
+
 struct TensorInfo {
     std::string name;
     DType dtype = DType::F32;

@@ -11,17 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "inference/checkpoint/quant4.h"
+#include "inference/core/fingerprint.h"
 #include "kernels/common/numerics.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace fm {
 namespace {
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 bool is_float(DType t) {
     return t == DType::F32 || t == DType::F16 || t == DType::BF16;
@@ -200,29 +195,18 @@ int64_t ModelWeights::resident_bytes() const {
 }
 
 std::string ModelWeights::fingerprint() const {
-    // FNV-1a over what identifies the checkpoint and how it was loaded. Not cryptographic:
-    // it tells snapshots and caches apart, it does not defend against forgery.
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](const std::string& s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-        h ^= 0xff;
-        h *= 1099511628211ull;
-    };
-    mix(config.to_json().dump());
-    mix(format == WeightFormat::Q4 ? "q4" : "native");
+    // What identifies the checkpoint and how it was loaded.
+    Fingerprint h;
+    h.mix(config.to_json().dump());
+    h.mix(format == WeightFormat::Q4 ? "q4" : "native");
     for (const auto& f : store.files()) {
         struct stat st {};
-        mix(f->path().filename().string());
-        mix(std::to_string(f->size()));
+        h.mix(f->path().filename().string());
+        h.mix(std::to_string(f->size()));
         if (::stat(f->path().c_str(), &st) == 0)
-            mix(std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
+            h.mix(std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
     }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
+    return h.hex();
 }
 
 Result<std::shared_ptr<ModelWeights>> load_weights(const std::filesystem::path& dir, const LoadOptions& options) {

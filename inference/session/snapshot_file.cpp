@@ -46,6 +46,17 @@ public:
         pos_ += n;
         return {};
     }
+    // A u64 element count (named by `count_what`), then that many elements: the count is
+    // checked against the bytes left before `out` is sized from it.
+    template <typename Container>
+    Status read_counted(Container& out, const char* count_what, const char* what) {
+        uint64_t n = 0;
+        if (auto s = read(n, count_what); !s) return s;
+        constexpr uint64_t element = sizeof(typename Container::value_type);
+        if (n > left() / element) return Error{std::string("snapshot truncated while reading ") + what};
+        out.resize(n);
+        return read_bytes(out.data(), n * element, what);
+    }
     std::span<const uint8_t> take(uint64_t n) {
         auto s = bytes_.subspan(pos_, n);
         pos_ += n;
@@ -136,19 +147,10 @@ Result<StoredSnapshot> decode_checked(std::span<const uint8_t> bytes) {
     if (fp_len > r.left()) return Error{"snapshot truncated while reading the fingerprint"};
     s.fingerprint.resize(fp_len);
     FM_CHECK(r.read_bytes(s.fingerprint.data(), fp_len, "the fingerprint"));
+    FM_CHECK(r.read_counted(s.snapshot.tokens, "the token count", "the tokens"));
+    FM_CHECK(r.read_counted(s.snapshot.text, "the text length", "the text"));
+    FM_CHECK(r.read_counted(s.snapshot.last_logits, "the logit count", "the logits"));
     uint64_t n = 0;
-    FM_CHECK(r.read(n, "the token count"));
-    if (n > r.left() / 4) return Error{"snapshot truncated while reading the tokens"};
-    s.snapshot.tokens.resize(n);
-    FM_CHECK(r.read_bytes(s.snapshot.tokens.data(), n * 4, "the tokens"));
-    FM_CHECK(r.read(n, "the text length"));
-    if (n > r.left()) return Error{"snapshot truncated while reading the text"};
-    s.snapshot.text.resize(n);
-    FM_CHECK(r.read_bytes(s.snapshot.text.data(), n, "the text"));
-    FM_CHECK(r.read(n, "the logit count"));
-    if (n > r.left() / 4) return Error{"snapshot truncated while reading the logits"};
-    s.snapshot.last_logits.resize(n);
-    FM_CHECK(r.read_bytes(s.snapshot.last_logits.data(), n * 4, "the logits"));
     FM_CHECK(r.read(n, "the state length"));
     if (n > r.left()) return Error{"snapshot truncated while reading the state"};
     const auto state_bytes = r.take(n);

@@ -268,9 +268,4 @@ Status launch(const char* name, void (*kernel)(KArgs...), dim3 grid, dim3 block,
     return cuda_status(e, name);
 }
 
-// Number of multiprocessors / compute capability (major * 10 + minor) of the current device,
-// unless the Exec says.
-int sm_count(const Exec& ex);
-int compute_capability(const Exec& ex);
-
 }  // namespace fm::cuda::detail

@@ -27,19 +27,10 @@ bool needs_activation_copy(const MatrixView& W) {
     return W.dtype != DType::F32;
 }
 
-int capability(const Exec& ex) {
-    if (ex.compute_capability > 0) return ex.compute_capability;
-    int device = 0, major = 0, minor = 0;
-    if (cudaGetDevice(&device) != cudaSuccess) return 0;
-    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) return 0;
-    if (cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) return 0;
-    return major * 10 + minor;
-}
-
 // Before compute capability 8.0 there are no bf16 tensor cores: bf16 and 4-bit weights are
 // converted to f16 (exact for bf16 values inside f16's range) and the activations go as f16.
 bool use_f16(const MatrixView& W, const Exec& ex) {
-    return W.dtype == DType::F16 || capability(ex) < 80;
+    return W.dtype == DType::F16 || detail::compute_capability(ex) < 80;
 }
 
 bool needs_weight_copy(const MatrixView& W, const Exec& ex) {

@@ -32,6 +32,13 @@ struct Exec {
     int compute_capability = 0;  // major * 10 + minor; 0: asked from the current device
 };
 
+namespace detail {
+// Number of multiprocessors / compute capability (major * 10 + minor) of the current device,
+// unless the Exec says.
+int sm_count(const Exec& ex);
+int compute_capability(const Exec& ex);
+}  // namespace detail
+
 // ---- elementwise and normalisation --------------------------------------------------------
 
 // out[t, :] = table[ids[t], :]; ids on the device; an id outside [0, rows) gives a zero row.

@@ -1,14 +1,18 @@
 #pragma once
 // Shared by the app tests: the tiny chat fixture, temporary app environments, waiting helpers.
 
+#include <QAbstractItemModel>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include "app/startup/app_environment.h"
+#include "app/worker/inference_worker.h"
+#include "ui/models/message_list_model.h"
 
 namespace fm::app::testing {
 
@@ -38,5 +42,38 @@ inline bool waitForCount(QSignalSpy& spy, int count, int timeoutMs) {
 inline bool waitForSignal(QSignalSpy& spy, int timeoutMs) {
     return waitForCount(spy, 1, timeoutMs);
 }
+
+// What `model` holds for `role` in `row` (a list model: column 0, no parent).
+inline QVariant dataAt(const QAbstractItemModel* model, int row, int role) {
+    return model->data(model->index(row, 0), role);
+}
+
+// The text of the message in `row` of a chat's message list.
+inline QString messageContent(const fm::MessageListModel* messages, int row) {
+    return dataAt(messages, row, fm::MessageListModel::ContentRole).toString();
+}
+
+// An inference worker on its own thread, as AppController runs it; stopped and gone with this.
+struct WorkerHost {
+    QThread thread;
+    InferenceWorker* worker = nullptr;
+
+    WorkerHost() {
+        worker = new InferenceWorker;
+        worker->moveToThread(&thread);
+        QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+        thread.start();
+    }
+    ~WorkerHost() {
+        worker->requestStopAll();
+        thread.quit();
+        thread.wait();
+    }
+    // Everything queued before has run (the worker handles its queue in order).
+    void sync() {
+        QMetaObject::invokeMethod(
+            worker, [] {}, Qt::BlockingQueuedConnection);
+    }
+};
 
 }  // namespace fm::app::testing

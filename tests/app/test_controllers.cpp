@@ -21,10 +21,18 @@
 #include "inference/backends/backend.h"
 #include "tests/app/app_test_support.h"
 #include "tests/app/token_pace.h"
+#include "tests/tools/text_cases.h"
 
 using namespace fm::app;
-using fm::app::testing::environmentIn;
-using fm::app::testing::tinyChatDir;
+using namespace fm::app::testing;
+using fm::testing::addTextCases;
+using fm::testing::textCase;
+
+// HF_HUB_CACHE, HF_HOME and XDG_CACHE_HOME; empty: not set.
+struct HubVariables {
+    QString hubCache, hfHome, xdg;
+};
+Q_DECLARE_METATYPE(HubVariables)
 
 class TestControllers : public QObject {
     Q_OBJECT
@@ -45,14 +53,8 @@ private:
         if (!app_->chat()->send(text)) return false;
         return saved.wait(30000);
     }
-    QString roleAt(int row) {
-        auto* m = app_->chat()->messages();
-        return m->data(m->index(row), fm::MessageListModel::RoleRole).toString();
-    }
-    QString contentAt(int row) {
-        auto* m = app_->chat()->messages();
-        return m->data(m->index(row), fm::MessageListModel::ContentRole).toString();
-    }
+    QString roleAt(int row) { return dataAt(app_->chat()->messages(), row, fm::MessageListModel::RoleRole).toString(); }
+    QString contentAt(int row) { return messageContent(app_->chat()->messages(), row); }
 
 private slots:
     void initTestCase() {
@@ -367,37 +369,21 @@ private slots:
     }
 
     void hubCacheLocation_data() {
-        QTest::addColumn<QString>("hubCache");
-        QTest::addColumn<QString>("hfHome");
-        QTest::addColumn<QString>("xdg");
+        QTest::addColumn<HubVariables>("variables");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("HF_HUB_CACHE wins") << "/a/hub"
-                                           << "/b"
-                                           << "/c"
-                                           << "/a/hub";
-        QTest::newRow("HF_HOME") << ""
-                                 << "/b"
-                                 << "/c"
-                                 << "/b/hub";
-        QTest::newRow("XDG_CACHE_HOME") << ""
-                                        << ""
-                                        << "/c"
-                                        << "/c/huggingface/hub";
-        QTest::newRow("home") << ""
-                              << ""
-                              << ""
-                              << "/home/u/.cache/huggingface/hub";
+        QTest::newRow("HF_HUB_CACHE wins") << HubVariables{"/a/hub", "/b", "/c"} << "/a/hub";
+        QTest::newRow("HF_HOME") << HubVariables{"", "/b", "/c"} << "/b/hub";
+        QTest::newRow("XDG_CACHE_HOME") << HubVariables{"", "", "/c"} << "/c/huggingface/hub";
+        QTest::newRow("home") << HubVariables{"", "", ""} << "/home/u/.cache/huggingface/hub";
     }
     void hubCacheLocation() {
-        QFETCH(QString, hubCache);
-        QFETCH(QString, hfHome);
-        QFETCH(QString, xdg);
+        QFETCH(HubVariables, variables);
         QFETCH(QString, expected);
         QProcessEnvironment env;
         env.insert(QStringLiteral("HOME"), QStringLiteral("/home/u"));
-        if (!hubCache.isEmpty()) env.insert(QStringLiteral("HF_HUB_CACHE"), hubCache);
-        if (!hfHome.isEmpty()) env.insert(QStringLiteral("HF_HOME"), hfHome);
-        if (!xdg.isEmpty()) env.insert(QStringLiteral("XDG_CACHE_HOME"), xdg);
+        if (!variables.hubCache.isEmpty()) env.insert(QStringLiteral("HF_HUB_CACHE"), variables.hubCache);
+        if (!variables.hfHome.isEmpty()) env.insert(QStringLiteral("HF_HOME"), variables.hfHome);
+        if (!variables.xdg.isEmpty()) env.insert(QStringLiteral("XDG_CACHE_HOME"), variables.xdg);
         QCOMPARE(huggingFaceHubCache(env), expected);
     }
 
@@ -457,20 +443,17 @@ private slots:
     }
 
     void titles_data() {
-        QTest::addColumn<QString>("text");
-        QTest::addColumn<QString>("title");
-        QTest::newRow("short") << "Hi there"
-                               << "Hi there";
-        QTest::newRow("first line") << "  Line one  \nline two"
-                                    << "Line one";
-        QTest::newRow("long") << QString(QStringLiteral("word ").repeated(20))
-                              << QString(QStringLiteral("word ").repeated(9).trimmed() + QChar(0x2026));
-        QTest::newRow("blank") << "   "
-                               << "New chat";
+        addTextCases({
+            {"short", "Hi there", "Hi there"},
+            {"first line", "  Line one  \nline two", "Line one"},
+            {"long", QStringLiteral("word ").repeated(20),
+             QStringLiteral("word ").repeated(9).trimmed() + QChar(0x2026)},
+            {"blank", "   ", "New chat"},
+        });
     }
+
     void titles() {
-        QFETCH(QString, text);
-        QFETCH(QString, title);
+        const auto [text, title] = textCase();
         QCOMPARE(ConversationsController::titleFrom(text), title);
     }
 

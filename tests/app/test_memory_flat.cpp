@@ -16,7 +16,7 @@ class TestMemoryFlat : public QObject {
     Q_OBJECT
 
 private:
-    QThread thread_;
+    std::unique_ptr<fm::app::testing::WorkerHost> host_;
     InferenceWorker* worker_ = nullptr;
     quint64 nextId_ = 0;
 
@@ -58,10 +58,8 @@ private slots:
     void initTestCase() {
         qRegisterMetaType<GenerationSummary>();
         qRegisterMetaType<MemoryFigures>();
-        worker_ = new InferenceWorker;
-        worker_->moveToThread(&thread_);
-        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-        thread_.start();
+        host_ = std::make_unique<fm::app::testing::WorkerHost>();
+        worker_ = host_->worker;
         QSignalSpy loaded(worker_, &InferenceWorker::modelLoaded);
         QMetaObject::invokeMethod(
             worker_,
@@ -71,10 +69,7 @@ private slots:
             Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(loaded, 30000));
     }
-    void cleanupTestCase() {
-        thread_.quit();
-        thread_.wait();
-    }
+    void cleanupTestCase() { host_.reset(); }
 
     void fiveThousandTokensKeepMemoryFlat() {
         // Warm up: first-use allocations (thread pools, arenas, tokenizer caches) happen here.
@@ -93,28 +88,30 @@ private slots:
         qInfo(
             "tokens in the conversation: %lld -> %lld; state %lld -> %lld bytes; weights %lld -> %lld bytes; "
             "workspace %lld -> %lld bytes; RSS %.1f -> %.1f MiB (%+.2f MiB); %.0f tokens/s",
-            before.tokensProcessed, after.tokensProcessed, before.stateBytes, after.stateBytes, before.weightBytes,
-            after.weightBytes, before.workspaceBytes, after.workspaceBytes, rssBefore / 1048576.0, rssAfter / 1048576.0,
-            growthMiB, summary.tokensPerSecond);
+            before.tokensProcessed, after.tokensProcessed, qint64(before.backend.state_bytes),
+            qint64(after.backend.state_bytes), qint64(before.backend.weight_bytes), qint64(after.backend.weight_bytes),
+            qint64(before.backend.workspace_bytes), qint64(after.backend.workspace_bytes), rssBefore / 1048576.0,
+            rssAfter / 1048576.0, growthMiB, summary.tokensPerSecond);
         QVERIFY2(!summary.restarted, qPrintable(summary.restartReason));
         QVERIFY(after.tokensProcessed >= before.tokensProcessed + 5000);
-        QCOMPARE(after.stateBytes, before.stateBytes);
-        QCOMPARE(after.weightBytes, before.weightBytes);
+        QCOMPARE(after.backend.state_bytes, before.backend.state_bytes);
+        QCOMPARE(after.backend.weight_bytes, before.backend.weight_bytes);
         // The workspace holds activations for one prefill chunk: it may grow to fit a longer
         // prompt chunk, never with the number of tokens generated.
         for (const MemoryFigures& f : during) {
-            QCOMPARE(f.stateBytes, before.stateBytes);
-            QCOMPARE(f.weightBytes, before.weightBytes);
-            if (f.tokensProcessed > before.tokensProcessed + 300) QCOMPARE(f.workspaceBytes, after.workspaceBytes);
+            QCOMPARE(f.backend.state_bytes, before.backend.state_bytes);
+            QCOMPARE(f.backend.weight_bytes, before.backend.weight_bytes);
+            if (f.tokensProcessed > before.tokensProcessed + 300)
+                QCOMPARE(f.backend.workspace_bytes, after.backend.workspace_bytes);
         }
-        QVERIFY(after.workspaceBytes < 1024 * 1024);
+        QVERIFY(after.backend.workspace_bytes < 1024 * 1024);
         // Another 5,000 tokens: now nothing may change at all.
         const qint64 rssMiddle = residentBytes();
         QCOMPARE(generate(5000).generatedTokens, qint64(5000));
         const MemoryFigures last = currentMemory();
-        QCOMPARE(last.stateBytes, after.stateBytes);
-        QCOMPARE(last.weightBytes, after.weightBytes);
-        QVERIFY(last.workspaceBytes <= after.workspaceBytes + 16 * 1024);
+        QCOMPARE(last.backend.state_bytes, after.backend.state_bytes);
+        QCOMPARE(last.backend.weight_bytes, after.backend.weight_bytes);
+        QVERIFY(last.backend.workspace_bytes <= after.backend.workspace_bytes + 16 * 1024);
         const double secondGrowthMiB = static_cast<double>(residentBytes() - rssMiddle) / (1024.0 * 1024.0);
         qInfo("second 5,000 tokens: %lld tokens in the conversation, RSS %+.2f MiB", last.tokensProcessed,
               secondGrowthMiB);

@@ -27,31 +27,9 @@
 using namespace fm::app;
 using fm::app::testing::tinyChatDir;
 using fm::app::testing::waitForSignal;
+using fm::app::testing::WorkerHost;
 
 namespace {
-
-// One worker thread, as AppController runs it.
-struct WorkerHost {
-    QThread thread;
-    InferenceWorker* worker = nullptr;
-
-    WorkerHost() {
-        worker = new InferenceWorker;
-        worker->moveToThread(&thread);
-        QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
-        thread.start();
-    }
-    ~WorkerHost() {
-        worker->requestStopAll();
-        thread.quit();
-        thread.wait();
-    }
-    // Everything queued before has run (the worker handles its queue in order).
-    void sync() {
-        QMetaObject::invokeMethod(
-            worker, [] {}, Qt::BlockingQueuedConnection);
-    }
-};
 
 struct Turn {
     GenerationSummary summary;

@@ -12,9 +12,7 @@
 #include "tests/app/app_test_support.h"
 
 using namespace fm::app;
-using fm::app::testing::environmentIn;
-using fm::app::testing::tinyChatDir;
-using fm::app::testing::waitForSignal;
+using namespace fm::app::testing;
 
 class TestResumeApp : public QObject {
     Q_OBJECT
@@ -52,17 +50,12 @@ private:
         return waitForReply([&] { return app_->chat()->send(text); });
     }
     int siblingIndexAt(int row) {
-        auto* m = app_->chat()->messages();
-        return m->data(m->index(row), fm::MessageListModel::SiblingIndexRole).toInt();
+        return dataAt(app_->chat()->messages(), row, fm::MessageListModel::SiblingIndexRole).toInt();
     }
     int siblingCountAt(int row) {
-        auto* m = app_->chat()->messages();
-        return m->data(m->index(row), fm::MessageListModel::SiblingCountRole).toInt();
+        return dataAt(app_->chat()->messages(), row, fm::MessageListModel::SiblingCountRole).toInt();
     }
-    QString contentAt(int row) {
-        auto* m = app_->chat()->messages();
-        return m->data(m->index(row), fm::MessageListModel::ContentRole).toString();
-    }
+    QString contentAt(int row) { return messageContent(app_->chat()->messages(), row); }
 
 private slots:
     void initTestCase() {

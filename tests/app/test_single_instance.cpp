@@ -19,9 +19,7 @@
 #include "tests/app/token_pace.h"
 
 using namespace fm::app;
-using fm::app::testing::environmentIn;
-using fm::app::testing::tinyChatDir;
-using fm::app::testing::waitForSignal;
+using namespace fm::app::testing;
 
 class TestSingleInstance : public QObject {
     Q_OBJECT

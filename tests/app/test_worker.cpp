@@ -15,7 +15,7 @@ class TestWorker : public QObject {
     Q_OBJECT
 
 private:
-    QThread thread_;
+    std::unique_ptr<fm::app::testing::WorkerHost> host_;
     InferenceWorker* worker_ = nullptr;
     quint64 nextId_ = 100;
 
@@ -47,16 +47,10 @@ private slots:
         qRegisterMetaType<GenerationSummary>();
         qRegisterMetaType<LoadedModelInfo>();
         qRegisterMetaType<MemoryFigures>();
-        worker_ = new InferenceWorker;
-        worker_->moveToThread(&thread_);
-        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-        thread_.start();
+        host_ = std::make_unique<fm::app::testing::WorkerHost>();
+        worker_ = host_->worker;
     }
-    void cleanupTestCase() {
-        worker_->requestStopAll();
-        thread_.quit();
-        thread_.wait();
-    }
+    void cleanupTestCase() { host_.reset(); }
 
     void generationBeforeLoadFailsAsSignal() {
         QSignalSpy failed(worker_, &InferenceWorker::generationFailed);
@@ -190,8 +184,8 @@ private slots:
             worker_, [w = worker_] { w->reportMemory(); }, Qt::QueuedConnection);
         QVERIFY(fm::app::testing::waitForSignal(memory, 5000));
         const auto figures = memory.first().at(0).value<MemoryFigures>();
-        QVERIFY(figures.weightBytes > 0);
-        QVERIFY(figures.stateBytes > 0);
+        QVERIFY(figures.backend.weight_bytes > 0);
+        QVERIFY(figures.backend.state_bytes > 0);
         QVERIFY(figures.tokensProcessed > 0);
     }
 

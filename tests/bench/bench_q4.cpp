@@ -117,13 +117,8 @@ Timing best_time(int repeat, F&& fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    fm::testing::CheckpointSpec spec;
-    spec.hidden = 1024;
-    spec.intermediate = 2048;
-    spec.layers = 8;
+    fm::testing::CheckpointSpec spec = fm::testing::bench_spec();
     spec.vocab = 8192;
-    spec.state = 16;
-    spec.dt_rank = 64;
     spec.dtype = fm::DType::BF16;
     int decode = 32, prefill = 128, threads = 0, repeat = 3;
     std::string dir_arg;
@@ -140,21 +135,8 @@ int main(int argc, char** argv) {
             if (!end || *end || n < 0) fail(a + " needs a non-negative integer, got '" + v + "'");
             return static_cast<int64_t>(n);
         };
-        if (a == "--hidden")
-            spec.hidden = number();
-        else if (a == "--intermediate")
-            spec.intermediate = number();
-        else if (a == "--layers")
-            spec.layers = number();
-        else if (a == "--vocab")
-            spec.vocab = number();
-        else if (a == "--state")
-            spec.state = number();
-        else if (a == "--dt-rank")
-            spec.dt_rank = number();
-        else if (a == "--seed")
-            spec.seed = static_cast<uint64_t>(number());
-        else if (a == "--decode")
+        if (fm::testing::set_shape_option(spec, a, number)) continue;
+        if (a == "--decode")
             decode = static_cast<int>(std::max<int64_t>(1, number()));
         else if (a == "--prefill")
             prefill = static_cast<int>(std::max<int64_t>(1, number()));

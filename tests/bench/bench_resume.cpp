@@ -74,12 +74,7 @@ const char* const kSentences[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-    fm::testing::CheckpointSpec spec;
-    spec.hidden = 1024;
-    spec.intermediate = 2048;
-    spec.layers = 8;
-    spec.state = 16;
-    spec.dt_rank = 64;
+    fm::testing::CheckpointSpec spec = fm::testing::bench_spec();
     spec.vocab = 512;  // the tiny-chat tokenizer's vocabulary
     int turns = 120, reply = 24, answer = 32, threads = 0, repeat = 3;
     std::string dir_arg;
@@ -89,17 +84,8 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) fail("missing value after " + a);
             return argv[++i];
         };
-        if (a == "--hidden")
-            spec.hidden = std::stoll(next());
-        else if (a == "--intermediate")
-            spec.intermediate = std::stoll(next());
-        else if (a == "--layers")
-            spec.layers = std::stoll(next());
-        else if (a == "--state")
-            spec.state = std::stoll(next());
-        else if (a == "--dt-rank")
-            spec.dt_rank = std::stoll(next());
-        else if (a == "--turns")
+        if (fm::testing::set_shape_option(spec, a, [&] { return std::stoll(next()); })) continue;
+        if (a == "--turns")
             turns = std::stoi(next());
         else if (a == "--reply")
             reply = std::stoi(next());

@@ -92,6 +92,13 @@ public:
         }
         return found;
     }
+    // Those of requestsFor(fileName) that fetched its content from the CDN, in order.
+    QList<MockRequest> cdnRequestsFor(const QString& fileName) const {
+        QList<MockRequest> found;
+        for (const MockRequest& r : requestsFor(fileName))
+            if (r.cdn) found.append(r);
+        return found;
+    }
     QString fileForBlob(const QString& sha) const {
         for (const MockRepo& repo : repos)
             for (const MockFile& f : repo.files)

@@ -84,6 +84,13 @@ struct Fixture {
             if (f.path == name) return f;
         qFatal("no fixture file");
     }
+    // model.safetensors stops arriving after `fraction` of it, the connection left open;
+    // returns how many of its bytes arrive.
+    qint64 stallModelAt(double fraction) {
+        hub.faults["model.safetensors"].cutAtFraction = fraction;
+        hub.faults["model.safetensors"].stallAfterCut = true;
+        return qint64(double(file("model.safetensors").content.size()) * fraction);
+    }
     QString repoDir() const { return HubCache(settings.cacheDir).repoDir(kRepo); }
     QString snapshot() const { return HubCache(settings.cacheDir).snapshotDir(kRepo, hub.repos.value(kRepo).commit); }
 };
@@ -113,7 +120,20 @@ Outcome runDownload(DownloadEngine& engine, const QString& repo = kRepo, const Q
     return outcome;
 }
 
+// What a download asks the hub for, and with which token ("" for none).
+struct Request {
+    QString repo, revision, token;
+};
+
+// A download of kRepo at main by a new engine of `f`, run to its end.
+Outcome download(Fixture& f) {
+    auto engine = f.engine();
+    return runDownload(*engine);
+}
+
 }  // namespace
+
+Q_DECLARE_METATYPE(Request)
 
 class TestDownloads : public QObject {
     Q_OBJECT
@@ -318,13 +338,10 @@ void TestDownloads::fullDownloadMatchesTheFixtureAndLoads() {
 void TestDownloads::cutConnectionResumesWithRange() {
     Fixture f;
     f.hub.faults["model.safetensors"].cutAtFraction = 0.4;
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY2(outcome.finished, qPrintable(outcome.message));
     const auto file = f.file("model.safetensors");
-    QList<fm::testing::MockRequest> cdn;
-    for (const auto& r : f.hub.requestsFor("model.safetensors"))
-        if (r.cdn) cdn.append(r);
+    const QList<fm::testing::MockRequest> cdn = f.hub.cdnRequestsFor("model.safetensors");
     QCOMPARE(cdn.size(), 2);
     const qint64 cut = qint64(double(file.content.size()) * 0.4);
     QCOMPARE(cdn[0].range, QByteArray());
@@ -339,13 +356,10 @@ void TestDownloads::serverIgnoringRangeRestartsTheFile() {
     Fixture f;
     f.hub.faults["model.safetensors"].cutAtFraction = 0.4;
     f.hub.faults["model.safetensors"].ignoreRange = true;
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY2(outcome.finished, qPrintable(outcome.message));
     const auto file = f.file("model.safetensors");
-    QList<fm::testing::MockRequest> cdn;
-    for (const auto& r : f.hub.requestsFor("model.safetensors"))
-        if (r.cdn) cdn.append(r);
+    const QList<fm::testing::MockRequest> cdn = f.hub.cdnRequestsFor("model.safetensors");
     QCOMPARE(cdn.size(), 2);
     QCOMPARE(cdn[1].range, "bytes=" + QByteArray::number(cdn[0].bodyBytes) + "-");
     QCOMPARE(cdn[1].status, 200);
@@ -361,9 +375,7 @@ void TestDownloads::corruptedByteIsRefetched() {
     QSignalSpy notices(engine.get(), &DownloadEngine::notice);
     const Outcome outcome = runDownload(*engine);
     QVERIFY2(outcome.finished, qPrintable(outcome.message));
-    int cdnRequests = 0;
-    for (const auto& r : f.hub.requestsFor("model.safetensors")) cdnRequests += r.cdn ? 1 : 0;
-    QCOMPARE(cdnRequests, 2);
+    QCOMPARE(f.hub.cdnRequestsFor("model.safetensors").size(), 2);
     QCOMPARE(f.hub.requestsFor("config.json").size(), 2);
     QCOMPARE(notices.count(), 2);
     QVERIFY(notices.first().at(0).toString().contains(QStringLiteral("damaged")));
@@ -374,8 +386,7 @@ void TestDownloads::corruptedByteIsRefetched() {
 void TestDownloads::persistentCorruptionFails() {
     Fixture f;
     f.hub.faults["model.safetensors"].corruptTimes = 100;
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY(!outcome.finished);
     QCOMPARE(outcome.kind, DownloadError::Verification);
     QVERIFY2(outcome.message.contains(QStringLiteral("model.safetensors arrived damaged 3 times")),
@@ -386,43 +397,32 @@ void TestDownloads::persistentCorruptionFails() {
 }
 
 void TestDownloads::httpFailuresGiveTheirMessage_data() {
-    QTest::addColumn<QString>("repo");
-    QTest::addColumn<QString>("revision");
-    QTest::addColumn<QString>("token");
+    QTest::addColumn<Request>("request");
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("message");
-    QTest::newRow("gated, no token") << "tiiuae/gated"
-                                     << "main"
-                                     << "" << int(DownloadError::Unauthorized)
+    const int unauthorized = int(DownloadError::Unauthorized);
+    const int notFound = int(DownloadError::NotFound);
+    const int invalid = int(DownloadError::InvalidRequest);
+    QTest::newRow("gated, no token") << Request{"tiiuae/gated", "main", ""} << unauthorized
                                      << "tiiuae/gated is gated: accept its conditions";
-    QTest::newRow("gated, token says how") << "tiiuae/gated"
-                                           << "main"
-                                           << "" << int(DownloadError::Unauthorized) << "set HF_TOKEN, or save it in";
-    QTest::newRow("gated, wrong token") << "tiiuae/gated"
-                                        << "main"
-                                        << "bad" << int(DownloadError::Unauthorized) << "The token was sent.";
-    QTest::newRow("no such repo") << "tiiuae/nothing"
-                                  << "main"
-                                  << "" << int(DownloadError::NotFound)
+    QTest::newRow("gated, token says how")
+        << Request{"tiiuae/gated", "main", ""} << unauthorized << "set HF_TOKEN, or save it in";
+    QTest::newRow("gated, wrong token") << Request{"tiiuae/gated", "main", "bad"} << unauthorized
+                                        << "The token was sent.";
+    QTest::newRow("no such repo") << Request{"tiiuae/nothing", "main", ""} << notFound
                                   << "No repository tiiuae/nothing (revision \"main\")";
-    QTest::newRow("no such revision") << "tiiuae/tiny-chat"
-                                      << "v9"
-                                      << "" << int(DownloadError::NotFound)
+    QTest::newRow("no such revision") << Request{"tiiuae/tiny-chat", "v9", ""} << notFound
                                       << "tiiuae/tiny-chat has no revision \"v9\".";
-    QTest::newRow("not a repo id") << "not a repo"
-                                   << "main"
-                                   << "" << int(DownloadError::InvalidRequest) << "is not a repository id";
-    QTest::newRow("bad revision") << "tiiuae/tiny-chat"
-                                  << "../x"
-                                  << "" << int(DownloadError::InvalidRequest) << "is not a branch, tag or commit";
+    QTest::newRow("not a repo id") << Request{"not a repo", "main", ""} << invalid << "is not a repository id";
+    QTest::newRow("bad revision") << Request{"tiiuae/tiny-chat", "../x", ""} << invalid
+                                  << "is not a branch, tag or commit";
 }
 
 void TestDownloads::httpFailuresGiveTheirMessage() {
-    QFETCH(QString, repo);
-    QFETCH(QString, revision);
-    QFETCH(QString, token);
+    QFETCH(Request, request);
     QFETCH(int, kind);
     QFETCH(QString, message);
+    const auto& [repo, revision, token] = request;
     Fixture f;
     auto gated = fm::testing::tinyChatRepo(kData);
     gated.gated = true;
@@ -445,8 +445,7 @@ void TestDownloads::tokenFileOpensAGatedRepo() {
     token.write("good-token\n");
     token.close();
     f.settings.tokenFilePending = true;  // as the app's controller hands it over
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY2(outcome.finished, qPrintable(outcome.message));
     QCOMPARE(f.hub.log.first().authorization, QByteArray("Bearer good-token"));
 }
@@ -471,8 +470,7 @@ void TestDownloads::slowServerTimesOutAndLeavesNoBlob() {
     f.options.transferTimeoutMs = 200;
     f.options.maxRetries = 2;
     f.hub.faults["model.safetensors"].stall = true;
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY(!outcome.finished);
     QCOMPARE(outcome.kind, DownloadError::Network);
     QVERIFY2(outcome.message.contains(QStringLiteral("model.safetensors: the server sent nothing for too long (timed "
@@ -537,10 +535,8 @@ void TestDownloads::writeFailureMidTransferKeepsThePart() {
 
 void TestDownloads::cancelKeepsThePartAndTheNextDownloadResumes() {
     Fixture f;
-    f.hub.faults["model.safetensors"].cutAtFraction = 0.4;
-    f.hub.faults["model.safetensors"].stallAfterCut = true;
+    const qint64 cut = f.stallModelAt(0.4);
     const auto file = f.file("model.safetensors");
-    const qint64 cut = qint64(double(file.content.size()) * 0.4);
     const QString incomplete = f.repoDir() + "/blobs/" + file.sha256() + ".incomplete";
     auto engine = f.engine();
     engine->download(kRepo, "main");
@@ -593,8 +589,7 @@ void TestDownloads::sameContentIsFetchedOnce() {
     auto& repo = f.hub.repos[kRepo];
     repo.files.append({QStringLiteral("special_tokens_map.json"), f.file("generation_config.json").content, false});
     repo.files.append({QStringLiteral("model-copy.safetensors"), f.file("model.safetensors").content, true});
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QVERIFY2(outcome.finished, qPrintable(outcome.message));
     QCOMPARE(f.hub.requestsFor("special_tokens_map.json").size() + f.hub.requestsFor("generation_config.json").size(),
              1);
@@ -607,10 +602,8 @@ void TestDownloads::sameContentIsFetchedOnce() {
 
 void TestDownloads::pauseAndResume() {
     Fixture f;
-    f.hub.faults["model.safetensors"].cutAtFraction = 0.4;
-    f.hub.faults["model.safetensors"].stallAfterCut = true;
+    const qint64 cut = f.stallModelAt(0.4);
     const auto file = f.file("model.safetensors");
-    const qint64 cut = qint64(double(file.content.size()) * 0.4);
     auto engine = f.engine();
     QSignalSpy finished(engine.get(), &DownloadEngine::finished);
     QSignalSpy progress(engine.get(), &DownloadEngine::progressChanged);
@@ -657,8 +650,7 @@ void TestDownloads::unreachableHubSaysOffline() {
     f.settings.endpoint = QStringLiteral("http://127.0.0.1:%1").arg(closed.serverPort());
     closed.close();
     f.options.maxRetries = 1;
-    auto engine = f.engine();
-    const Outcome outcome = runDownload(*engine);
+    const Outcome outcome = download(f);
     QCOMPARE(outcome.kind, DownloadError::Offline);
     QVERIFY2(outcome.message.startsWith(QStringLiteral("Cannot reach http://127.0.0.1:")), qPrintable(outcome.message));
     QVERIFY2(outcome.message.contains(QStringLiteral("Check the network connection")), qPrintable(outcome.message));

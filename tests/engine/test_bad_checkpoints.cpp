@@ -11,22 +11,15 @@
 #include "inference/checkpoint/safetensors.h"
 #include "inference/checkpoint/safetensors_writer.h"
 #include "inference/checkpoint/weights.h"
+#include "tests/engine/engine_test_support.h"
 #include "tests/tools/checkpoint_generator.h"
 
 using namespace fm;
 namespace fs = std::filesystem;
+using fm::testing::read_file;
+using fm::testing::write_file;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // Splits a safetensors file into its JSON header and data section.
 std::pair<nlohmann::json, std::string> split(const std::string& file) {

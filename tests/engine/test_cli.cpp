@@ -8,8 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli.h"
+#include "tests/engine/engine_test_support.h"
+#include "tests/engine/golden_support.h"
 
 using json = nlohmann::json;
+using fm::testing::golden;
+using fm::testing::last_json_line;
 
 namespace {
 
@@ -30,23 +34,10 @@ Run cli(const std::vector<std::string>& args, const std::string& input = "") {
     return r;
 }
 
-const json& golden() {
-    static const json j = json::parse(std::ifstream(kData + "/checkpoints/golden.json"));
-    return j;
-}
-
 std::string ids_csv(const json& ids) {
     std::string s;
     for (const auto& id : ids) s += (s.empty() ? "" : ",") + std::to_string(id.get<int>());
     return s;
-}
-
-json last_json_line(const std::string& text) {
-    std::istringstream lines(text);
-    std::string line, last;
-    while (std::getline(lines, line))
-        if (!line.empty() && line[0] == '[') last = line;
-    return json::parse(last);
 }
 
 }  // namespace
@@ -69,20 +60,18 @@ private slots:
 
     void logits_npy_matches_golden_data() {
         QTest::addColumn<QString>("folder");
-        QTest::addColumn<QString>("chunk");
-        QTest::newRow("bf16 whole") << "tiny-bf16"
-                                    << "64";
-        QTest::newRow("f32 sharded chunk 3") << "tiny-f32-sharded"
-                                             << "3";
+        QTest::addColumn<int>("chunk");
+        QTest::newRow("bf16 whole") << "tiny-bf16" << 64;
+        QTest::newRow("f32 sharded chunk 3") << "tiny-f32-sharded" << 3;
     }
     void logits_npy_matches_golden() {
         QFETCH(QString, folder);
-        QFETCH(QString, chunk);
+        QFETCH(int, chunk);
         QTemporaryDir tmp;
         const std::string out = tmp.path().toStdString() + "/logits.npy";
         const auto& g = golden()[folder.toStdString()];
         auto r = cli({"logits", "--model", kData + "/checkpoints/" + folder.toStdString(), "--tokens",
-                      ids_csv(g["tokens"]), "--out", out, "--chunk", chunk.toStdString(), "--threads", "2"});
+                      ids_csv(g["tokens"]), "--out", out, "--chunk", std::to_string(chunk), "--threads", "2"});
         QVERIFY2(r.code == 0, r.err.c_str());
         std::ifstream in(out, std::ios::binary);
         std::string bytes((std::istreambuf_iterator<char>(in)), {});

@@ -13,7 +13,7 @@
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/cpu/vec_math.h"
-#include "tests/engine/random_data.h"
+#include "tests/engine/engine_test_support.h"
 
 using namespace fm;
 
@@ -46,7 +46,14 @@ struct TestMatrix {
     }
 };
 
+// A mixer's sizes: I channels, H hidden, N state, R dt rank, K conv width.
+struct MixerShape {
+    int64_t I, H, N, R, K;
+};
+
 }  // namespace
+
+Q_DECLARE_METATYPE(MixerShape)
 
 class TestCpuOps : public QObject {
     Q_OBJECT
@@ -55,32 +62,22 @@ private slots:
     void shapes_data() {
         QTest::addColumn<int>("dtype");
         QTest::addColumn<int>("threads");
-        QTest::addColumn<qint64>("I");
-        QTest::addColumn<qint64>("H");
-        QTest::addColumn<qint64>("N");
-        QTest::addColumn<qint64>("R");
-        QTest::addColumn<qint64>("K");
+        QTest::addColumn<MixerShape>("shape");
         for (int dtype : {static_cast<int>(DType::F32), static_cast<int>(DType::BF16)})
             for (int threads : {1, 2, 3}) {
                 const QByteArray tag =
                     QByteArray(dtype_name(static_cast<DType>(dtype))) + " threads " + QByteArray::number(threads);
-                QTest::newRow(tag + " odd")
-                    << dtype << threads << qint64(7) << qint64(33) << qint64(3) << qint64(2) << qint64(4);
-                QTest::newRow(tag + " one channel")
-                    << dtype << threads << qint64(1) << qint64(9) << qint64(1) << qint64(1) << qint64(1);
-                QTest::newRow(tag + " wide")
-                    << dtype << threads << qint64(129) << qint64(67) << qint64(16) << qint64(5) << qint64(4);
+                QTest::newRow(tag + " odd") << dtype << threads << MixerShape{7, 33, 3, 2, 4};
+                QTest::newRow(tag + " one channel") << dtype << threads << MixerShape{1, 9, 1, 1, 1};
+                QTest::newRow(tag + " wide") << dtype << threads << MixerShape{129, 67, 16, 5, 4};
             }
     }
 
     void shapes() {
         QFETCH(int, dtype);
         QFETCH(int, threads);
-        QFETCH(qint64, I);
-        QFETCH(qint64, H);
-        QFETCH(qint64, N);
-        QFETCH(qint64, R);
-        QFETCH(qint64, K);
+        QFETCH(MixerShape, shape);
+        const auto [I, H, N, R, K] = shape;
         const auto dt = static_cast<DType>(dtype);
         ThreadPool pool(threads);
         const int64_t DBC = R + 2 * N;
@@ -156,14 +153,13 @@ private slots:
         const std::vector<float> ssm_state = random_vector(static_cast<size_t>(I * N), 18);
         for (bool norms : {false, true}) {
             std::vector<float> y(static_cast<size_t>(I)), state = ssm_state;
-            DtScanStepParams p;
-            p.dt_proj = dt_proj.view;
-            p.dbc = dbc.data();
-            p.R = R;
-            p.norms = norms;
-            p.eps = 1e-6f;
-            p.step = {I,        N,        xg.data(),    nullptr, dt_bias.data(), nullptr, nullptr, xg.data() + I,
-                      A.data(), D.data(), state.data(), y.data()};
+            const DtScanStepParams p{.dt_proj = dt_proj.view,
+                                     .dbc = dbc.data(),
+                                     .R = R,
+                                     .norms = norms,
+                                     .eps = 1e-6f,
+                                     .step = {I, N, xg.data(), nullptr, dt_bias.data(), nullptr, nullptr, xg.data() + I,
+                                              A.data(), D.data(), state.data(), y.data()}};
             cpu::dt_ssm_step(p, &pool);
 
             std::vector<float> nd = dbc;

@@ -16,7 +16,7 @@
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/cpu/vec_math.h"
-#include "tests/engine/random_data.h"
+#include "tests/engine/engine_test_support.h"
 
 using namespace fm;
 using cpu::detail::Isa;

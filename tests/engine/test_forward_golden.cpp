@@ -1,5 +1,6 @@
 // The CPU forward pass against golden.json: logits from an independent float64 implementation of
-// Hugging Face's FalconMambaForCausalLM, and its greedy continuation.
+// Hugging Face's FalconMambaForCausalLM, and its greedy continuation, for every weight format
+// (bf16, f32 in shards, bitsandbytes fp4 and nf4 with double quantization).
 
 #include <QtTest>
 
@@ -29,18 +30,31 @@ std::shared_ptr<ModelWeights> load(const QString& folder) {
 class TestForwardGolden : public QObject {
     Q_OBJECT
 private slots:
+    // bf16 and f32 in shards on two threads; the bitsandbytes 4-bit layouts on one and two.
     void logits_match_golden_data() {
         QTest::addColumn<QString>("folder");
         QTest::addColumn<int>("chunk");
+        QTest::addColumn<int>("threads");
         for (const char* f : {"tiny-bf16", "tiny-f32-sharded"})
             for (int chunk : {1, 5, 256})
-                QTest::newRow(qPrintable(QString("%1/chunk%2").arg(f).arg(chunk))) << QString(f) << chunk;
+                QTest::newRow(qPrintable(QString("%1/chunk%2").arg(f).arg(chunk))) << QString(f) << chunk << 2;
+        for (const char* f : {"tiny-bnb-fp4", "tiny-bnb-nf4-double"})
+            for (int chunk : {1, 5, 256})
+                for (int threads : {1, 2})
+                    QTest::newRow(qPrintable(QString("%1/chunk%2/threads%3").arg(f).arg(chunk).arg(threads)))
+                        << QString(f) << chunk << threads;
     }
     void logits_match_golden() {
         QFETCH(QString, folder);
         QFETCH(int, chunk);
+        QFETCH(int, threads);
         const auto& g = golden()[folder.toStdString()];
-        auto backend = make_cpu_backend(load(folder), 2);
+        const auto weights = load(folder);
+        if (folder.startsWith("tiny-bnb")) {  // used as stored: 4-bit, not expanded
+            QCOMPARE(weights->format, WeightFormat::Q4);
+            QCOMPARE(weights->layers[0].in_proj.dtype, DType::Q4);
+        }
+        auto backend = make_cpu_backend(weights, threads);
         const auto tokens = ids_of(g["tokens"]);
         std::vector<float> logits;
         ForwardOptions options;
@@ -54,10 +68,11 @@ private slots:
         QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
     }
 
+    // Every weight format: bf16, f32 in shards, and the two bitsandbytes 4-bit layouts.
     void greedy_continuation_matches_data() {
         QTest::addColumn<QString>("folder");
-        QTest::newRow("tiny-bf16") << "tiny-bf16";
-        QTest::newRow("tiny-f32-sharded") << "tiny-f32-sharded";
+        for (const char* f : {"tiny-bf16", "tiny-f32-sharded", "tiny-bnb-fp4", "tiny-bnb-nf4-double"})
+            QTest::newRow(f) << QString(f);
     }
     void greedy_continuation_matches() {
         QFETCH(QString, folder);

@@ -49,6 +49,8 @@ int64_t full_prompt_tokens(const Fixture& f, const std::vector<ChatMessage>& mes
 
 }  // namespace
 
+Q_DECLARE_METATYPE(fm::StopReason)
+
 class TestGeneration : public QObject {
     Q_OBJECT
 private slots:
@@ -163,24 +165,24 @@ private slots:
     }
 
     void stops_data() {
-        QTest::addColumn<int>("kind");
-        QTest::newRow("length") << 0;
-        QTest::newRow("stop string") << 1;
-        QTest::newRow("cancel") << 2;
+        QTest::addColumn<StopReason>("reason");
+        QTest::newRow("length") << StopReason::Length;
+        QTest::newRow("stop string") << StopReason::StopString;
+        QTest::newRow("cancel") << StopReason::Cancelled;
     }
     void stops() {
-        QFETCH(int, kind);
+        QFETCH(StopReason, reason);
         Fixture f;
-        GenerationParams p = greedy(kind == 0 ? 7 : 60);
+        GenerationParams p = greedy(reason == StopReason::Length ? 7 : 60);
         p.ignore_stop_ids = true;
         std::atomic<bool> cancel{false};
         GenerationCallbacks cb;
         cb.cancel = &cancel;
         int seen = 0;
         cb.on_token = [&](int32_t id, const std::string&) {
-            if (id >= 0 && ++seen == 5 && kind == 2) cancel = true;
+            if (id >= 0 && ++seen == 5 && reason == StopReason::Cancelled) cancel = true;
         };
-        if (kind == 1) {
+        if (reason == StopReason::StopString) {
             // Find what greedy produces, then stop on a piece of it.
             Fixture probe;
             GenerationParams q = p;
@@ -195,7 +197,7 @@ private slots:
         }
         auto r = f.session->reply({{"user", "Hi"}}, p, cb);
         QVERIFY(r.ok());
-        if (kind == 0) {
+        if (reason == StopReason::Length) {
             QCOMPARE(r->stop_reason, StopReason::Length);
             QCOMPARE(r->tokens.size(), size_t{7});
         } else {

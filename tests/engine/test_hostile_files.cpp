@@ -10,8 +10,6 @@
 #include <QDirIterator>
 #include <QTemporaryDir>
 
-#include <sys/resource.h>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -31,8 +29,11 @@
 #include "inference/model/model.h"
 #include "inference/session/snapshot_file.h"
 #include "inference/text/tokenizer.h"
+#include "tests/engine/engine_test_support.h"
 
 namespace fs = std::filesystem;
+using fm::testing::read_file;
+using fm::testing::write_file;
 using Files = std::map<std::string, std::string>;            // name -> bytes written into a copy of tiny-chat
 using Loader = std::function<std::string(const fs::path&)>;  // "" on success, else the error
 
@@ -41,33 +42,9 @@ Q_DECLARE_METATYPE(Loader)
 Q_DECLARE_METATYPE(std::string)
 Q_DECLARE_METATYPE(std::vector<uint8_t>)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FM_TEST_ASAN 1
-#endif
-#endif
-
 namespace {
 
-#ifdef FM_TEST_ASAN
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-
 const std::string kData = FM_TEST_DATA_DIR;
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // Every file's name and SHA-256: what "nothing on disk changed" compares.
 std::map<QString, QByteArray> folder_digest(const fs::path& dir) {
@@ -159,7 +136,7 @@ class TestHostileFiles : public QObject {
 
 private slots:
     void initTestCase() {
-        if (!kAddressSanitizer) limit_address_space();  // ASan reserves terabytes of address space
+        if (!fm::testing::limit_address_space_to_2_gib()) qWarning("cannot limit the address space to 2 GiB");
     }
 
     void loaders_refuse_with_what_and_where_data() {
@@ -344,13 +321,6 @@ private slots:
                  err.str().c_str());
         QVERIFY2(QString::fromStdString(err.str()).contains(QString::fromStdString(state)), err.str().c_str());
         QVERIFY(folder_digest(tmp.path().toStdString()) == before);
-    }
-
-private:
-    static void limit_address_space() {
-        rlimit limit{};
-        limit.rlim_cur = limit.rlim_max = rlim_t{2} << 30;
-        if (setrlimit(RLIMIT_AS, &limit) != 0) qWarning("cannot limit the address space to 2 GiB");
     }
 };
 

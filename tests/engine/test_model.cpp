@@ -133,21 +133,16 @@ private slots:
         QCOMPARE(result->tokens, golden["greedy_continuation"].get<std::vector<int32_t>>());
     }
 
+    // The file broken in a copy of tiny-chat; the error must name it.
     void errorsNameTheFile_data() {
         QTest::addColumn<QString>("broken");
-        QTest::addColumn<QString>("expected");
-        QTest::newRow("config not JSON") << "config.json"
-                                         << "config.json";
-        QTest::newRow("tokenizer not JSON") << "tokenizer.json"
-                                            << "tokenizer.json";
-        QTest::newRow("template does not parse") << "tokenizer_config.json"
-                                                 << "tokenizer_config.json";
-        QTest::newRow("weights truncated") << "model.safetensors"
-                                           << "model.safetensors";
+        QTest::newRow("config not JSON") << "config.json";
+        QTest::newRow("tokenizer not JSON") << "tokenizer.json";
+        QTest::newRow("template does not parse") << "tokenizer_config.json";
+        QTest::newRow("weights truncated") << "model.safetensors";
     }
     void errorsNameTheFile() {
         QFETCH(QString, broken);
-        QFETCH(QString, expected);
         QTemporaryDir tmp;
         const fs::path dir = tmp.path().toStdString();
         copy_folder(kData / "tiny-chat", dir);
@@ -161,7 +156,7 @@ private slots:
         }
         auto model = Model::load(dir, cpu_options());
         QVERIFY(!model.ok());
-        QVERIFY2(QString::fromStdString(model.error()).contains(expected), model.error().c_str());
+        QVERIFY2(QString::fromStdString(model.error()).contains(broken), model.error().c_str());
     }
 
     void requiredTokenizerIsChecked() {

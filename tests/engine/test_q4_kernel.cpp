@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <tuple>
 #include <vector>
 
 #include "inference/checkpoint/quant4.h"
@@ -20,6 +19,13 @@ using namespace fm;
 using fm::cpu::Q4Isa;
 
 Q_DECLARE_METATYPE(fm::cpu::Q4Isa)
+
+// A 4-bit matrix's shape: rows x cols, in blocks of `block` weights.
+struct Q4Shape {
+    int rows, cols, block;
+    QString name() const { return QString("%1x%2/b%3").arg(rows).arg(cols).arg(block); }
+};
+Q_DECLARE_METATYPE(Q4Shape)
 
 namespace {
 
@@ -93,55 +99,46 @@ private slots:
     }
 
     void matmul_matches_reference_data() {
-        QTest::addColumn<int>("rows");
-        QTest::addColumn<int>("cols");
-        QTest::addColumn<int>("block");
+        QTest::addColumn<Q4Shape>("shape");
         QTest::addColumn<int>("T");
         QTest::addColumn<Q4Isa>("isa");
         QTest::addColumn<bool>("fp4");
-        struct Shape {
-            int rows, cols, block;
-            const char* what;
-        };
-        const Shape shapes[] = {
-            {1, 64, 64, "single block"},
-            {7, 128, 64, "aligned"},
-            {33, 320, 64, "aligned, odd rows"},
-            {5, 72, 64, "blocks straddle rows"},
-            {3, 7, 64, "odd cols"},
-            {9, 130, 32, "cols not a multiple of block"},
-            {6, 5, 4, "tiny blocks, odd cols"},
-            {11, 200, 100, "block not a multiple of 16"},
-            {4, 48, 16, "block 16"},
-            {10, 4, 64, "dt_proj-like: 4 columns"},
-            {36, 128, 64, "x_proj-like"},
-            {19, 1024, 64, "wide: several column panels"},
-            {3, 1100, 50, "wide, general path, odd tail"},
+        const std::pair<Q4Shape, const char*> shapes[] = {
+            {{1, 64, 64}, "single block"},
+            {{7, 128, 64}, "aligned"},
+            {{33, 320, 64}, "aligned, odd rows"},
+            {{5, 72, 64}, "blocks straddle rows"},
+            {{3, 7, 64}, "odd cols"},
+            {{9, 130, 32}, "cols not a multiple of block"},
+            {{6, 5, 4}, "tiny blocks, odd cols"},
+            {{11, 200, 100}, "block not a multiple of 16"},
+            {{4, 48, 16}, "block 16"},
+            {{10, 4, 64}, "dt_proj-like: 4 columns"},
+            {{36, 128, 64}, "x_proj-like"},
+            {{19, 1024, 64}, "wide: several column panels"},
+            {{3, 1100, 50}, "wide, general path, odd tail"},
         };
         const std::vector<Q4Isa> isas = available_isas();
-        for (const auto& s : shapes)
+        for (const auto& [shape, what] : shapes)
             for (int T : {1, 3, 8, 29})
                 for (Q4Isa isa : isas)
                     for (bool fp4 : {false, true}) {
                         if (fp4 && T != 3) continue;
-                        QTest::newRow(qPrintable(QString("%1x%2/b%3/T%4/%5%6 (%7)")
-                                                     .arg(s.rows)
-                                                     .arg(s.cols)
-                                                     .arg(s.block)
-                                                     .arg(T)
-                                                     .arg(cpu::detail::isa_name(isa))
-                                                     .arg(fp4 ? "/fp4" : "")
-                                                     .arg(s.what)))
-                            << s.rows << s.cols << s.block << T << isa << fp4;
+                        const QString name = QString("%1/T%2/%3%4 (%5)")
+                                                 .arg(shape.name())
+                                                 .arg(T)
+                                                 .arg(cpu::detail::isa_name(isa))
+                                                 .arg(fp4 ? "/fp4" : "")
+                                                 .arg(what);
+                        QTest::newRow(qPrintable(name)) << shape << T << isa << fp4;
                     }
     }
     void matmul_matches_reference() {
-        QFETCH(int, rows);
-        QFETCH(int, cols);
-        QFETCH(int, block);
+        QFETCH(Q4Shape, shape);
         QFETCH(int, T);
         QFETCH(Q4Isa, isa);
         QFETCH(bool, fp4);
+        const auto [rows, cols, block] = shape;
         RandomQ4 w(rows, cols, block, fp4 ? kFp4 : kNf4, static_cast<uint32_t>(rows * 1000 + cols + block));
         // X rows at a stride larger than cols, Y rows at a stride larger than rows.
         const int64_t ldx = cols + 3, ldy = rows + 2;
@@ -172,23 +169,20 @@ private slots:
 
     // The twins give the same bits: decode and prefill, aligned and odd shapes (dot.h's order).
     void twins_give_the_same_bits_data() {
-        QTest::addColumn<int>("rows");
-        QTest::addColumn<int>("cols");
-        QTest::addColumn<int>("block");
-        for (auto [rows, cols, block] : {std::tuple{1, 64, 64},
-                                         {5, 128, 64},
-                                         {13, 1024, 64},
-                                         {7, 96, 32},
-                                         {9, 130, 32},
-                                         {3, 7, 64},
-                                         {11, 200, 100},
-                                         {4, 48, 16}})
-            QTest::newRow(qPrintable(QString("%1x%2/b%3").arg(rows).arg(cols).arg(block))) << rows << cols << block;
+        QTest::addColumn<Q4Shape>("shape");
+        for (Q4Shape s : {Q4Shape{1, 64, 64},
+                          {5, 128, 64},
+                          {13, 1024, 64},
+                          {7, 96, 32},
+                          {9, 130, 32},
+                          {3, 7, 64},
+                          {11, 200, 100},
+                          {4, 48, 16}})
+            QTest::newRow(qPrintable(s.name())) << s;
     }
     void twins_give_the_same_bits() {
-        QFETCH(int, rows);
-        QFETCH(int, cols);
-        QFETCH(int, block);
+        QFETCH(Q4Shape, shape);
+        const auto [rows, cols, block] = shape;
         const auto isas = available_isas();
         if (isas.size() < 2) QSKIP("only the portable twin runs on this CPU");
         RandomQ4 w(rows, cols, block, kNf4, static_cast<uint32_t>(rows + cols));
@@ -211,23 +205,20 @@ private slots:
 
     // Same bits whatever the thread count, and decode (one token per call) equals prefill.
     void results_do_not_depend_on_threads_or_T_data() {
-        QTest::addColumn<int>("rows");
-        QTest::addColumn<int>("cols");
-        QTest::addColumn<int>("block");
+        QTest::addColumn<Q4Shape>("shape");
         QTest::addColumn<Q4Isa>("isa");
         const std::vector<Q4Isa> isas = available_isas();
         for (Q4Isa isa : isas) {
             const char* name = cpu::detail::isa_name(isa);
-            QTest::newRow(qPrintable(QString("aligned/%1").arg(name))) << 203 << 256 << 64 << isa;
-            QTest::newRow(qPrintable(QString("straddling/%1").arg(name))) << 97 << 72 << 64 << isa;
-            QTest::newRow(qPrintable(QString("odd/%1").arg(name))) << 61 << 33 << 64 << isa;
+            QTest::newRow(qPrintable(QString("aligned/%1").arg(name))) << Q4Shape{203, 256, 64} << isa;
+            QTest::newRow(qPrintable(QString("straddling/%1").arg(name))) << Q4Shape{97, 72, 64} << isa;
+            QTest::newRow(qPrintable(QString("odd/%1").arg(name))) << Q4Shape{61, 33, 64} << isa;
         }
     }
     void results_do_not_depend_on_threads_or_T() {
-        QFETCH(int, rows);
-        QFETCH(int, cols);
-        QFETCH(int, block);
+        QFETCH(Q4Shape, shape);
         QFETCH(Q4Isa, isa);
+        const auto [rows, cols, block] = shape;
         RandomQ4 w(rows, cols, block, kNf4, 99);
         const int T = 29;  // more than one block of tokens, with a remainder
         auto X = random_floats(T * cols, 3);

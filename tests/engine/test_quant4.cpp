@@ -1,7 +1,7 @@
 // 4-bit weights end to end (inference/quant4.h): the official bitsandbytes layouts (fp4, nf4 with
-// double quantization) against golden.json on the CPU backend, quantize-on-load of the bf16
-// checkpoint (agreement with bf16, memory), quantize_q4 itself, and broken 4-bit files, each
-// with its own clear error naming the tensor and the file.
+// double quantization) used in place (test_forward_golden checks them against golden.json),
+// quantize-on-load of the bf16 checkpoint (agreement with bf16, memory), quantize_q4 itself, and
+// broken 4-bit files, each with its own clear error naming the tensor and the file.
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -125,47 +125,9 @@ Q_DECLARE_METATYPE(Mutation)
 class TestQuant4 : public QObject {
     Q_OBJECT
 private slots:
-    // --- 1. bitsandbytes checkpoints against golden.json -------------------------------------
-    void bnb_logits_match_golden_data() {
-        QTest::addColumn<QString>("folder");
-        QTest::addColumn<int>("chunk");
-        QTest::addColumn<int>("threads");
-        for (const char* f : {"tiny-bnb-fp4", "tiny-bnb-nf4-double"})
-            for (int chunk : {1, 5, 256})
-                for (int threads : {1, 2})
-                    QTest::newRow(qPrintable(QString("%1/chunk%2/threads%3").arg(f).arg(chunk).arg(threads)))
-                        << QString(f) << chunk << threads;
-    }
-    void bnb_logits_match_golden() {
-        QFETCH(QString, folder);
-        QFETCH(int, chunk);
-        QFETCH(int, threads);
-        const auto& g = golden()[folder.toStdString()];
-        auto w = load(folder.toStdString());
-        QCOMPARE(w->format, WeightFormat::Q4);
-        QCOMPARE(w->layers[0].in_proj.dtype, DType::Q4);
-        const auto tokens = ids_of(g["tokens"]);
-        const auto logits = all_logits(w, tokens, chunk, threads);
-        const double worst =
-            testing::max_abs_diff_to_golden(logits, g["logits"], static_cast<size_t>(w->config.vocab_size));
-        qInfo("%s: max |logit - golden| = %.3g", qPrintable(folder), worst);
-        QVERIFY2(worst <= 1e-3, qPrintable(QString("max abs diff %1").arg(worst)));
-    }
-
-    void bnb_greedy_continuation_matches_data() {
-        QTest::addColumn<QString>("folder");
-        QTest::newRow("tiny-bnb-fp4") << "tiny-bnb-fp4";
-        QTest::newRow("tiny-bnb-nf4-double") << "tiny-bnb-nf4-double";
-    }
-    void bnb_greedy_continuation_matches() {
-        QFETCH(QString, folder);
-        const auto& g = golden()[folder.toStdString()];
-        auto backend = make_cpu_backend(load(folder.toStdString()), 2);
-        const auto expected = ids_of(g["greedy_continuation"]);
-        auto generated = testing::greedy_continuation(*backend, ids_of(g["greedy_prompt"]), expected.size());
-        QVERIFY2(generated.ok(), generated.error().c_str());
-        QCOMPARE(*generated, expected);
-    }
+    // --- 1. bitsandbytes checkpoints -----------------------------------------------------------
+    // Their logits and greedy continuations are checked against golden.json with every other
+    // format's, in test_forward_golden.
 
     // The codes are used in place in the mapping; scales (expanded from double quantization)
     // are fp32 and are what the file says.

@@ -12,9 +12,11 @@
 #include "inference/backends/backend.h"
 #include "inference/checkpoint/weights.h"
 #include "inference/session/snapshot_file.h"
+#include "tests/engine/engine_test_support.h"
 
 using namespace fm;
 using json = nlohmann::json;
+using fm::testing::last_json_line;
 
 namespace {
 
@@ -25,14 +27,6 @@ std::pair<int, std::string> run_cli(const std::vector<std::string>& args) {
     std::istringstream in;
     int code = fm::cli::run_cli(args, out, err, in);
     return {code, out.str() + err.str()};
-}
-
-json ids_printed(const std::string& text) {
-    std::istringstream lines(text);
-    std::string line, last;
-    while (std::getline(lines, line))
-        if (!line.empty() && line[0] == '[') last = line;
-    return json::parse(last);
 }
 
 StoredSnapshot sample_snapshot() {
@@ -46,7 +40,12 @@ StoredSnapshot sample_snapshot() {
     return {snapshot_fingerprint(*backend), session.snapshot(), "{\"messages\":[]}"};
 }
 
+// What happens to a snapshot file's bytes.
+enum class Damage { Truncate, FlipStateByte, BadMagic, Empty };
+
 }  // namespace
+
+Q_DECLARE_METATYPE(Damage)
 
 class TestSnapshotFile : public QObject {
     Q_OBJECT
@@ -68,21 +67,21 @@ private slots:
     }
 
     void damaged_files_are_refused_data() {
-        QTest::addColumn<int>("kind");
+        QTest::addColumn<Damage>("damage");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("truncated") << 0 << "checksum";
-        QTest::newRow("flipped byte in the state") << 1 << "checksum";
-        QTest::newRow("not a snapshot") << 2 << "bad magic";
-        QTest::newRow("empty") << 3 << "truncated";
+        QTest::newRow("truncated") << Damage::Truncate << "checksum";
+        QTest::newRow("flipped byte in the state") << Damage::FlipStateByte << "checksum";
+        QTest::newRow("not a snapshot") << Damage::BadMagic << "bad magic";
+        QTest::newRow("empty") << Damage::Empty << "truncated";
     }
     void damaged_files_are_refused() {
-        QFETCH(int, kind);
+        QFETCH(Damage, damage);
         QFETCH(QString, expected);
         auto bytes = encode_snapshot(sample_snapshot());
-        if (kind == 0) bytes.resize(bytes.size() - 100);
-        if (kind == 1) bytes[bytes.size() - 1000] ^= 0x01;
-        if (kind == 2) bytes[1] = 'X';
-        if (kind == 3) bytes.clear();
+        if (damage == Damage::Truncate) bytes.resize(bytes.size() - 100);
+        if (damage == Damage::FlipStateByte) bytes[bytes.size() - 1000] ^= 0x01;
+        if (damage == Damage::BadMagic) bytes[1] = 'X';
+        if (damage == Damage::Empty) bytes.clear();
         auto r = decode_snapshot(bytes);
         QVERIFY(!r.ok());
         QVERIFY2(QString::fromStdString(r.error()).contains(expected), r.error().c_str());
@@ -112,13 +111,13 @@ private slots:
         p.max_new_tokens = 10;
         std::vector<int32_t> prompt{3, 1, 4, 1, 5};
         auto a = session.complete(prompt, p);
-        QCOMPARE(json(a->tokens), ids_printed(first));
+        QCOMPARE(json(a->tokens), last_json_line(first));
         prompt.insert(prompt.end(), a->tokens.begin(), a->tokens.end());
         prompt.insert(prompt.end(), {9, 2, 6});
         p.max_new_tokens = 12;
         auto b = session.complete(prompt, p);
         QCOMPARE(b->prefilled_tokens, int64_t{3});
-        QCOMPARE(json(b->tokens), ids_printed(resumed));
+        QCOMPARE(json(b->tokens), last_json_line(resumed));
     }
 
     void foreign_state_is_refused() {

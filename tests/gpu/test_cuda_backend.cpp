@@ -17,16 +17,8 @@ class TestCudaBackend : public QObject {
     }
 
 private slots:
-    void backend_matches_cpu_data() {
-        QTest::addColumn<int>("index");
-        const auto& all = cases();
-        for (size_t i = 0; i < all.size(); ++i) QTest::newRow(all[i].name.c_str()) << static_cast<int>(i);
-    }
-    void backend_matches_cpu() {
-        QFETCH(int, index);
-        const fm::gpucheck::Outcome o = cases()[static_cast<size_t>(index)].run();
-        QVERIFY2(o.pass, o.detail.c_str());
-    }
+    void backend_matches_cpu_data() { fm::gpucheck::add_case_rows(cases()); }
+    void backend_matches_cpu() { fm::gpucheck::run_case_row(cases()); }
 };
 
 FM_GPU_TEST_MAIN(TestCudaBackend)

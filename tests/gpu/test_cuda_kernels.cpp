@@ -16,16 +16,8 @@ class TestCudaKernels : public QObject {
     }
 
 private slots:
-    void kernel_matches_cpu_twin_data() {
-        QTest::addColumn<int>("index");
-        const auto& all = cases();
-        for (size_t i = 0; i < all.size(); ++i) QTest::newRow(all[i].name.c_str()) << static_cast<int>(i);
-    }
-    void kernel_matches_cpu_twin() {
-        QFETCH(int, index);
-        const fm::gpucheck::Outcome o = cases()[static_cast<size_t>(index)].run();
-        QVERIFY2(o.pass, o.detail.c_str());
-    }
+    void kernel_matches_cpu_twin_data() { fm::gpucheck::add_case_rows(cases()); }
+    void kernel_matches_cpu_twin() { fm::gpucheck::run_case_row(cases()); }
 };
 
 FM_GPU_TEST_MAIN(TestCudaKernels)

@@ -55,6 +55,13 @@ class TestPackage : public QObject {
     Q_OBJECT
 
 private:
+    // One row for each program the package installs: the app and the CLI.
+    static void addProgramRows() {
+        QTest::addColumn<QString>("program");
+        QTest::newRow("app") << QStringLiteral("falcon-mamba-chat");
+        QTest::newRow("cli") << QStringLiteral("falcon-mamba-cli");
+    }
+
     QTemporaryDir dir_;
     QString deb_;
     QString root_;                   // the package unpacked with dpkg-deb -x
@@ -217,17 +224,13 @@ private slots:
         QVERIFY(xml.contains(QStringLiteral("<release version=\"%1\"").arg(kVersion)));
     }
 
-    void manPagesAreCompressedAndCurrent_data() {
-        QTest::addColumn<QString>("page");
-        QTest::newRow("app") << QStringLiteral("falcon-mamba-chat");
-        QTest::newRow("cli") << QStringLiteral("falcon-mamba-cli");
-    }
+    void manPagesAreCompressedAndCurrent_data() { addProgramRows(); }
     void manPagesAreCompressedAndCurrent() {
-        QFETCH(QString, page);
+        QFETCH(QString, program);
         Run text = run(QStringLiteral("gzip"),
-                       {QStringLiteral("-dc"), root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)});
+                       {QStringLiteral("-dc"), root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(program)});
         QVERIFY2(text.code == 0, qPrintable(describe(text)));
-        QVERIFY(text.out.contains(QStringLiteral(".TH %1 1 ").arg(page.toUpper())));
+        QVERIFY(text.out.contains(QStringLiteral(".TH %1 1 ").arg(program.toUpper())));
         QVERIFY(text.out.contains(QStringLiteral("\"Falcon Mamba Chat %1\"").arg(kVersion)));
         QVERIFY(!text.out.contains(QLatin1Char('@')));  // every @VARIABLE@ was filled in
         if (!QStandardPaths::findExecutable(QStringLiteral("man")).isEmpty()) {
@@ -235,18 +238,14 @@ private slots:
             env.insert(QStringLiteral("MANWIDTH"), QStringLiteral("80"));
             Run render = run(QStringLiteral("man"),
                              {QStringLiteral("--warnings"), QStringLiteral("-l"),
-                              root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(page)},
+                              root_ + QStringLiteral("/usr/share/man/man1/%1.1.gz").arg(program)},
                              60'000, env);
             QVERIFY2(render.code == 0 && render.err.trimmed().isEmpty(), qPrintable(describe(render)));
             QVERIFY(render.out.contains(QStringLiteral("SYNOPSIS")));
         }
     }
 
-    void programsRunFromThePackage_data() {
-        QTest::addColumn<QString>("program");
-        QTest::newRow("app") << QStringLiteral("falcon-mamba-chat");
-        QTest::newRow("cli") << QStringLiteral("falcon-mamba-cli");
-    }
+    void programsRunFromThePackage_data() { addProgramRows(); }
     void programsRunFromThePackage() {
         QFETCH(QString, program);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

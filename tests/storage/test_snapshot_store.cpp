@@ -6,6 +6,7 @@
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
 #include "app/storage/snapshot_store.h"
+#include "tests/storage/storage_test_support.h"
 
 #include <QDir>
 #include <QFile>
@@ -39,25 +40,24 @@ StoredSnapshot syntheticSnapshot(int tokens, int seed, const std::string& finger
     return s;
 }
 
-NewMessage message(MessageRole role, const QString& text) {
-    NewMessage m;
-    m.role = role;
-    m.content = text;
-    return m;
-}
+using fm::testing::message;
+
+// What happens to a snapshot file behind the store's back.
+enum class Damage { Truncate, FlipStateByte, RewriteChecksum, SwapForAnother, Empty, Delete };
 
 }  // namespace
+
+Q_DECLARE_METATYPE(Damage)
 
 class TestSnapshotStore : public QObject {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> dir_;
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<ConversationStore> store_;
+    std::unique_ptr<fm::testing::StoreFixture> fixture_;
+    ConversationStore* store_ = nullptr;
     std::unique_ptr<SnapshotStore> snapshots_;
 
-    QString snapshotDir() const { return dir_->filePath(QStringLiteral("snapshots")); }
+    QString snapshotDir() const { return fixture_->dir.filePath(QStringLiteral("snapshots")); }
 
     // A conversation of `turns` user/assistant exchanges; returns the message ids in order.
     QList<qint64> conversation(int turns, qint64* conversationId) {
@@ -80,19 +80,16 @@ private:
 
 private slots:
     void init() {
-        dir_ = std::make_unique<QTemporaryDir>();
-        QVERIFY(dir_->isValid());
-        db_ = std::make_unique<Database>();
-        QVERIFY(db_->open(dir_->filePath(QStringLiteral("conversations.sqlite3"))));
-        store_ = std::make_unique<ConversationStore>(*db_);
-        snapshots_ = std::make_unique<SnapshotStore>(*db_, snapshotDir());
+        fixture_ = std::make_unique<fm::testing::StoreFixture>();
+        QVERIFY(fixture_->open(QStringLiteral("conversations.sqlite3")));
+        store_ = fixture_->store.get();
+        snapshots_ = std::make_unique<SnapshotStore>(fixture_->db, snapshotDir());
         QVERIFY(snapshots_->open());
     }
     void cleanup() {
         snapshots_.reset();
-        store_.reset();
-        db_.reset();
-        dir_.reset();
+        store_ = nullptr;
+        fixture_.reset();
     }
 
     void savedSnapshotsLoadBackBitExactly() {
@@ -108,7 +105,7 @@ private slots:
 
         // Another connection, another store object: as after a restart.
         Database other;
-        QVERIFY(other.open(dir_->filePath(QStringLiteral("conversations.sqlite3"))));
+        QVERIFY(other.open(fixture_->dir.filePath(QStringLiteral("conversations.sqlite3"))));
         SnapshotStore reopened(other, snapshotDir());
         QVERIFY(reopened.open());
         auto rows = reopened.snapshots(c);
@@ -219,24 +216,18 @@ private slots:
     // Damage of every kind is caught, the file set aside and its row removed; the other
     // snapshots (this conversation's and another's) are untouched.
     void corruptionIsCaughtAndSetAside_data() {
-        QTest::addColumn<QString>("damage");
+        QTest::addColumn<Damage>("damage");
         QTest::addColumn<QString>("expected");
         QTest::addColumn<bool>("keptAside");
-        QTest::newRow("truncated") << "truncate"
-                                   << "bytes instead of" << true;
-        QTest::newRow("flipped byte in the state") << "flip"
-                                                   << "checksum" << true;
-        QTest::newRow("trailing checksum rewritten") << "crc"
-                                                     << "checksum" << true;
-        QTest::newRow("replaced by another valid snapshot") << "swap"
-                                                            << "checksum" << true;
-        QTest::newRow("emptied") << "empty"
-                                 << "bytes instead of" << true;
-        QTest::newRow("deleted") << "delete"
-                                 << "missing" << false;
+        QTest::newRow("truncated") << Damage::Truncate << "bytes instead of" << true;
+        QTest::newRow("flipped byte in the state") << Damage::FlipStateByte << "checksum" << true;
+        QTest::newRow("trailing checksum rewritten") << Damage::RewriteChecksum << "checksum" << true;
+        QTest::newRow("replaced by another valid snapshot") << Damage::SwapForAnother << "checksum" << true;
+        QTest::newRow("emptied") << Damage::Empty << "bytes instead of" << true;
+        QTest::newRow("deleted") << Damage::Delete << "missing" << false;
     }
     void corruptionIsCaughtAndSetAside() {
-        QFETCH(QString, damage);
+        QFETCH(Damage, damage);
         QFETCH(QString, expected);
         QFETCH(bool, keptAside);
         qint64 c = 0, other = 0;
@@ -250,25 +241,25 @@ private slots:
         QFile file(path);
         QVERIFY(file.open(QIODevice::ReadWrite));
         QByteArray bytes = file.readAll();
-        if (damage == QStringLiteral("truncate")) {
+        if (damage == Damage::Truncate) {
             QVERIFY(file.resize(bytes.size() / 2));
-        } else if (damage == QStringLiteral("flip")) {
+        } else if (damage == Damage::FlipStateByte) {
             bytes[bytes.size() - 40] = char(bytes[bytes.size() - 40] ^ 0x10);
-        } else if (damage == QStringLiteral("crc")) {
+        } else if (damage == Damage::RewriteChecksum) {
             bytes[bytes.size() - 1] = char(bytes[bytes.size() - 1] ^ 0x01);
-        } else if (damage == QStringLiteral("swap")) {
+        } else if (damage == Damage::SwapForAnother) {
             // Same length, valid on its own, but not the snapshot the row recorded.
             const std::vector<uint8_t> same = encode_snapshot(syntheticSnapshot(30, 9));
             bytes = QByteArray(reinterpret_cast<const char*>(same.data()), qsizetype(same.size()));
-        } else if (damage == QStringLiteral("empty")) {
+        } else if (damage == Damage::Empty) {
             QVERIFY(file.resize(0));
         }
-        if (damage == QStringLiteral("flip") || damage == QStringLiteral("crc") || damage == QStringLiteral("swap")) {
+        if (damage == Damage::FlipStateByte || damage == Damage::RewriteChecksum || damage == Damage::SwapForAnother) {
             QVERIFY(file.seek(0));
             QCOMPARE(file.write(bytes), bytes.size());
         }
         file.close();
-        if (damage == QStringLiteral("delete")) QVERIFY(QFile::remove(path));
+        if (damage == Damage::Delete) QVERIFY(QFile::remove(path));
 
         const SnapshotLoad loaded = snapshots_->load(*victim);
         QVERIFY(!loaded.stored);
@@ -365,10 +356,10 @@ private slots:
         qint64 c = 0;
         const QList<qint64> ids = conversation(1, &c);
         // A file where the folder should be.
-        QFile blocker(dir_->filePath(QStringLiteral("blocked")));
+        QFile blocker(fixture_->dir.filePath(QStringLiteral("blocked")));
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
-        SnapshotStore blocked(*db_, dir_->filePath(QStringLiteral("blocked")));
+        SnapshotStore blocked(fixture_->db, fixture_->dir.filePath(QStringLiteral("blocked")));
         QVERIFY(!blocked.open());
         auto saved = blocked.save(c, ids[1], snapshot_kind::kTurn, syntheticSnapshot(10, 1));
         QVERIFY(!saved);

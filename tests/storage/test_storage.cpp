@@ -5,6 +5,8 @@
 #include "app/storage/database.h"
 #include "app/storage/migrations.h"
 #include "app/storage/search_query.h"
+#include "tests/storage/storage_test_support.h"
+#include "tests/tools/text_cases.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -29,26 +31,16 @@ namespace {
 
 constexpr qint64 kStartMs = 1'750'000'000'000;
 
+using fm::testing::addTextCases;
+using fm::testing::idsOf;
+using fm::testing::textCase;
+
 NewMessage userMessage(const QString& text) {
-    NewMessage m;
-    m.role = MessageRole::User;
-    m.content = text;
-    return m;
+    return fm::testing::message(MessageRole::User, text);
 }
 
 NewMessage assistantMessage(const QString& text) {
-    NewMessage m;
-    m.role = MessageRole::Assistant;
-    m.content = text;
-    return m;
-}
-
-QList<qint64> idsOf(const QList<BranchMessage>& path) {
-    QList<qint64> ids;
-    for (const BranchMessage& entry : path) {
-        ids.append(entry.message.id);
-    }
-    return ids;
+    return fm::testing::message(MessageRole::Assistant, text);
 }
 
 QStringList titlesOf(const QList<Conversation>& conversations) {
@@ -703,48 +695,35 @@ private slots:
     }
 
     void ftsMatchExpression_data() {
-        QTest::addColumn<QString>("input");
-        QTest::addColumn<QString>("expected");
-        QTest::newRow("one word") << "hello"
-                                  << "\"hello\"*";
-        QTest::newRow("two words") << "hello world"
-                                   << "\"hello\" \"world\"*";
-        QTest::newRow("quotes doubled") << "say \"hi\""
-                                        << "\"say\" \"\"\"hi\"\"\"*";
-        QTest::newRow("operators literal") << "a NEAR b"
-                                           << "\"a\" \"NEAR\" \"b\"*";
-        QTest::newRow("punctuation-only words dropped") << "* - ( hi"
-                                                        << "\"hi\"*";
-        QTest::newRow("nothing searchable") << " * \" "
-                                            << "";
-        QTest::newRow("unicode") << "Ünïcödé 東京"
-                                 << "\"Ünïcödé\" \"東京\"*";
+        addTextCases({
+            {"one word", "hello", "\"hello\"*"},
+            {"two words", "hello world", "\"hello\" \"world\"*"},
+            {"quotes doubled", "say \"hi\"", "\"say\" \"\"\"hi\"\"\"*"},
+            {"operators literal", "a NEAR b", "\"a\" \"NEAR\" \"b\"*"},
+            {"punctuation-only words dropped", "* - ( hi", "\"hi\"*"},
+            {"nothing searchable", " * \" ", ""},
+            {"unicode", "Ünïcödé 東京", "\"Ünïcödé\" \"東京\"*"},
+        });
     }
 
     void ftsMatchExpression() {
-        QFETCH(QString, input);
-        QFETCH(QString, expected);
+        const auto [input, expected] = textCase();
         QCOMPARE(fm::ftsMatchExpression(input), expected);
     }
 
     // ---- Settings ------------------------------------------------------------------------
 
     void settings_data() {
-        QTest::addColumn<QString>("key");
-        QTest::addColumn<QString>("value");
-        QTest::newRow("plain") << "theme"
-                               << "dark";
-        QTest::newRow("json") << "defaults"
-                              << R"({"temperature":0.8,"top_k":40})";
-        QTest::newRow("empty value") << "empty"
-                                     << "";
-        QTest::newRow("unicode") << "greeting"
-                                 << "こんにちは";
+        addTextCases({
+            {"plain", "theme", "dark"},
+            {"json", "defaults", R"({"temperature":0.8,"top_k":40})"},
+            {"empty value", "empty", ""},
+            {"unicode", "greeting", "こんにちは"},
+        });
     }
 
     void settings() {
-        QFETCH(QString, key);
-        QFETCH(QString, value);
+        const auto [key, value] = textCase();
         QCOMPARE(*store_->setting(key), std::nullopt);
         QVERIFY(store_->setSetting(key, QStringLiteral("first")));
         QVERIFY(store_->setSetting(key, value));  // overwrite

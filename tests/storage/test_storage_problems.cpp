@@ -12,6 +12,8 @@
 using namespace fm::app;
 using fm::app::testing::environmentIn;
 
+Q_DECLARE_METATYPE(StorageFacts)
+
 class TestStorageProblems : public QObject {
     Q_OBJECT
 
@@ -20,37 +22,36 @@ private slots:
 
     void classify_data() {
         QTest::addColumn<QString>("error");
-        QTest::addColumn<bool>("writable");
-        QTest::addColumn<qint64>("free");
+        QTest::addColumn<StorageFacts>("facts");
         QTest::addColumn<int>("kind");
         QTest::addColumn<QString>("mentions");
         const qint64 plenty = 10ll << 30;
-        QTest::newRow("readonly database") << "attempt to write a readonly database" << true << plenty
+        QTest::newRow("readonly database") << "attempt to write a readonly database" << StorageFacts{true, plenty}
                                            << int(StorageProblem::Kind::ReadOnly) << "read-only";
         QTest::newRow("folder not writable, open fails")
-            << "cannot open /data/conversations.sqlite: unable to open database file" << false << plenty
+            << "cannot open /data/conversations.sqlite: unable to open database file" << StorageFacts{false, plenty}
             << int(StorageProblem::Kind::ReadOnly) << "FM_DATA_DIR";
-        QTest::newRow("disk full") << "database or disk is full" << true << qint64(1024)
+        QTest::newRow("disk full") << "database or disk is full" << StorageFacts{true, qint64(1024)}
                                    << int(StorageProblem::Kind::DiskFull) << "full";
         QTest::newRow("I/O error on a nearly full disk")
-            << "disk I/O error" << true << qint64(4096) << int(StorageProblem::Kind::DiskFull) << "free";
+            << "disk I/O error" << StorageFacts{true, qint64(4096)} << int(StorageProblem::Kind::DiskFull) << "free";
         QTest::newRow("I/O error with space left is not a full disk")
-            << "disk I/O error" << true << plenty << int(StorageProblem::Kind::None) << "";
-        QTest::newRow("locked") << "database is locked" << true << plenty << int(StorageProblem::Kind::Locked)
-                                << "Another program";
+            << "disk I/O error" << StorageFacts{true, plenty} << int(StorageProblem::Kind::None) << "";
+        QTest::newRow("locked") << "database is locked" << StorageFacts{true, plenty}
+                                << int(StorageProblem::Kind::Locked) << "Another program";
         QTest::newRow("constraint is not storage")
-            << "UNIQUE constraint failed: messages.id" << true << plenty << int(StorageProblem::Kind::None) << "";
+            << "UNIQUE constraint failed: messages.id" << StorageFacts{true, plenty} << int(StorageProblem::Kind::None)
+            << "";
         QTest::newRow("unknown free space")
-            << "database is locked" << true << qint64(-1) << int(StorageProblem::Kind::Locked) << "locked";
+            << "database is locked" << StorageFacts{true, qint64(-1)} << int(StorageProblem::Kind::Locked) << "locked";
     }
     void classify() {
         QFETCH(QString, error);
-        QFETCH(bool, writable);
-        QFETCH(qint64, free);
+        QFETCH(StorageFacts, facts);
         QFETCH(int, kind);
         QFETCH(QString, mentions);
         const QString dataDir = QStringLiteral("/home/user/.local/share/falcon-mamba-chat");
-        const StorageProblem problem = classifyStorageError(error, dataDir, {writable, free});
+        const StorageProblem problem = classifyStorageError(error, dataDir, facts);
         QCOMPARE(int(problem.kind), kind);
         if (problem.kind == StorageProblem::Kind::None) {
             QVERIFY(problem.message.isEmpty());

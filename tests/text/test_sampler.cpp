@@ -50,6 +50,19 @@ Ids draw(Sampler& s, const Logits& logits, int n, const Ids& history = {}) {
     return out;
 }
 
+// The repetition penalty: its factor, over the last `window` tokens.
+struct Penalty {
+    float factor;
+    int window;
+};
+
+// The filters that cut the tail before a draw (0, 1 and 0 turn them off).
+struct Filters {
+    int top_k;
+    float top_p;
+    float min_p;
+};
+
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
@@ -57,6 +70,8 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 Q_DECLARE_METATYPE(Logits)
 Q_DECLARE_METATYPE(Ids)
+Q_DECLARE_METATYPE(Penalty)
+Q_DECLARE_METATYPE(Filters)
 
 class TestSampler : public QObject {
     Q_OBJECT
@@ -120,31 +135,29 @@ private slots:
     void repetition_penalty_data() {
         QTest::addColumn<Logits>("logits");
         QTest::addColumn<Ids>("history");
-        QTest::addColumn<float>("penalty");
-        QTest::addColumn<int>("window");
+        QTest::addColumn<Penalty>("penalty");
         QTest::addColumn<int>("expected");
-        QTest::newRow("off: the leader stays") << Logits{2.0f, 1.9f, 0.5f} << Ids{0} << 1.0f << 64 << 0;
-        QTest::newRow("positive logit divided") << Logits{2.0f, 1.9f, 0.5f} << Ids{0} << 1.5f << 64 << 1;
-        QTest::newRow("negative logit multiplied") << Logits{-1.0f, -1.2f} << Ids{0} << 1.5f << 64 << 1;
-        QTest::newRow("each token once") << Logits{2.0f, 1.2f} << Ids{0, 0, 0} << 1.5f << 64 << 0;
-        QTest::newRow("outside the window") << Logits{2.0f, 1.9f, 0.5f} << Ids{0, 2, 2} << 1.5f << 2 << 0;
-        QTest::newRow("inside the window") << Logits{2.0f, 1.9f, 0.5f} << Ids{2, 0, 2} << 1.5f << 2 << 1;
-        QTest::newRow("window 0: off") << Logits{2.0f, 1.9f} << Ids{0} << 1.5f << 0 << 0;
-        QTest::newRow("ids out of range ignored") << Logits{2.0f, 1.9f} << Ids{-1, 7, 99} << 1.5f << 64 << 0;
+        QTest::newRow("off: the leader stays") << Logits{2.0f, 1.9f, 0.5f} << Ids{0} << Penalty{1.0f, 64} << 0;
+        QTest::newRow("positive logit divided") << Logits{2.0f, 1.9f, 0.5f} << Ids{0} << Penalty{1.5f, 64} << 1;
+        QTest::newRow("negative logit multiplied") << Logits{-1.0f, -1.2f} << Ids{0} << Penalty{1.5f, 64} << 1;
+        QTest::newRow("each token once") << Logits{2.0f, 1.2f} << Ids{0, 0, 0} << Penalty{1.5f, 64} << 0;
+        QTest::newRow("outside the window") << Logits{2.0f, 1.9f, 0.5f} << Ids{0, 2, 2} << Penalty{1.5f, 2} << 0;
+        QTest::newRow("inside the window") << Logits{2.0f, 1.9f, 0.5f} << Ids{2, 0, 2} << Penalty{1.5f, 2} << 1;
+        QTest::newRow("window 0: off") << Logits{2.0f, 1.9f} << Ids{0} << Penalty{1.5f, 0} << 0;
+        QTest::newRow("ids out of range ignored") << Logits{2.0f, 1.9f} << Ids{-1, 7, 99} << Penalty{1.5f, 64} << 0;
     }
 
     void repetition_penalty() {
         QFETCH(Logits, logits);
         QFETCH(Ids, history);
-        QFETCH(float, penalty);
-        QFETCH(int, window);
+        QFETCH(Penalty, penalty);
         QFETCH(int, expected);
         // Greedy and top-k=1 sampling both see the penalized logits.
         for (float temperature : {0.0f, 0.8f}) {
             SamplingParams p = plain(temperature);
             p.top_k = 1;
-            p.repeat_penalty = penalty;
-            p.repeat_window = window;
+            p.repeat_penalty = penalty.factor;
+            p.repeat_window = penalty.window;
             Sampler s(p);
             QCOMPARE(s.sample(logits, history), expected);
         }
@@ -152,40 +165,36 @@ private slots:
 
     void filters_exclude_the_tail_data() {
         QTest::addColumn<Logits>("logits");
-        QTest::addColumn<int>("top_k");
-        QTest::addColumn<float>("top_p");
-        QTest::addColumn<float>("min_p");
+        QTest::addColumn<Filters>("filters");
         QTest::addColumn<Ids>("kept");
         const Logits four = log_probs({0.5, 0.3, 0.15, 0.05});
-        QTest::newRow("top-k 2") << four << 2 << 1.0f << 0.0f << Ids{0, 1};
-        QTest::newRow("top-p 0.75") << four << 0 << 0.75f << 0.0f << Ids{0, 1};
-        QTest::newRow("top-p 0.9") << four << 0 << 0.9f << 0.0f << Ids{0, 1, 2};
-        QTest::newRow("top-p tiny keeps one") << four << 0 << 0.01f << 0.0f << Ids{0};
-        QTest::newRow("top-p 0 keeps one") << four << 0 << 0.0f << 0.0f << Ids{0};
-        QTest::newRow("min-p 0.2") << four << 0 << 1.0f << 0.2f << Ids{0, 1, 2};
-        QTest::newRow("min-p 0.5") << four << 0 << 1.0f << 0.5f << Ids{0, 1};
-        QTest::newRow("min-p 1 keeps the top") << four << 0 << 1.0f << 1.0f << Ids{0};
+        QTest::newRow("top-k 2") << four << Filters{2, 1.0f, 0.0f} << Ids{0, 1};
+        QTest::newRow("top-p 0.75") << four << Filters{0, 0.75f, 0.0f} << Ids{0, 1};
+        QTest::newRow("top-p 0.9") << four << Filters{0, 0.9f, 0.0f} << Ids{0, 1, 2};
+        QTest::newRow("top-p tiny keeps one") << four << Filters{0, 0.01f, 0.0f} << Ids{0};
+        QTest::newRow("top-p 0 keeps one") << four << Filters{0, 0.0f, 0.0f} << Ids{0};
+        QTest::newRow("min-p 0.2") << four << Filters{0, 1.0f, 0.2f} << Ids{0, 1, 2};
+        QTest::newRow("min-p 0.5") << four << Filters{0, 1.0f, 0.5f} << Ids{0, 1};
+        QTest::newRow("min-p 1 keeps the top") << four << Filters{0, 1.0f, 1.0f} << Ids{0};
         // top-p after top-k sees the renormalized top 3: 0.53 + 0.32 < 0.9, so all three stay.
-        QTest::newRow("top-k 3 then top-p 0.9") << four << 3 << 0.9f << 0.0f << Ids{0, 1, 2};
-        QTest::newRow("top-p 0.9 then min-p 0.4") << four << 0 << 0.9f << 0.4f << Ids{0, 1};
-        QTest::newRow("shuffled ids") << log_probs({0.05, 0.3, 0.15, 0.5}) << 0 << 0.75f << 0.0f << Ids{3, 1};
+        QTest::newRow("top-k 3 then top-p 0.9") << four << Filters{3, 0.9f, 0.0f} << Ids{0, 1, 2};
+        QTest::newRow("top-p 0.9 then min-p 0.4") << four << Filters{0, 0.9f, 0.4f} << Ids{0, 1};
+        QTest::newRow("shuffled ids") << log_probs({0.05, 0.3, 0.15, 0.5}) << Filters{0, 0.75f, 0.0f} << Ids{3, 1};
         Logits wide(300, -20.0f);
         for (int i = 0; i < 100; ++i) wide[static_cast<size_t>(i * 3)] = 1.0f;  // a 100-way plateau
         Ids plateau;
         for (int i = 0; i < 100; ++i) plateau.push_back(i * 3);
-        QTest::newRow("min-p on a wide plateau") << wide << 0 << 1.0f << 0.5f << plateau;
+        QTest::newRow("min-p on a wide plateau") << wide << Filters{0, 1.0f, 0.5f} << plateau;
     }
 
     void filters_exclude_the_tail() {
         QFETCH(Logits, logits);
-        QFETCH(int, top_k);
-        QFETCH(float, top_p);
-        QFETCH(float, min_p);
+        QFETCH(Filters, filters);
         QFETCH(Ids, kept);
         SamplingParams p = plain(1.0f, 1234);
-        p.top_k = top_k;
-        p.top_p = top_p;
-        p.min_p = min_p;
+        p.top_k = filters.top_k;
+        p.top_p = filters.top_p;
+        p.min_p = filters.min_p;
         Sampler s(p);
         const std::set<int32_t> allowed(kept.begin(), kept.end());
         std::set<int32_t> seen;

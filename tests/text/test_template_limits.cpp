@@ -7,26 +7,17 @@
 
 #include <QtTest>
 
-#include <sys/resource.h>
-
 #include <string>
 
 #include "inference/chat/chat_template.h"
 #include "inference/jinja/jinja_eval.h"
 #include "inference/jinja/jinja_parser.h"
 #include "inference/jinja/jinja_value.h"
+#include "tests/engine/engine_test_support.h"
 
 using namespace fm::jinja;
 
 Q_DECLARE_METATYPE(std::string)
-
-#if defined(__SANITIZE_ADDRESS__)
-#define FM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FM_TEST_ASAN 1
-#endif
-#endif
 
 namespace {
 
@@ -61,13 +52,7 @@ class TestTemplateLimits : public QObject {
     Q_OBJECT
 
 private slots:
-    void initTestCase() {
-#ifndef FM_TEST_ASAN
-        rlimit limit{};
-        limit.rlim_cur = limit.rlim_max = rlim_t{2} << 30;
-        QCOMPARE(setrlimit(RLIMIT_AS, &limit), 0);
-#endif
-    }
+    void initTestCase() { QVERIFY(fm::testing::limit_address_space_to_2_gib()); }
 
     void amplification_stops_at_the_budget_data() {
         QTest::addColumn<std::string>("source");

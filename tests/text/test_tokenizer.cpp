@@ -24,6 +24,10 @@
 #include "inference/text/tokenizer.h"
 #include "inference/text/tokenizer_regex.h"
 #include "inference/text/unicode_tables.h"
+#include "tests/tools/text_cases.h"
+
+using fm::testing::addTextCases;
+using fm::testing::textCase;
 
 namespace {
 
@@ -550,26 +554,19 @@ private slots:
     }
 
     void regexRefused_data() {
-        QTest::addColumn<QString>("pattern");
-        QTest::addColumn<QString>("message");
-        QTest::newRow("flags") << "(?i:abc)"
-                               << "group syntax (?i";
-        QTest::newRow("backreference") << "(a)\\1"
-                                       << "escape \\1";
-        QTest::newRow("possessive") << "a++"
-                                    << "possessive";
-        QTest::newRow("script") << "\\p{Han}"
-                                << "\\p{Han}";
-        QTest::newRow("word boundary") << "\\bx"
-                                       << "escape \\b";
-        QTest::newRow("empty loop") << "(a*)*"
-                                    << "can match empty";
-        QTest::newRow("unbalanced") << "(ab"
-                                    << "missing ')'";
+        addTextCases({
+            {"flags", "(?i:abc)", "group syntax (?i"},
+            {"backreference", "(a)\\1", "escape \\1"},
+            {"possessive", "a++", "possessive"},
+            {"script", "\\p{Han}", "\\p{Han}"},
+            {"word boundary", "\\bx", "escape \\b"},
+            {"empty loop", "(a*)*", "can match empty"},
+            {"unbalanced", "(ab", "missing ')'"},
+        });
     }
+
     void regexRefused() {
-        QFETCH(QString, pattern);
-        QFETCH(QString, message);
+        const auto [pattern, message] = textCase();
         auto re = fm::TokRegex::compile(pattern.toStdString());
         QVERIFY(!re.ok());
         QVERIFY2(re.error().find(message.toStdString()) != std::string::npos, re.error().c_str());

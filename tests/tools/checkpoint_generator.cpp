@@ -209,4 +209,30 @@ Status write_random_checkpoint(const std::filesystem::path& dir, const Checkpoin
     return {};
 }
 
+CheckpointSpec falcon_mamba_7b_spec() {
+    return {.hidden = 4096, .intermediate = 8192, .state = 16, .dt_rank = 256, .conv = 4, .layers = 64, .vocab = 65024};
+}
+
+CheckpointSpec bench_spec() {
+    return {.hidden = 1024, .intermediate = 2048, .state = 16, .dt_rank = 64, .layers = 8};
+}
+
+bool set_shape_option(CheckpointSpec& spec, const std::string& option, const std::function<int64_t()>& value) {
+    static constexpr std::pair<const char*, int64_t CheckpointSpec::*> kShapes[] = {
+        {"--hidden", &CheckpointSpec::hidden}, {"--intermediate", &CheckpointSpec::intermediate},
+        {"--state", &CheckpointSpec::state},   {"--dt-rank", &CheckpointSpec::dt_rank},
+        {"--conv", &CheckpointSpec::conv},     {"--layers", &CheckpointSpec::layers},
+        {"--vocab", &CheckpointSpec::vocab},
+    };
+    for (const auto& [name, field] : kShapes) {
+        if (option == name) {
+            spec.*field = value();
+            return true;
+        }
+    }
+    if (option != "--seed") return false;
+    spec.seed = static_cast<uint64_t>(value());
+    return true;
+}
+
 }  // namespace fm::testing

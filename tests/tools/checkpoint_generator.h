@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "inference/core/result.h"
@@ -32,5 +33,15 @@ struct CheckpointSpec {
 };
 
 Status write_random_checkpoint(const std::filesystem::path& dir, const CheckpointSpec& spec);
+
+// Falcon Mamba 7B's shapes (docs/model.md, Shapes).
+CheckpointSpec falcon_mamba_7b_spec();
+// The CPU benchmarks' default: 7B scaled down to 1024 wide and 8 layers (vocab left at 512).
+CheckpointSpec bench_spec();
+
+// The command-line options make_checkpoint and the benchmarks share: if `option` is one of
+// --hidden, --intermediate, --state, --dt-rank, --conv, --layers, --vocab or --seed, sets that
+// field to value() and returns true; otherwise returns false without calling value().
+bool set_shape_option(CheckpointSpec& spec, const std::string& option, const std::function<int64_t()>& value);
 
 }  // namespace fm::testing

@@ -24,26 +24,11 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         auto number = [&]() { return std::stoll(next()); };
+        if (fm::testing::set_shape_option(spec, a, number)) continue;
         if (a == "--out")
             out = next();
-        else if (a == "--hidden")
-            spec.hidden = number();
-        else if (a == "--intermediate")
-            spec.intermediate = number();
-        else if (a == "--state")
-            spec.state = number();
-        else if (a == "--dt-rank")
-            spec.dt_rank = number();
-        else if (a == "--conv")
-            spec.conv = number();
-        else if (a == "--layers")
-            spec.layers = number();
-        else if (a == "--vocab")
-            spec.vocab = number();
         else if (a == "--shards")
             spec.shards = static_cast<int>(number());
-        else if (a == "--seed")
-            spec.seed = static_cast<uint64_t>(number());
         else if (a == "--model-type")
             spec.model_type = next();
         else if (a == "--bnb")
@@ -60,13 +45,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "make_checkpoint: the only preset is 7b\n");
                 return 2;
             }
-            spec.hidden = 4096;
-            spec.intermediate = 8192;
-            spec.state = 16;
-            spec.dt_rank = 256;
-            spec.conv = 4;
-            spec.layers = 64;
-            spec.vocab = 65024;
+            spec = fm::testing::falcon_mamba_7b_spec();
         } else {
             std::fprintf(stderr, "make_checkpoint: unknown option %s\n", a.c_str());
             return 2;

@@ -4,6 +4,7 @@
 
 #include "app/storage/conversation_store.h"
 #include "app/storage/database.h"
+#include "tests/storage/storage_test_support.h"
 #include "ui/models/conversation_list_model.h"
 #include "ui/models/message_list_model.h"
 
@@ -24,12 +25,8 @@ void qml_register_types_FalconMamba_Models();
 
 namespace {
 
-NewMessage message(MessageRole role, const QString& text) {
-    NewMessage m;
-    m.role = role;
-    m.content = text;
-    return m;
-}
+using fm::testing::idsOf;
+using fm::testing::message;
 
 QStringList titles(const ConversationListModel& model) {
     QStringList out;
@@ -47,13 +44,10 @@ QList<qint64> ids(const MessageListModel& model) {
     return out;
 }
 
-QList<qint64> ids(const QList<BranchMessage>& branch) {
-    QList<qint64> out;
-    for (const BranchMessage& entry : branch) {
-        out.append(entry.message.id);
-    }
-    return out;
-}
+// How many rows a change inserted, removed and moved.
+struct RowChanges {
+    int inserts, removes, moves;
+};
 
 // Counts every kind of structural change a model can announce.
 struct ChangeSpies {
@@ -72,13 +66,14 @@ struct ChangeSpies {
 
 }  // namespace
 
+Q_DECLARE_METATYPE(RowChanges)
+
 class TestConversationModels : public QObject {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> dir_;
-    std::unique_ptr<Database> db_;
-    std::unique_ptr<ConversationStore> store_;
+    std::unique_ptr<fm::testing::StoreFixture> fixture_;
+    ConversationStore* store_ = nullptr;
     qint64 clock_ = 0;
     QHash<QString, qint64> conversationIds_;
 
@@ -162,19 +157,17 @@ private slots:
     }
 
     void init() {
-        dir_ = std::make_unique<QTemporaryDir>();
-        db_ = std::make_unique<Database>();
-        QVERIFY2(db_->open(dir_->filePath(QStringLiteral("models.sqlite"))), qPrintable(db_->lastError()));
-        store_ = std::make_unique<ConversationStore>(*db_);
+        fixture_ = std::make_unique<fm::testing::StoreFixture>();
+        QVERIFY2(fixture_->open(QStringLiteral("models.sqlite")), qPrintable(fixture_->db.lastError()));
+        store_ = fixture_->store.get();
         clock_ = 1'750'000'000'000;
         store_->setClock([this] { return clock_ += 1000; });
         conversationIds_.clear();
     }
 
     void cleanup() {
-        store_.reset();
-        db_.reset();
-        dir_.reset();
+        store_ = nullptr;
+        fixture_.reset();
     }
 
     // ---- ConversationListModel -----------------------------------------------------------
@@ -202,7 +195,7 @@ private slots:
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         QSignalSpy countChanged(&model, &ConversationListModel::countChanged);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QCOMPARE(titles(model), expected);
         QCOMPARE(model.count(), expected.size());
         QCOMPARE(countChanged.size(), expected.isEmpty() ? 0 : 1);
@@ -226,40 +219,36 @@ private slots:
         QTest::addColumn<QString>("operation");
         QTest::addColumn<QString>("target");
         QTest::addColumn<QStringList>("expected");
-        QTest::addColumn<int>("inserts");
-        QTest::addColumn<int>("removes");
-        QTest::addColumn<int>("moves");
+        QTest::addColumn<RowChanges>("changes");
         QTest::newRow("activity on oldest moves it up") << "touch"
-                                                        << "a" << QStringList{"a", "c", "b"} << 0 << 0 << 1;
+                                                        << "a" << QStringList{"a", "c", "b"} << RowChanges{0, 0, 1};
         QTest::newRow("activity on middle") << "touch"
-                                            << "b" << QStringList{"b", "c", "a"} << 0 << 0 << 1;
+                                            << "b" << QStringList{"b", "c", "a"} << RowChanges{0, 0, 1};
         QTest::newRow("activity on newest: no move") << "touch"
-                                                     << "c" << QStringList{"c", "b", "a"} << 0 << 0 << 0;
+                                                     << "c" << QStringList{"c", "b", "a"} << RowChanges{0, 0, 0};
         QTest::newRow("create inserts at top") << "create"
-                                               << "d" << QStringList{"d", "c", "b", "a"} << 1 << 0 << 0;
+                                               << "d" << QStringList{"d", "c", "b", "a"} << RowChanges{1, 0, 0};
         QTest::newRow("rename keeps place") << "rename"
-                                            << "a" << QStringList{"c", "b", "a!"} << 0 << 0 << 0;
+                                            << "a" << QStringList{"c", "b", "a!"} << RowChanges{0, 0, 0};
         QTest::newRow("delete removes") << "delete"
-                                        << "b" << QStringList{"c", "a"} << 0 << 1 << 0;
+                                        << "b" << QStringList{"c", "a"} << RowChanges{0, 1, 0};
         QTest::newRow("undo re-inserts at old place") << "delete+undo"
-                                                      << "b" << QStringList{"c", "b", "a"} << 1 << 1 << 0;
+                                                      << "b" << QStringList{"c", "b", "a"} << RowChanges{1, 1, 0};
         QTest::newRow("refresh unknown id fails") << "refresh-missing"
-                                                  << "" << QStringList{"c", "b", "a"} << 0 << 0 << 0;
+                                                  << "" << QStringList{"c", "b", "a"} << RowChanges{0, 0, 0};
     }
 
     void listUpdatesIncrementally() {
         QFETCH(QString, operation);
         QFETCH(QString, target);
         QFETCH(QStringList, expected);
-        QFETCH(int, inserts);
-        QFETCH(int, removes);
-        QFETCH(int, moves);
+        QFETCH(RowChanges, changes);
         for (const QString& title : {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}) {
             addConversation(title, {QStringLiteral("first")});
         }
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         ChangeSpies spies(&model);
         QSignalSpy errors(&model, &ConversationListModel::errorOccurred);
         const qint64 id = conversationIds_.value(target);
@@ -283,9 +272,9 @@ private slots:
         }
         QCOMPARE(titles(model), expected);
         QCOMPARE(spies.reset.size(), 0);
-        QCOMPARE(spies.inserted.size(), inserts);
-        QCOMPARE(spies.removed.size(), removes);
-        QCOMPARE(spies.moved.size(), moves);
+        QCOMPARE(spies.inserted.size(), changes.inserts);
+        QCOMPARE(spies.removed.size(), changes.removes);
+        QCOMPARE(spies.moved.size(), changes.moves);
         // The model's order is always the store's order.
         QStringList stored;
         for (const Conversation& c : *store_->listConversations()) {
@@ -340,7 +329,7 @@ private slots:
                                                    QStringLiteral("Warm weather helps the starter.")});
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QSignalSpy filterChanged(&model, &ConversationListModel::filterChanged);
         QSignalSpy errors(&model, &ConversationListModel::errorOccurred);
 
@@ -368,7 +357,7 @@ private slots:
         const qint64 id = addConversation(QStringLiteral("Chess openings"), {QStringLiteral("Sicilian defence")});
         ConversationListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         model.setFilter(QStringLiteral("sicilian"));
         QCOMPARE(model.rowCount(), 1);
         QVERIFY(model.deleteConversation(id));
@@ -384,9 +373,9 @@ private slots:
         QCOMPARE(model.createConversation(QStringLiteral("no store")), 0);
         QCOMPARE(errors.size(), 1);
         addConversation(QStringLiteral("x"));
-        model.setStore(store_.get());
+        model.setStore(store_);
         QCOMPARE(model.rowCount(), 1);
-        db_->close();
+        fixture_->db.close();
         model.reload();
         QCOMPARE(model.rowCount(), 0);
         QCOMPARE(errors.size(), 2);
@@ -407,7 +396,7 @@ private slots:
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         QSignalSpy conversationChanged(&model, &MessageListModel::conversationIdChanged);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QVERIFY(model.loadConversation(c));
         QCOMPARE(conversationChanged.size(), 1);
         QCOMPARE(model.conversationId(), c);
@@ -435,7 +424,7 @@ private slots:
         const qint64 reply = store_->beginAssistantMessage(c)->id;
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QVERIFY(model.loadConversation(c));
         QCOMPARE(model.rowCount(), 4);
         QVERIFY(model.data(model.index(3), MessageListModel::IsStreamingRole).toBool());
@@ -494,7 +483,7 @@ private slots:
         const QList<BranchMessage> start = *store_->pathToLeaf(c);
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QVERIFY(model.loadConversation(c));
         if (operation == QLatin1String("regenerate+previous")) {
             const qint64 again = store_->beginAssistantMessage(c, start[2].message.id)->id;
@@ -528,7 +517,7 @@ private slots:
         } else {
             QVERIFY(model.reload());
         }
-        QCOMPARE(ids(model), ids(*store_->pathToLeaf(c)));
+        QCOMPARE(ids(model), idsOf(*store_->pathToLeaf(c)));
         QCOMPARE(spies.reset.size(), 0);
         int removed = 0;
         for (const QList<QVariant>& signal : spies.removed) {
@@ -551,12 +540,12 @@ private slots:
         QVERIFY(store_->appendMessage(c, message(MessageRole::Assistant, QStringLiteral("a2"))));
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QVERIFY(model.loadConversation(c));
         QCOMPARE(model.idAt(0), q2);
         QCOMPARE(model.data(model.index(0), MessageListModel::SiblingIndexRole).toInt(), 1);
         QVERIFY(model.showSibling(0, -1));
-        QCOMPARE(ids(model), ids(start));  // back on the original branch, down to its leaf
+        QCOMPARE(ids(model), idsOf(start));  // back on the original branch, down to its leaf
         QVERIFY(!model.showSibling(0, -1));
         QVERIFY(!model.showSibling(5, 1));  // no such row
         QVERIFY(model.showSibling(0, +1));
@@ -569,7 +558,7 @@ private slots:
         const qint64 second = addConversation(QStringLiteral("two"), {QStringLiteral("y"), QStringLiteral("z")});
         MessageListModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setStore(store_.get());
+        model.setStore(store_);
         QVERIFY(model.loadConversation(first));
         ChangeSpies spies(&model);
         QSignalSpy countChanged(&model, &MessageListModel::countChanged);
@@ -590,7 +579,7 @@ private slots:
         addConversation(QStringLiteral("Newer"), {QStringLiteral("q")});
         ConversationListModel sidebar;
         QAbstractItemModelTester tester(&sidebar, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        sidebar.setStore(store_.get());
+        sidebar.setStore(store_);
 
         QQmlEngine engine;
         engine.rootContext()->setContextProperty(QStringLiteral("sidebar"), &sidebar);

@@ -11,6 +11,7 @@
 #include "app/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
+#include "app/worker/queued_call.h"
 #include "app/worker/streaming_saver.h"
 
 namespace fm::app {
@@ -164,15 +165,8 @@ bool ChatController::startReply(qint64 parentMessageId) {
     request.completionMode = features_.settings->completionMode();
     request.params = features_.settings->engineParams();
 
-    fm::GenerationSettings used;
-    used.temperature = request.params.sampling.temperature;
-    used.topP = request.params.sampling.top_p;
-    used.topK = request.params.sampling.top_k;
-    used.minP = request.params.sampling.min_p;
-    used.repeatPenalty = request.params.sampling.repeat_penalty;
-    used.maxNewTokens = request.params.max_new_tokens;
-    used.seed = static_cast<qint64>(request.params.sampling.seed);
-    auto reply = store_->beginAssistantMessage(currentId(), parentMessageId, models_->modelPath(), used);
+    auto reply = store_->beginAssistantMessage(currentId(), parentMessageId, models_->modelPath(),
+                                               ChatSettings::settingsUsed(request.params));
     if (!reply) {
         features_.errors->report(errorText(reply));
         return false;
@@ -185,12 +179,7 @@ bool ChatController::startReply(qint64 parentMessageId) {
     messages_.reload();
     features_.conversations->list()->refreshConversation(currentId());
 
-    QMetaObject::invokeMethod(
-        worker_,
-        [worker = worker_, request] {
-            if (worker) worker->generate(request);
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(worker_, [request](InferenceWorker* worker) { worker->generate(request); });
     return true;
 }
 
@@ -352,12 +341,8 @@ void ChatController::shutdown() {
     if (!saver_) return;
     // The worker has stopped and marked the reply interrupted, unless it never started it:
     // then what streamed is kept, marked as cut off. Behind the worker's saves in the queue.
-    QMetaObject::invokeMethod(
-        saver_,
-        [saver = saver_, messageId, text = streamedText_] {
-            if (saver) saver->interrupt(messageId, text);
-        },
-        Qt::QueuedConnection);
+    callOnItsThread(saver_,
+                    [messageId, text = streamedText_](StreamingSaver* saver) { saver->interrupt(messageId, text); });
 }
 
 }  // namespace fm::app

@@ -27,17 +27,32 @@ fm::GenerationSettings clamped(fm::GenerationSettings s) {
     clamp(s.seed, qint64{-1}, std::numeric_limits<qint64>::max());
     return s;
 }
+
+// Each generation setting and the engine parameter it becomes: the one mapping between the
+// two, gone over one way by engineParams() and the other by settingsUsed().
+template <typename F>
+void forEachEngineParam(F&& f) {
+    f(
+        &fm::GenerationSettings::temperature, [](auto& p) -> auto& { return p.sampling.temperature; });
+    f(
+        &fm::GenerationSettings::topP, [](auto& p) -> auto& { return p.sampling.top_p; });
+    f(
+        &fm::GenerationSettings::topK, [](auto& p) -> auto& { return p.sampling.top_k; });
+    f(
+        &fm::GenerationSettings::minP, [](auto& p) -> auto& { return p.sampling.min_p; });
+    f(
+        &fm::GenerationSettings::repeatPenalty, [](auto& p) -> auto& { return p.sampling.repeat_penalty; });
+    f(
+        &fm::GenerationSettings::maxNewTokens, [](auto& p) -> auto& { return p.max_new_tokens; });
+    f(
+        &fm::GenerationSettings::seed, [](auto& p) -> auto& { return p.sampling.seed; });
+}
 }  // namespace
 
 fm::GenerationSettings ChatSettings::builtInDefaults() {
-    fm::GenerationSettings s;
-    const fm::SamplingParams engine;
-    s.temperature = engine.temperature;
-    s.topP = engine.top_p;
-    s.topK = engine.top_k;
-    s.minP = engine.min_p;
-    s.repeatPenalty = engine.repeat_penalty;
-    s.maxNewTokens = 1024;
+    fm::GenerationParams engine;
+    engine.max_new_tokens = 1024;
+    fm::GenerationSettings s = settingsUsed(engine);
     s.seed = -1;
     return s;
 }
@@ -139,14 +154,21 @@ void ChatSettings::resetToDefaults() {
 fm::GenerationParams ChatSettings::engineParams() const {
     const fm::GenerationSettings v = values();
     fm::GenerationParams params;
-    params.sampling.temperature = static_cast<float>(*v.temperature);
-    params.sampling.top_p = static_cast<float>(*v.topP);
-    params.sampling.top_k = *v.topK;
-    params.sampling.min_p = static_cast<float>(*v.minP);
-    params.sampling.repeat_penalty = static_cast<float>(*v.repeatPenalty);
-    params.sampling.seed = *v.seed >= 0 ? static_cast<uint64_t>(*v.seed) : QRandomGenerator::global()->generate64();
-    params.max_new_tokens = *v.maxNewTokens;
+    forEachEngineParam([&](auto setting, auto engine) {
+        auto& target = engine(params);
+        target = static_cast<std::remove_reference_t<decltype(target)>>(*(v.*setting));
+    });
+    if (*v.seed < 0) params.sampling.seed = QRandomGenerator::global()->generate64();
     return params;
+}
+
+fm::GenerationSettings ChatSettings::settingsUsed(const fm::GenerationParams& params) {
+    fm::GenerationSettings s;
+    forEachEngineParam([&](auto setting, auto engine) {
+        using T = typename std::remove_reference_t<decltype(s.*setting)>::value_type;
+        s.*setting = static_cast<T>(engine(params));
+    });
+    return s;
 }
 
 }  // namespace fm::app

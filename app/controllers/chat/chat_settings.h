@@ -64,6 +64,9 @@ public:
 
     // The engine's parameters for the next reply (a random seed is drawn here when seed is -1).
     fm::GenerationParams engineParams() const;
+    // What a reply generated with `params` is stored with: the settings as the engine takes
+    // them (its seed drawn, its numbers at the engine's precision).
+    static fm::GenerationSettings settingsUsed(const fm::GenerationParams& params);
 
     // Built-in defaults before the user changed any.
     static fm::GenerationSettings builtInDefaults();

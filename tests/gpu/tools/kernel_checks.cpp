@@ -192,26 +192,24 @@ struct ScanData {
 ScanParams scan_params(const ScanData& s, int64_t T, int64_t I, int64_t N, const float* x, const float* dt,
                        const float* dbc, const float* z, const float* A, const float* D, const float* bias,
                        float* state, float* y, int64_t ldy) {
-    ScanParams p;
-    p.T = T;
-    p.I = I;
-    p.N = N;
-    p.x = x;
-    p.ldx = s.ldx;
-    p.dt_raw = dt;
-    p.ldd = s.ldd;
-    p.B = dbc;
-    p.C = dbc + N;
-    p.ldbc = s.ldbc;
-    p.z = z;
-    p.ldz = s.ldz;
-    p.A = A;
-    p.D = D;
-    p.dt_bias = bias;
-    p.state = state;
-    p.y = y;
-    p.ldy = ldy;
-    return p;
+    return {.T = T,
+            .I = I,
+            .N = N,
+            .x = x,
+            .ldx = s.ldx,
+            .dt_raw = dt,
+            .ldd = s.ldd,
+            .B = dbc,
+            .C = dbc + N,
+            .ldbc = s.ldbc,
+            .z = z,
+            .ldz = s.ldz,
+            .A = A,
+            .D = D,
+            .dt_bias = bias,
+            .state = state,
+            .y = y,
+            .ldy = ldy};
 }
 
 ScanData scan_data(int64_t T, int64_t I, int64_t N, uint64_t seed) {
