@@ -4,6 +4,7 @@
 #include "app/markdown_blocks.h"
 
 #include <QTextBlock>
+#include <QTextCursor>
 #include <QTextDocument>
 #include <QTextFrame>
 #include <QTextList>
@@ -56,6 +57,19 @@ bool isPlainParagraph(const QString& text) {
            !text.contains(QStringLiteral("  \n")) && !text.startsWith(QLatin1Char(' '));
 }
 
+// A document as Qt's Markdown importer builds it, for reading back. Built in one edit block:
+// the importer's cursor would otherwise lay out each paragraph to place itself after every insert,
+// which costs more than the import.
+class MarkdownDocument : public QTextDocument {
+public:
+    explicit MarkdownDocument(const QString& markdown) {
+        QTextCursor cursor(this);
+        cursor.beginEditBlock();
+        setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+        cursor.endEditBlock();
+    }
+};
+
 // Writes a QTextDocument built by the Markdown importer back out as HTML.
 class HtmlWriter {
 public:
@@ -89,8 +103,7 @@ public:
                     QStringLiteral("</p>\n");
             return;
         }
-        QTextDocument document;
-        document.setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+        MarkdownDocument document(markdown);
         frame(document.rootFrame());
         closeAll();
     }
@@ -98,8 +111,7 @@ public:
     // One cell's Markdown: its inline content, blocks joined by line breaks.
     QString inlineHtml(const QString& markdown) {
         if (isPlainParagraph(markdown)) return escapeHtml(markdown);
-        QTextDocument document;
-        document.setMarkdown(markdown, QTextDocument::MarkdownDialectGitHub);
+        MarkdownDocument document(markdown);
         QString html;
         for (QTextBlock b = document.begin(); b.isValid(); b = b.next()) {
             if (!html.isEmpty()) html += QStringLiteral("<br>");
