@@ -403,9 +403,10 @@ QString richTextStyleSheet() {
         "p.meta { color: #656d76; font-size: 9pt; margin-top: 0px; margin-bottom: 10px; }"
         // Qt's rich text does not weigh selector specificity: the generic rule goes first.
         "p { margin-top: 2px; margin-bottom: 5px; }"
-        "p.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 18px; "
+        // Labels are headings (h6), so the PDF keeps them with the message that follows.
+        "h6.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 18px; "
         "margin-bottom: 3px; }"
-        "p.user { color: #1a7f37; }"
+        "h6.user { color: #1a7f37; }"
         "p.lang { font-size: 8pt; color: #656d76; margin-top: 6px; margin-bottom: 0px; }"
         "pre.code { font-family: 'DejaVu Sans Mono', monospace; font-size: 9pt; "
         "background-color: #f0f1f3; margin-top: 5px; margin-bottom: 5px; white-space: pre-wrap; }"
@@ -424,12 +425,13 @@ void writeRichText(const QList<ConversationArchive>& conversations, const RichTe
                       .arg(escapeHtml(metadataLines(c).join(QLatin1Char('\n')))
                                .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
         if (!c.options.systemPrompt.isEmpty()) {
-            header += QStringLiteral("<p class=\"label\">System prompt</p>") + bodyToHtml(c.options.systemPrompt, true);
+            header +=
+                QStringLiteral("<h6 class=\"label\">System prompt</h6>") + bodyToHtml(c.options.systemPrompt, true);
         }
         // Each conversation starts on a new page.
         sink(header, n > 0);
         for (const Shown& s : shownMessages(archive)) {
-            sink(QStringLiteral("<p class=\"label %1\">%2</p>")
+            sink(QStringLiteral("<h6 class=\"label %1\">%2</h6>")
                          .arg(toText(s.message.role), escapeHtml(messageLabel(s))) +
                      bodyToHtml(s.message.content, true),
                  false);

@@ -132,8 +132,10 @@ private:
         document_.setHtml(QStringLiteral("<html><body>") + html + QStringLiteral("</body></html>"));
         splitLongBlocks(document_);
         document_.setTextWidth(body_.width());
-        const std::vector<qreal> cuts = cutPositions();
+        // size() lays the whole document out (the layout is otherwise lazy) before the lines
+        // are read.
         const qreal height = document_.size().height();
+        const std::vector<qreal> cuts = cutPositions();
         qreal start = 0;
         while (start < height) {
             const qreal room = body_.bottom() - y_;
@@ -158,27 +160,31 @@ private:
         }
     }
 
-    // Where the document can be cut: the top of each line that no earlier line overlaps.
+    // Where the document can be cut: the top of each line that no earlier line overlaps, except
+    // right after a heading (a message's label included), which stays with what it introduces.
     std::vector<qreal> cutPositions() {
         struct Band {
             qreal top, bottom;
+            bool cuttable;
         };
         std::vector<Band> bands;
         QAbstractTextDocumentLayout* layout = document_.documentLayout();
+        bool afterHeading = false;
         for (QTextBlock b = document_.begin(); b.isValid(); b = b.next()) {
             const QTextLayout* lines = b.layout();
             if (lines == nullptr || lines->lineCount() == 0) continue;
             const qreal offset = layout->blockBoundingRect(b).top() - lines->boundingRect().top();
             for (int i = 0; i < lines->lineCount(); ++i) {
                 const QTextLine line = lines->lineAt(i);
-                bands.push_back({offset + line.y(), offset + line.y() + line.height()});
+                bands.push_back({offset + line.y(), offset + line.y() + line.height(), i > 0 || !afterHeading});
             }
+            afterHeading = b.blockFormat().headingLevel() > 0;
         }
-        std::sort(bands.begin(), bands.end(), [](const Band& a, const Band& b) { return a.top < b.top; });
+        std::stable_sort(bands.begin(), bands.end(), [](const Band& a, const Band& b) { return a.top < b.top; });
         std::vector<qreal> cuts;
         qreal reached = 0;
         for (const Band& band : bands) {
-            if (band.top >= reached - 0.01) cuts.push_back(band.top);
+            if (band.cuttable && band.top >= reached - 0.01) cuts.push_back(band.top);
             reached = std::max(reached, band.bottom);
         }
         return cuts;
