@@ -5,6 +5,7 @@
 #include "app/export/exporter.h"
 #include "tests/storage/export_test_support.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -309,6 +310,40 @@ private slots:
                          qPrintable(where + QStringLiteral(": shows ") + s + QStringLiteral("\n") + body));
         }
         if (pdf.isNull()) QSKIP("pdftotext (poppler-utils) is not installed: the PDF's own text was not checked");
+    }
+
+    // Hostile shapes finish, in every rendered format, without losing their text: one long
+    // line full of markup, a long table cell, deep quotes and lists, many tiny paragraphs.
+    void pathologicalMarkdownFinishes_data() {
+        QTest::addColumn<QString>("markdown");
+        QString emphasis;
+        for (int i = 0; i < 5000; ++i) emphasis += QStringLiteral("**b%1** `c` ").arg(i);
+        QTest::newRow("long line of markup") << emphasis;
+        QTest::newRow("long table cell") << QStringLiteral("| a | b |\n|---|---|\n| ") + QString(200000, u'y') +
+                                                QStringLiteral(" | z |");
+        QTest::newRow("deep quotes") << QString(500, u'>') + QStringLiteral(" deep");
+        QString list;
+        for (int i = 0; i < 200; ++i) list += QString(i * 2, u' ') + QStringLiteral("- level%1\n").arg(i);
+        QTest::newRow("deep list") << list;
+        QString paragraphs;
+        for (int i = 0; i < 5000; ++i) paragraphs += QStringLiteral("p%1\n\n").arg(i);
+        QTest::newRow("many paragraphs") << paragraphs;
+        QTest::newRow("long code line") << QStringLiteral("```\n") + QString(300000, u'c') + QStringLiteral("\n```");
+    }
+    void pathologicalMarkdownFinishes() {
+        QFETCH(QString, markdown);
+        const QList<ConversationArchive> archive{archiveWith(markdown)};
+        QElapsedTimer timer;
+        timer.start();
+        for (ExportFormat format : {ExportFormat::Html, ExportFormat::Pdf}) {
+            const QString file = path(QStringLiteral("p.") + exportFormatName(format));
+            QVERIFY(writeExport(archive, format, file));
+            QVERIFY(QFileInfo(file).size() > 0);
+        }
+        const QString html = pageText(conversationsToHtml(archive));
+        const QStringList missing = missingWords(markdown, html.mid(html.indexOf(QStringLiteral("Show me"))));
+        QVERIFY2(missing.isEmpty(), qPrintable(missing.mid(0, 20).join(QLatin1Char(' '))));
+        qInfo("%s: %lld ms", QTest::currentDataTag(), qint64(timer.elapsed()));
     }
 
     void markdownAndTextKeepTheMessageText() {
