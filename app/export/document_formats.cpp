@@ -1,5 +1,7 @@
 #include "app/export/document_formats.h"
 
+#include "app/export/markdown_render.h"
+
 #include <QDateTime>
 #include <QHash>
 #include <QJsonObject>
@@ -178,60 +180,8 @@ QString titleOf(const Conversation& c) {
     return c.title.trimmed().isEmpty() ? QStringLiteral("Untitled conversation") : c.title;
 }
 
-// Prose for the HTML page: escaped, with `inline code` as <code>.
-QString proseToHtml(const QString& text) {
-    QString html;
-    const QStringList pieces = text.split(QLatin1Char('`'));
-    // An odd number of backticks leaves the last one unmatched: shown as it is.
-    const qsizetype paired = pieces.size() % 2 == 1 ? pieces.size() : pieces.size() - 1;
-    for (qsizetype i = 0; i < pieces.size(); ++i) {
-        if (i % 2 == 1 && i < paired && !pieces[i].isEmpty()) {
-            html += QStringLiteral("<code>") + escapeHtml(pieces[i]) + QStringLiteral("</code>");
-        } else {
-            if (i % 2 == 1) {
-                html += QLatin1Char('`');
-            }
-            html += escapeHtml(pieces[i]);
-        }
-    }
-    return html;
-}
-
-// Only characters that cannot end the attribute or start markup.
-QString languageClass(const QString& language) {
-    QString safe;
-    for (QChar ch : language) {
-        if (ch.isLetterOrNumber() || ch == QLatin1Char('-') || ch == QLatin1Char('_') || ch == QLatin1Char('+') ||
-            ch == QLatin1Char('#') || ch == QLatin1Char('.')) {
-            safe += ch;
-        }
-    }
-    return safe.left(32);
-}
-
 QString bodyToHtml(const QString& content, bool richText) {
-    QString html;
-    for (const TextSegment& segment : splitCodeBlocks(content)) {
-        if (segment.code) {
-            const QString lang = languageClass(segment.language);
-            if (richText) {
-                html += QStringLiteral("<pre class=\"code\">%1</pre>\n").arg(escapeHtml(segment.text));
-            } else {
-                html += lang.isEmpty() ? QStringLiteral("<pre><code>")
-                                       : QStringLiteral("<pre><code class=\"language-%1\">").arg(lang);
-                html += escapeHtml(segment.text) + QStringLiteral("</code></pre>\n");
-            }
-        } else if (!segment.text.trimmed().isEmpty()) {
-            if (richText) {
-                // QTextDocument honours pre-wrap, but line breaks are sturdier as <br>.
-                QString text = proseToHtml(segment.text.trimmed());
-                text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
-                html += QStringLiteral("<p>%1</p>\n").arg(text);
-            } else {
-                html += QStringLiteral("<div class=\"text\">%1</div>\n").arg(proseToHtml(segment.text.trimmed()));
-            }
-        }
-    }
+    QString html = markdownToHtml(content, richText ? HtmlFlavour::RichText : HtmlFlavour::Page);
     if (html.isEmpty()) {
         html = richText ? QStringLiteral("<p><i>(empty)</i></p>\n")
                         : QStringLiteral("<div class=\"text empty\">(empty)</div>\n");
@@ -261,10 +211,22 @@ h1 { font-size: 1.6rem; margin: 0 0 .4rem; overflow-wrap: anywhere; }
 .label { font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: none; margin-bottom: .3rem; }
 .message.assistant .label { color: var(--accent); }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
-.text + .text, .text + pre, pre + .text { margin-top: .6rem; }
+.message p, .message li { overflow-wrap: anywhere; }
+.message p { margin: .45rem 0; }
+.message h2, .message h3, .message h4, .message h5, .message h6 { margin: 1rem 0 .4rem; line-height: 1.3; }
+.message h2 { font-size: 1.3rem; } .message h3 { font-size: 1.15rem; }
+.message h4, .message h5, .message h6 { font-size: 1rem; }
+.message ul, .message ol { margin: .45rem 0; padding-left: 1.6rem; }
+blockquote { margin: .6rem 0; padding: .1rem .9rem; border-left: 4px solid var(--border); color: var(--muted); }
+table { border-collapse: collapse; margin: .6rem 0; display: block; overflow-x: auto; }
+th, td { border: 1px solid var(--border); padding: .3rem .6rem; vertical-align: top; }
+th { background: var(--code-bg); }
+th.center, td.center { text-align: center; } th.right, td.right { text-align: right; }
+hr { border: 0; border-top: 1px solid var(--border); margin: 1rem 0; }
 .empty { color: var(--muted); font-style: italic; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .92em;
   background: var(--code-bg); border-radius: 4px; padding: .05em .3em; }
+.lang { font: .75rem ui-monospace, "DejaVu Sans Mono", monospace; color: var(--muted); margin: .6rem 0 -.4rem; }
 pre { background: var(--code-bg); border: 1px solid var(--border); border-radius: 8px;
   padding: .7rem .9rem; overflow-x: auto; margin: .6rem 0; }
 pre code { background: none; padding: 0; font-size: .88em; white-space: pre; }
@@ -433,39 +395,57 @@ QString conversationsToHtml(const QList<ConversationArchive>& conversations) {
     return collect(&writeHtml, conversations);
 }
 
-QString conversationsToRichText(const QList<ConversationArchive>& conversations) {
-    QString html = QStringLiteral(
-        "<html><head><style>"
+QString richTextStyleSheet() {
+    return QStringLiteral(
         "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1f2328; }"
         "h1 { font-size: 17pt; margin-bottom: 2pt; }"
+        "h2 { font-size: 14pt; } h3 { font-size: 12pt; } h4, h5, h6 { font-size: 10pt; }"
         "p.meta { color: #656d76; font-size: 9pt; margin-top: 0px; margin-bottom: 10px; }"
         // Qt's rich text does not weigh selector specificity: the generic rule goes first.
         "p { margin-top: 2px; margin-bottom: 5px; }"
-        "p.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 18px; "
+        // Labels are headings (h6), so the PDF keeps them with the message that follows.
+        "h6.label { font-size: 9pt; font-weight: bold; color: #2f6feb; margin-top: 18px; "
         "margin-bottom: 3px; }"
-        "p.user { color: #1a7f37; }"
+        "h6.user { color: #1a7f37; }"
+        "p.lang { font-size: 8pt; color: #656d76; margin-top: 6px; margin-bottom: 0px; }"
         "pre.code { font-family: 'DejaVu Sans Mono', monospace; font-size: 9pt; "
         "background-color: #f0f1f3; margin-top: 5px; margin-bottom: 5px; white-space: pre-wrap; }"
         "code { font-family: 'DejaVu Sans Mono', monospace; background-color: #f0f1f3; }"
-        "</style></head><body>");
+        "blockquote { color: #4b535c; margin-left: 18px; margin-right: 0px; }"
+        "table { margin-top: 4px; margin-bottom: 6px; border-color: #d0d7de; }"
+        "th { background-color: #f0f1f3; font-weight: bold; }");
+}
+
+void writeRichText(const QList<ConversationArchive>& conversations, const RichTextSink& sink) {
     for (qsizetype n = 0; n < conversations.size(); ++n) {
         const ConversationArchive& archive = conversations[n];
         const Conversation& c = archive.conversation;
-        // Each conversation starts on a new page.
-        html += (n == 0 ? QStringLiteral("<h1>") : QStringLiteral("<h1 style=\"page-break-before: always\">")) +
-                escapeHtml(titleOf(c)) + QStringLiteral("</h1>");
-        html += QStringLiteral("<p class=\"meta\">%1</p>")
-                    .arg(escapeHtml(metadataLines(c).join(QLatin1Char('\n')))
-                             .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+        QString header = QStringLiteral("<h1>") + escapeHtml(titleOf(c)) + QStringLiteral("</h1>");
+        header += QStringLiteral("<p class=\"meta\">%1</p>")
+                      .arg(escapeHtml(metadataLines(c).join(QLatin1Char('\n')))
+                               .replace(QLatin1Char('\n'), QStringLiteral("<br>")));
         if (!c.options.systemPrompt.isEmpty()) {
-            html += QStringLiteral("<p class=\"label\">System prompt</p>") + bodyToHtml(c.options.systemPrompt, true);
+            header +=
+                QStringLiteral("<h6 class=\"label\">System prompt</h6>") + bodyToHtml(c.options.systemPrompt, true);
         }
+        // Each conversation starts on a new page.
+        sink(header, n > 0);
         for (const Shown& s : shownMessages(archive)) {
-            html +=
-                QStringLiteral("<p class=\"label %1\">%2</p>").arg(toText(s.message.role), escapeHtml(messageLabel(s)));
-            html += bodyToHtml(s.message.content, true);
+            sink(QStringLiteral("<h6 class=\"label %1\">%2</h6>")
+                         .arg(toText(s.message.role), escapeHtml(messageLabel(s))) +
+                     bodyToHtml(s.message.content, true),
+                 false);
         }
     }
+}
+
+QString conversationsToRichText(const QList<ConversationArchive>& conversations) {
+    QString html =
+        QStringLiteral("<html><head><style>") + richTextStyleSheet() + QStringLiteral("</style></head><body>");
+    writeRichText(conversations, [&](const QString& piece, bool newPage) {
+        html += newPage ? QStringLiteral("<div style=\"page-break-before: always\">") + piece + QStringLiteral("</div>")
+                        : piece;
+    });
     html += QStringLiteral("</body></html>");
     return html;
 }

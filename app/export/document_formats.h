@@ -26,13 +26,20 @@ void writePlainText(const QList<ConversationArchive>& conversations, const TextS
 QString conversationsToPlainText(const QList<ConversationArchive>& conversations);
 
 // A standalone page: inline CSS (light and dark through prefers-color-scheme), a
-// Content-Security-Policy that forbids scripts, every piece of text HTML-escaped, fenced
-// code blocks as <pre><code>.
+// Content-Security-Policy that forbids scripts and loading, every piece of text HTML-escaped,
+// messages rendered from Markdown as the window renders them (markdown_render.h).
 void writeHtml(const QList<ConversationArchive>& conversations, const TextSink& sink);
 QString conversationsToHtml(const QList<ConversationArchive>& conversations);
 
 // The subset of HTML that QTextDocument understands (no CSS variables or media queries),
-// for the PDF. Escaped the same way.
+// for the PDF, escaped the same way and with Markdown rendered as for the page. It comes piece
+// by piece, each a fragment to lay out on its own under richTextStyleSheet(): a conversation's
+// header (title, metadata, system prompt), then one piece per message (its label and body).
+// `newPage`: the piece starts a new page (each conversation after the first).
+using RichTextSink = std::function<void(const QString& html, bool newPage)>;
+void writeRichText(const QList<ConversationArchive>& conversations, const RichTextSink& sink);
+QString richTextStyleSheet();
+// The pieces as one document (the style sheet inline), for tests and previews.
 QString conversationsToRichText(const QList<ConversationArchive>& conversations);
 
 // &, <, >, " and ' as entities: safe in element content and in quoted attributes.

@@ -116,21 +116,21 @@ Result<ExportSummary> writeExport(const QList<ConversationArchive>& conversation
         ok = ok && file.write(bytes) == bytes.size();
         written += bytes.size();
     };
-    // The text formats stream to the file piece by piece; JSON and PDF are laid out whole.
+    // Every format streams to the file as it is made: memory follows a message (or a page), not
+    // the conversation.
     const TextSink sink = [&](const QString& piece) { write(piece.toUtf8()); };
-    if (format == ExportFormat::Markdown) {
-        writeMarkdown(conversations, sink);
-    } else if (format == ExportFormat::PlainText) {
-        writePlainText(conversations, sink);
-    } else if (format == ExportFormat::Html) {
-        writeHtml(conversations, sink);
-    } else {
-        Result<QByteArray> bytes = renderExport(conversations, format);
-        if (!bytes) {
+    switch (format) {
+    case ExportFormat::Markdown: writeMarkdown(conversations, sink); break;
+    case ExportFormat::PlainText: writePlainText(conversations, sink); break;
+    case ExportFormat::Html: writeHtml(conversations, sink); break;
+    case ExportFormat::Json: writeJson(conversations, QDateTime::currentMSecsSinceEpoch(), write); break;
+    case ExportFormat::Pdf:
+        if (Status s = writeConversationsPdf(conversations, file, documentTitle(conversations)); !s) {
             file.cancelWriting();
-            return toError(QStringLiteral("%1: %2").arg(path, errorText(bytes)));
+            return toError(QStringLiteral("%1: %2").arg(path, errorText(s)));
         }
-        write(*bytes);
+        written = file.size();
+        break;
     }
     if (!ok || !file.commit()) {
         const QString why = file.errorString();

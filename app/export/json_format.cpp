@@ -24,32 +24,38 @@ QJsonValue optionalNumber(const std::optional<int>& value) {
     return value ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
 }
 
-QJsonObject conversationToJson(const ConversationArchive& archive) {
-    // Local ids in creation order: the importer inserts in that order, which keeps sibling
-    // order (siblings are ordered by id) and "most recent branch" the same after import.
+// Local ids in creation order: the importer inserts in that order, which keeps sibling order
+// (siblings are ordered by id) and "most recent branch" the same after import.
+QHash<qint64, qint64> localIds(const ConversationArchive& archive) {
     QHash<qint64, qint64> localId;
+    localId.reserve(archive.messages.size());
     for (const Message& m : archive.messages) {
         localId.insert(m.id, localId.size() + 1);
     }
-    QJsonArray messages;
-    for (const Message& m : archive.messages) {
-        QJsonObject json;
-        json.insert(QLatin1String("id"), localId.value(m.id));
-        json.insert(QLatin1String("parent"), m.parentId != 0 && localId.contains(m.parentId)
-                                                 ? QJsonValue(localId.value(m.parentId))
-                                                 : QJsonValue(QJsonValue::Null));
-        json.insert(QLatin1String("role"), toText(m.role));
-        json.insert(QLatin1String("content"), m.content);
-        json.insert(QLatin1String("status"),
-                    toText(m.status == MessageStatus::Streaming ? MessageStatus::Interrupted : m.status));
-        json.insert(QLatin1String("created_at"), m.createdAtMs);
-        json.insert(QLatin1String("updated_at"), m.updatedAtMs);
-        json.insert(QLatin1String("prompt_tokens"), optionalNumber(m.tokens.prompt));
-        json.insert(QLatin1String("completion_tokens"), optionalNumber(m.tokens.completion));
-        json.insert(QLatin1String("model"), m.model);
-        json.insert(QLatin1String("settings"), m.settings.toJson());
-        messages.append(json);
-    }
+    return localId;
+}
+
+QJsonObject messageToJson(const Message& m, const QHash<qint64, qint64>& localId) {
+    QJsonObject json;
+    json.insert(QLatin1String("id"), localId.value(m.id));
+    json.insert(QLatin1String("parent"), m.parentId != 0 && localId.contains(m.parentId)
+                                             ? QJsonValue(localId.value(m.parentId))
+                                             : QJsonValue(QJsonValue::Null));
+    json.insert(QLatin1String("role"), toText(m.role));
+    json.insert(QLatin1String("content"), m.content);
+    json.insert(QLatin1String("status"),
+                toText(m.status == MessageStatus::Streaming ? MessageStatus::Interrupted : m.status));
+    json.insert(QLatin1String("created_at"), m.createdAtMs);
+    json.insert(QLatin1String("updated_at"), m.updatedAtMs);
+    json.insert(QLatin1String("prompt_tokens"), optionalNumber(m.tokens.prompt));
+    json.insert(QLatin1String("completion_tokens"), optionalNumber(m.tokens.completion));
+    json.insert(QLatin1String("model"), m.model);
+    json.insert(QLatin1String("settings"), m.settings.toJson());
+    return json;
+}
+
+// A conversation without its messages.
+QJsonObject conversationHeaderToJson(const ConversationArchive& archive, const QHash<qint64, qint64>& localId) {
     const Conversation& c = archive.conversation;
     QJsonObject json;
     json.insert(QLatin1String("title"), c.title);
@@ -62,8 +68,21 @@ QJsonObject conversationToJson(const ConversationArchive& archive) {
     json.insert(QLatin1String("current_leaf"), localId.contains(c.currentLeafMessageId)
                                                    ? QJsonValue(localId.value(c.currentLeafMessageId))
                                                    : QJsonValue(QJsonValue::Null));
-    json.insert(QLatin1String("messages"), messages);
     return json;
+}
+
+// `object` as QJsonDocument::Indented writes it, nested `depth` levels deep, without the
+// closing brace (the caller adds members first) and without a final newline.
+QByteArray openIndentedObject(const QJsonObject& object, int depth) {
+    QByteArray text = QJsonDocument(object).toJson(QJsonDocument::Indented);
+    text.chop(2);  // "}\n"
+    while (text.endsWith(' ') || text.endsWith('\n')) text.chop(1);
+    text.replace("\n", "\n" + QByteArray(depth * 4, ' '));
+    return text;
+}
+
+QByteArray indentedObject(const QJsonObject& object, int depth) {
+    return openIndentedObject(object, depth) + "\n" + QByteArray(depth * 4, ' ') + "}";
 }
 
 // ---- Reading ---------------------------------------------------------------------------
@@ -446,18 +465,42 @@ std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue&
 
 }  // namespace
 
-QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs) {
-    QJsonArray list;
-    for (const ConversationArchive& archive : conversations) {
-        list.append(conversationToJson(archive));
-    }
+void writeJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs, const ByteSink& sink) {
+    // About a megabyte at a time, each message serialized on its own: memory follows the largest
+    // message, not the conversation.
+    QByteArray out;
+    const auto put = [&](const QByteArray& text) {
+        out += text;
+        if (out.size() >= (1 << 20)) {
+            sink(out);
+            out.clear();
+        }
+    };
     QJsonObject root;
     root.insert(QLatin1String("format"), QLatin1String(kExportFormatName));
     root.insert(QLatin1String("version"), kExportFormatVersion);
     root.insert(QLatin1String("generator"), QStringLiteral("Falcon Mamba Chat " FM_EXPORT_APP_VERSION));
     root.insert(QLatin1String("exported_at"), exportedAtMs);
-    root.insert(QLatin1String("conversations"), list);
-    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+    put(openIndentedObject(root, 0) + ",\n    \"conversations\": [");
+    for (qsizetype n = 0; n < conversations.size(); ++n) {
+        const ConversationArchive& archive = conversations[n];
+        const QHash<qint64, qint64> localId = localIds(archive);
+        put(QByteArray(n == 0 ? "\n        " : ",\n        ") +
+            openIndentedObject(conversationHeaderToJson(archive, localId), 2) + ",\n            \"messages\": [");
+        for (qsizetype i = 0; i < archive.messages.size(); ++i) {
+            put(QByteArray(i == 0 ? "\n                " : ",\n                ") +
+                indentedObject(messageToJson(archive.messages[i], localId), 4));
+        }
+        put("\n            ]\n        }");
+    }
+    put("\n    ]\n}\n");
+    if (!out.isEmpty()) sink(out);
+}
+
+QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs) {
+    QByteArray json;
+    writeJson(conversations, exportedAtMs, [&](const QByteArray& piece) { json += piece; });
+    return json;
 }
 
 Result<QList<ConversationArchive>> conversationsFromJson(const QByteArray& document) {

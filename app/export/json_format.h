@@ -8,6 +8,8 @@
 #include <QByteArray>
 #include <QList>
 
+#include <functional>
+
 namespace fm {
 
 // The "format" field's value and the version this build writes and reads.
@@ -18,6 +20,10 @@ inline constexpr int kExportFormatVersion = 1;
 // the current leaf and parent references use those ids. A message still streaming is
 // written as 'interrupted': the file is a snapshot and nothing will finish that reply.
 // `exportedAtMs` and the generator name are informational.
+// Written piece by piece (about a megabyte at a time) into `sink`, so an export streams to its
+// file; conversationsToJson() collects the pieces.
+using ByteSink = std::function<void(const QByteArray& piece)>;
+void writeJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs, const ByteSink& sink);
 QByteArray conversationsToJson(const QList<ConversationArchive>& conversations, qint64 exportedAtMs);
 
 // Parses and validates a document. On success the archives carry the file's local ids

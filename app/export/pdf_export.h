@@ -1,5 +1,6 @@
 #pragma once
-// PDF through Qt's own writer (QTextDocument laid out on a QPdfWriter): no external tools.
+// PDF through Qt's own writer (QTextDocuments laid out a few messages at a time and painted
+// onto a QPdfWriter page by page): no external tools.
 
 #include "app/export/conversation_archive.h"
 

@@ -5,10 +5,12 @@
 #include "app/export/exporter.h"
 #include "tests/storage/export_test_support.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTextDocument>
 #include <QtTest>
 
 using namespace fm;
@@ -36,6 +38,55 @@ QString pdfText(const QString& pdf) {
         return QStringLiteral("<pdftotext failed: %1>").arg(QString::fromUtf8(p.readAllStandardError()));
     // Lines are wrapped and may be joined with hyphens or spaces: compare word sequences.
     return QString::fromUtf8(p.readAllStandardOutput()).simplified();
+}
+
+// One conversation in memory: a question and `answer`.
+ConversationArchive archiveWith(const QString& answer) {
+    ConversationArchive a;
+    a.conversation.title = QStringLiteral("Rendering");
+    a.conversation.createdAtMs = a.conversation.updatedAtMs = 1'750'000'000'000;
+    for (qint64 id : {1, 2}) {
+        Message m;
+        m.id = id;
+        m.parentId = id - 1;
+        m.role = id == 1 ? MessageRole::User : MessageRole::Assistant;
+        m.content = id == 1 ? QStringLiteral("Show me") : answer;
+        a.messages.append(m);
+    }
+    a.conversation.currentLeafMessageId = 2;
+    return a;
+}
+
+// What a reader of the page sees: the text of <main> without tags, entities decoded. Every
+// '<' of the content is escaped, so removing tags removes only the page's own markup.
+QString pageText(const QString& html) {
+    static const QRegularExpression kTag(QStringLiteral("<[^>]*>"));
+    QString text = html.mid(html.indexOf(QStringLiteral("<main>")));
+    text.replace(kTag, QStringLiteral(" "));
+    text.replace(QStringLiteral("&lt;"), QStringLiteral("<")).replace(QStringLiteral("&gt;"), QStringLiteral(">"));
+    text.replace(QStringLiteral("&quot;"), QStringLiteral("\"")).replace(QStringLiteral("&#39;"), QStringLiteral("'"));
+    return text.replace(QStringLiteral("&amp;"), QStringLiteral("&")).simplified();
+}
+
+// Word -> how often it occurs.
+QHash<QString, int> wordCounts(const QString& text) {
+    static const QRegularExpression kWord(QStringLiteral("\\w+"), QRegularExpression::UseUnicodePropertiesOption);
+    QHash<QString, int> counts;
+    for (auto it = kWord.globalMatch(text); it.hasNext();) ++counts[it.next().captured()];
+    return counts;
+}
+
+// The words of `source` missing from (or fewer in) `shown`. List markers ("1.", "-", "- [x]")
+// are syntax: the page numbers its items and draws its check boxes itself.
+QStringList missingWords(const QString& source, const QString& shown) {
+    static const QRegularExpression kMarker(QStringLiteral("^\\s*(\\d+[.)]|[-*+])\\s(\\[[ xX]\\]\\s)?"),
+                                            QRegularExpression::MultilineOption);
+    const QHash<QString, int> have = wordCounts(shown);
+    const QHash<QString, int> want = wordCounts(QString(source).remove(kMarker));
+    QStringList missing;
+    for (auto it = want.begin(); it != want.end(); ++it)
+        if (have.value(it.key()) < it.value()) missing << it.key();
+    return missing;
 }
 
 }  // namespace
@@ -170,6 +221,129 @@ private slots:
         QVERIFY2(text.contains(expected.simplified()), qPrintable(text.left(2000)));
         QVERIFY(text.contains(QStringLiteral("PDF check")));
         QVERIFY(text.contains(QStringLiteral("Line 399 of a long answer.")));
+    }
+
+    // HTML and PDF render Markdown as the window does (app/markdown_blocks, then Qt's importer):
+    // every word of the source is shown, none of the syntax that was rendered is, raw HTML is
+    // literal text, and the page gets the elements of the structure.
+    void documentsRenderMarkdown_data() {
+        QTest::addColumn<QString>("markdown");
+        QTest::addColumn<QStringList>("syntax");    // must not be in the shown text
+        QTest::addColumn<QStringList>("elements");  // must be in the page's HTML
+        QTest::newRow("table") << QStringLiteral(
+                                      "Scores:\n\n| Name | Score | Note |\n|:--|--:|:-:|\n| **Alice** | 10 | top |\n| "
+                                      "Bob | 7 | `x` |\n\nEnd.")
+                               << QStringList{"|", "---", "**", "`"}
+                               << QStringList{"<table>", "<th>Name</th>", "<th class=\"right\">Score</th>",
+                                              "<td><strong>Alice</strong></td>", "<td class=\"center\"><code>x</code>"};
+        QTest::newRow("blockquote")
+            << QStringLiteral("> Quoted wisdom here\n> on two lines\n>\n> > nested too\n\nAfter it.")
+            << QStringList{">"}
+            << QStringList{"<blockquote><p>Quoted wisdom here on two lines</p>\n<blockquote><p>nested too</p>",
+                           "<p>After it.</p>"};
+        QTest::newRow("raw html")
+            << QStringLiteral(
+                   "Line one<br>line two <img src=x onerror=alert(1)> and <span style=\"color:red\">red</span>\n"
+                   "<div>unclosed <b>bold\n\n## Heading after html\n\nTail <!-- comment --> text &amp; more.")
+            << QStringList{"## "}
+            << QStringList{"&lt;br&gt;line two",
+                           "&lt;img src=x onerror=alert(1)&gt;",
+                           "&lt;span style=&quot;color:red&quot;&gt;red&lt;/span&gt;",
+                           "&lt;div&gt;unclosed &lt;b&gt;bold",
+                           "<h3>Heading after html</h3>",
+                           "&lt;!-- comment --&gt;",
+                           "&amp;amp;"};
+        QTest::newRow("headings") << QStringLiteral(
+                                         "# Title one\n\nSome text.\n\n### Third level\n\nSetext\n---\n\nMore.")
+                                  << QStringList{"#", "---"}
+                                  << QStringList{"<h2>Title one</h2>", "<h4>Third level</h4>", "<h3>Setext</h3>"};
+        QTest::newRow("nested lists")
+            << QStringLiteral("- fruit\n  - apple\n  - pear\n- vegetables\n  1. carrot\n  2. leek\n\n- [x] done task")
+            << QStringList{"- ", "[x]"}
+            << QStringList{"<ul>\n<li>fruit<ul>\n<li>apple</li>\n<li>pear</li>\n</ul>",
+                           "<li>vegetables<ol>\n<li>carrot</li>\n<li>leek</li>\n</ol>"};
+        QTest::newRow("code")
+            << QStringLiteral(
+                   "Run this:\n```python\nprint(\"hi\")  # a comment\n```\nand `inline_code` too\n\n    indented code")
+            << QStringList{"```", "`"}
+            << QStringList{
+                   "<div class=\"lang\">python</div><pre><code class=\"language-python\">"
+                   "print(&quot;hi&quot;)  # a comment</code></pre>",
+                   "<code>inline_code</code>"};
+        QTest::newRow("emphasis and links") << QStringLiteral(
+                                                   "Some **bold**, *italic*, ~~gone~~ and [a "
+                                                   "link](https://example.com/page) plus ![alt text](pic.png).")
+                                            << QStringList{"**", "~~", "](", "!["}
+                                            << QStringList{"<strong>bold</strong>", "<em>italic</em>", "<s>gone</s>",
+                                                           "a link (https://example.com/page)"};
+    }
+    void documentsRenderMarkdown() {
+        QFETCH(QString, markdown);
+        QFETCH(QStringList, syntax);
+        QFETCH(QStringList, elements);
+        const QList<ConversationArchive> archive{archiveWith(markdown)};
+
+        const QString html = conversationsToHtml(archive);
+        const QString messages = html.mid(html.indexOf(QStringLiteral("<section")));
+        for (const QString& element : elements)
+            QVERIFY2(messages.contains(element), qPrintable(element + QStringLiteral("\n") + messages));
+        // Nothing from the content became an element that loads or links anything.
+        for (const char* tag : {"<img", "<span", "<div>", "<b>", "href=", "src=\"", "<!--"})
+            QVERIFY2(!messages.contains(QLatin1String(tag)), tag);
+        QVERIFY(html.contains(QStringLiteral("Content-Security-Policy")));
+
+        // The page as read, the PDF's document before it is painted, and the PDF's own text.
+        QTextDocument laidOut;
+        laidOut.setHtml(conversationsToRichText(archive));
+        QList<std::pair<QString, QString>> shown{{QStringLiteral("html"), pageText(html)},
+                                                 {QStringLiteral("pdf document"), laidOut.toPlainText()}};
+        QVERIFY(writeExport(archive, ExportFormat::Pdf, path(QStringLiteral("r.pdf"))));
+        const QString pdf = pdfText(path(QStringLiteral("r.pdf")));
+        if (!pdf.isNull()) shown.append({QStringLiteral("pdf text"), pdf});
+        for (const auto& [where, text] : shown) {
+            const QString body = text.mid(text.indexOf(QStringLiteral("Show me")));
+            const QStringList missing = missingWords(markdown, body);
+            QVERIFY2(missing.isEmpty(), qPrintable(where + QStringLiteral(": missing ") +
+                                                   missing.join(QLatin1Char(' ')) + QStringLiteral("\n") + body));
+            for (const QString& s : syntax)
+                QVERIFY2(!body.contains(s),
+                         qPrintable(where + QStringLiteral(": shows ") + s + QStringLiteral("\n") + body));
+        }
+        if (pdf.isNull()) QSKIP("pdftotext (poppler-utils) is not installed: the PDF's own text was not checked");
+    }
+
+    // Hostile shapes finish, in every rendered format, without losing their text: one long
+    // line full of markup, a long table cell, deep quotes and lists, many tiny paragraphs.
+    void pathologicalMarkdownFinishes_data() {
+        QTest::addColumn<QString>("markdown");
+        QString emphasis;
+        for (int i = 0; i < 5000; ++i) emphasis += QStringLiteral("**b%1** `c` ").arg(i);
+        QTest::newRow("long line of markup") << emphasis;
+        QTest::newRow("long table cell") << QStringLiteral("| a | b |\n|---|---|\n| ") + QString(200000, u'y') +
+                                                QStringLiteral(" | z |");
+        QTest::newRow("deep quotes") << QString(500, u'>') + QStringLiteral(" deep");
+        QString list;
+        for (int i = 0; i < 200; ++i) list += QString(i * 2, u' ') + QStringLiteral("- level%1\n").arg(i);
+        QTest::newRow("deep list") << list;
+        QString paragraphs;
+        for (int i = 0; i < 5000; ++i) paragraphs += QStringLiteral("p%1\n\n").arg(i);
+        QTest::newRow("many paragraphs") << paragraphs;
+        QTest::newRow("long code line") << QStringLiteral("```\n") + QString(300000, u'c') + QStringLiteral("\n```");
+    }
+    void pathologicalMarkdownFinishes() {
+        QFETCH(QString, markdown);
+        const QList<ConversationArchive> archive{archiveWith(markdown)};
+        QElapsedTimer timer;
+        timer.start();
+        for (ExportFormat format : {ExportFormat::Html, ExportFormat::Pdf}) {
+            const QString file = path(QStringLiteral("p.") + exportFormatName(format));
+            QVERIFY(writeExport(archive, format, file));
+            QVERIFY(QFileInfo(file).size() > 0);
+        }
+        const QString html = pageText(conversationsToHtml(archive));
+        const QStringList missing = missingWords(markdown, html.mid(html.indexOf(QStringLiteral("Show me"))));
+        QVERIFY2(missing.isEmpty(), qPrintable(missing.mid(0, 20).join(QLatin1Char(' '))));
+        qInfo("%s: %lld ms", QTest::currentDataTag(), qint64(timer.elapsed()));
     }
 
     void markdownAndTextKeepTheMessageText() {
