@@ -1,6 +1,6 @@
 #include "app/export/document_formats.h"
 
-#include "app/export/markdown_render.h"
+#include "app/markdown/markdown_render.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -235,22 +235,6 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; margin-top: 
 )css";
 
 }  // namespace
-
-QString escapeHtml(const QString& text) {
-    QString out;
-    out.reserve(text.size() + text.size() / 8);
-    for (QChar ch : text) {
-        switch (ch.unicode()) {
-        case '&': out += QLatin1String("&amp;"); break;
-        case '<': out += QLatin1String("&lt;"); break;
-        case '>': out += QLatin1String("&gt;"); break;
-        case '"': out += QLatin1String("&quot;"); break;
-        case '\'': out += QLatin1String("&#39;"); break;
-        default: out += ch;
-        }
-    }
-    return out;
-}
 
 QList<TextSegment> splitCodeBlocks(const QString& markdown) {
     static const QRegularExpression kFence(QStringLiteral("^ {0,3}(`{3,}|~{3,})\\s*([^`\\s]*)"));

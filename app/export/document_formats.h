@@ -9,6 +9,8 @@
 #include <QList>
 #include <QString>
 
+#include "app/markdown/markdown_render.h"
+
 #include <functional>
 
 namespace fm {
@@ -41,9 +43,6 @@ void writeRichText(const QList<ConversationArchive>& conversations, const RichTe
 QString richTextStyleSheet();
 // The pieces as one document (the style sheet inline), for tests and previews.
 QString conversationsToRichText(const QList<ConversationArchive>& conversations);
-
-// &, <, >, " and ' as entities: safe in element content and in quoted attributes.
-QString escapeHtml(const QString& text);
 
 // A message split into prose and fenced (``` or ~~~) code blocks, in order.
 struct TextSegment {

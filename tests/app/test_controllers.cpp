@@ -14,7 +14,7 @@
 
 #include "app/checkpoint_inspection.h"
 #include "app/controllers/app_controller.h"
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 #include "app/startup/command_line.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"

@@ -2,7 +2,7 @@
 // every non-fence line of the input is in some block.
 #include <cstdlib>
 
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const QString text = QString::fromUtf8(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));

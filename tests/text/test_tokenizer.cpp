@@ -590,7 +590,7 @@ private slots:
             std::u32string w;
             std::vector<uint32_t> off;
             for (size_t i = 0; i < s.size();) {
-                char32_t cp;
+                char32_t cp = 0;
                 size_t n = fm::unicode::decode_utf8(s, i, cp);
                 w += cp;
                 off.push_back(static_cast<uint32_t>(i));

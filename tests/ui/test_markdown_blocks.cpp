@@ -10,7 +10,7 @@
 #include <QTextDocument>
 #include <QTextList>
 
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 
 using namespace fm::app;
 

@@ -8,7 +8,7 @@
 #include "app/controllers/chat/conversations_controller.h"
 #include "app/controllers/memory_monitor.h"
 #include "app/controllers/model_controller.h"
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 #include "app/storage/conversation_store.h"
 #include "app/worker/inference_worker.h"
 #include "app/worker/queued_call.h"

@@ -13,6 +13,9 @@
 
 namespace fm {
 
+// &, <, >, " and ' as entities: safe in element content and in quoted attributes.
+QString escapeHtml(const QString& text);
+
 enum class HtmlFlavour {
     Page,      // the standalone HTML page (styled by its own style sheet)
     RichText,  // the subset QTextDocument understands, for the PDF

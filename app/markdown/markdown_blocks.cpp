@@ -1,4 +1,4 @@
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 
 #include <QRegularExpression>
 

@@ -1,7 +1,6 @@
-#include "app/export/markdown_render.h"
+#include "app/markdown/markdown_render.h"
 
-#include "app/export/document_formats.h"
-#include "app/markdown_blocks.h"
+#include "app/markdown/markdown_blocks.h"
 
 #include <QTextBlock>
 #include <QTextCursor>
@@ -13,6 +12,23 @@
 #include <vector>
 
 namespace fm {
+
+QString escapeHtml(const QString& text) {
+    QString out;
+    out.reserve(text.size() + text.size() / 8);
+    for (QChar ch : text) {
+        switch (ch.unicode()) {
+        case '&': out += QLatin1String("&amp;"); break;
+        case '<': out += QLatin1String("&lt;"); break;
+        case '>': out += QLatin1String("&gt;"); break;
+        case '"': out += QLatin1String("&quot;"); break;
+        case '\'': out += QLatin1String("&#39;"); break;
+        default: out += ch;
+        }
+    }
+    return out;
+}
+
 namespace {
 
 using app::MarkdownBlock;
