@@ -1,0 +1,125 @@
+// Tokenizer against Hugging Face `tokenizers` on a generated corpus (tests/tools/
+// gen_tokenizer_corpus.mjs): strings over every block of Unicode 16 and a probe of every code
+// point whose letter/number/punctuation class differs between Unicode 8.0 and 16.0, in four
+// contexts. Both special-token modes must give exactly HF's ids.
+
+#include <QtTest>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "inference/text/tokenizer.h"
+#include "inference/text/unicode_tables.h"
+
+namespace {
+
+const std::string kFalcon = std::string(FM_TEST_DATA_DIR) + "/tokenizers/falcon-tokenizer";
+
+std::string escaped(const std::string& s) {
+    return nlohmann::json(s).dump(-1, ' ', true);
+}
+
+std::string ids_text(const std::vector<int32_t>& v) {
+    return nlohmann::json(v).dump();
+}
+
+struct Tally {
+    size_t total = 0, exact = 0;
+    std::vector<std::string> first_misses;
+    void check(const fm::Tokenizer& t, const std::string& text, bool parse, const std::vector<int32_t>& want) {
+        ++total;
+        auto got = t.encode(text, parse);
+        if (got && *got == want) {
+            ++exact;
+            return;
+        }
+        if (first_misses.size() < 10)
+            first_misses.push_back(escaped(text) + (parse ? " (parse)" : " (plain)") + ": HF " + ids_text(want) +
+                                   ", ours " + (got ? ids_text(*got) : got.error()));
+    }
+    void report(const char* what) const {
+        qInfo("%s: %zu of %zu exact (%.4f%%)", what, exact, total, total ? 100.0 * double(exact) / double(total) : 0.0);
+        for (const auto& m : first_misses) qWarning("  %s", m.c_str());
+    }
+};
+
+}  // namespace
+
+class TestTokenizerCorpus : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<fm::Tokenizer> tok_;
+
+private slots:
+    void initTestCase() {
+        auto r = fm::Tokenizer::load_from_dir(kFalcon);
+        if (!r) QFAIL(r.error().c_str());
+        tok_ = std::move(r.value());
+    }
+
+    // >= 3,000 strings over every Unicode 16 block, code, whitespace, digits, emoji and
+    // special-token strings; "ids" with special-token parsing, "plain_ids" (when different)
+    // without.
+    void corpusMatchesHuggingFace() {
+        std::ifstream in(kFalcon + "/hf_corpus.jsonl");
+        QVERIFY(in);
+        Tally parse, plain;
+        std::string line;
+        while (std::getline(in, line)) {
+            auto j = nlohmann::json::parse(line);
+            auto text = j["text"].get<std::string>();
+            auto ids = j["ids"].get<std::vector<int32_t>>();
+            parse.check(*tok_, text, true, ids);
+            plain.check(*tok_, text, false, j.contains("plain_ids") ? j["plain_ids"].get<std::vector<int32_t>>() : ids);
+        }
+        parse.report("corpus, special tokens parsed");
+        plain.report("corpus, special tokens as text");
+        QVERIFY(parse.total >= 3000);
+        QCOMPARE(parse.exact, parse.total);
+        QCOMPARE(plain.exact, plain.total);
+    }
+
+    // Each code point alone, after one and two spaces, and before a letter.
+    void classChangesSinceUnicode8() {
+        std::ifstream in(kFalcon + "/hf_probe.jsonl");
+        QVERIFY(in);
+        Tally parse, plain;
+        std::string line;
+        while (std::getline(in, line)) {
+            auto j = nlohmann::json::parse(line);
+            std::string c;
+            fm::unicode::append_utf8(c, j[0].get<char32_t>());
+            const std::string texts[] = {c, " " + c, "  " + c, c + "a"};
+            for (size_t k = 0; k < 4; ++k) {
+                auto ids = j[k + 1].get<std::vector<int32_t>>();
+                parse.check(*tok_, texts[k], true, ids);
+                plain.check(*tok_, texts[k], false, ids);
+            }
+        }
+        parse.report("probe, special tokens parsed");
+        plain.report("probe, special tokens as text");
+        QVERIFY(parse.total >= 100000);
+        QCOMPARE(parse.exact, parse.total);
+        QCOMPARE(plain.exact, plain.total);
+    }
+
+    // The two tables at the versions HF uses (spot checks; the probe covers them all).
+    void unicodeVersions() {
+        using namespace fm::unicode;
+        QVERIFY(!is_hf_punctuation(0x061D));  // Po since Unicode 14
+        QVERIFY(!is_hf_punctuation(0x2E43));  // Po since Unicode 9
+        QVERIFY(!is_hf_punctuation(0x11FFF));
+        QVERIFY(is_hf_punctuation(0x166D));   // Po in Unicode 8, So since 12
+        QVERIFY(is_hf_punctuation(0x111C9));  // Po in Unicode 8, Mn since 12
+        QVERIFY(in_punct(category(0x061D)));  // the regex's \p{P} is Unicode 16
+        QVERIFY(is_letter(0x1C89));           // added in Unicode 16
+        QVERIFY(is_number(0x116D0));          // added in Unicode 16
+        QVERIFY(!is_letter(0x1885));          // Lo in Unicode 8, Mn since 9
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTokenizerCorpus)
+#include "test_tokenizer_corpus.moc"
