@@ -1,10 +1,13 @@
 // Tokenizer encode throughput on one core: ~1 MB of generated English prose and ~1 MB of
-// source code (the project's own .cpp/.h files). Prints JSON.
+// source code (the project's own .cpp/.h files); and the time to load tokenizer.json (read,
+// parse, build vocabulary and merges), best and median of --loads runs. Prints JSON.
+// Hugging Face's load time of the same file, for comparison: tests/tools/hf_load_time.mjs.
 //
-// Usage: bench_tokenizer [--tokenizer DIR] [--source DIR] [--mb N]
+// Usage: bench_tokenizer [--tokenizer DIR] [--source DIR] [--mb N] [--loads N]
 //   --tokenizer  folder with tokenizer.json (default tests/data/tokenizers/falcon-tokenizer)
 //   --source     folder whose .cpp/.h files make the code corpus (default inference/)
 //   --mb         corpus size in MB (default 1)
+//   --loads      load runs (default 10)
 
 #include <algorithm>
 #include <chrono>
@@ -141,12 +144,36 @@ Run measure(const fs::path& tokenizer_dir, const std::string& text) {
     return r;
 }
 
+struct Load {
+    double best_s = 0, median_s = 0;
+    std::string error;
+};
+
+Load measure_load(const fs::path& tokenizer_dir, int runs) {
+    Load l;
+    std::vector<double> times;
+    for (int k = 0; k < std::max(1, runs); ++k) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto tok = fm::Tokenizer::load_from_dir(tokenizer_dir);
+        times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (!tok) {
+            l.error = tok.error();
+            return l;
+        }
+    }
+    std::sort(times.begin(), times.end());
+    l.best_s = times.front();
+    l.median_s = times[times.size() / 2];
+    return l;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     fs::path tokenizer_dir = kRepo / "tests/data/tokenizers/falcon-tokenizer";
     fs::path source_dir = kRepo / "inference";
     double mb = 1.0;
+    int loads = 10;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tokenizer"))
             tokenizer_dir = argv[i + 1];
@@ -154,6 +181,8 @@ int main(int argc, char** argv) {
             source_dir = argv[i + 1];
         else if (!std::strcmp(argv[i], "--mb"))
             mb = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--loads"))
+            loads = std::atoi(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
@@ -166,6 +195,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "no .cpp/.h files under %s\n", source_dir.string().c_str());
         return 1;
     }
+    Load load = measure_load(tokenizer_dir, loads);
+    if (!load.error.empty()) {
+        std::fprintf(stderr, "error: %s\n", load.error.c_str());
+        return 1;
+    }
     Run p = measure(tokenizer_dir, prose);
     Run c = measure(tokenizer_dir, code);
     if (!p.ok || !c.ok) {
@@ -176,8 +210,9 @@ int main(int argc, char** argv) {
         "{\n  \"tokenizer\": \"%s\",\n"
         "  \"prose\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
         "  \"code\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
+        "  \"load\": {\"runs\": %d, \"best_s\": %.4f, \"median_s\": %.4f},\n"
         "  \"threads\": 1\n}\n",
         tokenizer_dir.string().c_str(), prose.size(), p.tokens, p.mb_per_s, p.warm_mb_per_s, code.size(), c.tokens,
-        c.mb_per_s, c.warm_mb_per_s);
+        c.mb_per_s, c.warm_mb_per_s, std::max(1, loads), load.best_s, load.median_s);
     return 0;
 }
