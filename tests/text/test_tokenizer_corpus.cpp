@@ -1,7 +1,7 @@
 // Tokenizer against Hugging Face `tokenizers` on a generated corpus (tests/tools/
 // gen_tokenizer_corpus.mjs): strings over every block of Unicode 16 and a probe of every code
 // point whose letter/number/punctuation class differs between Unicode 8.0 and 16.0, in four
-// contexts. Both special-token modes must give exactly HF's ids.
+// contexts. Both special-token modes must give exactly HF's ids. Also HF's NFC normalizer.
 
 #include <QtTest>
 
@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/text/pretokenizer.h"
 #include "inference/text/tokenizer.h"
 #include "inference/text/unicode_tables.h"
 
@@ -104,6 +105,30 @@ private slots:
         QVERIFY(parse.total >= 100000);
         QCOMPARE(parse.exact, parse.total);
         QCOMPARE(plain.exact, plain.total);
+    }
+
+    // HF's NFC normalizer (GPT-NeoX-style tokenizers): every code point NFC changes, and random
+    // starters with combining marks, Hangul jamo and the compositions Unicode 16 added (which HF
+    // does not make).
+    void nfcMatchesHuggingFace() {
+        std::ifstream in(std::string(FM_TEST_DATA_DIR) + "/tokenizers/hf_nfc.jsonl");
+        QVERIFY(in);
+        size_t total = 0, exact = 0;
+        std::string line;
+        while (std::getline(in, line)) {
+            auto j = nlohmann::json::parse(line);
+            auto text = j[0].get<std::string>(), want = j[1].get<std::string>();
+            auto got = fm::nfc_normalize(text);
+            ++total;
+            if (got == want)
+                ++exact;
+            else if (total - exact <= 10)
+                qWarning("  NFC %s: HF %s, ours %s", escaped(text).c_str(), escaped(want).c_str(),
+                         escaped(got).c_str());
+        }
+        qInfo("NFC: %zu of %zu exact", exact, total);
+        QVERIFY(total >= 4000);
+        QCOMPARE(exact, total);
     }
 
     // The two tables at the versions HF uses (spot checks; the probe covers them all).

