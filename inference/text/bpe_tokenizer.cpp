@@ -65,12 +65,12 @@ bool ends_with_word(std::string_view s) {
     size_t k = s.size() - 1;
     while (k > 0 && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80) --k;
     char32_t cp;
-    return unicode::decode_utf8(s, k, cp) && unicode::is_alphanumeric(cp);
+    return unicode::decode_utf8(s, k, cp) && unicode::is_word_char(cp);
 }
 
 bool starts_with_word(std::string_view s) {
     char32_t cp;
-    return !s.empty() && unicode::decode_utf8(s, 0, cp) && unicode::is_alphanumeric(cp);
+    return !s.empty() && unicode::decode_utf8(s, 0, cp) && unicode::is_word_char(cp);
 }
 
 }  // namespace

@@ -376,6 +376,10 @@ const Range kHfPunctuation[] = {
     {0x1BC9F,0x1BC9F},{0x1DA87,0x1DA8B},
 };
 
+const Range kAlphabeticSymbols[] = {
+    {0x24B6,0x24E9},{0x1F130,0x1F149},{0x1F150,0x1F169},{0x1F170,0x1F189},
+};
+
 const CccRange kCombiningClasses[] = {
     {0x300,0x314,230},{0x315,0x315,232},{0x316,0x319,220},{0x31A,0x31A,232},{0x31B,0x31B,216},{0x31C,0x320,220},{0x321,0x322,202},{0x323,0x326,220},{0x327,0x328,202},{0x329,0x333,220},
     {0x334,0x338,1},{0x339,0x33C,220},{0x33D,0x344,230},{0x345,0x345,240},{0x346,0x346,230},{0x347,0x349,220},{0x34A,0x34C,230},{0x34D,0x34E,220},{0x350,0x352,230},{0x353,0x356,220},
@@ -685,11 +689,21 @@ Category category(char32_t cp) {
     return cp <= it->hi ? static_cast<Category>(it->cat) : Category::Cn;
 }
 
-bool in_hf_punctuation_table(char32_t cp) {
-    const Range* end = std::end(kHfPunctuation);
-    const Range* it = std::upper_bound(std::begin(kHfPunctuation), end, cp,
+namespace {
+template <size_t N>
+bool in_ranges(const Range (&table)[N], char32_t cp) {
+    const Range* it = std::upper_bound(std::begin(table), std::end(table), cp,
                                        [](char32_t c, const Range& r) { return c < r.lo; });
-    return it != std::begin(kHfPunctuation) && cp <= (it - 1)->hi;
+    return it != std::begin(table) && cp <= (it - 1)->hi;
+}
+}  // namespace
+
+bool in_hf_punctuation_table(char32_t cp) {
+    return in_ranges(kHfPunctuation, cp);
+}
+
+bool is_alphabetic_symbol(char32_t cp) {
+    return in_ranges(kAlphabeticSymbols, cp);
 }
 
 uint8_t combining_class(char32_t cp) {

@@ -52,6 +52,9 @@ Category category(char32_t cp);
 // General category P* at Unicode 8.0 (the `unicode_categories` crate Hugging Face's
 // Punctuation pre-tokenizer uses); only meaningful for cp >= 0x80.
 bool in_hf_punctuation_table(char32_t cp);
+// Alphabetic but not a letter, letter number or mark, at Unicode 16.0 (circled and squared Latin
+// letters).
+bool is_alphabetic_symbol(char32_t cp);
 uint8_t combining_class(char32_t cp);
 
 struct Decomposition {
@@ -107,12 +110,14 @@ inline bool is_hf_punctuation(char32_t c) {
     if (c < 0x80) return is_ascii_punct(c);
     return in_hf_punctuation_table(c);
 }
-// Approximates Rust's char::is_alphanumeric (Alphabetic || Numeric) as letters, marks and
-// numbers; only used for the single_word flag of added tokens.
-inline bool is_alphanumeric(char32_t c) {
-    if (c < 0x80) return is_letter(c) || (c >= '0' && c <= '9');
+// A word character for the single_word flag of added tokens: Hugging Face tests \w of the Rust
+// regex crate (UTS #18 at Unicode 16.0: Alphabetic, marks, Nd, Pc, Join_Control), so '_' and
+// U+0301 count, '²' and '½' do not.
+inline bool is_word_char(char32_t c) {
+    if (c < 0x80) return is_letter(c) || (c >= '0' && c <= '9') || c == '_';
     Category k = category(c);
-    return in_letter(k) || in_number(k) || in_mark(k);
+    return in_letter(k) || in_mark(k) || k == Category::Nd || k == Category::Nl || k == Category::Pc || c == 0x200C ||
+           c == 0x200D || is_alphabetic_symbol(c);
 }
 
 // ---- UTF-8 ----

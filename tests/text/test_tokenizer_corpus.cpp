@@ -1,16 +1,19 @@
 // Tokenizer against Hugging Face `tokenizers` on a generated corpus (tests/tools/
 // gen_tokenizer_corpus.mjs): strings over every block of Unicode 16 and a probe of every code
 // point whose letter/number/punctuation class differs between Unicode 8.0 and 16.0, in four
-// contexts. Both special-token modes must give exactly HF's ids. Also HF's NFC normalizer.
+// contexts. Both special-token modes must give exactly HF's ids. Also the word characters of
+// single_word added tokens and HF's NFC normalizer.
 
 #include <QtTest>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "inference/text/bpe_tokenizer.h"
 #include "inference/text/pretokenizer.h"
 #include "inference/text/tokenizer.h"
 #include "inference/text/unicode_tables.h"
@@ -105,6 +108,43 @@ private slots:
         QVERIFY(parse.total >= 100000);
         QCOMPARE(parse.exact, parse.total);
         QCOMPARE(plain.exact, plain.total);
+    }
+
+    // Every code point before and after a single_word added token: HF lets the token match only
+    // next to a non-word character (\\w of the Rust regex crate, Unicode 16).
+    void singleWordBoundaries() {
+        std::ifstream in(kFalcon + "/hf_single_word.json");
+        QVERIFY(in);
+        auto probe = nlohmann::json::parse(in);
+        std::ifstream tj(kFalcon + "/tokenizer.json");
+        auto j = nlohmann::json::parse(tj);
+        j["added_tokens"].push_back(probe["added_token"]);
+        auto r = fm::BpeTokenizer::from_json_text(j.dump(), "single_word");
+        if (!r) QFAIL(r.error().c_str());
+        const auto& t = **r;
+        const auto id = probe["added_token"]["id"].get<int32_t>();
+        const auto token = probe["added_token"]["content"].get<std::string>();
+        std::vector<bool> word(0x110000, false);
+        for (const auto& range : probe["word_char_ranges"])
+            for (auto c = range[0].get<uint32_t>(); c <= range[1].get<uint32_t>(); ++c) word[c] = true;
+        size_t total = 0, exact = 0;
+        for (char32_t c = 0; c < 0x110000; ++c) {
+            if (c >= 0xD800 && c <= 0xDFFF) continue;
+            std::string ch;
+            fm::unicode::append_utf8(ch, c);
+            for (const std::string& text : {ch + token, token + ch}) {
+                auto ids = t.encode(text, true);
+                bool matched = ids && std::find(ids->begin(), ids->end(), id) != ids->end();
+                ++total;
+                if (matched != word[c])
+                    ++exact;
+                else if (total - exact <= 10)
+                    qWarning("  U+%04X: HF %s a word character, ours %s", unsigned(c), word[c] ? "is" : "is not",
+                             matched ? "is not" : "is");
+            }
+        }
+        qInfo("single_word: %zu of %zu exact", exact, total);
+        QCOMPARE(exact, total);
     }
 
     // HF's NFC normalizer (GPT-NeoX-style tokenizers): every code point NFC changes, and random

