@@ -120,6 +120,17 @@ inline bool is_word_char(char32_t c) {
            c == 0x200D || is_alphabetic_symbol(c);
 }
 
+// \w of Oniguruma (Split regexes): Alphabetic, marks, Nd, Pc at Unicode 16.0, and the Latin-1
+// digits-like symbols its ISO-8859-1 table marks as word characters (U+00B2 U+00B3 U+00B9
+// U+00BC-U+00BE); unlike the Rust regex crate's, without Join_Control.
+inline bool is_onig_word(char32_t c) {
+    if (c < 0x80) return is_letter(c) || (c >= '0' && c <= '9') || c == '_';
+    if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE)) return true;
+    Category k = category(c);
+    return in_letter(k) || in_mark(k) || k == Category::Nd || k == Category::Nl || k == Category::Pc ||
+           is_alphabetic_symbol(c);
+}
+
 // ---- UTF-8 ----
 
 // Decodes one strictly valid UTF-8 character at s[i] (no overlongs, surrogates or values above

