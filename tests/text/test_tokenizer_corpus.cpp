@@ -175,6 +175,39 @@ private slots:
         }
     }
 
+    // The Punctuation and Digits pre-tokenizers on every code point ("a" + c + "a", "a" + c).
+    void stepClasses() {
+        std::ifstream in(std::string(FM_TEST_DATA_DIR) + "/tokenizers/hf_step_classes.json");
+        QVERIFY(in);
+        auto steps = nlohmann::json::parse(in);
+        for (const char* step : {"Punctuation", "Digits"}) {
+            nlohmann::json pre = {{"type", "Sequence"},
+                                  {"pretokenizers",
+                                   {{{"type", step}, {"behavior", "Isolated"}, {"individual_digits", true}},
+                                    {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+            auto p = fm::PreTokenizer::from_json(nullptr, pre, step);
+            if (!p) QFAIL(p.error().c_str());
+            std::vector<bool> want(0x110000, false);
+            for (const auto& r : steps[step])
+                for (auto c = r[0].get<uint32_t>(); c <= r[1].get<uint32_t>(); ++c) want[c] = true;
+            const bool punct = std::string(step) == "Punctuation";
+            size_t wrong = 0;
+            std::string buf;
+            std::vector<fm::PieceRange> pieces;
+            for (char32_t c = 0; c < 0x110000; ++c) {
+                if (c >= 0xD800 && c <= 0xDFFF) continue;
+                std::string text = "a";
+                fm::unicode::append_utf8(text, c);
+                if (punct) text += 'a';
+                QVERIFY(p->run(text, buf, pieces));
+                bool hit = pieces.size() == (punct ? 3u : 2u);
+                if (hit != want[c] && ++wrong <= 5)
+                    qWarning("  %s on U+%04X: HF %d, ours %d", step, unsigned(c), int(want[c]), int(hit));
+            }
+            QVERIFY2(wrong == 0, step);
+        }
+    }
+
     // HF's NFC normalizer (GPT-NeoX-style tokenizers): every code point NFC changes, and random
     // starters with combining marks, Hangul jamo and the compositions Unicode 16 added (which HF
     // does not make).

@@ -7,7 +7,8 @@
 //   node tests/tools/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
 // Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl, DIR/hf_single_word.json (which characters
 // count as word characters next to a single_word added token), DIR/../hf_regex_classes.json
-// (which characters the classes of Split regexes match) and DIR/../hf_nfc.jsonl (HF's NFC
+// (which characters the classes of Split regexes match), DIR/../hf_step_classes.json (which
+// characters the Punctuation and Digits pre-tokenizers split off) and DIR/../hf_nfc.jsonl (HF's NFC
 // normalizer, which GPT-NeoX-style tokenizers use); see tests/data/tokenizers/README.md.
 //
 // Modes: "parse" is encode(text, add_special_tokens=false) on the tokenizer as shipped, so the
@@ -241,6 +242,18 @@ for (const pat of ['\\w', '\\W', '\\d', '\\s', '\\p{L}', '\\p{Lu}', '\\p{Ll}', '
   regexClasses[pat] = toRanges(hit);
 }
 fs.writeFileSync(path.join(outDir, '..', 'hf_regex_classes.json'), JSON.stringify(regexClasses) + '\n');
+
+// ---- Punctuation and Digits pre-tokenizers on every code point ----
+const punctStep = hf.punctuationPreTokenizer('isolated'), digitsStep = hf.digitsPreTokenizer(true);
+const stepHits = { Punctuation: [], Digits: [] };
+for (let c = 0; c < 0x110000; ++c) {
+  if (surrogate(c)) continue;
+  const ch = String.fromCodePoint(c);
+  if (punctStep.preTokenizeString('a' + ch + 'a').length === 3) stepHits.Punctuation.push(c);
+  if (digitsStep.preTokenizeString('a' + ch).length === 2) stepHits.Digits.push(c);
+}
+fs.writeFileSync(path.join(outDir, '..', 'hf_step_classes.json'),
+  JSON.stringify({ Punctuation: toRanges(stepHits.Punctuation), Digits: toRanges(stepHits.Digits) }) + '\n');
 
 console.log(JSON.stringify({ tokenizers: hfVersion, word_chars: word.length, word_ranges: wordRanges.length, blocks: blocks.length, corpus: texts.length, probe_code_points: probe.length,
   probe_strings: probe.length * contexts.length, nfc_cases: nlines.length }));
