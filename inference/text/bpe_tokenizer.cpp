@@ -356,7 +356,7 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
     std::vector<std::string> merges;
     std::vector<uint32_t> pair_split;  // per merge: length of a in [a, b] form, ~0 for "a b"
     int32_t max_id = -1;
-    vocab_.reserve(json_text.size() / 48);  // about one entry per 20 bytes of a typical file
+    vocab_.reserve(std::min<size_t>(json_text.size() / 48, size_t(1) << 20));  // grows past that
     LoadSax sax(where, static_cast<int32_t>(kMaxId), merges, pair_split, [&](std::string_view token, int32_t id) {
         vocab_.assign(token, id);
         max_id = std::max(max_id, id);
