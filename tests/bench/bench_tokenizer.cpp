@@ -1,5 +1,6 @@
-// Tokenizer encode throughput on one core: ~1 MB of generated English prose and ~1 MB of
-// source code (the project's own .cpp/.h files); and the time to load tokenizer.json (read,
+// Tokenizer encode throughput on one core: ~1 MB of generated English prose, ~1 MB of source
+// code (the project's own .cpp/.h files) and ~1 MB of text in every script (the strings of
+// tests/data/tokenizers/falcon-tokenizer/hf_corpus.jsonl, repeated); and the time to load tokenizer.json (read,
 // parse, build vocabulary and merges), best and median of --loads runs. Prints JSON.
 // Hugging Face's load time of the same file, for comparison: tests/tools/hf_load_time.mjs.
 //
@@ -115,6 +116,47 @@ std::string make_code(const fs::path& dir, size_t bytes) {
     return out;
 }
 
+// The differential corpus's strings (every Unicode 16 block), one a line, repeated to `bytes`.
+std::string make_scripts(const fs::path& corpus, size_t bytes) {
+    std::ifstream in(corpus);
+    std::string all, line;
+    while (std::getline(in, line)) {
+        size_t at = line.find("\"text\":\"");
+        if (at == std::string::npos) continue;
+        // The generator writes the text first; decode the JSON string by hand (JSON.stringify
+        // escapes only \" \\ and control characters).
+        std::string text;
+        for (size_t i = at + 8; i < line.size() && line[i] != '"'; ++i) {
+            if (line[i] != '\\') {
+                text += line[i];
+                continue;
+            }
+            char e = line[++i];
+            if (e == 'n')
+                text += '\n';
+            else if (e == 't')
+                text += '\t';
+            else if (e == 'r')
+                text += '\r';
+            else if (e == 'b')
+                text += '\b';
+            else if (e == 'f')
+                text += '\f';
+            else if (e == 'u') {
+                text += static_cast<char>(std::stoi(line.substr(i + 1, 4), nullptr, 16) & 0x7F);
+                i += 4;
+            } else
+                text += e;
+        }
+        all += text;
+        all += '\n';
+    }
+    if (all.empty()) return all;
+    std::string out;
+    while (out.size() + all.size() <= bytes) out += all;
+    return out.empty() ? all : out;
+}
+
 struct Run {
     double mb_per_s = 0, warm_mb_per_s = 0;
     size_t tokens = 0;
@@ -206,13 +248,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", (p.ok ? c.error : p.error).c_str());
         return 1;
     }
+    std::string scripts = make_scripts(kRepo / "tests/data/tokenizers/falcon-tokenizer/hf_corpus.jsonl", bytes);
+    Run u = measure(tokenizer_dir, scripts);
+    if (!u.ok) {
+        std::fprintf(stderr, "error: %s\n", u.error.c_str());
+        return 1;
+    }
     std::printf(
         "{\n  \"tokenizer\": \"%s\",\n"
         "  \"prose\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
         "  \"code\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
+        "  \"scripts\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
         "  \"load\": {\"runs\": %d, \"best_s\": %.4f, \"median_s\": %.4f},\n"
         "  \"threads\": 1\n}\n",
         tokenizer_dir.string().c_str(), prose.size(), p.tokens, p.mb_per_s, p.warm_mb_per_s, code.size(), c.tokens,
-        c.mb_per_s, c.warm_mb_per_s, std::max(1, loads), load.best_s, load.median_s);
+        c.mb_per_s, c.warm_mb_per_s, scripts.size(), u.tokens, u.mb_per_s, u.warm_mb_per_s, std::max(1, loads),
+        load.best_s, load.median_s);
     return 0;
 }
