@@ -204,13 +204,19 @@ public:
         if (++depth_ > kMaxJsonDepth) return too_deep();
         if (region_ != None) return value(nullptr, "an object");
         if (depth_ == 3 && model_ && stack_.size() == 2 && stack_.back() == model_ && key_ == "vocab") {
+            if (vocab_seen) return fail("model has two \"vocab\" objects");
             region_ = Vocab;
             region_depth_ = depth_;
             vocab_seen = true;
             return true;
         }
         json* obj = open(json::object());
-        if (depth_ == 2 && stack_.size() == 2 && stack_[0]->is_object() && key_ == "model") model_ = obj;
+        if (depth_ == 2 && stack_.size() == 2 && stack_[0]->is_object() && key_ == "model") {
+            // A second "model" would replace the first in a document, but its vocabulary and
+            // merges have already been taken: refuse rather than mix the two.
+            if (model_) return fail("two \"model\" objects");
+            model_ = obj;
+        }
         return true;
     }
     bool end_object() {
@@ -233,6 +239,7 @@ public:
         }
         if (region_ != None) return value(nullptr, "a list");
         if (depth_ == 3 && model_ && stack_.size() == 2 && stack_.back() == model_ && key_ == "merges") {
+            if (merges_seen) return fail("model has two \"merges\" arrays");
             region_ = Merges;
             region_depth_ = depth_;
             merges_seen = true;

@@ -339,6 +339,12 @@ private slots:
         QTest::newRow("pair of one") << make(bl, "null", "null", R"(["a"])") << "merge 0 is neither";
         QTest::newRow("number merge") << make(bl, "null", "null", R"("a b", 7)") << "merge 1 is neither";
         QTest::newRow("nested merge") << make(bl, "null", "null", R"([["a"], "b"])") << "merge 0 is neither";
+        QTest::newRow("two vocabs") << make(bl, "null", "null", "").replace("\"merges\"", "\"vocab\": {}, \"merges\"")
+                                    << "model has two \"vocab\" objects";
+        QTest::newRow("two merges") << make(bl, "null", "null", "").replace("\"vocab\"", "\"merges\": [], \"vocab\"")
+                                    << "model has two \"merges\" arrays";
+        QTest::newRow("two models") << make(bl, "null", "null", "").replace("\"decoder\"", "\"model\": {}, \"decoder\"")
+                                    << "two \"model\" objects";
         // Nesting beyond the limit is refused while parsing, inside or outside vocab and merges.
         QByteArray deep = QByteArray(300, '[') + QByteArray(300, ']');
         QTest::newRow("deep elsewhere")
