@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -65,12 +65,12 @@ bool ends_with_word(std::string_view s) {
     size_t k = s.size() - 1;
     while (k > 0 && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80) --k;
     char32_t cp;
-    return unicode::decode_utf8(s, k, cp) && unicode::is_alphanumeric(cp);
+    return unicode::decode_utf8(s, k, cp) && unicode::is_word_char(cp);
 }
 
 bool starts_with_word(std::string_view s) {
     char32_t cp;
-    return !s.empty() && unicode::decode_utf8(s, 0, cp) && unicode::is_alphanumeric(cp);
+    return !s.empty() && unicode::decode_utf8(s, 0, cp) && unicode::is_word_char(cp);
 }
 
 }  // namespace
@@ -94,16 +94,253 @@ void BpeTokenizer::MergeMap::insert(int32_t a, int32_t b, Merge m) {
     slots_[i].merge = m;  // a later duplicate wins, as in Hugging Face's map
 }
 
+void BpeTokenizer::TokenMap::reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    if (cap > slots_.size()) rehash(cap);
+}
+
+void BpeTokenizer::TokenMap::rehash(size_t cap) {
+    std::vector<Slot> old(cap);
+    old.swap(slots_);
+    mask_ = cap - 1;
+    for (const Slot& s : old) {
+        if (s.id < 0) continue;
+        size_t i = s.hash & mask_;  // the low 32 bits of the hash suffice for the slot
+        while (slots_[i].id >= 0) i = (i + 1) & mask_;
+        slots_[i] = s;
+    }
+}
+
+uint64_t BpeTokenizer::TokenMap::hash(std::string_view s) {
+    const char* p = s.data();
+    size_t n = s.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xFF51AFD7ED558CCDull);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    return h ^ (h >> 29);
+}
+
+void BpeTokenizer::TokenMap::assign(std::string_view key, int32_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(std::max<size_t>(16, slots_.size() * 2));
+    uint64_t h = hash(key);
+    size_t i = h & mask_;
+    while (slots_[i].id >= 0) {
+        Slot& s = slots_[i];
+        if (s.hash == uint32_t(h) && s.len == key.size() && arena_.compare(s.off, s.len, key) == 0) {
+            s.id = id;
+            return;
+        }
+        i = (i + 1) & mask_;
+    }
+    if (arena_.size() + key.size() > UINT32_MAX) throw std::bad_alloc();  // offsets are 32-bit
+    slots_[i] = {static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(key.size()), uint32_t(h), id};
+    arena_.append(key);
+    ++size_;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading
 
+namespace {
+
+// SAX handler for tokenizer.json: model.vocab (an object) into the token map, model.merges (an
+// array) into strings, everything else into a JSON document. Refuses nesting deeper than
+// kMaxJsonDepth before building anything, like parse_json().
+class LoadSax {
+public:
+    LoadSax(const std::string& where, int32_t max_id, std::vector<std::string>& merges,
+            std::vector<uint32_t>& pair_split, std::function<void(std::string_view, int32_t)> add_vocab)
+        : where_(where), max_id_(max_id), merges_(merges), pair_split_(pair_split), add_vocab_(std::move(add_vocab)) {}
+
+    json root;
+    std::string error;
+    bool vocab_seen = false, merges_seen = false;
+
+    bool null() { return value(nullptr, "null"); }
+    bool boolean(bool v) { return value(v, v ? "true" : "false"); }
+    bool number_integer(json::number_integer_t v) {
+        if (region_ == Vocab && depth_ == region_depth_) return vocab_id(v, std::to_string(v));
+        return value(v, std::to_string(v));
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+        if (region_ == Vocab && depth_ == region_depth_)
+            return vocab_id(v > uint64_t(INT64_MAX) ? -1 : int64_t(v), std::to_string(v));
+        return value(v, std::to_string(v));
+    }
+    bool number_float(json::number_float_t v, const std::string& text) { return value(v, text); }
+    bool string(std::string& v) {
+        if (region_ == Merges && depth_ == region_depth_) {
+            merges_.push_back(std::move(v));
+            pair_split_.push_back(kNoSplit);
+            return true;
+        }
+        if (region_ == MergePair) {
+            if (pair_parts_ == 0) {
+                merges_.back() = std::move(v);
+                pair_split_.back() = static_cast<uint32_t>(merges_.back().size());
+            } else {
+                merges_.back() += v;
+            }
+            ++pair_parts_;
+            return true;
+        }
+        if (region_ == Vocab) return value(nullptr, json(v).dump());
+        return value(std::move(v), "a string");
+    }
+    bool binary(json::binary_t&) { return fail("binary value"); }
+    bool key(std::string& k) {
+        key_ = std::move(k);
+        return true;
+    }
+    bool start_object(size_t) {
+        if (++depth_ > kMaxJsonDepth) return too_deep();
+        if (region_ != None) return value(nullptr, "an object");
+        if (depth_ == 3 && model_ && stack_.size() == 2 && stack_.back() == model_ && key_ == "vocab") {
+            if (vocab_seen) return fail("model has two \"vocab\" objects");
+            region_ = Vocab;
+            region_depth_ = depth_;
+            vocab_seen = true;
+            return true;
+        }
+        json* obj = open(json::object());
+        if (depth_ == 2 && stack_.size() == 2 && stack_[0]->is_object() && key_ == "model") {
+            // A second "model" would replace the first in a document, but its vocabulary and
+            // merges have already been taken: refuse rather than mix the two.
+            if (model_) return fail("two \"model\" objects");
+            model_ = obj;
+        }
+        return true;
+    }
+    bool end_object() {
+        --depth_;
+        if (region_ == Vocab && depth_ + 1 == region_depth_) {
+            region_ = None;
+            return true;
+        }
+        stack_.pop_back();
+        return true;
+    }
+    bool start_array(size_t) {
+        if (++depth_ > kMaxJsonDepth) return too_deep();
+        if (region_ == Merges && depth_ == region_depth_ + 1) {
+            region_ = MergePair;
+            pair_parts_ = 0;
+            merges_.emplace_back();
+            pair_split_.push_back(0);
+            return true;
+        }
+        if (region_ != None) return value(nullptr, "a list");
+        if (depth_ == 3 && model_ && stack_.size() == 2 && stack_.back() == model_ && key_ == "merges") {
+            if (merges_seen) return fail("model has two \"merges\" arrays");
+            region_ = Merges;
+            region_depth_ = depth_;
+            merges_seen = true;
+            return true;
+        }
+        open(json::array());
+        return true;
+    }
+    bool end_array() {
+        --depth_;
+        if (region_ == MergePair) {
+            if (pair_parts_ != 2) return bad_merge("a list of " + std::to_string(pair_parts_) + " strings");
+            region_ = Merges;
+            return true;
+        }
+        if (region_ == Merges && depth_ + 1 == region_depth_) {
+            region_ = None;
+            return true;
+        }
+        stack_.pop_back();
+        return true;
+    }
+    bool parse_error(size_t position, const std::string&, const nlohmann::detail::exception& e) {
+        if (error.empty()) error = where_ + ": invalid JSON at byte " + std::to_string(position) + ": " + e.what();
+        return false;
+    }
+
+private:
+    enum Region { None, Vocab, Merges, MergePair };
+    static constexpr uint32_t kNoSplit = ~uint32_t(0);
+
+    bool fail(const std::string& what) {
+        if (error.empty()) error = where_ + ": " + what;
+        return false;
+    }
+    bool too_deep() { return fail("JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep"); }
+    // In a pair, the merge is the last one stored; a stray value is the next one.
+    bool bad_merge(const std::string& what) {
+        size_t rank = region_ == MergePair ? merges_.size() - 1 : merges_.size();
+        return fail("merge " + std::to_string(rank) + " is neither \"a b\" nor [a, b]: " + what);
+    }
+    bool vocab_id(int64_t v, const std::string& text) {
+        if (v < 0 || v >= max_id_) return fail("vocab entry \"" + key_ + "\" has an invalid id " + text);
+        add_vocab_(key_, static_cast<int32_t>(v));
+        return true;
+    }
+    // A value inside the document (not vocab or merges); `what` describes it for errors there.
+    template <typename V>
+    bool value(V&& v, const std::string& what) {
+        if (region_ == Vocab) return fail("vocab entry \"" + key_ + "\" has an invalid id " + what);
+        if (region_ == Merges) return bad_merge(what);
+        if (region_ == MergePair) return bad_merge("a list holding " + what);
+        put(json(std::forward<V>(v)));
+        return true;
+    }
+    json* put(json&& v) {
+        if (stack_.empty()) {
+            root = std::move(v);
+            return &root;
+        }
+        json& top = *stack_.back();
+        if (top.is_array()) {
+            top.push_back(std::move(v));
+            return &top.back();
+        }
+        json& slot = top[key_];
+        slot = std::move(v);
+        return &slot;
+    }
+    json* open(json&& v) {
+        json* p = put(std::move(v));
+        stack_.push_back(p);
+        return p;
+    }
+
+    const std::string& where_;
+    int32_t max_id_;
+    std::vector<std::string>& merges_;
+    std::vector<uint32_t>& pair_split_;
+    std::function<void(std::string_view, int32_t)> add_vocab_;
+    std::vector<json*> stack_;
+    std::string key_;
+    json* model_ = nullptr;
+    int depth_ = 0, region_depth_ = 0, pair_parts_ = 0;
+    Region region_ = None;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Tokenizer>> BpeTokenizer::load(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
     if (!in) return Error{file.string() + ": cannot open tokenizer file"};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return Error{file.string() + ": read error"};
-    return from_json_text(ss.str(), file.string());
+    std::string text;
+    auto size = in.tellg();
+    if (size > 0) {
+        text.resize(static_cast<size_t>(size));
+        in.seekg(0);
+        in.read(text.data(), size);
+    }
+    if (in.bad() || (size > 0 && in.gcount() != size)) return Error{file.string() + ": read error"};
+    return from_json_text(text, file.string());
 }
 
 Result<std::unique_ptr<Tokenizer>> BpeTokenizer::from_json_text(std::string_view json_text, const std::string& where) {
@@ -123,15 +360,23 @@ Result<std::unique_ptr<Tokenizer>> BpeTokenizer::from_json_text(std::string_view
 }
 
 Status BpeTokenizer::load_json(std::string_view json_text, const std::string& where) {
-    auto parsed = parse_json(json_text, where);
-    if (!parsed) return Error{parsed.error()};
-    json root = std::move(*parsed);
+    std::vector<std::string> merges;
+    std::vector<uint32_t> pair_split;  // per merge: length of a in [a, b] form, ~0 for "a b"
+    int32_t max_id = -1;
+    vocab_.reserve(std::min<size_t>(json_text.size() / 48, size_t(1) << 20));  // grows past that
+    LoadSax sax(where, static_cast<int32_t>(kMaxId), merges, pair_split, [&](std::string_view token, int32_t id) {
+        vocab_.assign(token, id);
+        max_id = std::max(max_id, id);
+    });
+    if (!json::sax_parse(json_text.begin(), json_text.end(), &sax))
+        return Error{sax.error.empty() ? where + ": invalid JSON" : sax.error};
+    json root = std::move(sax.root);
     if (!root.is_object()) return Error{where + ": expected a JSON object at the top level"};
     auto model_it = root.find("model");
     if (model_it == root.end() || !model_it->is_object()) return Error{where + ": missing \"model\" object"};
     const json& model = *model_it;
     std::string type = model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>()
-                       : model.contains("merges")                          ? "BPE"
+                       : sax.merges_seen || model.contains("merges")       ? "BPE"
                                                                            : "";
     if (type != "BPE")
         return Error{where + ": model type " + (type.empty() ? std::string("(missing)") : "\"" + type + "\"") +
@@ -163,64 +408,29 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
     }
 
     // Vocabulary.
-    auto vocab_it = model.find("vocab");
-    if (vocab_it == model.end() || !vocab_it->is_object()) return Error{where + ": model has no \"vocab\" object"};
-    vocab_.reserve(vocab_it->size() * 2);
-    int32_t max_id = -1;
-    for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
-        if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() >= kMaxId)
-            return Error{where + ": vocab entry \"" + it.key() + "\" has an invalid id " + it.value().dump()};
-        auto id = static_cast<int32_t>(it.value().get<int64_t>());
-        vocab_[it.key()] = id;
-        max_id = std::max(max_id, id);
-    }
+    if (!sax.vocab_seen) return Error{where + ": model has no \"vocab\" object"};
     id_bytes_.assign(static_cast<size_t>(max_id + 1), std::string());
-    for (const auto& [token, id] : vocab_) {
-        id_bytes_[static_cast<size_t>(id)] = byte_level_decode_token(token);
-        if (ignore_merges_) raw_vocab_[id_bytes_[static_cast<size_t>(id)]] = id;
-    }
+    vocab_.for_each([&](std::string_view token, int32_t id) {
+        std::string& bytes = id_bytes_[static_cast<size_t>(id)];
+        bytes = byte_level_decode_token(token);
+        if (ignore_merges_) raw_vocab_[bytes] = id;
+    });
     const auto& chars = byte_level_chars();
     for (int b = 0; b < 256; ++b) {
         std::string ch;
         unicode::append_utf8(ch, chars[b]);
-        auto it = vocab_.find(ch);
-        byte_ids_[b] = it == vocab_.end() ? -1 : it->second;
+        const int32_t* id = vocab_.find(ch);
+        byte_ids_[b] = id ? *id : -1;
     }
     if (auto unk = model.find("unk_token"); unk != model.end() && unk->is_string()) {
-        auto it = vocab_.find(unk->get<std::string>());
-        if (it == vocab_.end())
-            return Error{where + ": unk_token \"" + unk->get<std::string>() + "\" is not in the vocabulary"};
-        unk_id_ = it->second;
+        const int32_t* id = vocab_.find(unk->get_ref<const std::string&>());
+        if (!id) return Error{where + ": unk_token \"" + unk->get<std::string>() + "\" is not in the vocabulary"};
+        unk_id_ = *id;
     }
 
-    // Merges: "a b" strings or ["a", "b"] pairs.
-    auto merges_it = model.find("merges");
-    if (merges_it == model.end() || !merges_it->is_array()) return Error{where + ": model has no \"merges\" array"};
-    merges_.reserve(merges_it->size());
-    int32_t rank = 0;
-    for (const auto& m : *merges_it) {
-        std::string a, b;
-        if (m.is_string()) {
-            const std::string& line = m.get_ref<const std::string&>();
-            size_t sp = line.find(' ');
-            if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos)
-                return Error{where + ": merge " + std::to_string(rank) + " \"" + line + "\" is not two tokens"};
-            a = line.substr(0, sp);
-            b = line.substr(sp + 1);
-        } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-            a = m[0].get<std::string>();
-            b = m[1].get<std::string>();
-        } else {
-            return Error{where + ": merge " + std::to_string(rank) +
-                         " is neither \"a b\" nor [a, b]: " + m.dump().substr(0, 100)};
-        }
-        auto ia = vocab_.find(a), ib = vocab_.find(b), inew = vocab_.find(a + b);
-        if (ia == vocab_.end() || ib == vocab_.end() || inew == vocab_.end())
-            return Error{where + ": merge " + std::to_string(rank) + " (\"" + a + "\", \"" + b +
-                         "\") uses a token that is not in the vocabulary"};
-        merges_.insert(ia->second, ib->second, Merge{rank, inew->second});
-        ++rank;
-    }
+    // Merges.
+    if (!sax.merges_seen) return Error{where + ": model has no \"merges\" array"};
+    if (auto s = load_merges(merges, pair_split, where); !s) return s;
 
     // Added tokens.
     if (auto at = root.find("added_tokens"); at != root.end() && !at->is_null()) {
@@ -255,6 +465,37 @@ Status BpeTokenizer::load_json(std::string_view json_text, const std::string& wh
     vocab_size_ = max_id + 1;
     build_matcher(match_all_, true);
     build_matcher(match_plain_, false);
+    return {};
+}
+
+// Merges: "a b" strings, or [a, b] pairs stored as a + b with the length of a.
+Status BpeTokenizer::load_merges(std::vector<std::string>& merges, std::vector<uint32_t>& pair_split,
+                                 const std::string& where) {
+    merges_.reserve(merges.size());
+    std::string joined;
+    for (size_t rank = 0; rank < merges.size(); ++rank) {
+        std::string_view line = merges[rank], a, b, ab;
+        if (pair_split[rank] == ~uint32_t(0)) {
+            size_t sp = line.find(' ');
+            if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos)
+                return Error{where + ": merge " + std::to_string(rank) + " \"" + std::string(line) +
+                             "\" is not two tokens"};
+            a = line.substr(0, sp);
+            b = line.substr(sp + 1);
+            joined.assign(a);
+            joined.append(b);
+            ab = joined;
+        } else {
+            a = line.substr(0, pair_split[rank]);
+            b = line.substr(pair_split[rank]);
+            ab = line;
+        }
+        const int32_t *ia = vocab_.find(a), *ib = vocab_.find(b), *inew = vocab_.find(ab);
+        if (!ia || !ib || !inew)
+            return Error{where + ": merge " + std::to_string(rank) + " (\"" + std::string(a) + "\", \"" +
+                         std::string(b) + "\") uses a token that is not in the vocabulary"};
+        merges_.insert(*ia, *ib, Merge{static_cast<int32_t>(rank), *inew});
+    }
     return {};
 }
 
@@ -436,7 +677,7 @@ std::string BpeTokenizer::decode(std::span<const int32_t> ids, bool skip_special
 
 std::optional<int32_t> BpeTokenizer::token_to_id(std::string_view token) const {
     if (auto it = added_by_content_.find(token); it != added_by_content_.end()) return it->second;
-    if (auto it = vocab_.find(token); it != vocab_.end()) return it->second;
+    if (const int32_t* id = vocab_.find(token)) return *id;
     return std::nullopt;
 }
 

@@ -9,6 +9,9 @@
 // adds BOS/EOS, the chat template does that.
 // Decoding: each id's bytes (byte-level alphabet inverted; added tokens give their content),
 // concatenated, then invalid UTF-8 replaced by U+FFFD per maximal subpart.
+// Loading: one SAX pass over tokenizer.json; model.vocab goes straight into a flat hash map and
+// model.merges into a list of strings, the small rest (normalizer, pre-tokenizer, decoder,
+// added tokens, model options) into a JSON document. The nesting limit of json_reader.h holds.
 
 #include <array>
 #include <filesystem>
@@ -73,6 +76,39 @@ private:
         std::vector<Slot> slots_;
         size_t mask_ = 0, size_ = 0;
     };
+    // Token string -> id: open addressing over 16-byte slots, the strings in one arena.
+    class TokenMap {
+    public:
+        void reserve(size_t n);
+        void assign(std::string_view key, int32_t id);  // a later duplicate wins, as in JSON
+        const int32_t* find(std::string_view key) const {
+            if (slots_.empty()) return nullptr;
+            uint64_t h = hash(key);
+            for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+                const Slot& s = slots_[i];
+                if (s.id < 0) return nullptr;
+                if (s.hash == uint32_t(h) && s.len == key.size() && arena_.compare(s.off, s.len, key) == 0)
+                    return &s.id;
+            }
+        }
+        size_t size() const { return size_; }
+        template <typename F>
+        void for_each(F&& f) const {
+            for (const Slot& s : slots_)
+                if (s.id >= 0) f(std::string_view(arena_).substr(s.off, s.len), s.id);
+        }
+        static uint64_t hash(std::string_view s);
+
+    private:
+        struct Slot {
+            uint32_t off = 0, len = 0, hash = 0;
+            int32_t id = -1;  // -1: empty
+        };
+        void rehash(size_t cap);
+        std::string arena_;
+        std::vector<Slot> slots_;
+        size_t mask_ = 0, size_ = 0;
+    };
     struct Matcher {
         std::array<std::vector<uint32_t>, 256> by_first_byte;  // indices into added_, longest first
     };
@@ -83,6 +119,7 @@ private:
     using StringMap = std::unordered_map<std::string, int32_t, TransparentHash, std::equal_to<>>;
 
     Status load_json(std::string_view json_text, const std::string& where);
+    Status load_merges(std::vector<std::string>& merges, std::vector<uint32_t>& pair_split, const std::string& where);
     void build_matcher(Matcher& m, bool include_special) const;
     void encode_segment(std::string_view text, std::vector<int32_t>& out, Status& status) const;
     void encode_piece(std::string_view bytes, std::vector<int32_t>& out) const;
@@ -90,7 +127,7 @@ private:
 
     PreTokenizer pretok_;
     std::vector<std::string> id_bytes_;    // decoded bytes of each vocabulary id
-    StringMap vocab_;                      // token string (byte-level form) -> id
+    TokenMap vocab_;                       // token string (byte-level form) -> id
     StringMap raw_vocab_;                  // raw bytes -> id (only with ignore_merges)
     std::array<int32_t, 256> byte_ids_{};  // id of each single byte, -1 if missing
     MergeMap merges_;

@@ -42,11 +42,7 @@ struct TokRegex::CharSet {
         }
         case Space: r = is_white_space(c); break;
         case Digit: r = category(c) == unicode::Category::Nd; break;
-        case Word: {
-            unicode::Category k = category(c);
-            r = in_letter(k) || in_mark(k) || k == unicode::Category::Nd || k == unicode::Category::Pc;
-            break;
-        }
+        case Word: r = is_onig_word(c); break;
         case Dot: r = c != '\n'; break;
         }
         return r != p.negated;

@@ -6,7 +6,8 @@
 // (? * + {n} {n,} {n,m}), lookahead (?=...) (?!...), anchors ^ $ \A \z. Anything else
 // (lookbehind, backreferences, flags like (?i), possessive quantifiers, scripts) is refused at
 // compile time with a message naming the construct and its offset in the pattern.
-// Semantics are leftmost-first like Oniguruma: \s is White_Space, \d is Nd, \w is L|M|Nd|Pc.
+// Semantics are leftmost-first like Oniguruma: \s is White_Space, \d is Nd, \w is Alphabetic|M|Nd|Pc
+// (unicode::is_onig_word), classes at Unicode 16.0 as in Hugging Face's build of Oniguruma.
 
 #include <cstddef>
 #include <cstdint>

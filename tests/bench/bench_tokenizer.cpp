@@ -1,10 +1,14 @@
-// Tokenizer encode throughput on one core: ~1 MB of generated English prose and ~1 MB of
-// source code (the project's own .cpp/.h files). Prints JSON.
+// Tokenizer encode throughput on one core: ~1 MB of generated English prose, ~1 MB of source
+// code (the project's own .cpp/.h files) and ~1 MB of text in every script (the strings of
+// tests/data/tokenizers/falcon-tokenizer/hf_corpus.jsonl, repeated); and the time to load tokenizer.json (read,
+// parse, build vocabulary and merges), best and median of --loads runs. Prints JSON.
+// Hugging Face's load time of the same file, for comparison: tests/tools/hf_load_time.mjs.
 //
-// Usage: bench_tokenizer [--tokenizer DIR] [--source DIR] [--mb N]
+// Usage: bench_tokenizer [--tokenizer DIR] [--source DIR] [--mb N] [--loads N]
 //   --tokenizer  folder with tokenizer.json (default tests/data/tokenizers/falcon-tokenizer)
 //   --source     folder whose .cpp/.h files make the code corpus (default inference/)
 //   --mb         corpus size in MB (default 1)
+//   --loads      load runs (default 10)
 
 #include <algorithm>
 #include <chrono>
@@ -112,6 +116,47 @@ std::string make_code(const fs::path& dir, size_t bytes) {
     return out;
 }
 
+// The differential corpus's strings (every Unicode 16 block), one a line, repeated to `bytes`.
+std::string make_scripts(const fs::path& corpus, size_t bytes) {
+    std::ifstream in(corpus);
+    std::string all, line;
+    while (std::getline(in, line)) {
+        size_t at = line.find("\"text\":\"");
+        if (at == std::string::npos) continue;
+        // The generator writes the text first; decode the JSON string by hand (JSON.stringify
+        // escapes only \" \\ and control characters).
+        std::string text;
+        for (size_t i = at + 8; i < line.size() && line[i] != '"'; ++i) {
+            if (line[i] != '\\') {
+                text += line[i];
+                continue;
+            }
+            char e = line[++i];
+            if (e == 'n')
+                text += '\n';
+            else if (e == 't')
+                text += '\t';
+            else if (e == 'r')
+                text += '\r';
+            else if (e == 'b')
+                text += '\b';
+            else if (e == 'f')
+                text += '\f';
+            else if (e == 'u') {
+                text += static_cast<char>(std::stoi(line.substr(i + 1, 4), nullptr, 16) & 0x7F);
+                i += 4;
+            } else
+                text += e;
+        }
+        all += text;
+        all += '\n';
+    }
+    if (all.empty()) return all;
+    std::string out;
+    while (out.size() + all.size() <= bytes) out += all;
+    return out.empty() ? all : out;
+}
+
 struct Run {
     double mb_per_s = 0, warm_mb_per_s = 0;
     size_t tokens = 0;
@@ -141,12 +186,36 @@ Run measure(const fs::path& tokenizer_dir, const std::string& text) {
     return r;
 }
 
+struct Load {
+    double best_s = 0, median_s = 0;
+    std::string error;
+};
+
+Load measure_load(const fs::path& tokenizer_dir, int runs) {
+    Load l;
+    std::vector<double> times;
+    for (int k = 0; k < std::max(1, runs); ++k) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto tok = fm::Tokenizer::load_from_dir(tokenizer_dir);
+        times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (!tok) {
+            l.error = tok.error();
+            return l;
+        }
+    }
+    std::sort(times.begin(), times.end());
+    l.best_s = times.front();
+    l.median_s = times[times.size() / 2];
+    return l;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     fs::path tokenizer_dir = kRepo / "tests/data/tokenizers/falcon-tokenizer";
     fs::path source_dir = kRepo / "inference";
     double mb = 1.0;
+    int loads = 10;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tokenizer"))
             tokenizer_dir = argv[i + 1];
@@ -154,6 +223,8 @@ int main(int argc, char** argv) {
             source_dir = argv[i + 1];
         else if (!std::strcmp(argv[i], "--mb"))
             mb = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--loads"))
+            loads = std::atoi(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
@@ -166,18 +237,32 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "no .cpp/.h files under %s\n", source_dir.string().c_str());
         return 1;
     }
+    Load load = measure_load(tokenizer_dir, loads);
+    if (!load.error.empty()) {
+        std::fprintf(stderr, "error: %s\n", load.error.c_str());
+        return 1;
+    }
     Run p = measure(tokenizer_dir, prose);
     Run c = measure(tokenizer_dir, code);
     if (!p.ok || !c.ok) {
         std::fprintf(stderr, "error: %s\n", (p.ok ? c.error : p.error).c_str());
         return 1;
     }
+    std::string scripts = make_scripts(kRepo / "tests/data/tokenizers/falcon-tokenizer/hf_corpus.jsonl", bytes);
+    Run u = measure(tokenizer_dir, scripts);
+    if (!u.ok) {
+        std::fprintf(stderr, "error: %s\n", u.error.c_str());
+        return 1;
+    }
     std::printf(
         "{\n  \"tokenizer\": \"%s\",\n"
         "  \"prose\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
         "  \"code\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
+        "  \"scripts\": {\"bytes\": %zu, \"tokens\": %zu, \"encode_mb_per_s\": %.2f, \"warm_cache_mb_per_s\": %.2f},\n"
+        "  \"load\": {\"runs\": %d, \"best_s\": %.4f, \"median_s\": %.4f},\n"
         "  \"threads\": 1\n}\n",
         tokenizer_dir.string().c_str(), prose.size(), p.tokens, p.mb_per_s, p.warm_mb_per_s, code.size(), c.tokens,
-        c.mb_per_s, c.warm_mb_per_s);
+        c.mb_per_s, c.warm_mb_per_s, scripts.size(), u.tokens, u.mb_per_s, u.warm_mb_per_s, std::max(1, loads),
+        load.best_s, load.median_s);
     return 0;
 }

@@ -335,6 +335,27 @@ private slots:
         QTest::newRow("bad vocab id") << QByteArray(R"({"pre_tokenizer": {"type": "ByteLevel"},
             "model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})")
                                       << "vocab entry \"a\" has an invalid id";
+        QTest::newRow("float vocab id") << make(bl, "null", "null", "").replace("\"ab\": 2", "\"ab\": 2.5")
+                                        << "vocab entry \"ab\" has an invalid id 2.5";
+        QTest::newRow("object vocab id") << make(bl, "null", "null", "").replace("\"ab\": 2", "\"ab\": {\"x\": 2}")
+                                         << "vocab entry \"ab\" has an invalid id";
+        QTest::newRow("pair of three") << make(bl, "null", "null", R"(["a", "b", "c"])") << "merge 0 is neither";
+        QTest::newRow("pair of one") << make(bl, "null", "null", R"(["a"])") << "merge 0 is neither";
+        QTest::newRow("number merge") << make(bl, "null", "null", R"("a b", 7)") << "merge 1 is neither";
+        QTest::newRow("nested merge") << make(bl, "null", "null", R"([["a"], "b"])") << "merge 0 is neither";
+        QTest::newRow("two vocabs") << make(bl, "null", "null", "").replace("\"merges\"", "\"vocab\": {}, \"merges\"")
+                                    << "model has two \"vocab\" objects";
+        QTest::newRow("two merges") << make(bl, "null", "null", "").replace("\"vocab\"", "\"merges\": [], \"vocab\"")
+                                    << "model has two \"merges\" arrays";
+        QTest::newRow("two models") << make(bl, "null", "null", "").replace("\"decoder\"", "\"model\": {}, \"decoder\"")
+                                    << "two \"model\" objects";
+        // Nesting beyond the limit is refused while parsing, inside or outside vocab and merges.
+        QByteArray deep = QByteArray(300, '[') + QByteArray(300, ']');
+        QTest::newRow("deep elsewhere")
+            << make(bl, "null", "null", "").replace("\"decoder\": null", "\"decoder\": " + deep) << "nested more than";
+        QTest::newRow("deep in merges") << make(bl, "null", "null", deep.constData()) << "merge 0 is neither";
+        QTest::newRow("deep in vocab") << make(bl, "null", "null", "").replace("\"ab\": 2", "\"ab\": " + deep)
+                                       << "vocab entry \"ab\" has an invalid id";
     }
     void loadErrors() {
         QFETCH(QByteArray, content);
