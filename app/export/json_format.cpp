@@ -87,7 +87,10 @@ QByteArray indentedObject(const QJsonObject& object, int depth) {
 
 // ---- Reading ---------------------------------------------------------------------------
 
+constexpr qint64 kTimeMax = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+
 // Every check reports the first problem as "path: what is wrong"; parsing stops there.
+
 class Reader {
 public:
     const QString& error() const { return error_; }
@@ -151,6 +154,16 @@ public:
     std::optional<qint64> requiredInteger(const QJsonObject& object, const QString& path, const char* key, qint64 min,
                                           qint64 max) {
         return integer(object.value(QLatin1String(key)), join(path, key), min, max);
+    }
+
+    // "created_at" and "updated_at" (milliseconds since the epoch), both required.
+    bool timestamps(const QJsonObject& object, const QString& path, qint64& created, qint64& updated) {
+        const auto c = requiredInteger(object, path, "created_at", 0, kTimeMax);
+        const auto u = c ? requiredInteger(object, path, "updated_at", 0, kTimeMax) : std::nullopt;
+        if (!u) return false;
+        created = *c;
+        updated = *u;
+        return true;
     }
 
     // Absent or null: "none" (the outer optional holds an empty inner one).
@@ -228,7 +241,6 @@ private:
     QString error_;
 };
 
-constexpr qint64 kTimeMax = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
 constexpr qint64 kIdMax = std::numeric_limits<qint64>::max();
 
 std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QString& path) {
@@ -286,16 +298,9 @@ std::optional<Message> readMessage(Reader& r, const QJsonValue& value, const QSt
         return std::nullopt;
     }
     m.status = *known;
-    const auto created = r.requiredInteger(json, path, "created_at", 0, kTimeMax);
-    if (!created) {
+    if (!r.timestamps(json, path, m.createdAtMs, m.updatedAtMs)) {
         return std::nullopt;
     }
-    const auto updated = r.requiredInteger(json, path, "updated_at", 0, kTimeMax);
-    if (!updated) {
-        return std::nullopt;
-    }
-    m.createdAtMs = *created;
-    m.updatedAtMs = *updated;
     constexpr qint64 kIntMax = std::numeric_limits<int>::max();
     const auto prompt = r.nullableInteger(json, path, "prompt_tokens", 0, kIntMax);
     if (!prompt) {
@@ -391,16 +396,9 @@ std::optional<ConversationArchive> readConversation(Reader& r, const QJsonValue&
         return std::nullopt;
     }
     c.title = *title;
-    const auto created = r.requiredInteger(json, path, "created_at", 0, kTimeMax);
-    if (!created) {
+    if (!r.timestamps(json, path, c.createdAtMs, c.updatedAtMs)) {
         return std::nullopt;
     }
-    const auto updated = r.requiredInteger(json, path, "updated_at", 0, kTimeMax);
-    if (!updated) {
-        return std::nullopt;
-    }
-    c.createdAtMs = *created;
-    c.updatedAtMs = *updated;
     const std::optional<QString> systemPrompt = r.string(json, path, "system_prompt", QString());
     if (!systemPrompt) {
         return std::nullopt;

@@ -428,23 +428,27 @@ struct MappedTable {
 const MappedTable kMappedNumber(unicode::is_number);
 const MappedTable kMappedPunct(unicode::is_hf_punctuation);
 
+// The character at byte `i` and its length in bytes: in byte-level mapped text every byte is
+// one character (its mapped code point); otherwise UTF-8, where an invalid byte reads as one
+// U+FFFD.
+uint32_t next_char(const std::string& buf, uint32_t i, bool mapped, char32_t& cp) {
+    if (mapped) {
+        cp = byte_level_chars()[static_cast<unsigned char>(buf[i])];
+        return 1;
+    }
+    const auto n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
+    if (n != 0) return n;
+    cp = 0xFFFD;
+    return 1;
+}
+
 // Splits a piece where single characters satisfy `pred` (each such character is a match).
 template <typename Pred>
 void char_split(const std::string& buf, PieceRange p, bool mapped, Pred pred, std::vector<Seg>& segs) {
     segs.clear();
-    const auto& chars = byte_level_chars();
     for (uint32_t i = p.begin; i < p.end;) {
-        char32_t cp;
-        uint32_t n = 1;
-        if (mapped) {
-            cp = chars[static_cast<unsigned char>(buf[i])];
-        } else {
-            n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
-            if (n == 0) {
-                n = 1;
-                cp = 0xFFFD;
-            }
-        }
+        char32_t cp = 0;
+        const uint32_t n = next_char(buf, i, mapped, cp);
         bool m = pred(cp);
         if (!m && !segs.empty() && !segs.back().match)
             segs.back().end = i + n;
@@ -468,7 +472,6 @@ Status PreTokenizer::run(std::string_view text, std::string& buf, std::vector<Pi
     std::vector<Seg> segs;
     std::u32string wide;
     std::vector<uint32_t> offsets;
-    const auto& chars = byte_level_chars();
     for (const Step& st : steps_) {
         next.clear();
         switch (st.kind) {
@@ -524,17 +527,8 @@ Status PreTokenizer::run(std::string_view text, std::string& buf, std::vector<Pi
                 wide.clear();
                 offsets.clear();
                 for (uint32_t i = p.begin; i < p.end;) {
-                    char32_t cp;
-                    uint32_t n = 1;
-                    if (mapped) {
-                        cp = chars[static_cast<unsigned char>(buf[i])];
-                    } else {
-                        n = static_cast<uint32_t>(unicode::decode_utf8(buf, i, cp));
-                        if (n == 0) {
-                            n = 1;
-                            cp = 0xFFFD;
-                        }
-                    }
+                    char32_t cp = 0;
+                    const uint32_t n = next_char(buf, i, mapped, cp);
                     wide += cp;
                     offsets.push_back(i);
                     i += n;
