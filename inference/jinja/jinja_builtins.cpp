@@ -506,7 +506,7 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     fail("no test named '" + name + "'");
 }
 
-void add_globals(Dict& globals) {
+void add_globals(Dict& globals, std::function<std::tm()> now) {
     globals.set("raise_exception", Value::function("raise_exception", [](CallArgs& args) -> Value {
                     ArgReader a(args, "raise_exception()");
                     a.check(1, "message");
@@ -549,13 +549,17 @@ void add_globals(Dict& globals) {
     globals.set("namespace",
                 Value::function("namespace", [make_dict](CallArgs& args) { return make_dict(args, true); }));
     globals.set("dict", Value::function("dict", [make_dict](CallArgs& args) { return make_dict(args, false); }));
-    globals.set("strftime_now", Value::function("strftime_now", [](CallArgs& args) {
+    globals.set("strftime_now", Value::function("strftime_now", [now](CallArgs& args) {
                     ArgReader a(args, "strftime_now()");
                     a.check(1, "format");
                     std::string format = to_str(a.required(0, "format"));
-                    std::time_t now = std::time(nullptr);
                     std::tm local{};
-                    localtime_r(&now, &local);
+                    if (now) {
+                        local = now();
+                    } else {
+                        const std::time_t t = std::time(nullptr);
+                        localtime_r(&t, &local);
+                    }
                     char buf[512];
                     size_t n = format.empty() ? 0 : std::strftime(buf, sizeof(buf), format.c_str(), &local);
                     return Value::string(std::string(buf, n));

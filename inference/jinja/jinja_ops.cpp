@@ -218,7 +218,7 @@ bool contains(const Value& container, const Value& item) {
     case Value::Kind::List:
         return std::any_of(container.as_list().items.begin(), container.as_list().items.end(),
                            [&](const Value& v) { return equals(v, item); });
-    case Value::Kind::Dict: return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
+    case Value::Kind::Dict: return container.as_dict().find(item) != nullptr;
     default: fail("argument of type '" + type_name(container) + "' is not iterable");
     }
 }
@@ -256,8 +256,8 @@ Value get_attr(const Value& obj, const std::string& name) {
 
 Value get_item(const Value& obj, const Value& key) {
     if (obj.is_undefined()) fail(obj.undefined_reason());
-    if (obj.is_dict() && key.is_string()) {
-        if (const Value* v = obj.as_dict().find(key.as_string())) return *v;
+    if (obj.is_dict() && is_hashable(key)) {  // obj[key]; an unhashable key finds nothing
+        if (const Value* v = obj.as_dict().find(key)) return *v;
     }
     if ((obj.is_list() || obj.is_string()) && key.is_number() && !key.is_float()) {
         int64_t i = key.as_int();
@@ -603,16 +603,16 @@ Value call_method(const Value& obj, const std::string& name, const CallArgs& arg
         if (name == "get") {
             a.check(2, "");
             Value key = a.required(0, "key");
-            const Value* v = key.is_string() ? d.find(key.as_string()) : nullptr;
+            const Value* v = d.find(key);
             return v ? *v : a.get(1, "default", Value::none());
         }
         a.check(0, "");
         std::vector<Value> out;
         for (const auto& [k, v] : d.items) {
             if (name == "items")
-                out.push_back(Value::list({Value::string(k), v}, true));
+                out.push_back(Value::list({dict_key(k), v}, true));
             else if (name == "keys")
-                out.push_back(Value::string(k));
+                out.push_back(dict_key(k));
             else
                 out.push_back(v);
         }

@@ -136,25 +136,52 @@ void require_memory(size_t bytes) {
 
 const Value* Dict::find(std::string_view key) const {
     for (const auto& [k, v] : items)
-        if (k == key) return &v;
+        if (k.is_string() && k.as_string() == key) return &v;
     return nullptr;
 }
 
 Value* Dict::find(std::string_view key) {
     for (auto& [k, v] : items)
-        if (k == key) return &v;
+        if (k.is_string() && k.as_string() == key) return &v;
     return nullptr;
 }
 
+const Value* Dict::find(const Value& key) const {
+    if (key.is_string()) return find(std::string_view(key.as_string()));
+    require_hashable(key);
+    for (const auto& [k, v] : items)
+        if (!k.is_string() && equals(k, key)) return &v;
+    return nullptr;
+}
+
+bool is_hashable(const Value& v) {
+    if (v.is_dict()) return false;
+    if (!v.is_list()) return true;
+    const List& l = v.as_list();
+    if (!l.is_tuple) return false;
+    NestingGuard guard;
+    return std::all_of(l.items.begin(), l.items.end(), [](const Value& item) { return is_hashable(item); });
+}
+
+void require_hashable(const Value& v) {
+    if (is_hashable(v)) return;
+    if (v.is_list() && v.as_list().is_tuple) fail("unhashable type: 'list'");  // a tuple holding a list
+    fail("unhashable type: '" + type_name(v) + "'");
+}
+
 void Dict::set(std::string key, Value value) {
+    set(Value::text(std::move(key), {}), std::move(value));
+}
+
+void Dict::set(Value key, Value value) {
     // A namespace can still change after it was put in a list, so it counts as deep as it may
     // ever become; and it may become only half as deep as anything else.
     const int needed = nesting_of(value) + 1;
     if (needed > (is_namespace ? NestingGuard::kMaxNesting / 2 : NestingGuard::kMaxNesting))
         fail("a value is nested too deeply");
     depth = std::max(depth, needed);
-    if (Value* existing = find(key)) {
-        *existing = std::move(value);
+    if (const Value* existing = find(static_cast<const Value&>(key))) {
+        *const_cast<Value*>(existing) = std::move(value);
         return;
     }
     items.emplace_back(std::move(key), std::move(value));
@@ -487,7 +514,7 @@ std::string repr(const Value& v) {
         std::string out = d.is_namespace ? "<Namespace {" : "{";
         for (size_t i = 0; i < d.items.size(); ++i) {
             if (i) out += ", ";
-            out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
+            out += repr(d.items[i].first) + ": " + repr(d.items[i].second);
             require_memory(out.size());
         }
         return out + (d.is_namespace ? "}>" : "}");
@@ -559,6 +586,22 @@ void json_string(std::string& out, const std::string& s) {
     out.push_back('"');
 }
 
+// json.dumps turns keys that are not strings into strings: 1 -> "1", True -> "true", ...
+void json_key(std::string& out, const Value& k) {
+    switch (k.kind()) {
+    case Value::Kind::String: json_string(out, k.as_string()); return;
+    case Value::Kind::Int: json_string(out, std::to_string(k.as_int())); return;
+    case Value::Kind::Bool: json_string(out, k.as_bool() ? "true" : "false"); return;
+    case Value::Kind::None: json_string(out, "null"); return;
+    case Value::Kind::Float: {
+        const double d = k.as_double();
+        json_string(out, std::isnan(d) ? "NaN" : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity") : format_float(d));
+        return;
+    }
+    default: fail("keys must be str, int, float, bool or None, not " + type_name(k));
+    }
+}
+
 void json_value(std::string& out, const Value& v, const JsonOptions& o, int depth) {
     if (depth > 512) fail("tojson: value nested too deeply");
     const std::string item_sep = !o.item_separator.empty() ? o.item_separator : o.indent >= 0 ? "," : ", ";
@@ -601,10 +644,11 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
         return;
     }
     case Value::Kind::Dict: {
-        std::vector<const std::pair<std::string, Value>*> items;
+        std::vector<const std::pair<Value, Value>*> items;
         for (const auto& kv : v.as_dict().items) items.push_back(&kv);
-        if (o.sort_keys)
-            std::stable_sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        if (o.sort_keys)  // Python sorts the keys themselves (mixed types cannot be ordered)
+            std::stable_sort(items.begin(), items.end(),
+                             [](auto* a, auto* b) { return compare(a->first, b->first) < 0; });
         if (items.empty()) {
             out += "{}";
             return;
@@ -613,7 +657,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
         for (size_t i = 0; i < items.size(); ++i) {
             if (i) out += item_sep;
             newline(depth + 1);
-            json_string(out, items[i]->first);
+            json_key(out, items[i]->first);
             out += key_sep;
             json_value(out, items[i]->second, o, depth + 1);
             require_memory(out.size());
@@ -740,13 +784,19 @@ int compare(const Value& a, const Value& b) {
     fail("cannot order '" + type_name(a) + "' and '" + type_name(b) + "'");
 }
 
+Value dict_key(const Value& key) {
+    // Inside a taint scope, what is made from a key is the message's (the dict said so).
+    if (key.is_string() && TaintScope::active() && key.taint().empty()) return Value::string(key.as_string());
+    return key;
+}
+
 std::vector<Value> iterate(const Value& v) {
     switch (v.kind()) {
     case Value::Kind::Undefined: return {};
     case Value::Kind::List: return v.as_list().items;
     case Value::Kind::Dict: {
         std::vector<Value> keys;
-        for (const auto& kv : v.as_dict().items) keys.push_back(Value::string(kv.first));
+        for (const auto& kv : v.as_dict().items) keys.push_back(dict_key(kv.first));
         return keys;
     }
     case Value::Kind::String: {

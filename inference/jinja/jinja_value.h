@@ -28,6 +28,7 @@ struct TemplateError {
 
 class Value;
 struct Dict;
+struct CallArgs;
 
 // Which bytes of a string came from untrusted input (a chat message) rather than from the
 // template or the trusted context: sorted, disjoint, non-empty [begin, end) byte ranges. A
@@ -170,15 +171,29 @@ struct List {
     int depth = 1;          // levels of lists and dicts, this one included (bounded: NestingGuard)
 };
 
+// A Python dict: keys are any hashable value (str, int, float, bool, None, tuples of those),
+// looked up with Python's equality (1, 1.0 and True are one key), kept in insertion order.
 struct Dict {
-    std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
-    bool is_namespace = false;                         // namespace(): the only object `set ns.attr = ...` may change
-    bool tainted_keys = false;                         // some key came from a message (keys are plain strings)
-    int depth = 1;                                     // as List::depth; set() keeps it up to date
+    std::vector<std::pair<Value, Value>> items;  // insertion order, like Python
+    bool is_namespace = false;                   // namespace(): the only object `set ns.attr = ...` may change
+    bool tainted_keys = false;                   // some key came from a message
+    int depth = 1;                               // as List::depth; set() keeps it up to date
+    // Set only for a recursive loop's `loop`, which templates call: loop(children).
+    std::function<Value(CallArgs&)> call;
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
+    // Any key; fails (TypeError's message) for an unhashable one.
+    const Value* find(const Value& key) const;
+    // A string key (untainted: what the engine or the context names).
     void set(std::string key, Value value);
+    // Any hashable key; an equal key already there keeps its place (and itself), as in Python.
+    void set(Value key, Value value);
 };
+
+// Python's hash(): whether v can be a dict key (lists, dicts and tuples holding them cannot).
+bool is_hashable(const Value& v);
+// Fails with Python's "unhashable type: 'list'" unless v is hashable.
+void require_hashable(const Value& v);
 
 struct CallArgs {
     std::vector<Value> positional;
@@ -280,6 +295,8 @@ int compare(const Value& a, const Value& b);
 Value from_json(const nlohmann::json& j);
 Value from_json(const nlohmann::ordered_json& j);
 
+// A dict's key as a template sees it (wholly tainted inside a TaintScope).
+Value dict_key(const Value& key);
 // Python-style iteration: list items, dict keys, string characters; undefined: nothing.
 std::vector<Value> iterate(const Value& v);
 
