@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "inference/jinja/unicode/case_mapping.h"
+
 namespace fm::jinja {
 namespace {
 
@@ -270,16 +272,25 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         a.check(0, "");
         return call_method(Value::string(to_str(input)), name, CallArgs{});
     }
-    if (name == "title") {  // Jinja's own: words start after whitespace, -, (, {, [ or <
+    if (name == "title") {
+        // Jinja's own: the text split into runs of separators (whitespace, -, (, {, [, <) and
+        // runs of the rest, each run as run[0].upper() + run[1:].lower() (Python's full mappings;
+        // final sigma judged within the run's tail alone, as Python sees that substring).
         a.check(0, "");
-        std::u32string s = utf8_decode(to_str(input));
-        bool start = true;
-        for (auto& c : s) {
-            bool sep = is_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-            c = sep ? c : start ? to_upper(c) : to_lower(c);
-            start = sep;
+        const std::u32string s = utf8_decode(to_str(input));
+        require_memory(s.size() * 3 * sizeof(char32_t));
+        auto is_sep = [](char32_t c) {
+            return is_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+        };
+        std::u32string out;
+        for (size_t i = 0; i < s.size();) {
+            size_t j = i + 1;
+            while (j < s.size() && is_sep(s[j]) == is_sep(s[i])) ++j;
+            unicode::append_upper(s[i], out);
+            out += unicode::lower(std::u32string_view(s).substr(i + 1, j - i - 1));
+            i = j;
         }
-        return Value::string(utf8_encode(s));
+        return Value::string(utf8_encode(out));
     }
     if (name == "string" || name == "safe") {
         a.check(0, "");
@@ -473,9 +484,10 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     if (name == "float") return v.is_float();
     if (name == "number") return v.is_number();
     if (name == "string") return v.is_string();
-    if (name == "mapping") return v.is_dict();
-    if (name == "iterable") return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
-    if (name == "sequence") return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
+    const bool plain_dict = v.is_dict() && !v.as_dict().is_namespace;  // a namespace is neither
+    if (name == "mapping") return plain_dict;
+    if (name == "iterable") return v.is_string() || v.is_list() || plain_dict || v.is_undefined();
+    if (name == "sequence") return v.is_string() || v.is_list() || plain_dict || v.is_undefined();
     if (name == "callable") return v.is_function();
     if (name == "escaped") return false;
     if (name == "filter") return v.is_string() && is_known_filter(v.as_string());

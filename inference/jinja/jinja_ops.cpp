@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "inference/jinja/jinja_builtins.h"
+#include "inference/jinja/unicode/case_mapping.h"
 
 namespace fm::jinja {
 
@@ -353,15 +354,6 @@ std::u32string strip_chars(std::u32string s, const Value& chars, bool left, bool
     return s.substr(b, e - b);
 }
 
-bool is_cased(char32_t c) {
-    return to_upper(c) != c || to_lower(c) != c;
-}
-
-std::u32string map_case(std::u32string s, char32_t (*f)(char32_t)) {
-    for (auto& c : s) c = f(c);
-    return s;
-}
-
 std::vector<Value> split_string(const std::u32string& s, const Value& sep_v, int64_t maxsplit, bool from_right) {
     std::vector<std::u32string> parts;
     if (sep_v.is_none() || sep_v.is_undefined()) {
@@ -430,30 +422,13 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         a.check(1, "chars");
         return str_value(strip_chars(s, a.get(0, "chars", Value::none()), name != "rstrip", name != "lstrip"));
     }
-    if (name == "upper" || name == "lower") {
+    if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
         a.check(0, "");
-        if (name == "lower") return str_value(map_case(s, to_lower));
-        std::u32string out;
-        for (char32_t c : s) {
-            if (c == 0xDF)
-                out += U"SS";  // the one common one-to-many mapping
-            else
-                out.push_back(to_upper(c));
-        }
-        return str_value(out);
-    }
-    if (name == "title" || name == "capitalize") {
-        a.check(0, "");
-        bool prev_cased = false;
-        for (size_t i = 0; i < s.size(); ++i) {
-            char32_t c = s[i];
-            if (name == "capitalize")
-                s[i] = i == 0 ? to_upper(c) : to_lower(c);
-            else
-                s[i] = prev_cased ? to_lower(c) : to_upper(c);
-            prev_cased = is_cased(c);
-        }
-        return str_value(s);
+        require_memory(s.size() * 3 * sizeof(char32_t));  // a character maps to at most three
+        if (name == "upper") return str_value(unicode::upper(s));
+        if (name == "lower") return str_value(unicode::lower(s));
+        if (name == "title") return str_value(unicode::title(s));
+        return str_value(unicode::capitalize(s));
     }
     if (name == "startswith" || name == "endswith") {
         a.check(1, "");
@@ -547,10 +522,20 @@ Value string_method(const std::string& str, const std::string& name, const CallA
     }
     a.check(0, "");
     if (s.empty()) return Value::boolean(false);
-    bool all = true, any_cased = false;
+    if (name == "isupper" || name == "islower") {  // Python: no character of the other case, one of this
+        const bool want_upper = name == "isupper";
+        bool cased = false;
+        for (char32_t c : s) {
+            if (unicode::is_titlecase(c) || (want_upper ? unicode::is_lowercase(c) : unicode::is_uppercase(c)))
+                return Value::boolean(false);
+            if (want_upper ? unicode::is_uppercase(c) : unicode::is_lowercase(c)) cased = true;
+        }
+        return Value::boolean(cased);
+    }
+    bool all = true;
     for (char32_t c : s) {
         bool digit = c >= '0' && c <= '9';
-        bool alpha = is_cased(c) || (c >= 0x80 && !is_space(c) && !digit);
+        bool alpha = unicode::is_cased(c) || (c >= 0x80 && !is_space(c) && !digit);
         if (name == "isspace")
             all = all && is_space(c);
         else if (name == "isdigit")
@@ -559,12 +544,7 @@ Value string_method(const std::string& str, const std::string& name, const CallA
             all = all && alpha;
         else if (name == "isalnum")
             all = all && (alpha || digit);
-        else if (name == "isupper" && is_cased(c))
-            any_cased = true, all = all && to_upper(c) == c;
-        else if (name == "islower" && is_cased(c))
-            any_cased = true, all = all && to_lower(c) == c;
     }
-    if (name == "isupper" || name == "islower") return Value::boolean(all && any_cased);
     return Value::boolean(all);
 }
 

@@ -332,46 +332,6 @@ bool is_space(char32_t c) {
            (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-// Simple case mappings for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic: the scripts
-// whose casing chat templates might touch. Others are left as they are.
-char32_t to_upper(char32_t c) {
-    if (c >= 'a' && c <= 'z') return c - 32;
-    if (c < 0x80) return c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
-    if (c == 0xFF) return 0x178;
-    if (c == 0xB5) return 0x39C;
-    if (c >= 0x100 && c <= 0x17F) {
-        bool odd_is_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
-        bool even_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-        if (odd_is_lower && (c & 1)) return c - 1;
-        if (even_is_lower && !(c & 1)) return c - 1;
-        return c;
-    }
-    if (c == 0x3C2) return 0x3A3;
-    if (c >= 0x3B1 && c <= 0x3C9) return c - 32;
-    if (c >= 0x430 && c <= 0x44F) return c - 32;
-    if (c >= 0x450 && c <= 0x45F) return c - 80;
-    return c;
-}
-
-char32_t to_lower(char32_t c) {
-    if (c >= 'A' && c <= 'Z') return c + 32;
-    if (c < 0x80) return c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
-    if (c == 0x178) return 0xFF;
-    if (c >= 0x100 && c <= 0x17F) {
-        bool even_is_upper = (c <= 0x136) || (c >= 0x14A && c <= 0x176);
-        bool odd_is_upper = (c >= 0x139 && c <= 0x147) || (c >= 0x179 && c <= 0x17D);
-        if (even_is_upper && !(c & 1)) return c + 1;
-        if (odd_is_upper && (c & 1)) return c + 1;
-        return c;
-    }
-    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
-    if (c >= 0x410 && c <= 0x42F) return c + 32;
-    if (c >= 0x400 && c <= 0x40F) return c + 80;
-    return c;
-}
-
 // ---- Printing ---------------------------------------------------------------------------
 
 std::string type_name(const Value& v) {

@@ -305,7 +305,6 @@ std::vector<Value> iterate(const Value& v);
 std::u32string utf8_decode(std::string_view s);
 std::string utf8_encode(std::u32string_view s);
 bool is_space(char32_t c);  // Python str.isspace()
-char32_t to_upper(char32_t c);
-char32_t to_lower(char32_t c);
+// Case mapping: inference/jinja/unicode/case_mapping.h.
 
 }  // namespace fm::jinja

@@ -6,6 +6,7 @@
 
 #include <QtTest>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,6 +33,11 @@ std::string read_file(const std::string& path) {
 
 const ordered_json& expected_file() {
     static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "expected.json"));
+    return j;
+}
+
+const ordered_json& features_file() {
+    static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "features.json"));
     return j;
 }
 
@@ -253,6 +259,50 @@ private slots:
         auto out = tpl->render_ordered(ordered_json::parse(context));
         QCOMPARE(out.ok(), ok);
         QCOMPARE(q(ok ? *out : out.error()), q(expected));
+    }
+
+    // One small template per Jinja2 feature (tests/data/templates/features.json, written by
+    // tests/tools/gen_template_features.py with Jinja2 as transformers configures it).
+    void jinja2_features_data() {
+        QTest::addColumn<int>("index");
+        const auto& cases = features_file().at("cases");
+        QVERIFY(cases.size() >= 20);
+        for (size_t i = 0; i < cases.size(); ++i)
+            QTest::newRow(cases[i].at("name").get<std::string>().c_str()) << static_cast<int>(i);
+    }
+
+    void jinja2_features() {
+        QFETCH(int, index);
+        const ordered_json& c = features_file().at("cases").at(static_cast<size_t>(index));
+        auto tpl = ChatTemplate::parse(c.at("template").get<std::string>());
+        fm::TemplateOptions options;
+        options.now = [] {
+            std::tm t{};  // the generator's fixed time: 2024-07-26 09:30:05, a Friday
+            t.tm_year = 124, t.tm_mon = 6, t.tm_mday = 26, t.tm_hour = 9, t.tm_min = 30, t.tm_sec = 5;
+            t.tm_wday = 5, t.tm_yday = 207;
+            return t;
+        };
+        QCOMPARE(QString::fromStdString(features_file().at("now").get<std::string>()),
+                 QStringLiteral("2024-07-26T09:30:05"));
+        std::string outcome;
+        bool ok = false;
+        if (tpl) {
+            auto out = tpl->render_ordered(c.at("context"), options);
+            ok = out.ok();
+            outcome = ok ? *out : out.error();
+        } else {
+            outcome = tpl.error();
+        }
+        if (c.contains("output")) {
+            QVERIFY2(ok, outcome.c_str());
+            QCOMPARE(q(outcome), q(c.at("output").get<std::string>()));
+        } else if (c.contains("raises")) {
+            QVERIFY(!ok);
+            QCOMPARE(q(outcome), q(c.at("raises").get<std::string>()));
+        } else {
+            QVERIFY2(!ok, ("rendered, but Jinja2 failed: " + c.at("fails").get<std::string>()).c_str());
+            QVERIFY2(outcome.find("line ") != std::string::npos, outcome.c_str());
+        }
     }
 
     void errors_data() {
