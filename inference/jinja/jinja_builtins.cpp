@@ -16,10 +16,11 @@ constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
 constexpr size_t kMaxJoinBytes = size_t{64} << 20;
 
 const char* const kFilters[] = {
-    "abs",   "attr",   "capitalize", "count",      "d",       "default", "dictsort", "e",     "escape",   "first",
-    "float", "indent", "int",        "items",      "join",    "last",    "length",   "list",  "lower",    "map",
-    "max",   "min",    "reject",     "rejectattr", "replace", "reverse", "round",    "safe",  "select",   "selectattr",
-    "sort",  "string", "sum",        "title",      "tojson",  "trim",    "unique",   "upper", "wordcount"};
+    "abs",     "attr",    "batch",  "capitalize", "center",   "count",      "d",     "default",  "dictsort",
+    "e",       "escape",  "first",  "float",      "format",   "indent",     "int",   "items",    "join",
+    "last",    "length",  "list",   "lower",      "map",      "max",        "min",   "reject",   "rejectattr",
+    "replace", "reverse", "round",  "safe",       "select",   "selectattr", "slice", "sort",     "string",
+    "sum",     "title",   "tojson", "trim",       "truncate", "unique",     "upper", "wordcount"};
 
 const char* const kTests[] = {"defined",     "undefined", "none",        "boolean", "true",     "false",    "integer",
                               "float",       "number",    "string",      "mapping", "iterable", "sequence", "callable",
@@ -451,6 +452,63 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
             fail("filter 'indent': width must be an integer or a string");
         return Value::string(indent_text(to_str(input), width, truthy(a.get(1, "first", Value::boolean(false))),
                                          truthy(a.get(2, "blank", Value::boolean(false)))));
+    }
+    if (name == "format") {  // value % args
+        if (!args.named.empty()) fail("filter 'format': keyword arguments are not supported");
+        return binary_op("%", Value::string(to_str(input)), Value::list(args.positional, true));
+    }
+    if (name == "center") {
+        a.check(1, "width");
+        return call_method(Value::string(to_str(input)), "center", positional({a.get(0, "width", Value::integer(80))}));
+    }
+    if (name == "truncate") {
+        a.check(4, "length,killwords,end,leeway");
+        const Value length_v = a.get(0, "length", Value::integer(255)), end_v = a.get(2, "end", Value::string("...")),
+                    leeway_v = a.get(3, "leeway", Value::integer(5));
+        if (!length_v.is_int() || !leeway_v.is_int() || !end_v.is_string())
+            fail("filter 'truncate': length and leeway must be integers, end a string");
+        const std::u32string s = utf8_decode(to_str(input)), end = utf8_decode(end_v.as_string());
+        const int64_t length = length_v.as_int(), leeway = leeway_v.as_int();
+        if (length < static_cast<int64_t>(end.size()))
+            fail("expected length >= " + std::to_string(end.size()) + ", got " + std::to_string(length));
+        if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
+        if (static_cast<int64_t>(s.size()) <= length + leeway) return Value::string(to_str(input));
+        std::u32string kept = s.substr(0, static_cast<size_t>(length) - end.size());
+        if (!truthy(a.get(1, "killwords", Value::boolean(false)))) {
+            const size_t space = kept.rfind(U' ');
+            if (space != std::u32string::npos) kept.resize(space);
+        }
+        return Value::string(utf8_encode(kept + end));
+    }
+    if (name == "batch" || name == "slice") {
+        a.check(2, name == "batch" ? "linecount,fill_with" : "slices,fill_with");
+        const Value n_v = a.required(0, name == "batch" ? "linecount" : "slices");
+        if (!n_v.is_int() || n_v.as_int() <= 0) fail("filter '" + name + "' needs a positive integer");
+        const Value fill = a.get(1, "fill_with", Value::none());
+        const std::vector<Value> items = iterate(input);
+        const auto n = static_cast<size_t>(n_v.as_int());
+        std::vector<Value> out;
+        if (name == "batch") {
+            for (size_t i = 0; i < items.size(); i += n) {
+                std::vector<Value> row(items.begin() + static_cast<long>(i),
+                                       items.begin() + static_cast<long>(std::min(items.size(), i + n)));
+                while (!fill.is_none() && row.size() < n) row.push_back(fill);
+                out.push_back(Value::list(std::move(row)));
+            }
+            return Value::list(std::move(out));
+        }
+        if (n > static_cast<size_t>(kMaxRange)) fail("filter 'slice': too many slices");
+        const size_t per = items.size() / n, extra = items.size() % n;
+        size_t offset = 0;
+        for (size_t k = 0; k < n; ++k) {  // Jinja2's do_slice
+            const size_t start = offset + k * per;
+            if (k < extra) ++offset;
+            const size_t end = offset + (k + 1) * per;
+            std::vector<Value> column(items.begin() + static_cast<long>(start), items.begin() + static_cast<long>(end));
+            if (!fill.is_none() && k >= extra) column.push_back(fill);
+            out.push_back(Value::list(std::move(column)));
+        }
+        return Value::list(std::move(out));
     }
     if (name == "wordcount") {  // Jinja counts runs of \\w characters
         a.check(0, "");

@@ -168,6 +168,13 @@ private:
             return Flow::Normal;
         }
         case Stmt::Kind::CallBlock: return exec_call_block(s);
+        case Stmt::Kind::With: {
+            std::vector<Value> values;  // evaluated outside the new scope, as Jinja2 does
+            for (const auto& e : s.conditions) values.push_back(eval(*e));
+            FrameGuard frame(*this, false);
+            for (size_t i = 0; i < s.targets.size(); ++i) assign(s.targets[i], std::move(values[i]));
+            return exec_body(s.body);
+        }
         case Stmt::Kind::Macro: {
             const Stmt* m = &s;
             assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args, true); }));

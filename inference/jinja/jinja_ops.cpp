@@ -324,10 +324,11 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
 
 namespace {
 
-const char* const kStringMethods[] = {"strip",      "lstrip",     "rstrip",   "upper",   "lower",  "title",
-                                      "capitalize", "startswith", "endswith", "split",   "rsplit", "splitlines",
-                                      "replace",    "find",       "rfind",    "count",   "join",   "isspace",
-                                      "isdigit",    "isalpha",    "isalnum",  "isupper", "islower"};
+const char* const kStringMethods[] = {
+    "strip",      "lstrip",  "rstrip",     "upper",   "lower",   "title",   "capitalize",   "startswith",   "endswith",
+    "split",      "rsplit",  "splitlines", "replace", "find",    "rfind",   "count",        "join",         "isspace",
+    "isdigit",    "isalpha", "isalnum",    "isupper", "islower", "istitle", "removeprefix", "removesuffix", "partition",
+    "rpartition", "center",  "ljust",      "rjust",   "zfill",   "format"};
 const char* const kDictMethods[] = {"items", "keys", "values", "get"};
 const char* const kListMethods[] = {"index", "count"};
 const char* const kMutators[] = {"append",  "extend", "insert",     "pop",     "remove", "clear",  "sort",
@@ -414,10 +415,115 @@ std::vector<Value> split_string(const std::u32string& s, const Value& sep_v, int
     return out;
 }
 
+// str.format(): {}, {0}, {name}, {{, }}, with !s / !r; format specs are refused.
+Value format_method(const std::string& format, const CallArgs& args) {
+    std::string out;
+    size_t auto_index = 0;
+    for (size_t i = 0; i < format.size(); ++i) {
+        const char c = format[i];
+        if (c == '}') {
+            if (i + 1 < format.size() && format[i + 1] == '}') {
+                out.push_back('}');
+                ++i;
+                continue;
+            }
+            fail("Single '}' encountered in format string");
+        }
+        if (c != '{') {
+            out.push_back(c);
+            continue;
+        }
+        if (i + 1 < format.size() && format[i + 1] == '{') {
+            out.push_back('{');
+            ++i;
+            continue;
+        }
+        const size_t close = format.find('}', i);
+        if (close == std::string::npos) fail("Single '{' encountered in format string");
+        std::string field = format.substr(i + 1, close - i - 1);
+        i = close;
+        char conversion = 0;
+        if (const size_t bang = field.find('!'); bang != std::string::npos) {
+            if (bang + 2 != field.size() || (field[bang + 1] != 'r' && field[bang + 1] != 's'))
+                fail("str.format(): unsupported conversion in '{" + field + "}'");
+            conversion = field[bang + 1];
+            field.resize(bang);
+        }
+        if (field.find_first_of(":.[") != std::string::npos)
+            fail("str.format(): format specs, attributes and indexes are not supported ('{" + field + "}')");
+        const Value* v = nullptr;
+        if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
+            const size_t index = field.empty() ? auto_index++ : std::stoul(field);
+            if (index >= args.positional.size())
+                fail("Replacement index " + std::to_string(index) + " out of range for positional args tuple");
+            v = &args.positional[index];
+        } else {
+            for (const auto& [k, value] : args.named)
+                if (k == field) v = &value;
+            if (!v) fail("'" + field + "'");  // Python's KeyError
+        }
+        out += conversion == 'r' ? repr(*v) : to_str(*v);
+        require_memory(out.size());
+    }
+    return Value::string(std::move(out));
+}
+
+// Python's str methods that pad, cut or split in three.
+Value shape_method(const std::u32string& s, const std::string& name, const ArgReader& a) {
+    auto str_value = [](const std::u32string& u) { return Value::string(utf8_encode(u)); };
+    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition") {
+        a.check(1, "");
+        const Value arg = a.required(0, "sep");
+        if (!arg.is_string()) fail(name + "() argument must be str, not " + type_name(arg));
+        const std::u32string x = utf8_decode(arg.as_string());
+        if (name == "removeprefix")
+            return str_value(s.compare(0, x.size(), x) == 0 && x.size() <= s.size() ? s.substr(x.size()) : s);
+        if (name == "removesuffix")
+            return str_value(x.size() <= s.size() && s.compare(s.size() - x.size(), x.size(), x) == 0 && !x.empty()
+                                 ? s.substr(0, s.size() - x.size())
+                                 : s);
+        if (x.empty()) fail("empty separator");
+        const size_t at = name == "partition" ? s.find(x) : s.rfind(x);
+        if (at == std::u32string::npos)
+            return name == "partition" ? Value::list({str_value(s), str_value(U""), str_value(U"")}, true)
+                                       : Value::list({str_value(U""), str_value(U""), str_value(s)}, true);
+        return Value::list({str_value(s.substr(0, at)), str_value(x), str_value(s.substr(at + x.size()))}, true);
+    }
+    // center, ljust, rjust, zfill
+    a.check(name == "zfill" ? 1 : 2, "");
+    const Value width_v = a.required(0, "width");
+    if (!width_v.is_number() || width_v.is_float()) fail(name + "() width must be an integer");
+    const int64_t width = width_v.as_int();
+    const auto n = static_cast<int64_t>(s.size());
+    if (width <= n) return str_value(s);
+    if (width > static_cast<int64_t>(kMaxStringBytes)) fail("string too large");
+    require_memory(static_cast<size_t>(width) * sizeof(char32_t));
+    char32_t fill = name == "zfill" ? U'0' : U' ';
+    if (name != "zfill" && a.has(1, "fillchar")) {
+        const Value f = a.get(1, "fillchar");
+        const std::u32string fs = f.is_string() ? utf8_decode(f.as_string()) : std::u32string();
+        if (fs.size() != 1) fail("The fill character must be exactly one character long");
+        fill = fs[0];
+    }
+    const auto pad = static_cast<size_t>(width - n);
+    if (name == "ljust") return str_value(s + std::u32string(pad, fill));
+    if (name == "rjust") return str_value(std::u32string(pad, fill) + s);
+    if (name == "zfill") {  // after a leading sign
+        const bool sign = !s.empty() && (s[0] == '+' || s[0] == '-');
+        return str_value(s.substr(0, sign ? 1 : 0) + std::u32string(pad, fill) + s.substr(sign ? 1 : 0));
+    }
+    const size_t left = pad / 2 + (pad & static_cast<size_t>(width) & 1);  // CPython's pad()
+    return str_value(std::u32string(left, fill) + s + std::u32string(pad - left, fill));
+}
+
 Value string_method(const std::string& str, const std::string& name, const CallArgs& args) {
     ArgReader a(args, "str." + name + "()");
+    if (name == "format") return format_method(str, args);
     std::u32string s = utf8_decode(str);
     auto str_value = [](const std::u32string& u) { return Value::string(utf8_encode(u)); };
+    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition" ||
+        name == "center" || name == "ljust" || name == "rjust" || name == "zfill")
+        return shape_method(s, name, a);
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
         a.check(1, "chars");
         return str_value(strip_chars(s, a.get(0, "chars", Value::none()), name != "rstrip", name != "lstrip"));
@@ -522,6 +628,21 @@ Value string_method(const std::string& str, const std::string& name, const CallA
     }
     a.check(0, "");
     if (s.empty()) return Value::boolean(false);
+    if (name == "istitle") {  // Python: cased runs start upper (or title) case, continue lower case
+        bool cased = false, previous_is_cased = false;
+        for (char32_t c : s) {
+            if (unicode::is_uppercase(c) || unicode::is_titlecase(c)) {
+                if (previous_is_cased) return Value::boolean(false);
+                previous_is_cased = cased = true;
+            } else if (unicode::is_lowercase(c)) {
+                if (!previous_is_cased) return Value::boolean(false);
+                previous_is_cased = cased = true;
+            } else {
+                previous_is_cased = false;
+            }
+        }
+        return Value::boolean(cased);
+    }
     if (name == "isupper" || name == "islower") {  // Python: no character of the other case, one of this
         const bool want_upper = name == "isupper";
         bool cased = false;

@@ -169,6 +169,7 @@ private:
         }
         if (n == "filter") return parse_filter_block(open);
         if (n == "call") return parse_call_block(open);
+        if (n == "with") return parse_with(open);
         if (n == "generation") {
             auto s = node<Stmt>(Stmt::Kind::Scope, open);
             expect_block_end("generation");
@@ -176,8 +177,8 @@ private:
             expect_block_end("endgeneration");
             return s;
         }
-        static const char* const enders[] = {"endif",    "endfor",        "else",   "elif",      "endset",
-                                             "endmacro", "endgeneration", "endraw", "endfilter", "endcall"};
+        static const char* const enders[] = {"endif",         "endfor", "else",      "elif",    "endset", "endmacro",
+                                             "endgeneration", "endraw", "endfilter", "endcall", "endwith"};
         for (const char* e : enders)
             if (n == e) error(tag, "unexpected '{% " + n + " %}' with no open tag it could close");
         error(tag, "unknown tag '" + n + "'");
@@ -310,6 +311,21 @@ private:
         expect_block_end("filter");
         s->body = parse_body({"endfilter"}, &open);
         expect_block_end("endfilter");
+        return s;
+    }
+
+    // {% with a = x, b = y %}body{% endwith %}
+    StmtPtr parse_with(const Token& open) {
+        auto s = node<Stmt>(Stmt::Kind::With, open);
+        while (cur().kind != TokenKind::BlockEnd) {
+            if (!s->targets.empty()) expect_op(",");
+            s->targets.push_back(expect_name("a variable name"));
+            expect_op("=");
+            s->conditions.push_back(parse_expression(true));
+        }
+        expect_block_end("with");
+        s->body = parse_body({"endwith"}, &open);
+        expect_block_end("endwith");
         return s;
     }
 

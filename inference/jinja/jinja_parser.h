@@ -69,6 +69,7 @@ struct Stmt {
         Scope,        // {% generation %}body{% endgeneration %}: renders body
         FilterBlock,  // {% filter expr %}body{% endfilter %}: expr is a filter chain on a BlockInput
         CallBlock,    // {% call(targets = defaults) expr %}body{% endcall %}: expr is a call; body is `caller`
+        With,         // {% with targets[i] = conditions[i], ... %}body{% endwith %}: a scope with those names
     };
     Kind kind = Kind::Text;
     int line = 0;

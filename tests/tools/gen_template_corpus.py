@@ -13,7 +13,8 @@ day; the C++ test gives the renderer the same time through its clock seam.
 
 Each case holds one of: "output" (byte for byte), "raises" (the template called
 raise_exception with exactly this message) or "fails" (Jinja2 rejected the template or failed
-while rendering it; the C++ side must fail too, naming a line and column).
+while rendering it; the C++ side must fail too, naming a line and column; "line" is the line
+Jinja2 reported or was running, for comparison).
 
     python3 tests/tools/gen_template_corpus.py
 """
@@ -22,6 +23,7 @@ import datetime
 import json
 import pathlib
 import sys
+import traceback
 
 import jinja2
 import jinja2.ext
@@ -71,6 +73,13 @@ def make_env():
     return env
 
 
+def failing_line(error):
+    """The template line Jinja2 was running when `error` was raised (its traceback names the
+    template's own lines), or None."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == "<template>"]
+    return lines[-1] if lines else None
+
+
 def context_of(conversation, special_tokens):
     context = {
         "messages": conversation["messages"],
@@ -94,19 +103,21 @@ def main():
             compile_error = None
         except jinja2.exceptions.TemplateSyntaxError as e:
             compiled, compile_error = None, f"TemplateSyntaxError: line {e.lineno}: {e.message}"
+            compile_line = e.lineno
         for conv_name, conversation in conversations.items():
             case = {"template": name, "conversation": conv_name}
             if compiled is None:
                 case["fails"] = compile_error
+                case["line"] = compile_line
             else:
                 try:
                     case["output"] = compiled.render(**context_of(conversation, spec["special_tokens"]))
                 except RaisedByTemplate as e:
                     case["raises"] = str(e)
-                except jinja2.exceptions.TemplateError as e:
+                except (jinja2.exceptions.TemplateError, TypeError, ValueError, KeyError, IndexError,
+                        AttributeError) as e:
                     case["fails"] = f"{type(e).__name__}: {e}"
-                except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
-                    case["fails"] = f"{type(e).__name__}: {e}"
+                    case["line"] = failing_line(e)
             cases.append(case)
 
     out = {

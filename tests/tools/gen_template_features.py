@@ -83,6 +83,19 @@ FEATURES = [
      "{{ 'ΑΣ ' | lower }}{{ 'ΑΣ.' | lower }}{{ 'Α.Σ' | lower }}{{ 'ΑΣΑ' | lower }}|{{ 'ǅ' is upper }}"
      "{{ 'ǅ' is lower }}{{ 'ꭰ' is lower }}{{ 'ABC' is upper }}{{ 'abc1' is lower }}{{ '1' is lower }}",
      {"s": UNICODE}),
+    ("more filters", "{{ '%s-%d' | format('a', 3) }}|{{ 'x' | center(5) }}|{{ 'ab' | center(7) }}|"
+     "{{ 'The quick brown fox jumps' | truncate(12) }}|{{ 'The quick brown fox jumps' | truncate(12, true, '..', 0) }}|"
+     "{{ 'short' | truncate(3, leeway=5) }}|{{ [1, 2, 3, 4, 5] | batch(2) | list }}|"
+     "{{ [1, 2, 3, 4, 5] | batch(2, 0) | list }}|{{ [1, 2, 3, 4, 5] | slice(3) | list }}|"
+     "{{ [1, 2, 3, 4] | slice(3, 'x') | list }}", {}),
+    ("more string methods", "{{ 'Hello World'.istitle() }}{{ 'Hello world'.istitle() }}{{ 'ǅungla'.istitle() }}|"
+     "{{ 'tool_get'.removeprefix('tool_') }}{{ 'a.json'.removesuffix('.json') }}{{ 'x'.removesuffix('') }}|"
+     "{{ 'k=v=w'.partition('=') }}{{ 'k=v=w'.rpartition('=') }}{{ 'kv'.partition('=') }}{{ 'kv'.rpartition('=') }}|"
+     "[{{ 'ab'.center(7, '*') }}][{{ 'ab'.ljust(4) }}][{{ 'ab'.rjust(4, '.') }}][{{ '-42'.zfill(6) }}]|"
+     "{{ '{} and {}!'.format('a', 1) }} {{ '{1}{0}'.format('x', 'y') }} {{ '{n!r} {{}}'.format(n='q') }}", {}),
+    ("with blocks", "{% set a = 1 %}{% with a = a + 1, b = a %}{{ a }}{{ b }}{% set c = 3 %}{% endwith %}{{ a }}"
+     "{{ c is defined }}|{% for i in range(3) %}{% with j = i * 2 %}{% if j == 4 %}{% break %}{% endif %}{{ j }}"
+     "{% endwith %}{% endfor %}", {}),
     ("strftime_now", "{{ strftime_now('%Y-%m-%d %H:%M:%S %a %A %b %B %d %j %p %y') }}", {}),
 ]
 
