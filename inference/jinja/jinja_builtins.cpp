@@ -576,7 +576,10 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     fail("no test named '" + name + "'");
 }
 
-void add_globals(Dict& globals, std::function<std::tm()> now) {
+namespace {
+
+// The globals that hold no state, made once and shared by every rendering.
+void add_stateless_globals(Dict& globals) {
     globals.set("raise_exception", Value::function("raise_exception", [](CallArgs& args) -> Value {
                     ArgReader a(args, "raise_exception()");
                     a.check(1, "message");
@@ -619,6 +622,19 @@ void add_globals(Dict& globals, std::function<std::tm()> now) {
     globals.set("namespace",
                 Value::function("namespace", [make_dict](CallArgs& args) { return make_dict(args, true); }));
     globals.set("dict", Value::function("dict", [make_dict](CallArgs& args) { return make_dict(args, false); }));
+}
+
+}  // namespace
+
+void add_globals(Dict& globals, std::function<std::tm()> now) {
+    static const Dict stateless = [] {
+        TaintScope untainted(false);
+        BudgetScope unbudgeted(nullptr);  // outlives every rendering: charged to none
+        Dict d;
+        add_stateless_globals(d);
+        return d;
+    }();
+    for (const auto& [k, v] : stateless.items) globals.set(k, v);
     globals.set("strftime_now", Value::function("strftime_now", [now](CallArgs& args) {
                     ArgReader a(args, "strftime_now()");
                     a.check(1, "format");

@@ -242,22 +242,23 @@ private:
         // LoopContext is); its slots are in this order.
         enum Slot : size_t { Index, Index0, Revindex, Revindex0, First, Last, Length, Depth, Depth0, Prev, Next };
         auto loop = std::make_shared<Dict>();
+        loop->items.reserve(13);
         for (const char* name : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth",
                                  "depth0", "previtem", "nextitem"})
-            loop->set(name, Value::none());
+            loop->add_new(name, Value::none());
         auto position = std::make_shared<size_t>(0);
-        loop->set("cycle", Value::function("cycle", [position](CallArgs& args) {
-                      if (args.positional.empty()) fail("no items for cycling given");
-                      return args.positional[*position % args.positional.size()];
-                  }));
+        loop->add_new("cycle", Value::function("cycle", [position](CallArgs& args) {
+                          if (args.positional.empty()) fail("no items for cycling given");
+                          return args.positional[*position % args.positional.size()];
+                      }));
         auto last_seen = std::make_shared<std::optional<std::vector<Value>>>();
-        loop->set("changed", Value::function("changed", [last_seen](CallArgs& args) {
-                      const auto& now = args.positional;
-                      bool same = last_seen->has_value() && (*last_seen)->size() == now.size();
-                      for (size_t i = 0; same && i < now.size(); ++i) same = equals((**last_seen)[i], now[i]);
-                      if (!same) *last_seen = now;
-                      return Value::boolean(!same);
-                  }));
+        loop->add_new("changed", Value::function("changed", [last_seen](CallArgs& args) {
+                          const auto& now = args.positional;
+                          bool same = last_seen->has_value() && (*last_seen)->size() == now.size();
+                          for (size_t i = 0; same && i < now.size(); ++i) same = equals((**last_seen)[i], now[i]);
+                          if (!same) *last_seen = now;
+                          return Value::boolean(!same);
+                      }));
         if (s.recursive) {
             const Stmt* stmt = &s;
             loop->call = [this, stmt, depth](CallArgs& args) {

@@ -518,12 +518,8 @@ Value shape_method(const std::u32string& s, const std::string& name, const ArgRe
 
 Value string_method(const std::string& str, const std::string& name, const CallArgs& args) {
     ArgReader a(args, "str." + name + "()");
-    if (name == "format") return format_method(str, args);
     std::u32string s = utf8_decode(str);
     auto str_value = [](const std::u32string& u) { return Value::string(utf8_encode(u)); };
-    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition" ||
-        name == "center" || name == "ljust" || name == "rjust" || name == "zfill")
-        return shape_method(s, name, a);
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
         a.check(1, "chars");
         return str_value(strip_chars(s, a.get(0, "chars", Value::none()), name != "rstrip", name != "lstrip"));
@@ -626,6 +622,10 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         }
         return Value::string(std::move(out));
     }
+    if (name == "format") return format_method(str, args);
+    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition" ||
+        name == "center" || name == "ljust" || name == "rjust" || name == "zfill")
+        return shape_method(s, name, a);
     a.check(0, "");
     if (s.empty()) return Value::boolean(false);
     if (name == "istitle") {  // Python: cased runs start upper (or title) case, continue lower case

@@ -169,17 +169,31 @@ void require_hashable(const Value& v) {
     fail("unhashable type: '" + type_name(v) + "'");
 }
 
-void Dict::set(std::string key, Value value) {
-    set(Value::text(std::move(key), {}), std::move(value));
-}
-
-void Dict::set(Value key, Value value) {
+void Dict::admit(const Value& value) {
     // A namespace can still change after it was put in a list, so it counts as deep as it may
     // ever become; and it may become only half as deep as anything else.
     const int needed = nesting_of(value) + 1;
     if (needed > (is_namespace ? NestingGuard::kMaxNesting / 2 : NestingGuard::kMaxNesting))
         fail("a value is nested too deeply");
     depth = std::max(depth, needed);
+}
+
+void Dict::set(std::string key, Value value) {
+    admit(value);
+    if (Value* existing = find(std::string_view(key))) {
+        *existing = std::move(value);
+        return;
+    }
+    items.emplace_back(Value::text(std::move(key), {}), std::move(value));
+}
+
+void Dict::add_new(std::string key, Value value) {
+    admit(value);
+    items.emplace_back(Value::text(std::move(key), {}), std::move(value));
+}
+
+void Dict::set(Value key, Value value) {
+    admit(value);
     if (const Value* existing = find(static_cast<const Value&>(key))) {
         *const_cast<Value*>(existing) = std::move(value);
         return;
@@ -663,7 +677,8 @@ Value convert_json(const Json& j) {
     case nlohmann::detail::value_t::object: {
         auto d = std::make_shared<Dict>();
         d->tainted_keys = TaintScope::active();
-        for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
+        d->items.reserve(j.size());
+        for (auto it = j.begin(); it != j.end(); ++it) d->add_new(it.key(), convert_json(it.value()));  // unique
         return Value::dict(std::move(d));
     }
     default: return Value::none();

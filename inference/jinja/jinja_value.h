@@ -188,6 +188,10 @@ struct Dict {
     void set(std::string key, Value value);
     // Any hashable key; an equal key already there keeps its place (and itself), as in Python.
     void set(Value key, Value value);
+    // Appends a string key the caller knows is not there yet (a JSON object's, a fresh dict's).
+    void add_new(std::string key, Value value);
+    // Checks and records the nesting of a value about to be stored (fails past the limit).
+    void admit(const Value& value);
 };
 
 // Python's hash(): whether v can be a dict key (lists, dicts and tuples holding them cannot).

@@ -2,8 +2,9 @@
 // every conversation it renders (as a prompt is rendered each turn), plus one long chat (200
 // messages) through a few widely used templates. Prints JSON, one object.
 //
-// Usage: bench_template [--seconds S] [--corpus DIR]
+// Usage: bench_template [--seconds S] [--passes N] [--corpus DIR]
 //   --seconds  minimum time per measurement (default 0.5)
+//   --passes   exactly N passes per measurement instead (for instruction counts: callgrind)
 //   --corpus   folder with templates.json and conversations.json (default tests/data/template_corpus)
 //
 // Only ChatTemplate::parse and render_ordered(context) are used, so the same file builds
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,7 +57,8 @@ struct Job {
 
 // Runs all jobs over and over for at least `seconds`; returns microseconds per render and the
 // bytes rendered per pass.
-double time_jobs(const std::vector<Job>& jobs, double seconds, size_t* bytes_per_pass, size_t* renders) {
+double time_jobs(const std::vector<Job>& jobs, double seconds, size_t exact_passes, size_t* bytes_per_pass,
+                 size_t* renders) {
     size_t passes = 0, bytes = 0;
     const auto start = Clock::now();
     double elapsed = 0;
@@ -67,7 +70,7 @@ double time_jobs(const std::vector<Job>& jobs, double seconds, size_t* bytes_per
         }
         ++passes;
         elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds);
+    } while (exact_passes ? passes < exact_passes : elapsed < seconds);
     *bytes_per_pass = bytes;
     *renders = passes * jobs.size();
     return elapsed * 1e6 / static_cast<double>(*renders);
@@ -77,9 +80,11 @@ double time_jobs(const std::vector<Job>& jobs, double seconds, size_t* bytes_per
 
 int main(int argc, char** argv) {
     double seconds = 0.5;
+    size_t passes = 0;
     fs::path corpus = kRepo / "tests/data/template_corpus";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--passes")) passes = static_cast<size_t>(std::atol(argv[i + 1]));
         if (!std::strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
     }
     const ordered_json templates = read_json(corpus / "templates.json");
@@ -92,26 +97,24 @@ int main(int argc, char** argv) {
         sources.push_back(spec.at("template").get<std::string>());
         source_bytes += sources.back().size();
     }
-    size_t parses = 0;
+    size_t parses = 0, parse_passes = 0;
     const auto parse_start = Clock::now();
     double parse_elapsed = 0;
     do {
         for (const auto& s : sources) parses += fm::ChatTemplate::parse(s).ok() ? 1 : 0;
+        ++parse_passes;
         parse_elapsed = std::chrono::duration<double>(Clock::now() - parse_start).count();
-    } while (parse_elapsed < seconds);
+    } while (passes ? parse_passes < passes : parse_elapsed < seconds);
 
     // Every (template, conversation) pair that renders.
-    std::vector<fm::ChatTemplate> parsed;
-    parsed.reserve(templates.size());
+    // (Templates an older engine cannot parse are left out; the counts say how many remain.)
+    std::vector<std::unique_ptr<fm::ChatTemplate>> parsed;
     std::vector<Job> corpus_jobs, long_jobs;
     for (const auto& [name, spec] : templates.items()) {
-        auto tpl = fm::ChatTemplate::parse(spec.at("template").get<std::string>());
-        if (!tpl) continue;
-        parsed.push_back(std::move(*tpl));
-    }
-    size_t index = 0;
-    for (const auto& [name, spec] : templates.items()) {
-        const fm::ChatTemplate* tpl = &parsed.at(index++);
+        auto parsed_one = fm::ChatTemplate::parse(spec.at("template").get<std::string>());
+        if (!parsed_one) continue;
+        parsed.push_back(std::make_unique<fm::ChatTemplate>(std::move(*parsed_one)));
+        const fm::ChatTemplate* tpl = parsed.back().get();
         for (const auto& [conv_name, conversation] : conversations.items()) {
             ordered_json context = context_of(conversation, spec.at("special_tokens"));
             if (tpl->render_ordered(context)) corpus_jobs.push_back({tpl, std::move(context)});
@@ -132,12 +135,13 @@ int main(int argc, char** argv) {
     }
 
     size_t corpus_bytes = 0, corpus_renders = 0, long_bytes = 0, long_renders = 0;
-    const double corpus_us = time_jobs(corpus_jobs, seconds, &corpus_bytes, &corpus_renders);
-    const double long_us = time_jobs(long_jobs, seconds, &long_bytes, &long_renders);
+    const double corpus_us = time_jobs(corpus_jobs, seconds, passes, &corpus_bytes, &corpus_renders);
+    const double long_us = time_jobs(long_jobs, seconds, passes, &long_bytes, &long_renders);
 
     ordered_json out = {
         {"bench", "template"},
         {"templates", templates.size()},
+        {"templates_parsed", parsed.size()},
         {"parse_us_per_template", parse_elapsed * 1e6 / static_cast<double>(parses)},
         {"parse_mb_per_s", static_cast<double>(source_bytes) * static_cast<double>(parses) /
                                static_cast<double>(sources.size()) / parse_elapsed / 1e6},
