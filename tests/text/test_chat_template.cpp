@@ -394,6 +394,25 @@ private slots:
                                    "B]"));
     }
 
+    void template_input() {
+        auto tpl = ChatTemplate::parse(
+            "{{ messages | length }}{{ add_generation_prompt }}{{ tools | tojson }}{{ documents }}{{ x }}{{ bos_token "
+            "}}");
+        QVERIFY(tpl.ok());
+        fm::TemplateInput input;
+        input.messages = ordered_json::array({{{"role", "user"}, {"content", "hi"}}});
+        input.add_generation_prompt = true;
+        input.tools = ordered_json::array({{{"type", "function"}}});
+        input.variables = {{"x", 7}, {"bos_token", "<s>"}};
+        auto out = tpl->render(input);
+        QVERIFY2(out.ok(), out.error().c_str());
+        QCOMPARE(q(*out), q("1True[{\"type\": \"function\"}]None7<s>"));
+        input.variables["messages"] = ordered_json::array();
+        QVERIFY(!tpl->render(input).ok());
+        input.variables = ordered_json::array();
+        QVERIFY(!tpl->render(input).ok());
+    }
+
     void copies_share_nothing_mutable() {
         auto tpl = ChatTemplate::parse(
             "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}");
