@@ -69,6 +69,14 @@ NestingGuard::NestingGuard() {
         --g_nesting;
         fail("a value is nested too deeply (or contains itself)");
     }
+    if (MemoryBudget* budget = MemoryBudget::active()) {
+        try {
+            budget->walk();
+        } catch (...) {
+            --g_nesting;
+            throw;
+        }
+    }
 }
 NestingGuard::~NestingGuard() {
     --g_nesting;
@@ -81,6 +89,8 @@ int nesting_of(const Value& v) {
 }
 
 bool holds_dict(const Value& v, const Dict* d) {
+    if (!v.is_dict() && !v.is_list()) return false;
+    NestingGuard guard;  // counts the walk
     if (v.is_dict()) {
         if (&v.as_dict() == d) return true;
         for (const auto& kv : v.as_dict().items)
@@ -115,6 +125,12 @@ void MemoryBudget::charge(size_t bytes) {
 
 void MemoryBudget::require(size_t bytes) const {
     if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
+}
+
+void MemoryBudget::walk() {
+    if (++walked_ > kMaxWalk)
+        fail("the template walks values too large to compare, print or search (more than " + std::to_string(kMaxWalk) +
+             " steps; a value holding the same list many times over?)");
 }
 
 MemoryBudget* MemoryBudget::active() {
@@ -501,6 +517,8 @@ std::string repr(const Value& v) {
 namespace {
 bool carries_taint_at(const Value& v, int depth) {
     constexpr int kMaxSearchDepth = 32;
+    if (v.is_list() || v.is_dict())
+        if (MemoryBudget* budget = MemoryBudget::active()) budget->walk();
     switch (v.kind()) {
     case Value::Kind::String: return !v.taint().empty();
     case Value::Kind::Function: return v.as_function().tainted;
@@ -697,6 +715,9 @@ Value from_json(const nlohmann::ordered_json& j) {
 // ---- Comparison and iteration -----------------------------------------------------------
 
 bool equals(const Value& a, const Value& b) {
+    // One list or dict is equal to itself (Python compares items by identity first).
+    if (a.is_list() && b.is_list() && &a.as_list() == &b.as_list()) return true;
+    if (a.is_dict() && b.is_dict() && &a.as_dict() == &b.as_dict()) return true;
     NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();

@@ -91,6 +91,12 @@ public:
     // a loop that copies a growing string every step fails instead of running for hours.
     static constexpr size_t kWorkFactor = 16;
     size_t work() const { return work_; }
+    // Values shared inside one another make graphs whose walks (comparing, hashing, printing,
+    // searching for taint) grow exponentially with their depth: `[x, x]` doubled 100 times is
+    // small but has 2^100 paths. Each walk step is counted, and a rendering may take at most
+    // kMaxWalk of them.
+    static constexpr size_t kMaxWalk = 20'000'000;
+    void walk();
     // The budget of the rendering running on this thread, or null outside one.
     static MemoryBudget* active();
 
@@ -99,6 +105,7 @@ private:
     size_t used_ = 0;
     size_t peak_ = 0;
     size_t work_ = 0;
+    size_t walked_ = 0;
 };
 
 // Makes `budget` the active one for its lifetime.
