@@ -166,7 +166,8 @@ std::vector<Value> select_items(const Value& input, const CallArgs& args, bool a
         test_args.named = args.named;
     }
     std::vector<Value> out;
-    for (const Value& item : iterate(input)) {
+    // Jinja2 iterates only a truthy input (`if value: for item in value`): None, 0 and '' give nothing.
+    for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{}) {
         Value subject = attr ? lookup_path(item, attribute) : item;
         bool ok = test.empty() ? truthy(subject) : apply_test(test, subject, test_args);
         if (ok == keep) out.push_back(item);
@@ -181,7 +182,7 @@ Value map_items(const Value& input, const CallArgs& args) {
         a.check(0, "attribute,default");
         Value attribute = a.required(0, "attribute");
         Value fallback = a.get(99, "default");
-        for (const Value& item : iterate(input)) {
+        for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{}) {
             Value v = lookup_path(item, attribute);
             out.push_back(v.is_undefined() && !fallback.is_undefined() ? fallback : v);
         }
@@ -192,7 +193,8 @@ Value map_items(const Value& input, const CallArgs& args) {
     CallArgs rest;
     rest.positional.assign(args.positional.begin() + 1, args.positional.end());
     rest.named = args.named;
-    for (const Value& item : iterate(input)) out.push_back(apply_filter(filter, item, rest));
+    for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{})
+        out.push_back(apply_filter(filter, item, rest));
     return Value::list(std::move(out));
 }
 
@@ -295,7 +297,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     }
     if (name == "string" || name == "safe") {
         a.check(0, "");
-        return name == "safe" || input.is_string() ? input : Value::string(to_str(input));
+        return input.is_string() ? input : Value::string(to_str(input));  // safe: Markup(value), a str
     }
     if (name == "escape" || name == "e") {
         a.check(0, "");
@@ -402,6 +404,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         std::vector<Value> out, seen;
         for (const Value& v : iterate(input)) {
             Value key = lower_for_sort(attribute.is_undefined() ? v : lookup_path(v, attribute), cs);
+            require_hashable(key);  // Jinja2 keeps the keys seen in a set
             if (std::any_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, key); })) continue;
             seen.push_back(key);
             out.push_back(v);
@@ -450,7 +453,9 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         Value width = a.get(0, "width", Value::integer(4));
         if (!width.is_string() && !(width.is_number() && !width.is_float()))
             fail("filter 'indent': width must be an integer or a string");
-        return Value::string(indent_text(to_str(input), width, truthy(a.get(1, "first", Value::boolean(false))),
+        if (!input.is_string())  // Jinja2 appends "\n" to the value itself
+            fail("unsupported operand type(s) for +=: '" + type_name(input) + "' and 'str'");
+        return Value::string(indent_text(input.as_string(), width, truthy(a.get(1, "first", Value::boolean(false))),
                                          truthy(a.get(2, "blank", Value::boolean(false)))));
     }
     if (name == "format") {  // value % args
@@ -467,12 +472,17 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
                     leeway_v = a.get(3, "leeway", Value::integer(5));
         if (!length_v.is_int() || !leeway_v.is_int() || !end_v.is_string())
             fail("filter 'truncate': length and leeway must be integers, end a string");
-        const std::u32string s = utf8_decode(to_str(input)), end = utf8_decode(end_v.as_string());
+        const std::u32string end = utf8_decode(end_v.as_string());
         const int64_t length = length_v.as_int(), leeway = leeway_v.as_int();
         if (length < static_cast<int64_t>(end.size()))
             fail("expected length >= " + std::to_string(end.size()) + ", got " + std::to_string(length));
         if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
-        if (static_cast<int64_t>(s.size()) <= length + leeway) return Value::string(to_str(input));
+        if (!input.is_string()) {  // Jinja2 returns a short enough sequence as it is
+            if (apply_filter("length", input, CallArgs{}).as_int() <= length + leeway) return input;
+            fail("filter 'truncate' can only shorten a string, not a '" + type_name(input) + "'");
+        }
+        const std::u32string s = utf8_decode(input.as_string());
+        if (static_cast<int64_t>(s.size()) <= length + leeway) return input;
         std::u32string kept = s.substr(0, static_cast<size_t>(length) - end.size());
         if (!truthy(a.get(1, "killwords", Value::boolean(false)))) {
             const size_t space = kept.rfind(U' ');

@@ -482,7 +482,7 @@ private:
         }
         case Expr::Kind::Slice: {
             Value obj = eval_defined(*e.children[0]);
-            Value parts[3];
+            Value parts[3] = {Value::none(), Value::none(), Value::none()};  // omitted: None
             for (int i = 0; i < 3; ++i)
                 if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
             TaintScope scope(TaintScope::active() || (obj.is_string() && !obj.taint().empty()));

@@ -131,7 +131,11 @@ Value percent_format(const std::string& format, const Value& args) {
         } else
             fail(std::string("unsupported format character '") + spec + "' for a '" + type_name(v) + "'");
     }
-    if (next < values.size()) fail("not all arguments converted during string formatting");
+    // Python takes a lone argument that can be subscripted (a list, a dict; Jinja's undefined) as
+    // a mapping for %(name)s, so leftover arguments are not an error then.
+    const bool mapping_like = !(args.is_list() && args.as_list().is_tuple) && !args.is_string() &&
+                              (args.is_list() || args.is_dict() || args.is_undefined());
+    if (next < values.size() && !mapping_like) fail("not all arguments converted during string formatting");
     return Value::string(std::move(out));
 }
 
@@ -139,6 +143,7 @@ Value percent_format(const std::string& format, const Value& args) {
 
 Value binary_op(std::string_view op, const Value& a, const Value& b) {
     if (a.is_undefined()) fail(a.undefined_reason());
+    if (op == "%" && a.is_string() && b.is_undefined()) return percent_format(a.as_string(), b);  // str % Undefined
     if (b.is_undefined()) fail(b.undefined_reason());
     const bool nums = a.is_number() && b.is_number();
     const bool ints = nums && !a.is_float() && !b.is_float();
@@ -152,7 +157,7 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
             taint.append(b.taint(), a.as_string().size());
             return Value::text(a.as_string() + b.as_string(), std::move(taint));
         }
-        if (a.is_list() && b.is_list()) {
+        if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
             require_memory((a.as_list().items.size() + b.as_list().items.size()) * sizeof(Value));
             std::vector<Value> items = a.as_list().items;
             items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
@@ -281,14 +286,14 @@ Value get_item(const Value& obj, const Value& key) {
 
 Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
     if (obj.is_undefined()) fail(obj.undefined_reason());
+    // Jinja2 slices with Python's own subscription (not its forgiving getitem): errors raise.
     if (!obj.is_list() && !obj.is_string()) fail("'" + type_name(obj) + "' object is not subscriptable");
-    auto index = [](const Value& v, const char* what) -> std::optional<int64_t> {
-        if (v.is_undefined() || v.is_none()) return std::nullopt;
-        if (!v.is_number() || v.is_float()) fail(std::string("slice ") + what + " must be an integer or None");
+    auto index = [](const Value& v) -> std::optional<int64_t> {  // an omitted part is None
+        if (v.is_none()) return std::nullopt;
+        if (!v.is_number() || v.is_float()) fail("slice indices must be integers or None or have an __index__ method");
         return v.as_int();
     };
-    std::optional<int64_t> start = index(start_v, "start"), stop = index(stop_v, "stop"),
-                           step_o = index(step_v, "step");
+    std::optional<int64_t> start = index(start_v), stop = index(stop_v), step_o = index(step_v);
     int64_t step = step_o.value_or(1);
     if (step == 0) fail("slice step cannot be zero");
     std::u32string chars;

@@ -96,6 +96,14 @@ FEATURES = [
     ("with blocks", "{% set a = 1 %}{% with a = a + 1, b = a %}{{ a }}{{ b }}{% set c = 3 %}{% endwith %}{{ a }}"
      "{{ c is defined }}|{% for i in range(3) %}{% with j = i * 2 %}{% if j == 4 %}{% break %}{% endif %}{{ j }}"
      "{% endwith %}{% endfor %}", {}),
+    ("filters on values that are not strings", "{{ 3 | safe ~ 'x' }}|{{ d | safe | length }}|{{ d | truncate(5) }}|"
+     "{{ [] | truncate(5) }}|{{ none | map('upper') | list }}{{ 0 | select | list }}{{ '' | map(attribute='a') | list }}|"
+     "{{ 'Hello' % l }}{{ 'Hi %s' % l }}|{{ (1, 2) + (3,) }}", {"d": {"a": 1, "b": 2}, "l": [1, 2]}),
+    ("indent of a number fails", "{{ 100 | indent(2) }}", {}),
+    ("list plus tuple fails", "{{ [1] + (2,) }}", {}),
+    ("unique of dicts fails", "{{ [{}, {}] | unique | list }}", {}),
+    ("slicing a number fails", "{{ n[1:] }}", {"n": 3}),
+    ("slice with a string index fails", "{{ l['a':] }}", {"l": [1]}),
     ("strftime_now", "{{ strftime_now('%Y-%m-%d %H:%M:%S %a %A %b %B %d %j %p %y') }}", {}),
 ]
 
