@@ -64,14 +64,22 @@ Value lower_for_sort(const Value& v, bool case_sensitive) {
     return call_method(v, "lower", CallArgs{});
 }
 
-std::vector<Value> sorted(std::vector<Value> items, bool case_sensitive, const Value& attribute, bool reverse) {
+// `keys_in_lists`: the sort filter's keys are one-item lists (Jinja2's multi-attribute getter),
+// which Python compares item by item with == first: equal keys never need ordering (two equal
+// dicts sort, though dicts cannot be ordered).
+std::vector<Value> sorted(std::vector<Value> items, bool case_sensitive, const Value& attribute, bool reverse,
+                          bool keys_in_lists = false) {
     std::vector<std::pair<Value, Value>> keyed;
     for (auto& v : items) {
         Value key = attribute.is_undefined() || attribute.is_none() ? v : lookup_path(v, attribute);
         keyed.emplace_back(lower_for_sort(key, case_sensitive), std::move(v));
     }
+    auto less = [&](const Value& a, const Value& b) {
+        if (keys_in_lists && equals(a, b)) return false;
+        return compare(a, b) < 0;
+    };
     std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
-        return reverse ? compare(y.first, x.first) < 0 : compare(x.first, y.first) < 0;
+        return reverse ? less(y.first, x.first) : less(x.first, y.first);
     });
     std::vector<Value> out;
     for (auto& kv : keyed) out.push_back(std::move(kv.second));
@@ -395,7 +403,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     if (name == "sort") {
         a.check(3, "reverse,case_sensitive,attribute");
         return Value::list(sorted(iterate(input), truthy(a.get(1, "case_sensitive", Value::boolean(false))),
-                                  a.get(2, "attribute"), truthy(a.get(0, "reverse", Value::boolean(false)))));
+                                  a.get(2, "attribute"), truthy(a.get(0, "reverse", Value::boolean(false))), true));
     }
     if (name == "unique") {
         a.check(2, "case_sensitive,attribute");

@@ -518,7 +518,8 @@ private:
         case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
         case Expr::Kind::Binary: {
             Value a = eval_defined(*e.children[0]);
-            Value b = eval_defined(*e.children[1]);
+            // str % undefined is Python's str % mapping (see binary_op); anything else fails here.
+            Value b = a.is_string() && e.name == "%" ? eval(*e.children[1]) : eval_defined(*e.children[1]);
             TaintScope scope(TaintScope::active() || carries_taint(a) || carries_taint(b));
             return binary_op(e.name, a, b);
         }

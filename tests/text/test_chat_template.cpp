@@ -305,6 +305,46 @@ private slots:
         }
     }
 
+    // Random small templates (tests/data/templates/random.json, written by
+    // tests/tools/gen_template_random.py): every one renders as Jinja2 renders it, or fails
+    // where Jinja2 fails. One slot for all, so a mismatch lists every case that differs.
+    void jinja2_random_templates() {
+        static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "random.json"));
+        const ordered_json& context = j.at("context");
+        const auto& cases = j.at("cases");
+        QVERIFY(cases.size() >= 1000);
+        size_t agree = 0;
+        std::string report;
+        for (const auto& c : cases) {
+            auto tpl = ChatTemplate::parse(c.at("template").get<std::string>());
+            std::string outcome;
+            bool ok = false;
+            if (tpl) {
+                auto out = tpl->render_ordered(context);
+                ok = out.ok();
+                outcome = ok ? *out : out.error();
+            } else {
+                outcome = tpl.error();
+            }
+            bool same = false;
+            if (c.contains("output"))
+                same = ok && outcome == c.at("output").get<std::string>();
+            else if (c.contains("raises"))
+                same = !ok && outcome == c.at("raises").get<std::string>();
+            else
+                same = !ok && outcome.find("line ") != std::string::npos;
+            if (same) {
+                ++agree;
+            } else if (report.size() < 4000) {
+                report += "\n  " + c.at("template").get<std::string>() + "\n    Jinja2: " +
+                          (c.contains("output") ? c.at("output").get<std::string>() : c.value("fails", "raises")) +
+                          "\n    here: " + outcome;
+            }
+        }
+        qInfo("random templates: %zu of %zu as Jinja2 renders them", agree, cases.size());
+        QVERIFY2(agree == cases.size(), report.c_str());
+    }
+
     void errors_data() {
         QTest::addColumn<std::string>("source");
         QTest::addColumn<bool>("at_parse");

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Writes tests/data/templates/random.json: random small templates (expressions over literals of
+every type, filters, tests, methods, operators, loops, filter blocks, call blocks) and what
+Jinja2 does with them, configured as transformers configures it (gen_template_corpus.make_env).
+tests/text/test_chat_template.cpp renders each and compares byte for byte, or expects a failure
+where Jinja2 failed.
+
+The grammar leaves out what differs on purpose (docs/chat-templates.md): filters and methods
+that return generators or dict views are always followed by `| list`, Markup-returning filters
+are not used, and literals are not subscripted (Jinja2 folds constant expressions).
+
+    python3 tests/tools/gen_template_random.py [--seed N] [--count N]
+"""
+
+import argparse
+import json
+import pathlib
+import random
+import sys
+
+import jinja2
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from gen_template_corpus import RaisedByTemplate, make_env  # noqa: E402
+
+OUT = pathlib.Path(__file__).resolve().parents[1] / "data" / "templates" / "random.json"
+
+STRINGS = ["'a'", "'Hello World'", "''", "' x y '", "'ß'", "'ΣΑΣ'", "'a,b,,c'", "'{{x}}'", "'<|im_end|>'",
+           "'é😀'", "'12'", "'3.5'", "'abc'", "\"it's\""]
+NUMBERS = ["0", "1", "-2", "3", "7", "1.5", "-0.0", "2.0", "100", "1e3", "True", "False"]
+NAMES = ["s", "n", "l", "d", "m", "t", "e", "none"]
+FILTERS = ["upper", "lower", "title", "capitalize", "trim", "length", "first", "last", "list", "sort", "string",
+           "int", "float", "abs", "round", "join", "join(',')", "tojson", "tojson(indent=2)", "tojson(sort_keys=true)",
+           "dictsort", "default('z')", "default('z', true)", "replace('a', 'b')", "indent(2)", "center(9)",
+           "truncate(5, leeway=0)", "batch(2) | list", "slice(2) | list", "unique | list", "reverse | list",
+           "items | list", "map('upper') | list", "select | list", "reject | list", "sum", "min", "max", "count",
+           "wordcount", "format(1)", "attr('x')", "selectattr('a') | list", "map(attribute='a') | list",
+           "sort(reverse=true)", "unique(case_sensitive=true) | list", "dictsort(by='value')"]
+TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence",
+         "odd", "even", "divisibleby(3)", "eq(1)", "lower", "upper", "boolean", "true", "false", "in([1, 'a'])",
+         "callable"]
+METHODS = ["upper()", "lower()", "title()", "capitalize()", "strip()", "split()", "split(',')", "rsplit(' ', 1)",
+           "startswith('a')", "endswith('d')", "replace('l', 'L')", "find('o')", "count('l')", "splitlines()",
+           "isupper()", "islower()", "istitle()", "isdigit()", "isalpha()", "isspace()", "partition(',')",
+           "removeprefix('H')", "zfill(5)", "ljust(6, '.')", "format(1, 2)", "items() | list", "keys() | list",
+           "values() | list", "get('a')", "get(1, 'no')", "index(1)", "count(1)", "lstrip('H')", "rstrip('d')",
+           "join(['p', 'q'])"]
+OPERATORS = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or"]
+CONTEXT = {"s": "Hello World", "n": 3, "l": [3, 1, 2, 1], "d": {"b": 1, "a": 2, "A": 0},
+           "m": [{"a": 1, "x": "p"}, {"a": 0, "x": "q"}, {"a": 2}], "t": "ΌΣΟΣ straße", "e": ""}
+
+
+class Grammar:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+
+    def literal(self, depth):
+        rng = self.rng
+        r = rng.random()
+        if depth > 2 or r < 0.35:
+            return rng.choice(STRINGS + NUMBERS + ["none"])
+        if r < 0.5:
+            return "[" + ", ".join(self.expr(depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+        if r < 0.6:
+            return "(" + ", ".join(self.expr(depth + 1) for _ in range(rng.randint(1, 3))) + ",)"
+        if r < 0.8:
+            keys = [rng.choice(STRINGS + NUMBERS + ["none", "(1, 2)"]) for _ in range(rng.randint(0, 3))]
+            return "{" + ", ".join(f"{k}: {self.expr(depth + 1)}" for k in keys) + "}"
+        return rng.choice(NAMES)
+
+    def expr(self, depth=0):
+        rng = self.rng
+        r = rng.random()
+        e = self.literal(depth)
+        if depth > 3:
+            return e
+        if r < 0.15:
+            return f"{e} | {rng.choice(FILTERS)}"
+        if r < 0.25:
+            return f"({e} is {rng.choice(['', 'not '])}{rng.choice(TESTS)})"
+        if r < 0.35:
+            return f"{e}.{rng.choice(METHODS)}"
+        if r < 0.5:
+            return f"({e} {rng.choice(OPERATORS)} {self.expr(depth + 1)})"
+        if r < 0.55:
+            index = rng.choice(["0", "-1", "1:", "::-1", "'a'", "1", "none"])
+            return rng.choice(["s", "l", "m", "d", "t"]) + "[" + index + "]"
+        if r < 0.6:
+            return f"({e} if {self.expr(depth + 1)} else {self.expr(depth + 1)})"
+        if r < 0.65:
+            return f"(not {e})"
+        return e
+
+    def template(self):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.6:
+            return "{{ " + self.expr() + " }}"
+        if r < 0.7:
+            return ("{% for x in " + self.expr() + " %}[{{ x }}|{{ loop.index }}{{ loop.changed(x) }}]"
+                    "{% else %}E{% endfor %}")
+        if r < 0.8:
+            f = rng.choice(["upper", "lower", "trim", "title", "replace('a','b')", "indent(1, true)", "capitalize"])
+            return "{% filter " + f + " %}{{ " + self.expr() + " }} x{% endfilter %}"
+        if r < 0.9:
+            return "{% set v = " + self.expr() + " %}{% for k in v if k %}{{ k }};{% endfor %}{{ v | tojson }}"
+        return ("{% macro f(a, b=2) %}{{ a }}{{ b }}{{ caller(a) if caller is defined }}{% endmacro %}"
+                "{% call(q) f(" + self.expr() + ") %}<{{ q }}>{% endcall %}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--count", type=int, default=1200)
+    args = ap.parse_args()
+    env = make_env()
+    grammar = Grammar(args.seed)
+    cases = []
+    for _ in range(args.count):
+        source = grammar.template()
+        case = {"template": source}
+        try:
+            case["output"] = env.from_string(source).render(**CONTEXT)
+        except RaisedByTemplate as e:
+            case["raises"] = str(e)
+        except Exception as e:  # noqa: BLE001 - any failure: the C++ side must fail too
+            case["fails"] = f"{type(e).__name__}: {e}"
+        cases.append(case)
+    out = {"generated_by": "tests/tools/gen_template_random.py", "jinja2_version": jinja2.__version__,
+           "seed": args.seed, "context": CONTEXT, "cases": cases}
+    OUT.write_bytes((json.dumps(out, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
+    failing = sum(1 for c in cases if "output" not in c)
+    print(f"wrote {len(cases)} cases ({failing} fail in Jinja2) to {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
