@@ -191,10 +191,25 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
         if (nums) {
             double x = a.as_double(), y = b.as_double();
             if (y == 0.0) fail("float division or modulo by zero");
-            if (op == "//") return Value::number(std::floor(x / y));
-            double m = std::fmod(x, y);
-            if (m != 0.0 && ((m < 0) != (y < 0))) m += y;
-            return Value::number(m);
+            // CPython's float_divmod: the remainder takes the divisor's sign (a zero one too), and
+            // the quotient is computed from it (1 // 0.1 is 9.0).
+            double mod = std::fmod(x, y), div = (x - mod) / y;
+            if (mod != 0.0) {
+                if ((y < 0) != (mod < 0)) {
+                    mod += y;
+                    div -= 1.0;
+                }
+            } else {
+                mod = std::copysign(0.0, y);
+            }
+            double floordiv = 0.0;
+            if (div != 0.0) {
+                floordiv = std::floor(div);
+                if (div - floordiv > 0.5) floordiv += 1.0;
+            } else {
+                floordiv = std::copysign(0.0, x / y);
+            }
+            return Value::number(op == "//" ? floordiv : mod);
         }
         if (op == "%" && a.is_string()) return percent_format(a.as_string(), b);
     } else if (op == "**") {
@@ -333,7 +348,7 @@ const char* const kStringMethods[] = {
     "strip",      "lstrip",  "rstrip",     "upper",   "lower",   "title",   "capitalize",   "startswith",   "endswith",
     "split",      "rsplit",  "splitlines", "replace", "find",    "rfind",   "count",        "join",         "isspace",
     "isdigit",    "isalpha", "isalnum",    "isupper", "islower", "istitle", "removeprefix", "removesuffix", "partition",
-    "rpartition", "center",  "ljust",      "rjust",   "zfill",   "format"};
+    "rpartition", "center",  "ljust",      "rjust",   "zfill",   "format",  "isdecimal"};
 const char* const kDictMethods[] = {"items", "keys", "values", "get"};
 const char* const kListMethods[] = {"index", "count"};
 const char* const kMutators[] = {"append",  "extend", "insert",     "pop",     "remove", "clear",  "sort",
@@ -658,20 +673,12 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         }
         return Value::boolean(cased);
     }
-    bool all = true;
-    for (char32_t c : s) {
-        bool digit = c >= '0' && c <= '9';
-        bool alpha = unicode::is_cased(c) || (c >= 0x80 && !is_space(c) && !digit);
-        if (name == "isspace")
-            all = all && is_space(c);
-        else if (name == "isdigit")
-            all = all && digit;
-        else if (name == "isalpha")
-            all = all && alpha;
-        else if (name == "isalnum")
-            all = all && (alpha || digit);
-    }
-    return Value::boolean(all);
+    bool (*test)(char32_t) = name == "isspace"     ? is_space
+                             : name == "isdigit"   ? unicode::is_digit
+                             : name == "isdecimal" ? unicode::is_decimal
+                             : name == "isalpha"   ? unicode::is_alpha
+                                                   : unicode::is_alnum;
+    return Value::boolean(std::all_of(s.begin(), s.end(), test));
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ FEATURES = [
     ("filters on values that are not strings", "{{ 3 | safe ~ 'x' }}|{{ d | safe | length }}|{{ d | truncate(5) }}|"
      "{{ [] | truncate(5) }}|{{ none | map('upper') | list }}{{ 0 | select | list }}{{ '' | map(attribute='a') | list }}|"
      "{{ 'Hello' % l }}{{ 'Hi %s' % l }}|{{ (1, 2) + (3,) }}", {"d": {"a": 1, "b": 2}, "l": [1, 2]}),
+    ("float division and character classes", "{{ -0.0 % 2.0 }} {{ 1 // 0.1 }} {{ 1 % 0.1 }} {{ -7.5 // 2 }} "
+     "{{ 7.5 % -2 }} {{ -0.0 // 3.0 }}|{{ 'é😀'.isalpha() }}{{ 'é'.isalpha() }}{{ '你好'.isalpha() }}{{ '٣'.isdigit() }}"
+     "{{ '²'.isdigit() }}{{ '²'.isdecimal() }}{{ '½'.isalnum() }}{{ 'x1'.isalnum() }}{{ ''.isalpha() }}", {}),
     ("indent of a number fails", "{{ 100 | indent(2) }}", {}),
     ("list plus tuple fails", "{{ [1] + (2,) }}", {}),
     ("unique of dicts fails", "{{ [{}, {}] | unique | list }}", {}),

@@ -71,6 +71,18 @@ bool is_cased(char32_t c) {
 bool is_case_ignorable(char32_t c) {
     return (flags_of(c) & kCaseIgnorable) != 0;
 }
+bool is_alpha(char32_t c) {
+    return (flags_of(c) & kAlpha) != 0;
+}
+bool is_decimal(char32_t c) {
+    return (flags_of(c) & kDecimal) != 0;
+}
+bool is_digit(char32_t c) {
+    return (flags_of(c) & (kDecimal | kDigit)) != 0;
+}
+bool is_alnum(char32_t c) {
+    return (flags_of(c) & (kAlpha | kDecimal | kDigit | kNumeric)) != 0;
+}
 
 void append_lower(char32_t c, std::u32string& out) {
     if (c < 0x80) {

@@ -15,6 +15,11 @@ bool is_uppercase(char32_t c);  // Uppercase
 bool is_titlecase(char32_t c);  // general category Lt
 bool is_cased(char32_t c);      // Lowercase, Uppercase or Lt
 bool is_case_ignorable(char32_t c);
+// Python's str.isalpha(), isdecimal(), isdigit(), isalnum() of one character.
+bool is_alpha(char32_t c);
+bool is_decimal(char32_t c);
+bool is_digit(char32_t c);
+bool is_alnum(char32_t c);
 
 // Appends c's full mapping to `out`.
 void append_lower(char32_t c, std::u32string& out);

@@ -1,5 +1,5 @@
 #pragma once
-// The generated Unicode case tables (case_mappings.cpp and case_properties.cpp, written by
+// The generated Unicode case and character-class tables (case_mappings.cpp and case_properties.cpp, written by
 // tests/tools/gen_case_tables.py). Read through case_mapping.h. Internal to fm_jinja.
 
 #include <cstddef>
@@ -17,7 +17,16 @@ struct MultiMapping {
     char32_t code_points[3];
 };
 
-enum : unsigned char { kLowercase = 1, kUppercase = 2, kTitlecase = 4, kCaseIgnorable = 8 };
+enum : unsigned char {
+    kLowercase = 1,
+    kUppercase = 2,
+    kTitlecase = 4,
+    kCaseIgnorable = 8,
+    kAlpha = 16,    // general category L*
+    kDecimal = 32,  // UnicodeData's decimal digit value
+    kDigit = 64,    // UnicodeData's digit value
+    kNumeric = 128  // UnicodeData's numeric value
+};
 struct PropertyRun {
     char32_t first, last;
     unsigned char flags;
