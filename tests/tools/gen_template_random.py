@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/data/templates/random.json: random small templates (expressions over literals of
-every type, filters, tests, methods, operators, loops, filter blocks, call blocks) and what
+every type, filters, tests, methods, operators, loops, filter blocks, call blocks; and
+statements nested in one another with text, newlines and whitespace control around tags,
+for trim_blocks/lstrip_blocks) and what
 Jinja2 does with them, configured as transformers configures it (gen_template_corpus.make_env).
 tests/text/test_chat_template.cpp renders each and compares byte for byte, or expects a failure
 where Jinja2 failed.
@@ -13,6 +15,7 @@ are not used, and literals are not subscripted (Jinja2 folds constant expression
 """
 
 import argparse
+import copy
 import json
 import pathlib
 import random
@@ -108,19 +111,94 @@ class Grammar:
                 "{% call(q) f(" + self.expr() + ") %}<{{ q }}>{% endcall %}")
 
 
+WHITESPACE = ["", " ", "\n", "  \n", "\n  ", "\t", " \n\n "]
+
+
+class StatementGrammar:
+    """Statements (if/elif/else, for with break, set, namespace attributes, with, filter, raw,
+    comments) around text and newlines, with `-` and `+` on the tags."""
+
+    def __init__(self, grammar):
+        self.g = grammar
+        self.rng = grammar.rng
+
+    def tag(self, body):
+        rng = self.rng
+        left = rng.choice(["", "-", "+"]) if rng.random() < 0.5 else ""
+        right = rng.choice(["", "-"]) if rng.random() < 0.5 else ""
+        return "{%" + left + " " + body + " " + right + "%}"
+
+    def out(self, e):
+        rng = self.rng
+        left = rng.choice(["", "-"]) if rng.random() < 0.3 else ""
+        right = rng.choice(["", "-"]) if rng.random() < 0.3 else ""
+        return "{{" + left + " " + e + " " + right + "}}"
+
+    def expr(self):
+        """Mostly expressions that render (so the whitespace around them is what is tested)."""
+        if self.rng.random() < 0.75:
+            return self.rng.choice(["s", "n", "l", "d", "'x'", "1", "none", "ns.v", "l | length", "s | upper",
+                                    "n > 2", "'a' in s", "d.get('a')", "m[0].x", "t | title", "e", "l | sum"])
+        return self.g.expr(2)
+
+    def text(self):
+        rng = self.rng
+        return rng.choice(WHITESPACE) + rng.choice(["a", "x y", "", "<s>", "é"]) + rng.choice(WHITESPACE)
+
+    def block(self, depth):
+        rng, tag = self.rng, self.tag
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            r = rng.random()
+            if depth > 2 or r < 0.3:
+                parts += [self.text(), self.out(self.expr())]
+            elif r < 0.45:
+                elif_part = tag("elif " + self.expr()) + self.block(depth + 1) if rng.random() < 0.3 else ""
+                else_part = tag("else") + self.block(depth + 1) if rng.random() < 0.5 else ""
+                parts.append(tag("if " + self.expr()) + self.block(depth + 1) + elif_part + else_part + tag("endif"))
+            elif r < 0.6:
+                seq = rng.choice(["l", "m", "range(3)", "s", "d", "[1, 2]"]) + (" if i" if rng.random() < 0.2 else "")
+                brk = tag("break") if rng.random() < 0.1 else ""
+                parts.append(tag("for i in " + seq) + self.block(depth + 1) + self.out("loop.index ~ i") + brk +
+                             tag("endfor"))
+            elif r < 0.7:
+                parts.append(tag("set ns.v = ns.v ~ " + self.expr()) + self.out("ns.v"))
+            elif r < 0.78:
+                parts.append(tag("set w = " + self.expr()) + self.out("w"))
+            elif r < 0.84:
+                parts.append("{# c #}" + rng.choice(WHITESPACE))
+            elif r < 0.9:
+                parts.append(tag("with z = " + self.expr()) + self.block(depth + 1) + self.out("z") + tag("endwith"))
+            elif r < 0.95:
+                f = rng.choice(["upper", "trim", "indent(2)"])
+                parts.append(tag("filter " + f) + self.block(depth + 1) + tag("endfilter"))
+            else:
+                parts.append(tag("raw") + "{{ x }}" + rng.choice(WHITESPACE) + tag("endraw"))
+            parts.append(rng.choice(WHITESPACE))
+        return "".join(parts)
+
+    def template(self):
+        rng = self.rng
+        return (self.tag("set ns = namespace(v='')") + rng.choice(WHITESPACE) + self.block(0) +
+                rng.choice(["", "\n", "\n\n"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--count", type=int, default=1200)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--statements", type=int, default=500)
     args = ap.parse_args()
     env = make_env()
     grammar = Grammar(args.seed)
+    statements = StatementGrammar(grammar)
     cases = []
-    for _ in range(args.count):
-        source = grammar.template()
+    for i in range(args.count + args.statements):
+        source = grammar.template() if i < args.count else statements.template()
         case = {"template": source}
         try:
-            case["output"] = env.from_string(source).render(**CONTEXT)
+            # A fresh copy each time: Jinja2's indent filter appends to a list it is given.
+            case["output"] = env.from_string(source).render(**copy.deepcopy(CONTEXT))
         except RaisedByTemplate as e:
             case["raises"] = str(e)
         except Exception as e:  # noqa: BLE001 - any failure: the C++ side must fail too
