@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/data/templates/random.json: random small templates (expressions over literals of
-every type, filters, tests, methods, operators, loops, filter blocks, call blocks; and
-statements nested in one another with text, newlines and whitespace control around tags,
-for trim_blocks/lstrip_blocks) and what
+every type, filters, tests, methods, operators, loops, filter blocks, call blocks; statements
+nested in one another with text, newlines and whitespace control around tags, for
+trim_blocks/lstrip_blocks; macros, call blocks and recursive loops) and what
 Jinja2 does with them, configured as transformers configures it (gen_template_corpus.make_env).
 tests/text/test_chat_template.cpp renders each and compares byte for byte, or expects a failure
 where Jinja2 failed.
@@ -50,7 +50,8 @@ METHODS = ["upper()", "lower()", "title()", "capitalize()", "strip()", "split()"
            "join(['p', 'q'])"]
 OPERATORS = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or"]
 CONTEXT = {"s": "Hello World", "n": 3, "l": [3, 1, 2, 1], "d": {"b": 1, "a": 2, "A": 0},
-           "m": [{"a": 1, "x": "p"}, {"a": 0, "x": "q"}, {"a": 2}], "t": "ΌΣΟΣ straße", "e": ""}
+           "m": [{"a": 1, "x": "p"}, {"a": 0, "x": "q"}, {"a": 2}], "t": "ΌΣΟΣ straße", "e": "",
+           "tree": [1, [2, [3, 4]], [], [[5]]]}
 
 
 class Grammar:
@@ -183,18 +184,69 @@ class StatementGrammar:
                 rng.choice(["", "\n", "\n\n"]))
 
 
+class FunctionGrammar:
+    """Macros (defaults, varargs, kwargs, caller), call blocks, recursive loops, loop attributes
+    and nested loops with continue, mixed with StatementGrammar's statements."""
+
+    def __init__(self, statements):
+        self.st = statements
+        self.rng = statements.rng
+
+    def piece(self, depth):
+        rng, st = self.rng, self.st
+        tag, out, ex = st.tag, st.out, st.expr
+        r = rng.random()
+        if depth > 2 or r < 0.2:
+            return st.text() + out(ex())
+        if r < 0.35:
+            default = rng.choice(["1", "'q'", "none", "[]"])
+            args = ", ".join(ex() for _ in range(rng.randint(0, 3))) + (", k=1" if rng.random() < 0.2 else "")
+            return (tag("macro mm(a, b=" + default + ")") + st.text() + out("a") + out("b") +
+                    (out("varargs") if rng.random() < 0.3 else "") + (out("kwargs") if rng.random() < 0.3 else "") +
+                    (out("caller(a) if caller is defined else ''") if rng.random() < 0.4 else "") +
+                    tag("endmacro") + out("mm(" + args.lstrip(", ") + ")"))
+        if r < 0.5:
+            twice = out("caller(x ~ 'y')") if rng.random() < 0.3 else ""
+            return (tag("macro cm(x)") + "<" + out("caller(x)") + ">" + twice + tag("endmacro") +
+                    tag("call(v) cm(" + ex() + ")") + self.piece(depth + 1) + out("v") + tag("endcall"))
+        if r < 0.65:
+            return (tag("for x in tree recursive") + st.text() + tag("if x is iterable and x is not string") + "(" +
+                    out("loop(x)") + ")" + tag("else") + out("x ~ loop.depth ~ loop.index ~ loop.revindex") +
+                    tag("endif") + out("loop.cycle('a','b')") + tag("endfor"))
+        if r < 0.8:
+            seq = rng.choice(["l", "m", "range(4)", "s"]) + (" if a" if rng.random() < 0.3 else "")
+            return (tag("for a in " + seq) + out("loop.previtem if loop.previtem is defined else '^'") +
+                    out("loop.nextitem if loop.nextitem is defined else '$'") +
+                    out("loop.first ~ loop.last ~ loop.length ~ loop.changed(a)") + tag("for b in [1, 2]") +
+                    out("a ~ b ~ loop.index0") + (tag("continue") if rng.random() < 0.3 else "") + tag("endfor") +
+                    tag("endfor"))
+        return st.block(depth + 1)
+
+    def template(self):
+        rng, st = self.rng, self.st
+        return st.tag("set ns = namespace(v='')") + "".join(
+            self.piece(0) + rng.choice(["", "\n", " \n "]) for _ in range(rng.randint(1, 3)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--statements", type=int, default=500)
+    ap.add_argument("--functions", type=int, default=300)
     args = ap.parse_args()
     env = make_env()
     grammar = Grammar(args.seed)
     statements = StatementGrammar(grammar)
+    functions = FunctionGrammar(statements)
     cases = []
-    for i in range(args.count + args.statements):
-        source = grammar.template() if i < args.count else statements.template()
+    for i in range(args.count + args.statements + args.functions):
+        if i < args.count:
+            source = grammar.template()
+        elif i < args.count + args.statements:
+            source = statements.template()
+        else:
+            source = functions.template()
         case = {"template": source}
         try:
             # A fresh copy each time: Jinja2's indent filter appends to a list it is given.
