@@ -16,11 +16,11 @@ constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
 constexpr size_t kMaxJoinBytes = size_t{64} << 20;
 
 const char* const kFilters[] = {
-    "abs",     "attr",    "batch",  "capitalize", "center",   "count",      "d",     "default",  "dictsort",
-    "e",       "escape",  "first",  "float",      "format",   "indent",     "int",   "items",    "join",
-    "last",    "length",  "list",   "lower",      "map",      "max",        "min",   "reject",   "rejectattr",
-    "replace", "reverse", "round",  "safe",       "select",   "selectattr", "slice", "sort",     "string",
-    "sum",     "title",   "tojson", "trim",       "truncate", "unique",     "upper", "wordcount"};
+    "abs",        "attr",    "batch",   "capitalize", "center", "count",    "d",          "default", "dictsort",
+    "e",          "escape",  "first",   "float",      "format", "groupby",  "indent",     "int",     "items",
+    "join",       "last",    "length",  "list",       "lower",  "map",      "max",        "min",     "reject",
+    "rejectattr", "replace", "reverse", "round",      "safe",   "select",   "selectattr", "slice",   "sort",
+    "string",     "sum",     "title",   "tojson",     "trim",   "truncate", "unique",     "upper",   "wordcount"};
 
 const char* const kTests[] = {"defined",     "undefined", "none",        "boolean", "true",     "false",    "integer",
                               "float",       "number",    "string",      "mapping", "iterable", "sequence", "callable",
@@ -497,6 +497,34 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
             if (space != std::u32string::npos) kept.resize(space);
         }
         return Value::string(utf8_encode(kept + end));
+    }
+    if (name == "groupby") {  // sorted by the attribute, then runs of equal keys: (grouper, list)
+        a.check(3, "attribute,default,case_sensitive");
+        const Value attribute = a.required(0, "attribute"), fallback = a.get(1, "default", Value::none());
+        const bool cs = truthy(a.get(2, "case_sensitive", Value::boolean(false)));
+        struct Keyed {
+            Value key, value, item;
+        };
+        std::vector<Keyed> keyed;
+        for (const Value& item : iterate(input)) {
+            Value v = lookup_path(item, attribute);
+            if (v.is_undefined() && !fallback.is_none()) v = fallback;
+            keyed.push_back({lower_for_sort(v, cs), v, item});
+        }
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [](const Keyed& x, const Keyed& y) { return compare(x.key, y.key) < 0; });
+        static const char* const kGroupFields[] = {"grouper", "list"};
+        std::vector<Value> groups;
+        for (size_t i = 0; i < keyed.size();) {
+            size_t j = i;
+            std::vector<Value> members;
+            while (j < keyed.size() && equals(keyed[j].key, keyed[i].key)) members.push_back(keyed[j++].item);
+            Value group = Value::list({keyed[i].value, Value::list(std::move(members))}, true);
+            group.as_list().fields = kGroupFields;
+            groups.push_back(std::move(group));
+            i = j;
+        }
+        return Value::list(std::move(groups));
     }
     if (name == "batch" || name == "slice") {
         a.check(2, name == "batch" ? "linecount,fill_with" : "slices,fill_with");

@@ -271,6 +271,10 @@ Value get_attr(const Value& obj, const std::string& name) {
         if (const Value* v = d.find(name)) return *v;
     } else if (has_method(obj, name)) {
         return bound_method(obj, name);
+    } else if (obj.is_list() && obj.as_list().fields) {  // a named tuple
+        const List& l = obj.as_list();
+        for (size_t i = 0; i < l.items.size(); ++i)
+            if (name == l.fields[i]) return l.items[i];
     }
     return Value::undefined(object_desc(obj) + " has no attribute '" + name + "'");
 }

@@ -176,6 +176,8 @@ struct List {
     bool is_tuple = false;  // only changes how it prints: (1, 2) instead of [1, 2]
     Charge charge;          // for the slots of `items` as made
     int depth = 1;          // levels of lists and dicts, this one included (bounded: NestingGuard)
+    // A named tuple's field names (as many as items), or null: groupby's (grouper, list) pairs.
+    const char* const* fields = nullptr;
 };
 
 // A Python dict: keys are any hashable value (str, int, float, bool, None, tuples of those),

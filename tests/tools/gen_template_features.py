@@ -102,6 +102,12 @@ FEATURES = [
     ("float division and character classes", "{{ -0.0 % 2.0 }} {{ 1 // 0.1 }} {{ 1 % 0.1 }} {{ -7.5 // 2 }} "
      "{{ 7.5 % -2 }} {{ -0.0 // 3.0 }}|{{ 'é😀'.isalpha() }}{{ 'é'.isalpha() }}{{ '你好'.isalpha() }}{{ '٣'.isdigit() }}"
      "{{ '²'.isdigit() }}{{ '²'.isdecimal() }}{{ '½'.isalnum() }}{{ 'x1'.isalnum() }}{{ ''.isalpha() }}", {}),
+    ("groupby", "{{ m | groupby('r', default='none') }}|{% for g, items in m | groupby('r', default='none') %}"
+     "{{ g }}={{ items | map(attribute='c') | list }};{% endfor %}|{% for g in m | groupby('r', default='z', "
+     "case_sensitive=true) %}{{ g.grouper }}:{{ g.list | length }} {{ g[0] }};{% endfor %}|"
+     "{{ (m | groupby('c'))[1].list[0].c }}",
+     {"m": [{"r": "User", "c": 1}, {"r": "bot", "c": 2}, {"r": "user", "c": 3}, {"c": 4}]}),
+    ("groupby without a default fails on a missing attribute", "{{ m | groupby('r') }}", {"m": [{"r": 1}, {}]}),
     ("indent of a number fails", "{{ 100 | indent(2) }}", {}),
     ("list plus tuple fails", "{{ [1] + (2,) }}", {}),
     ("unique of dicts fails", "{{ [{}, {}] | unique | list }}", {}),
