@@ -245,9 +245,12 @@ const std::string& ChatFormat::template_source() const {
 
 namespace {
 
-ordered_json render_context(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                            const std::vector<std::pair<std::string, std::string>>& special_tokens,
-                            const std::vector<std::string>& additional_special_tokens) {
+Result<ordered_json> render_context(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                    const std::vector<std::pair<std::string, std::string>>& special_tokens,
+                                    const std::vector<std::string>& additional_special_tokens,
+                                    const ChatExtras& extras) {
+    if (!extras.variables.is_null() && !extras.variables.is_object())
+        return Error{"chat template: the template variables must be a JSON object"};
     ordered_json context = ordered_json::object();
     ordered_json list = ordered_json::array();
     for (const auto& m : messages) {
@@ -257,28 +260,38 @@ ordered_json render_context(const std::vector<ChatMessage>& messages, bool add_g
         list.push_back(std::move(message));
     }
     context["messages"] = std::move(list);
-    context["tools"] = nullptr;
-    context["documents"] = nullptr;
+    context["tools"] = extras.tools;
+    context["documents"] = extras.documents;
     context["add_generation_prompt"] = add_generation_prompt;
     for (const auto& [name, text] : special_tokens) context[name] = text;
     if (!additional_special_tokens.empty()) context["additional_special_tokens"] = additional_special_tokens;
+    if (extras.variables.is_object()) {
+        for (const auto& [name, value] : extras.variables.items()) {
+            if (name == "messages" || name == "add_generation_prompt" || name == "tools" || name == "documents")
+                return Error{"chat template: '" + name + "' is given twice (as a variable too)"};
+            context[name] = value;  // as transformers' **kwargs: they may override special tokens
+        }
+    }
     return context;
 }
 
 }  // namespace
 
-Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
+Result<std::string> ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                       const ChatExtras& extras) const {
     if (mode_ == ChatMode::Completion || !template_) {
         std::string text;
         for (const auto& m : messages) text += m.content;
         return text;
     }
-    return template_->render_ordered(
-        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_));
+    auto context = render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_, extras);
+    if (!context) return Error{context.error()};
+    return template_->render_ordered(*context, extras.options);
 }
 
 Result<std::vector<PromptSegment>> ChatFormat::render_segments(const std::vector<ChatMessage>& messages,
-                                                               bool add_generation_prompt) const {
+                                                               bool add_generation_prompt,
+                                                               const ChatExtras& extras) const {
     std::vector<PromptSegment> segments;
     if (mode_ == ChatMode::Completion || !template_) {
         // Plain completion: the text itself, nothing added; typed text never parses specials.
@@ -286,9 +299,10 @@ Result<std::vector<PromptSegment>> ChatFormat::render_segments(const std::vector
             if (!m.content.empty()) segments.push_back({m.content, false});
         return segments;
     }
-    auto pieces = template_->render_pieces(
-        render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_),
-        {"messages/*/content"});
+    auto context = render_context(messages, add_generation_prompt, special_tokens_, additional_special_tokens_, extras);
+    if (!context) return Error{context.error()};
+    // Tools and documents come from whoever asks (an API client), like the messages.
+    auto pieces = template_->render_pieces(*context, {"messages/*/content", "tools", "documents"}, extras.options);
     if (!pieces) return Error{pieces.error()};
     segments.reserve(pieces->size());
     for (auto& piece : *pieces) segments.push_back({std::move(piece.text), !piece.untrusted});

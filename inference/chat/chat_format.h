@@ -28,6 +28,15 @@ struct PromptSegment {
     bool parse_special = false;
 };
 
+// What else a request can give a template (an API request's tools, a RAG app's documents,
+// transformers' extra keyword arguments such as enable_thinking), and how to render.
+struct ChatExtras {
+    nlohmann::ordered_json tools;                                         // null (None) or a list
+    nlohmann::ordered_json documents;                                     // null (None) or a list
+    nlohmann::ordered_json variables = nlohmann::ordered_json::object();  // more template variables
+    TemplateOptions options;                                              // e.g. a fixed clock
+};
+
 enum class ChatMode {
     Chat,        // the checkpoint has a chat template
     ChatML,      // no template, but <|im_start|>/<|im_end|> are added tokens: built-in ChatML
@@ -70,14 +79,17 @@ public:
     // add_generation_prompt, the special tokens (bos_token, eos_token, ...), tools=None and
     // documents=None, as transformers' apply_chat_template does. Completion: the messages'
     // contents concatenated. Fails with the template's message (raise_exception) or a
-    // located template error.
-    Result<std::string> render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+    // located template error. `extras` adds tools, documents and other variables (which may
+    // override a special token, as transformers' keyword arguments do).
+    Result<std::string> render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                               const ChatExtras& extras = {}) const;
     // The same text as segments: every byte that came from a message's content, whatever the
     // template did to it, is in a segment that does not parse special tokens; only what the
     // template itself wrote does (docs/prompt-safety.md). Roles are the app's (system, user,
-    // assistant), not typed text. Completion: the contents.
+    // assistant), not typed text; tools and documents are untrusted like contents.
+    // Completion: the contents.
     Result<std::vector<PromptSegment>> render_segments(const std::vector<ChatMessage>& messages,
-                                                       bool add_generation_prompt) const;
+                                                       bool add_generation_prompt, const ChatExtras& extras = {}) const;
 
     // Ids that end a reply, sorted and unique: generation_config.json's eos_token_id,
     // the id of tokenizer_config.json's eos_token, config.json's eos_token_id, and in ChatML

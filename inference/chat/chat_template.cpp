@@ -17,12 +17,18 @@ std::string located(const jinja::TemplateError& e) {
     return "chat template line " + std::to_string(e.line) + ", column " + std::to_string(e.column) + ": " + e.message;
 }
 
+jinja::RenderOptions options_of(const TemplateOptions& options) {
+    jinja::RenderOptions o;
+    o.now = options.now;
+    return o;
+}
+
 template <typename Json>
-Result<std::string> render_json(const jinja::Template& tpl, const Json& context) {
+Result<std::string> render_json(const jinja::Template& tpl, const Json& context, const TemplateOptions& options) {
     if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
     try {
         jinja::Value vars = jinja::from_json(context);
-        return jinja::render(tpl, vars.as_dict());
+        return jinja::render(tpl, vars.as_dict(), options_of(options));
     } catch (const jinja::TemplateError& e) {
         return Error{located(e)};
     } catch (const std::bad_alloc&) {
@@ -80,19 +86,33 @@ void taint_path(jinja::Value& v, const std::vector<std::string>& parts, size_t i
         for (auto& item : v.as_list().items) taint_path(item, parts, i + 1);
     } else if (v.is_dict()) {
         for (auto& [key, value] : v.as_dict().items)
-            if (parts[i] == "*" || key == parts[i]) taint_path(value, parts, i + 1);
+            if (parts[i] == "*" || (key.is_string() && key.as_string() == parts[i])) taint_path(value, parts, i + 1);
     }
 }
 
 }  // namespace
 
+Result<nlohmann::ordered_json> TemplateInput::context() const {
+    if (!variables.is_object()) return Error{"chat template: the template variables must be a JSON object"};
+    nlohmann::ordered_json context = variables;
+    for (const char* name : {"messages", "add_generation_prompt", "tools", "documents"})
+        if (context.contains(name))
+            return Error{std::string("chat template: '") + name + "' is given twice (as a variable too)"};
+    context["messages"] = messages;
+    context["tools"] = tools;
+    context["documents"] = documents;
+    context["add_generation_prompt"] = add_generation_prompt;
+    return context;
+}
+
 Result<std::vector<RenderedPiece>> ChatTemplate::render_pieces(const nlohmann::ordered_json& context,
-                                                               const std::vector<std::string>& untrusted_paths) const {
+                                                               const std::vector<std::string>& untrusted_paths,
+                                                               const TemplateOptions& options) const {
     if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
     try {
         jinja::Value vars = jinja::from_json(context);
         for (const std::string& path : untrusted_paths) taint_path(vars, split_path(path), 0);
-        return pieces_of(jinja::render_with_provenance(*tpl_, vars.as_dict()));
+        return pieces_of(jinja::render_with_provenance(*tpl_, vars.as_dict(), options_of(options)));
     } catch (const jinja::TemplateError& e) {
         return Error{located(e)};
     } catch (const std::bad_alloc&) {
@@ -116,11 +136,18 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
 }
 
 Result<std::string> ChatTemplate::render(const nlohmann::json& context) const {
-    return render_json(*tpl_, context);
+    return render_json(*tpl_, context, {});
 }
 
-Result<std::string> ChatTemplate::render_ordered(const nlohmann::ordered_json& context) const {
-    return render_json(*tpl_, context);
+Result<std::string> ChatTemplate::render_ordered(const nlohmann::ordered_json& context,
+                                                 const TemplateOptions& options) const {
+    return render_json(*tpl_, context, options);
+}
+
+Result<std::string> ChatTemplate::render(const TemplateInput& input, const TemplateOptions& options) const {
+    auto context = input.context();
+    if (!context) return Error{context.error()};
+    return render_json(*tpl_, *context, options);
 }
 
 }  // namespace fm

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "inference/jinja/unicode/case_mapping.h"
+
 namespace fm::jinja {
 namespace {
 
@@ -14,10 +16,11 @@ constexpr int64_t kMaxRange = 100000;  // jinja2.sandbox.MAX_RANGE
 constexpr size_t kMaxJoinBytes = size_t{64} << 20;
 
 const char* const kFilters[] = {
-    "abs",   "attr",   "capitalize", "count",      "d",       "default", "dictsort", "e",     "escape",   "first",
-    "float", "indent", "int",        "items",      "join",    "last",    "length",   "list",  "lower",    "map",
-    "max",   "min",    "reject",     "rejectattr", "replace", "reverse", "round",    "safe",  "select",   "selectattr",
-    "sort",  "string", "sum",        "title",      "tojson",  "trim",    "unique",   "upper", "wordcount"};
+    "abs",        "attr",    "batch",   "capitalize", "center", "count",    "d",          "default", "dictsort",
+    "e",          "escape",  "first",   "float",      "format", "groupby",  "indent",     "int",     "items",
+    "join",       "last",    "length",  "list",       "lower",  "map",      "max",        "min",     "reject",
+    "rejectattr", "replace", "reverse", "round",      "safe",   "select",   "selectattr", "slice",   "sort",
+    "string",     "sum",     "title",   "tojson",     "trim",   "truncate", "unique",     "upper",   "wordcount"};
 
 const char* const kTests[] = {"defined",     "undefined", "none",        "boolean", "true",     "false",    "integer",
                               "float",       "number",    "string",      "mapping", "iterable", "sequence", "callable",
@@ -61,14 +64,22 @@ Value lower_for_sort(const Value& v, bool case_sensitive) {
     return call_method(v, "lower", CallArgs{});
 }
 
-std::vector<Value> sorted(std::vector<Value> items, bool case_sensitive, const Value& attribute, bool reverse) {
+// `keys_in_lists`: the sort filter's keys are one-item lists (Jinja2's multi-attribute getter),
+// which Python compares item by item with == first: equal keys never need ordering (two equal
+// dicts sort, though dicts cannot be ordered).
+std::vector<Value> sorted(std::vector<Value> items, bool case_sensitive, const Value& attribute, bool reverse,
+                          bool keys_in_lists = false) {
     std::vector<std::pair<Value, Value>> keyed;
     for (auto& v : items) {
         Value key = attribute.is_undefined() || attribute.is_none() ? v : lookup_path(v, attribute);
         keyed.emplace_back(lower_for_sort(key, case_sensitive), std::move(v));
     }
+    auto less = [&](const Value& a, const Value& b) {
+        if (keys_in_lists && equals(a, b)) return false;
+        return compare(a, b) < 0;
+    };
     std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
-        return reverse ? compare(y.first, x.first) < 0 : compare(x.first, y.first) < 0;
+        return reverse ? less(y.first, x.first) : less(x.first, y.first);
     });
     std::vector<Value> out;
     for (auto& kv : keyed) out.push_back(std::move(kv.second));
@@ -163,7 +174,8 @@ std::vector<Value> select_items(const Value& input, const CallArgs& args, bool a
         test_args.named = args.named;
     }
     std::vector<Value> out;
-    for (const Value& item : iterate(input)) {
+    // Jinja2 iterates only a truthy input (`if value: for item in value`): None, 0 and '' give nothing.
+    for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{}) {
         Value subject = attr ? lookup_path(item, attribute) : item;
         bool ok = test.empty() ? truthy(subject) : apply_test(test, subject, test_args);
         if (ok == keep) out.push_back(item);
@@ -178,7 +190,7 @@ Value map_items(const Value& input, const CallArgs& args) {
         a.check(0, "attribute,default");
         Value attribute = a.required(0, "attribute");
         Value fallback = a.get(99, "default");
-        for (const Value& item : iterate(input)) {
+        for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{}) {
             Value v = lookup_path(item, attribute);
             out.push_back(v.is_undefined() && !fallback.is_undefined() ? fallback : v);
         }
@@ -189,7 +201,8 @@ Value map_items(const Value& input, const CallArgs& args) {
     CallArgs rest;
     rest.positional.assign(args.positional.begin() + 1, args.positional.end());
     rest.named = args.named;
-    for (const Value& item : iterate(input)) out.push_back(apply_filter(filter, item, rest));
+    for (const Value& item : truthy(input) ? iterate(input) : std::vector<Value>{})
+        out.push_back(apply_filter(filter, item, rest));
     return Value::list(std::move(out));
 }
 
@@ -270,20 +283,29 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         a.check(0, "");
         return call_method(Value::string(to_str(input)), name, CallArgs{});
     }
-    if (name == "title") {  // Jinja's own: words start after whitespace, -, (, {, [ or <
+    if (name == "title") {
+        // Jinja's own: the text split into runs of separators (whitespace, -, (, {, [, <) and
+        // runs of the rest, each run as run[0].upper() + run[1:].lower() (Python's full mappings;
+        // final sigma judged within the run's tail alone, as Python sees that substring).
         a.check(0, "");
-        std::u32string s = utf8_decode(to_str(input));
-        bool start = true;
-        for (auto& c : s) {
-            bool sep = is_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
-            c = sep ? c : start ? to_upper(c) : to_lower(c);
-            start = sep;
+        const std::u32string s = utf8_decode(to_str(input));
+        require_memory(s.size() * 3 * sizeof(char32_t));
+        auto is_sep = [](char32_t c) {
+            return is_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
+        };
+        std::u32string out;
+        for (size_t i = 0; i < s.size();) {
+            size_t j = i + 1;
+            while (j < s.size() && is_sep(s[j]) == is_sep(s[i])) ++j;
+            unicode::append_upper(s[i], out);
+            out += unicode::lower(std::u32string_view(s).substr(i + 1, j - i - 1));
+            i = j;
         }
-        return Value::string(utf8_encode(s));
+        return Value::string(utf8_encode(out));
     }
     if (name == "string" || name == "safe") {
         a.check(0, "");
-        return name == "safe" || input.is_string() ? input : Value::string(to_str(input));
+        return input.is_string() ? input : Value::string(to_str(input));  // safe: Markup(value), a str
     }
     if (name == "escape" || name == "e") {
         a.check(0, "");
@@ -381,7 +403,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
     if (name == "sort") {
         a.check(3, "reverse,case_sensitive,attribute");
         return Value::list(sorted(iterate(input), truthy(a.get(1, "case_sensitive", Value::boolean(false))),
-                                  a.get(2, "attribute"), truthy(a.get(0, "reverse", Value::boolean(false)))));
+                                  a.get(2, "attribute"), truthy(a.get(0, "reverse", Value::boolean(false))), true));
     }
     if (name == "unique") {
         a.check(2, "case_sensitive,attribute");
@@ -390,6 +412,7 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         std::vector<Value> out, seen;
         for (const Value& v : iterate(input)) {
             Value key = lower_for_sort(attribute.is_undefined() ? v : lookup_path(v, attribute), cs);
+            require_hashable(key);  // Jinja2 keeps the keys seen in a set
             if (std::any_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, key); })) continue;
             seen.push_back(key);
             out.push_back(v);
@@ -438,8 +461,100 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
         Value width = a.get(0, "width", Value::integer(4));
         if (!width.is_string() && !(width.is_number() && !width.is_float()))
             fail("filter 'indent': width must be an integer or a string");
-        return Value::string(indent_text(to_str(input), width, truthy(a.get(1, "first", Value::boolean(false))),
+        if (!input.is_string())  // Jinja2 appends "\n" to the value itself
+            fail("unsupported operand type(s) for +=: '" + type_name(input) + "' and 'str'");
+        return Value::string(indent_text(input.as_string(), width, truthy(a.get(1, "first", Value::boolean(false))),
                                          truthy(a.get(2, "blank", Value::boolean(false)))));
+    }
+    if (name == "format") {  // value % args
+        if (!args.named.empty()) fail("filter 'format': keyword arguments are not supported");
+        return binary_op("%", Value::string(to_str(input)), Value::list(args.positional, true));
+    }
+    if (name == "center") {
+        a.check(1, "width");
+        return call_method(Value::string(to_str(input)), "center", positional({a.get(0, "width", Value::integer(80))}));
+    }
+    if (name == "truncate") {
+        a.check(4, "length,killwords,end,leeway");
+        const Value length_v = a.get(0, "length", Value::integer(255)), end_v = a.get(2, "end", Value::string("...")),
+                    leeway_v = a.get(3, "leeway", Value::integer(5));
+        if (!length_v.is_int() || !leeway_v.is_int() || !end_v.is_string())
+            fail("filter 'truncate': length and leeway must be integers, end a string");
+        const std::u32string end = utf8_decode(end_v.as_string());
+        const int64_t length = length_v.as_int(), leeway = leeway_v.as_int();
+        if (length < static_cast<int64_t>(end.size()))
+            fail("expected length >= " + std::to_string(end.size()) + ", got " + std::to_string(length));
+        if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
+        if (!input.is_string()) {  // Jinja2 returns a short enough sequence as it is
+            if (apply_filter("length", input, CallArgs{}).as_int() <= length + leeway) return input;
+            fail("filter 'truncate' can only shorten a string, not a '" + type_name(input) + "'");
+        }
+        const std::u32string s = utf8_decode(input.as_string());
+        if (static_cast<int64_t>(s.size()) <= length + leeway) return input;
+        std::u32string kept = s.substr(0, static_cast<size_t>(length) - end.size());
+        if (!truthy(a.get(1, "killwords", Value::boolean(false)))) {
+            const size_t space = kept.rfind(U' ');
+            if (space != std::u32string::npos) kept.resize(space);
+        }
+        return Value::string(utf8_encode(kept + end));
+    }
+    if (name == "groupby") {  // sorted by the attribute, then runs of equal keys: (grouper, list)
+        a.check(3, "attribute,default,case_sensitive");
+        const Value attribute = a.required(0, "attribute"), fallback = a.get(1, "default", Value::none());
+        const bool cs = truthy(a.get(2, "case_sensitive", Value::boolean(false)));
+        struct Keyed {
+            Value key, value, item;
+        };
+        std::vector<Keyed> keyed;
+        for (const Value& item : iterate(input)) {
+            Value v = lookup_path(item, attribute);
+            if (v.is_undefined() && !fallback.is_none()) v = fallback;
+            keyed.push_back({lower_for_sort(v, cs), v, item});
+        }
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [](const Keyed& x, const Keyed& y) { return compare(x.key, y.key) < 0; });
+        static const char* const kGroupFields[] = {"grouper", "list"};
+        std::vector<Value> groups;
+        for (size_t i = 0; i < keyed.size();) {
+            size_t j = i;
+            std::vector<Value> members;
+            while (j < keyed.size() && equals(keyed[j].key, keyed[i].key)) members.push_back(keyed[j++].item);
+            Value group = Value::list({keyed[i].value, Value::list(std::move(members))}, true);
+            group.as_list().fields = kGroupFields;
+            groups.push_back(std::move(group));
+            i = j;
+        }
+        return Value::list(std::move(groups));
+    }
+    if (name == "batch" || name == "slice") {
+        a.check(2, name == "batch" ? "linecount,fill_with" : "slices,fill_with");
+        const Value n_v = a.required(0, name == "batch" ? "linecount" : "slices");
+        if (!n_v.is_int() || n_v.as_int() <= 0) fail("filter '" + name + "' needs a positive integer");
+        const Value fill = a.get(1, "fill_with", Value::none());
+        const std::vector<Value> items = iterate(input);
+        const auto n = static_cast<size_t>(n_v.as_int());
+        std::vector<Value> out;
+        if (name == "batch") {
+            for (size_t i = 0; i < items.size(); i += n) {
+                std::vector<Value> row(items.begin() + static_cast<long>(i),
+                                       items.begin() + static_cast<long>(std::min(items.size(), i + n)));
+                while (!fill.is_none() && row.size() < n) row.push_back(fill);
+                out.push_back(Value::list(std::move(row)));
+            }
+            return Value::list(std::move(out));
+        }
+        if (n > static_cast<size_t>(kMaxRange)) fail("filter 'slice': too many slices");
+        const size_t per = items.size() / n, extra = items.size() % n;
+        size_t offset = 0;
+        for (size_t k = 0; k < n; ++k) {  // Jinja2's do_slice
+            const size_t start = offset + k * per;
+            if (k < extra) ++offset;
+            const size_t end = offset + (k + 1) * per;
+            std::vector<Value> column(items.begin() + static_cast<long>(start), items.begin() + static_cast<long>(end));
+            if (!fill.is_none() && k >= extra) column.push_back(fill);
+            out.push_back(Value::list(std::move(column)));
+        }
+        return Value::list(std::move(out));
     }
     if (name == "wordcount") {  // Jinja counts runs of \\w characters
         a.check(0, "");
@@ -473,9 +588,10 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     if (name == "float") return v.is_float();
     if (name == "number") return v.is_number();
     if (name == "string") return v.is_string();
-    if (name == "mapping") return v.is_dict();
-    if (name == "iterable") return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
-    if (name == "sequence") return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
+    const bool plain_dict = v.is_dict() && !v.as_dict().is_namespace;  // a namespace is neither
+    if (name == "mapping") return plain_dict;
+    if (name == "iterable") return v.is_string() || v.is_list() || plain_dict || v.is_undefined();
+    if (name == "sequence") return v.is_string() || v.is_list() || plain_dict || v.is_undefined();
     if (name == "callable") return v.is_function();
     if (name == "escaped") return false;
     if (name == "filter") return v.is_string() && is_known_filter(v.as_string());
@@ -506,7 +622,10 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
     fail("no test named '" + name + "'");
 }
 
-void add_globals(Dict& globals) {
+namespace {
+
+// The globals that hold no state, made once and shared by every rendering.
+void add_stateless_globals(Dict& globals) {
     globals.set("raise_exception", Value::function("raise_exception", [](CallArgs& args) -> Value {
                     ArgReader a(args, "raise_exception()");
                     a.check(1, "message");
@@ -549,13 +668,30 @@ void add_globals(Dict& globals) {
     globals.set("namespace",
                 Value::function("namespace", [make_dict](CallArgs& args) { return make_dict(args, true); }));
     globals.set("dict", Value::function("dict", [make_dict](CallArgs& args) { return make_dict(args, false); }));
-    globals.set("strftime_now", Value::function("strftime_now", [](CallArgs& args) {
+}
+
+}  // namespace
+
+void add_globals(Dict& globals, std::function<std::tm()> now) {
+    static const Dict stateless = [] {
+        TaintScope untainted(false);
+        BudgetScope unbudgeted(nullptr);  // outlives every rendering: charged to none
+        Dict d;
+        add_stateless_globals(d);
+        return d;
+    }();
+    for (const auto& [k, v] : stateless.items) globals.set(k, v);
+    globals.set("strftime_now", Value::function("strftime_now", [now](CallArgs& args) {
                     ArgReader a(args, "strftime_now()");
                     a.check(1, "format");
                     std::string format = to_str(a.required(0, "format"));
-                    std::time_t now = std::time(nullptr);
                     std::tm local{};
-                    localtime_r(&now, &local);
+                    if (now) {
+                        local = now();
+                    } else {
+                        const std::time_t t = std::time(nullptr);
+                        localtime_r(&t, &local);
+                    }
                     char buf[512];
                     size_t n = format.empty() ? 0 : std::strftime(buf, sizeof(buf), format.c_str(), &local);
                     return Value::string(std::string(buf, n));

@@ -4,6 +4,8 @@
 // the globals Hugging Face provides (raise_exception, namespace, range, strftime_now, ...).
 // All of these throw TemplateError on misuse. Internal to the inference library.
 
+#include <ctime>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -49,7 +51,8 @@ bool is_known_test(std::string_view name);
 Value apply_filter(const std::string& name, const Value& input, const CallArgs& args);
 bool apply_test(const std::string& name, const Value& input, const CallArgs& args);
 
-// range, namespace, dict, raise_exception, strftime_now.
-void add_globals(Dict& globals);
+// range, namespace, dict, raise_exception, strftime_now (which formats what `now` gives, or the
+// system clock's local time when `now` is empty).
+void add_globals(Dict& globals, std::function<std::tm()> now = {});
 
 }  // namespace fm::jinja

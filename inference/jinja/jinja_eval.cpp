@@ -1,6 +1,8 @@
 #include "inference/jinja/jinja_eval.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <unordered_map>
 
 #include "inference/jinja/jinja_builtins.h"
@@ -14,12 +16,13 @@ constexpr int64_t kMaxSteps = 10'000'000;
 
 class Evaluator {
 public:
-    explicit Evaluator(const Dict& variables) {
+    Evaluator(const Dict& variables, const RenderOptions& options) {
         Dict globals;
-        add_globals(globals);
+        add_globals(globals, options.now);
         Frame root;
-        for (const auto& [k, v] : globals.items) root[k] = v;
-        for (const auto& [k, v] : variables.items) root[k] = v;
+        for (const auto& [k, v] : globals.items) root[k.as_string()] = v;
+        for (const auto& [k, v] : variables.items)
+            if (k.is_string()) root[k.as_string()] = v;
         frames_.push_back(std::move(root));
     }
 
@@ -150,10 +153,31 @@ private:
             ns.as_dict().set(s.text, std::move(v));
             return Flow::Normal;
         }
-        case Stmt::Kind::SetBlock: assign(s.targets[0], capture(s.body)); return Flow::Normal;
+        case Stmt::Kind::SetBlock: {
+            Value body = capture(s.body);
+            assign(s.targets[0], s.expr ? filter_block(*s.expr, std::move(body)) : std::move(body));
+            return Flow::Normal;
+        }
+        case Stmt::Kind::FilterBlock: {
+            Value body;
+            {
+                FrameGuard frame(*this, false);  // what the body sets stays inside (Jinja2's inner frame)
+                body = capture(s.body);
+            }
+            write_value(filter_block(*s.expr, std::move(body)));
+            return Flow::Normal;
+        }
+        case Stmt::Kind::CallBlock: return exec_call_block(s);
+        case Stmt::Kind::With: {
+            std::vector<Value> values;  // evaluated outside the new scope, as Jinja2 does
+            for (const auto& e : s.conditions) values.push_back(eval(*e));
+            FrameGuard frame(*this, false);
+            for (size_t i = 0; i < s.targets.size(); ++i) assign(s.targets[i], std::move(values[i]));
+            return exec_body(s.body);
+        }
         case Stmt::Kind::Macro: {
             const Stmt* m = &s;
-            assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args); }));
+            assign(s.text, Value::function(s.text, [this, m](CallArgs& args) { return call_macro(*m, args, true); }));
             return Flow::Normal;
         }
         case Stmt::Kind::Break: return Flow::Break;
@@ -165,13 +189,19 @@ private:
 
     // The body's output as a string value, provenance kept.
     Value capture(const Body& body) {
+        return capture_with([&] { exec_body(body); });
+    }
+
+    // What `run` writes, as a string value, provenance kept.
+    template <typename F>
+    Value capture_with(F&& run) {
         std::string saved = std::move(out_);
         Taint saved_taint = std::move(out_taint_);
         const size_t saved_charged = out_charged_;
         out_.clear();
         out_taint_ = Taint{};
         out_charged_ = 0;
-        exec_body(body);
+        run();
         if (MemoryBudget* budget = MemoryBudget::active())
             budget->refund(out_charged_);  // the value made next holds these bytes now
         Value captured = Value::text(std::move(out_), std::move(out_taint_));
@@ -182,7 +212,12 @@ private:
     }
 
     Flow exec_for(const Stmt& s) {
-        Value sequence = eval(*s.expr);
+        run_loop(s, eval(*s.expr), 0);
+        return Flow::Normal;
+    }
+
+    // One level of a for loop (recursive loops run one level per `loop(items)` call).
+    void run_loop(const Stmt& s, const Value& sequence, int depth) {
         std::vector<Value> items;
         {
             // A string's characters and a dict's keys are made here; a list's items exist.
@@ -198,47 +233,142 @@ private:
             }
             items = std::move(kept);
         }
-        if (items.empty()) return exec_body(s.else_body);
+        if (items.empty()) {
+            exec_body(s.else_body);
+            return;
+        }
         const auto n = static_cast<int64_t>(items.size());
+        // One `loop` object for the whole level, updated in place each iteration (as Jinja2's
+        // LoopContext is); its slots are in this order.
+        enum Slot : size_t { Index, Index0, Revindex, Revindex0, First, Last, Length, Depth, Depth0, Prev, Next };
+        auto loop = std::make_shared<Dict>();
+        loop->items.reserve(13);
+        for (const char* name : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth",
+                                 "depth0", "previtem", "nextitem"})
+            loop->add_new(name, Value::none());
+        auto position = std::make_shared<size_t>(0);
+        loop->add_new("cycle", Value::function("cycle", [position](CallArgs& args) {
+                          if (args.positional.empty()) fail("no items for cycling given");
+                          return args.positional[*position % args.positional.size()];
+                      }));
+        auto last_seen = std::make_shared<std::optional<std::vector<Value>>>();
+        loop->add_new("changed", Value::function("changed", [last_seen](CallArgs& args) {
+                          const auto& now = args.positional;
+                          bool same = last_seen->has_value() && (*last_seen)->size() == now.size();
+                          for (size_t i = 0; same && i < now.size(); ++i) same = equals((**last_seen)[i], now[i]);
+                          if (!same) *last_seen = now;
+                          return Value::boolean(!same);
+                      }));
+        if (s.recursive) {
+            const Stmt* stmt = &s;
+            loop->call = [this, stmt, depth](CallArgs& args) {
+                if (args.positional.size() != 1 || !args.named.empty()) fail("loop() takes exactly one argument");
+                if (depth + 1 >= kMaxCallDepth) fail("the recursive loop goes too deep");
+                const Value inner = args.positional[0];
+                return capture_with([&] { run_loop(*stmt, inner, depth + 1); });
+            };
+        } else {
+            loop->call = [](CallArgs&) -> Value {
+                fail("The loop must have the 'recursive' marker to be called recursively.");
+            };
+        }
+        auto put = [&loop](Slot slot, Value v) {
+            loop->depth = std::max(loop->depth, nesting_of(v) + 1);
+            if (loop->depth > NestingGuard::kMaxNesting) fail("a value is nested too deeply");
+            loop->items[slot].second = std::move(v);
+        };
+        put(Length, Value::integer(n));
+        put(Depth, Value::integer(depth + 1));
+        put(Depth0, Value::integer(depth));
+        const Value loop_value = Value::dict(loop);
         for (int64_t i = 0; i < n; ++i) {
             step();
             FrameGuard frame(*this, false);
             const auto idx = static_cast<size_t>(i);
             bind(s.targets, items[idx]);
-            auto loop = std::make_shared<Dict>();
-            loop->set("index", Value::integer(i + 1));
-            loop->set("index0", Value::integer(i));
-            loop->set("revindex", Value::integer(n - i));
-            loop->set("revindex0", Value::integer(n - i - 1));
-            loop->set("first", Value::boolean(i == 0));
-            loop->set("last", Value::boolean(i == n - 1));
-            loop->set("length", Value::integer(n));
-            loop->set("depth", Value::integer(1));
-            loop->set("depth0", Value::integer(0));
-            loop->set("previtem", i > 0 ? items[idx - 1] : Value::undefined("there is no previous item"));
-            loop->set("nextitem", i + 1 < n ? items[idx + 1] : Value::undefined("there is no next item"));
-            loop->set("cycle", Value::function("cycle", [idx](CallArgs& args) {
-                          if (args.positional.empty()) fail("loop.cycle() needs at least one item");
-                          return args.positional[idx % args.positional.size()];
-                      }));
-            assign("loop", Value::dict(std::move(loop)));
+            *position = idx;
+            put(Index, Value::integer(i + 1));
+            put(Index0, Value::integer(i));
+            put(Revindex, Value::integer(n - i));
+            put(Revindex0, Value::integer(n - i - 1));
+            put(First, Value::boolean(i == 0));
+            put(Last, Value::boolean(i == n - 1));
+            put(Prev, i > 0 ? items[idx - 1] : Value::undefined("there is no previous item"));
+            put(Next, i + 1 < n ? items[idx + 1] : Value::undefined("there is no next item"));
+            assign("loop", loop_value);
             if (exec_body(s.body) == Flow::Break) break;
         }
+    }
+
+    // A filter block's (or filtered set block's) filter chain applied to its rendered body.
+    Value filter_block(const Expr& chain, Value body) {
+        block_inputs_.push_back(std::move(body));
+        Value out = eval(chain);
+        block_inputs_.pop_back();
+        return out;
+    }
+
+    // {% call(params) macro(args) %}body{% endcall %}: the macro gets `caller`, a macro whose
+    // body is this block's, seeing the variables of the call site.
+    Flow exec_call_block(const Stmt& s) {
+        const Expr& call = *s.expr;
+        Value callee = eval_defined(*call.children[0]);
+        CallArgs args = eval_args(call);
+        const size_t site = frames_.size(), site_base = base_;
+        auto alive = std::make_shared<bool>(true);
+        const Stmt* block = &s;
+        args.named.emplace_back(
+            "caller", Value::function("caller", [this, block, site, site_base, alive](CallArgs& caller_args) {
+                if (!*alive || frames_.size() < site) fail("caller() can only be called while its call block runs");
+                // Hide the macro's frames: the block sees its own site's names.
+                std::vector<Frame> hidden(std::make_move_iterator(frames_.begin() + static_cast<long>(site)),
+                                          std::make_move_iterator(frames_.end()));
+                frames_.resize(site);
+                const size_t saved_base = base_;
+                base_ = site_base;
+                struct Restore {
+                    Evaluator& ev;
+                    std::vector<Frame>& hidden;
+                    size_t site, base;
+                    ~Restore() {
+                        ev.frames_.resize(site);
+                        for (auto& f : hidden) ev.frames_.push_back(std::move(f));
+                        ev.base_ = base;
+                    }
+                } restore{*this, hidden, site, saved_base};
+                return call_macro(*block, caller_args, false);
+            }));
+        Value result = call_value(callee, args);
+        *alive = false;
+        write_value(result);
         return Flow::Normal;
     }
 
-    Value call_macro(const Stmt& m, CallArgs& args) {
-        if (call_depth_ >= kMaxCallDepth) fail("macro '" + m.text + "' calls itself too deeply");
-        if (args.positional.size() > m.targets.size())
-            fail("macro '" + m.text + "' takes not more than " + std::to_string(m.targets.size()) + " argument(s)");
-        for (const auto& [k, v] : args.named)
-            if (std::find(m.targets.begin(), m.targets.end(), k) == m.targets.end())
-                fail("macro '" + m.text + "' takes no keyword argument '" + k + "'");
+    // Calls a macro (or a call block's caller, `isolate` false: it sees its call site).
+    Value call_macro(const Stmt& m, CallArgs& args, bool isolate) {
+        const std::string& name = m.kind == Stmt::Kind::Macro ? m.text : std::string("caller");
+        if (call_depth_ >= kMaxCallDepth) fail("macro '" + name + "' calls itself too deeply");
+        if (args.positional.size() > m.targets.size() && !m.uses_varargs)
+            fail("macro '" + name + "' takes not more than " + std::to_string(m.targets.size()) + " argument(s)");
+        auto kwargs = std::make_shared<Dict>();
+        Value caller = Value::undefined("No caller defined");
+        for (const auto& [k, v] : args.named) {
+            if (std::find(m.targets.begin(), m.targets.end(), k) != m.targets.end()) continue;
+            if (k == "caller" && m.uses_caller)
+                caller = v;
+            else if (m.uses_kwargs)
+                kwargs->set(k, v);
+            else if (k == "caller")
+                fail("macro '" + name +
+                     "' was invoked with two values for the special caller argument. This is most likely a bug.");
+            else
+                fail("macro '" + name + "' takes no keyword argument '" + k + "'");
+        }
         ++call_depth_;
         // The body's operations judge their own inputs; a tainted argument does not make the
         // macro's own text the message's.
         TaintScope scope(false);
-        FrameGuard frame(*this, true);
+        FrameGuard frame(*this, isolate);
         for (size_t i = 0; i < m.targets.size(); ++i) {
             const std::string& p = m.targets[i];
             Value v = Value::undefined("parameter '" + p + "' was not provided");
@@ -252,9 +382,28 @@ private:
                 v = eval(*m.defaults[i]);
             assign(p, std::move(v));
         }
+        if (m.uses_caller) assign("caller", std::move(caller));
+        if (m.uses_varargs) {
+            std::vector<Value> rest;
+            for (size_t i = m.targets.size(); i < args.positional.size(); ++i) rest.push_back(args.positional[i]);
+            assign("varargs", Value::list(std::move(rest), true));
+        }
+        if (m.uses_kwargs) assign("kwargs", Value::dict(std::move(kwargs)));
         Value text = capture(m.body);
         --call_depth_;
         return text;
+    }
+
+    Value call_value(const Value& callee, CallArgs& args) {
+        if (callee.is_function()) {
+            TaintScope scope(TaintScope::active() || callee.as_function().tainted || carries_taint(args));
+            return callee.as_function().call(args);
+        }
+        if (callee.is_dict() && callee.as_dict().call) {
+            TaintScope scope(TaintScope::active() || carries_taint(args));
+            return callee.as_dict().call(args);
+        }
+        fail("'" + type_name(callee) + "' object is not callable");
     }
 
     // ---- expressions ----
@@ -318,9 +467,9 @@ private:
             auto d = std::make_shared<Dict>();
             for (size_t i = 0; i + 1 < e.children.size(); i += 2) {
                 Value k = eval(*e.children[i]);
-                if (!k.is_string()) fail("dict keys must be strings, not '" + type_name(k) + "'");
-                if (!k.taint().empty()) d->tainted_keys = true;  // keys are plain strings: remember
-                d->set(k.as_string(), eval(*e.children[i + 1]));
+                require_hashable(k);
+                if (carries_taint(k)) d->tainted_keys = true;
+                d->set(std::move(k), eval(*e.children[i + 1]));
             }
             return Value::dict(std::move(d));
         }
@@ -333,7 +482,7 @@ private:
         }
         case Expr::Kind::Slice: {
             Value obj = eval_defined(*e.children[0]);
-            Value parts[3];
+            Value parts[3] = {Value::none(), Value::none(), Value::none()};  // omitted: None
             for (int i = 0; i < 3; ++i)
                 if (e.children[static_cast<size_t>(i) + 1]) parts[i] = eval(*e.children[static_cast<size_t>(i) + 1]);
             TaintScope scope(TaintScope::active() || (obj.is_string() && !obj.taint().empty()));
@@ -342,12 +491,11 @@ private:
         case Expr::Kind::Call: {
             Value callee = eval_defined(*e.children[0]);
             CallArgs args = eval_args(e);
-            if (callee.is_function()) {
-                TaintScope scope(TaintScope::active() || callee.as_function().tainted || carries_taint(args));
-                return callee.as_function().call(args);
-            }
-            fail("'" + type_name(callee) + "' object is not callable");
+            return call_value(callee, args);
         }
+        case Expr::Kind::BlockInput:
+            if (block_inputs_.empty()) fail("a filter block's input outside of a filter block");
+            return block_inputs_.back();
         case Expr::Kind::Filter: {
             Value input = eval(*e.children[0]);
             CallArgs args = eval_args(e);
@@ -370,7 +518,8 @@ private:
         case Expr::Kind::Not: return Value::boolean(!truthy(eval(*e.children[0])));
         case Expr::Kind::Binary: {
             Value a = eval_defined(*e.children[0]);
-            Value b = eval_defined(*e.children[1]);
+            // str % undefined is Python's str % mapping (see binary_op); anything else fails here.
+            Value b = a.is_string() && e.name == "%" ? eval(*e.children[1]) : eval_defined(*e.children[1]);
             TaintScope scope(TaintScope::active() || carries_taint(a) || carries_taint(b));
             return binary_op(e.name, a, b);
         }
@@ -426,21 +575,29 @@ private:
     size_t out_charged_ = 0;  // what out_ holds of the memory budget
     int64_t steps_ = 0;
     int call_depth_ = 0;
+    std::vector<Value> block_inputs_;  // the rendered bodies being filtered (filter blocks)
 };
 
 }  // namespace
 
 Rendered render_with_provenance(const Template& tpl, const Dict& variables, size_t memory_budget) {
-    MemoryBudget budget(memory_budget);
-    return render_with_provenance(tpl, variables, budget);
+    RenderOptions options;
+    options.memory_budget = memory_budget;
+    return render_with_provenance(tpl, variables, options);
 }
 
-Rendered render_with_provenance(const Template& tpl, const Dict& variables, MemoryBudget& budget) {
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, const RenderOptions& options) {
+    MemoryBudget budget(options.memory_budget);
+    return render_with_provenance(tpl, variables, budget, options);
+}
+
+Rendered render_with_provenance(const Template& tpl, const Dict& variables, MemoryBudget& budget,
+                                const RenderOptions& options) {
     Rendered out;
     {
         TaintScope taint(false);
         BudgetScope scope(&budget);
-        out = Evaluator(variables).run(tpl.body);
+        out = Evaluator(variables, options).run(tpl.body);
     }
     out.peak_memory = budget.peak();
     return out;
@@ -448,6 +605,10 @@ Rendered render_with_provenance(const Template& tpl, const Dict& variables, Memo
 
 std::string render(const Template& tpl, const Dict& variables, size_t memory_budget) {
     return render_with_provenance(tpl, variables, memory_budget).text;
+}
+
+std::string render(const Template& tpl, const Dict& variables, const RenderOptions& options) {
+    return render_with_provenance(tpl, variables, options).text;
 }
 
 }  // namespace fm::jinja

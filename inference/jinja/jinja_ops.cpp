@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "inference/jinja/jinja_builtins.h"
+#include "inference/jinja/unicode/case_mapping.h"
 
 namespace fm::jinja {
 
@@ -130,7 +131,11 @@ Value percent_format(const std::string& format, const Value& args) {
         } else
             fail(std::string("unsupported format character '") + spec + "' for a '" + type_name(v) + "'");
     }
-    if (next < values.size()) fail("not all arguments converted during string formatting");
+    // Python takes a lone argument that can be subscripted (a list, a dict; Jinja's undefined) as
+    // a mapping for %(name)s, so leftover arguments are not an error then.
+    const bool mapping_like = !(args.is_list() && args.as_list().is_tuple) && !args.is_string() &&
+                              (args.is_list() || args.is_dict() || args.is_undefined());
+    if (next < values.size() && !mapping_like) fail("not all arguments converted during string formatting");
     return Value::string(std::move(out));
 }
 
@@ -138,6 +143,7 @@ Value percent_format(const std::string& format, const Value& args) {
 
 Value binary_op(std::string_view op, const Value& a, const Value& b) {
     if (a.is_undefined()) fail(a.undefined_reason());
+    if (op == "%" && a.is_string() && b.is_undefined()) return percent_format(a.as_string(), b);  // str % Undefined
     if (b.is_undefined()) fail(b.undefined_reason());
     const bool nums = a.is_number() && b.is_number();
     const bool ints = nums && !a.is_float() && !b.is_float();
@@ -151,7 +157,7 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
             taint.append(b.taint(), a.as_string().size());
             return Value::text(a.as_string() + b.as_string(), std::move(taint));
         }
-        if (a.is_list() && b.is_list()) {
+        if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
             require_memory((a.as_list().items.size() + b.as_list().items.size()) * sizeof(Value));
             std::vector<Value> items = a.as_list().items;
             items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
@@ -185,10 +191,25 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
         if (nums) {
             double x = a.as_double(), y = b.as_double();
             if (y == 0.0) fail("float division or modulo by zero");
-            if (op == "//") return Value::number(std::floor(x / y));
-            double m = std::fmod(x, y);
-            if (m != 0.0 && ((m < 0) != (y < 0))) m += y;
-            return Value::number(m);
+            // CPython's float_divmod: the remainder takes the divisor's sign (a zero one too), and
+            // the quotient is computed from it (1 // 0.1 is 9.0).
+            double mod = std::fmod(x, y), div = (x - mod) / y;
+            if (mod != 0.0) {
+                if ((y < 0) != (mod < 0)) {
+                    mod += y;
+                    div -= 1.0;
+                }
+            } else {
+                mod = std::copysign(0.0, y);
+            }
+            double floordiv = 0.0;
+            if (div != 0.0) {
+                floordiv = std::floor(div);
+                if (div - floordiv > 0.5) floordiv += 1.0;
+            } else {
+                floordiv = std::copysign(0.0, x / y);
+            }
+            return Value::number(op == "//" ? floordiv : mod);
         }
         if (op == "%" && a.is_string()) return percent_format(a.as_string(), b);
     } else if (op == "**") {
@@ -218,7 +239,7 @@ bool contains(const Value& container, const Value& item) {
     case Value::Kind::List:
         return std::any_of(container.as_list().items.begin(), container.as_list().items.end(),
                            [&](const Value& v) { return equals(v, item); });
-    case Value::Kind::Dict: return item.is_string() && container.as_dict().find(item.as_string()) != nullptr;
+    case Value::Kind::Dict: return container.as_dict().find(item) != nullptr;
     default: fail("argument of type '" + type_name(container) + "' is not iterable");
     }
 }
@@ -250,14 +271,18 @@ Value get_attr(const Value& obj, const std::string& name) {
         if (const Value* v = d.find(name)) return *v;
     } else if (has_method(obj, name)) {
         return bound_method(obj, name);
+    } else if (obj.is_list() && obj.as_list().fields) {  // a named tuple
+        const List& l = obj.as_list();
+        for (size_t i = 0; i < l.items.size(); ++i)
+            if (name == l.fields[i]) return l.items[i];
     }
     return Value::undefined(object_desc(obj) + " has no attribute '" + name + "'");
 }
 
 Value get_item(const Value& obj, const Value& key) {
     if (obj.is_undefined()) fail(obj.undefined_reason());
-    if (obj.is_dict() && key.is_string()) {
-        if (const Value* v = obj.as_dict().find(key.as_string())) return *v;
+    if (obj.is_dict() && is_hashable(key)) {  // obj[key]; an unhashable key finds nothing
+        if (const Value* v = obj.as_dict().find(key)) return *v;
     }
     if ((obj.is_list() || obj.is_string()) && key.is_number() && !key.is_float()) {
         int64_t i = key.as_int();
@@ -280,14 +305,14 @@ Value get_item(const Value& obj, const Value& key) {
 
 Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
     if (obj.is_undefined()) fail(obj.undefined_reason());
+    // Jinja2 slices with Python's own subscription (not its forgiving getitem): errors raise.
     if (!obj.is_list() && !obj.is_string()) fail("'" + type_name(obj) + "' object is not subscriptable");
-    auto index = [](const Value& v, const char* what) -> std::optional<int64_t> {
-        if (v.is_undefined() || v.is_none()) return std::nullopt;
-        if (!v.is_number() || v.is_float()) fail(std::string("slice ") + what + " must be an integer or None");
+    auto index = [](const Value& v) -> std::optional<int64_t> {  // an omitted part is None
+        if (v.is_none()) return std::nullopt;
+        if (!v.is_number() || v.is_float()) fail("slice indices must be integers or None or have an __index__ method");
         return v.as_int();
     };
-    std::optional<int64_t> start = index(start_v, "start"), stop = index(stop_v, "stop"),
-                           step_o = index(step_v, "step");
+    std::optional<int64_t> start = index(start_v), stop = index(stop_v), step_o = index(step_v);
     int64_t step = step_o.value_or(1);
     if (step == 0) fail("slice step cannot be zero");
     std::u32string chars;
@@ -323,10 +348,11 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
 
 namespace {
 
-const char* const kStringMethods[] = {"strip",      "lstrip",     "rstrip",   "upper",   "lower",  "title",
-                                      "capitalize", "startswith", "endswith", "split",   "rsplit", "splitlines",
-                                      "replace",    "find",       "rfind",    "count",   "join",   "isspace",
-                                      "isdigit",    "isalpha",    "isalnum",  "isupper", "islower"};
+const char* const kStringMethods[] = {
+    "strip",      "lstrip",  "rstrip",     "upper",   "lower",   "title",   "capitalize",   "startswith",   "endswith",
+    "split",      "rsplit",  "splitlines", "replace", "find",    "rfind",   "count",        "join",         "isspace",
+    "isdigit",    "isalpha", "isalnum",    "isupper", "islower", "istitle", "removeprefix", "removesuffix", "partition",
+    "rpartition", "center",  "ljust",      "rjust",   "zfill",   "format",  "isdecimal"};
 const char* const kDictMethods[] = {"items", "keys", "values", "get"};
 const char* const kListMethods[] = {"index", "count"};
 const char* const kMutators[] = {"append",  "extend", "insert",     "pop",     "remove", "clear",  "sort",
@@ -351,15 +377,6 @@ std::u32string strip_chars(std::u32string s, const Value& chars, bool left, bool
     if (right)
         while (e > b && strip_it(s[e - 1])) --e;
     return s.substr(b, e - b);
-}
-
-bool is_cased(char32_t c) {
-    return to_upper(c) != c || to_lower(c) != c;
-}
-
-std::u32string map_case(std::u32string s, char32_t (*f)(char32_t)) {
-    for (auto& c : s) c = f(c);
-    return s;
 }
 
 std::vector<Value> split_string(const std::u32string& s, const Value& sep_v, int64_t maxsplit, bool from_right) {
@@ -422,6 +439,107 @@ std::vector<Value> split_string(const std::u32string& s, const Value& sep_v, int
     return out;
 }
 
+// str.format(): {}, {0}, {name}, {{, }}, with !s / !r; format specs are refused.
+Value format_method(const std::string& format, const CallArgs& args) {
+    std::string out;
+    size_t auto_index = 0;
+    for (size_t i = 0; i < format.size(); ++i) {
+        const char c = format[i];
+        if (c == '}') {
+            if (i + 1 < format.size() && format[i + 1] == '}') {
+                out.push_back('}');
+                ++i;
+                continue;
+            }
+            fail("Single '}' encountered in format string");
+        }
+        if (c != '{') {
+            out.push_back(c);
+            continue;
+        }
+        if (i + 1 < format.size() && format[i + 1] == '{') {
+            out.push_back('{');
+            ++i;
+            continue;
+        }
+        const size_t close = format.find('}', i);
+        if (close == std::string::npos) fail("Single '{' encountered in format string");
+        std::string field = format.substr(i + 1, close - i - 1);
+        i = close;
+        char conversion = 0;
+        if (const size_t bang = field.find('!'); bang != std::string::npos) {
+            if (bang + 2 != field.size() || (field[bang + 1] != 'r' && field[bang + 1] != 's'))
+                fail("str.format(): unsupported conversion in '{" + field + "}'");
+            conversion = field[bang + 1];
+            field.resize(bang);
+        }
+        if (field.find_first_of(":.[") != std::string::npos)
+            fail("str.format(): format specs, attributes and indexes are not supported ('{" + field + "}')");
+        const Value* v = nullptr;
+        if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
+            const size_t index = field.empty() ? auto_index++ : std::stoul(field);
+            if (index >= args.positional.size())
+                fail("Replacement index " + std::to_string(index) + " out of range for positional args tuple");
+            v = &args.positional[index];
+        } else {
+            for (const auto& [k, value] : args.named)
+                if (k == field) v = &value;
+            if (!v) fail("'" + field + "'");  // Python's KeyError
+        }
+        out += conversion == 'r' ? repr(*v) : to_str(*v);
+        require_memory(out.size());
+    }
+    return Value::string(std::move(out));
+}
+
+// Python's str methods that pad, cut or split in three.
+Value shape_method(const std::u32string& s, const std::string& name, const ArgReader& a) {
+    auto str_value = [](const std::u32string& u) { return Value::string(utf8_encode(u)); };
+    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition") {
+        a.check(1, "");
+        const Value arg = a.required(0, "sep");
+        if (!arg.is_string()) fail(name + "() argument must be str, not " + type_name(arg));
+        const std::u32string x = utf8_decode(arg.as_string());
+        if (name == "removeprefix")
+            return str_value(s.compare(0, x.size(), x) == 0 && x.size() <= s.size() ? s.substr(x.size()) : s);
+        if (name == "removesuffix")
+            return str_value(x.size() <= s.size() && s.compare(s.size() - x.size(), x.size(), x) == 0 && !x.empty()
+                                 ? s.substr(0, s.size() - x.size())
+                                 : s);
+        if (x.empty()) fail("empty separator");
+        const size_t at = name == "partition" ? s.find(x) : s.rfind(x);
+        if (at == std::u32string::npos)
+            return name == "partition" ? Value::list({str_value(s), str_value(U""), str_value(U"")}, true)
+                                       : Value::list({str_value(U""), str_value(U""), str_value(s)}, true);
+        return Value::list({str_value(s.substr(0, at)), str_value(x), str_value(s.substr(at + x.size()))}, true);
+    }
+    // center, ljust, rjust, zfill
+    a.check(name == "zfill" ? 1 : 2, "");
+    const Value width_v = a.required(0, "width");
+    if (!width_v.is_number() || width_v.is_float()) fail(name + "() width must be an integer");
+    const int64_t width = width_v.as_int();
+    const auto n = static_cast<int64_t>(s.size());
+    if (width <= n) return str_value(s);
+    if (width > static_cast<int64_t>(kMaxStringBytes)) fail("string too large");
+    require_memory(static_cast<size_t>(width) * sizeof(char32_t));
+    char32_t fill = name == "zfill" ? U'0' : U' ';
+    if (name != "zfill" && a.has(1, "fillchar")) {
+        const Value f = a.get(1, "fillchar");
+        const std::u32string fs = f.is_string() ? utf8_decode(f.as_string()) : std::u32string();
+        if (fs.size() != 1) fail("The fill character must be exactly one character long");
+        fill = fs[0];
+    }
+    const auto pad = static_cast<size_t>(width - n);
+    if (name == "ljust") return str_value(s + std::u32string(pad, fill));
+    if (name == "rjust") return str_value(std::u32string(pad, fill) + s);
+    if (name == "zfill") {  // after a leading sign
+        const bool sign = !s.empty() && (s[0] == '+' || s[0] == '-');
+        return str_value(s.substr(0, sign ? 1 : 0) + std::u32string(pad, fill) + s.substr(sign ? 1 : 0));
+    }
+    const size_t left = pad / 2 + (pad & static_cast<size_t>(width) & 1);  // CPython's pad()
+    return str_value(std::u32string(left, fill) + s + std::u32string(pad - left, fill));
+}
+
 Value string_method(const std::string& str, const std::string& name, const CallArgs& args) {
     ArgReader a(args, "str." + name + "()");
     std::u32string s = utf8_decode(str);
@@ -430,30 +548,13 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         a.check(1, "chars");
         return str_value(strip_chars(s, a.get(0, "chars", Value::none()), name != "rstrip", name != "lstrip"));
     }
-    if (name == "upper" || name == "lower") {
+    if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
         a.check(0, "");
-        if (name == "lower") return str_value(map_case(s, to_lower));
-        std::u32string out;
-        for (char32_t c : s) {
-            if (c == 0xDF)
-                out += U"SS";  // the one common one-to-many mapping
-            else
-                out.push_back(to_upper(c));
-        }
-        return str_value(out);
-    }
-    if (name == "title" || name == "capitalize") {
-        a.check(0, "");
-        bool prev_cased = false;
-        for (size_t i = 0; i < s.size(); ++i) {
-            char32_t c = s[i];
-            if (name == "capitalize")
-                s[i] = i == 0 ? to_upper(c) : to_lower(c);
-            else
-                s[i] = prev_cased ? to_lower(c) : to_upper(c);
-            prev_cased = is_cased(c);
-        }
-        return str_value(s);
+        require_memory(s.size() * 3 * sizeof(char32_t));  // a character maps to at most three
+        if (name == "upper") return str_value(unicode::upper(s));
+        if (name == "lower") return str_value(unicode::lower(s));
+        if (name == "title") return str_value(unicode::title(s));
+        return str_value(unicode::capitalize(s));
     }
     if (name == "startswith" || name == "endswith") {
         a.check(1, "");
@@ -545,27 +646,43 @@ Value string_method(const std::string& str, const std::string& name, const CallA
         }
         return Value::string(std::move(out));
     }
+    if (name == "format") return format_method(str, args);
+    if (name == "removeprefix" || name == "removesuffix" || name == "partition" || name == "rpartition" ||
+        name == "center" || name == "ljust" || name == "rjust" || name == "zfill")
+        return shape_method(s, name, a);
     a.check(0, "");
     if (s.empty()) return Value::boolean(false);
-    bool all = true, any_cased = false;
-    for (char32_t c : s) {
-        bool digit = c >= '0' && c <= '9';
-        bool alpha = is_cased(c) || (c >= 0x80 && !is_space(c) && !digit);
-        if (name == "isspace")
-            all = all && is_space(c);
-        else if (name == "isdigit")
-            all = all && digit;
-        else if (name == "isalpha")
-            all = all && alpha;
-        else if (name == "isalnum")
-            all = all && (alpha || digit);
-        else if (name == "isupper" && is_cased(c))
-            any_cased = true, all = all && to_upper(c) == c;
-        else if (name == "islower" && is_cased(c))
-            any_cased = true, all = all && to_lower(c) == c;
+    if (name == "istitle") {  // Python: cased runs start upper (or title) case, continue lower case
+        bool cased = false, previous_is_cased = false;
+        for (char32_t c : s) {
+            if (unicode::is_uppercase(c) || unicode::is_titlecase(c)) {
+                if (previous_is_cased) return Value::boolean(false);
+                previous_is_cased = cased = true;
+            } else if (unicode::is_lowercase(c)) {
+                if (!previous_is_cased) return Value::boolean(false);
+                previous_is_cased = cased = true;
+            } else {
+                previous_is_cased = false;
+            }
+        }
+        return Value::boolean(cased);
     }
-    if (name == "isupper" || name == "islower") return Value::boolean(all && any_cased);
-    return Value::boolean(all);
+    if (name == "isupper" || name == "islower") {  // Python: no character of the other case, one of this
+        const bool want_upper = name == "isupper";
+        bool cased = false;
+        for (char32_t c : s) {
+            if (unicode::is_titlecase(c) || (want_upper ? unicode::is_lowercase(c) : unicode::is_uppercase(c)))
+                return Value::boolean(false);
+            if (want_upper ? unicode::is_uppercase(c) : unicode::is_lowercase(c)) cased = true;
+        }
+        return Value::boolean(cased);
+    }
+    bool (*test)(char32_t) = name == "isspace"     ? is_space
+                             : name == "isdigit"   ? unicode::is_digit
+                             : name == "isdecimal" ? unicode::is_decimal
+                             : name == "isalpha"   ? unicode::is_alpha
+                                                   : unicode::is_alnum;
+    return Value::boolean(std::all_of(s.begin(), s.end(), test));
 }
 
 }  // namespace
@@ -603,16 +720,16 @@ Value call_method(const Value& obj, const std::string& name, const CallArgs& arg
         if (name == "get") {
             a.check(2, "");
             Value key = a.required(0, "key");
-            const Value* v = key.is_string() ? d.find(key.as_string()) : nullptr;
+            const Value* v = d.find(key);
             return v ? *v : a.get(1, "default", Value::none());
         }
         a.check(0, "");
         std::vector<Value> out;
         for (const auto& [k, v] : d.items) {
             if (name == "items")
-                out.push_back(Value::list({Value::string(k), v}, true));
+                out.push_back(Value::list({dict_key(k), v}, true));
             else if (name == "keys")
-                out.push_back(Value::string(k));
+                out.push_back(dict_key(k));
             else
                 out.push_back(v);
         }

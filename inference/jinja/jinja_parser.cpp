@@ -167,6 +167,9 @@ private:
             expect_block_end(n.c_str());
             return s;
         }
+        if (n == "filter") return parse_filter_block(open);
+        if (n == "call") return parse_call_block(open);
+        if (n == "with") return parse_with(open);
         if (n == "generation") {
             auto s = node<Stmt>(Stmt::Kind::Scope, open);
             expect_block_end("generation");
@@ -174,8 +177,8 @@ private:
             expect_block_end("endgeneration");
             return s;
         }
-        static const char* const enders[] = {"endif",  "endfor",   "else",          "elif",
-                                             "endset", "endmacro", "endgeneration", "endraw"};
+        static const char* const enders[] = {"endif",         "endfor", "else",      "elif",    "endset", "endmacro",
+                                             "endgeneration", "endraw", "endfilter", "endcall", "endwith"};
         for (const char* e : enders)
             if (n == e) error(tag, "unexpected '{% " + n + " %}' with no open tag it could close");
         error(tag, "unknown tag '" + n + "'");
@@ -220,7 +223,7 @@ private:
         if (!skip_name("in")) error(cur(), "expected 'in' in the for tag, found " + describe(cur()));
         s->expr = parse_tuple(false);
         if (skip_name("if")) s->filter = parse_expression(true);
-        if (is_name("recursive")) error(cur(), "recursive loops are not supported");
+        s->recursive = skip_name("recursive");
         expect_block_end("for");
         ++loop_depth_;
         std::string found;
@@ -249,8 +252,9 @@ private:
             expect_block_end("set");
             return s;
         }
-        if (s->set_attr || s->targets.size() != 1)
+        if (s->set_attr || s->targets.size() != 1 || (cur().kind != TokenKind::BlockEnd && !is_op("|")))
             error(cur(), "expected '=' in the set tag, found " + describe(cur()));
+        if (is_op("|")) s->expr = parse_filter_chain(node<Expr>(Expr::Kind::BlockInput, cur()), false);
         expect_block_end("set");
         s->kind = Stmt::Kind::SetBlock;
         s->body = parse_body({"endset"}, &open);
@@ -258,24 +262,108 @@ private:
         return s;
     }
 
+    // (a, b=default, ...): a macro's or a call block's parameters.
+    void parse_signature(Stmt& s) {
+        expect_op("(");
+        while (!is_op(")")) {
+            if (!s.targets.empty()) expect_op(",");
+            if (is_op(")")) break;
+            s.targets.push_back(expect_name("a parameter name"));
+            if (skip_op("="))
+                s.defaults.push_back(parse_expression(true));
+            else if (!s.defaults.empty() && s.defaults.back())
+                error(cur(), "non-default argument follows default argument");
+            else
+                s.defaults.push_back(nullptr);
+        }
+        expect_op(")");
+    }
+
+    // A macro-like body (macro, caller): loops outside it cannot be broken from inside.
+    Body parse_function_body(const char* end, const Token& open) {
+        int saved_loops = loop_depth_;
+        loop_depth_ = 0;
+        Body body = parse_body({end}, &open);
+        loop_depth_ = saved_loops;
+        expect_block_end(end);
+        return body;
+    }
+
     StmtPtr parse_macro(const Token& open) {
         auto s = node<Stmt>(Stmt::Kind::Macro, open);
         s->text = expect_name("a macro name");
-        expect_op("(");
-        while (!is_op(")")) {
-            if (!s->targets.empty()) expect_op(",");
-            if (is_op(")")) break;
-            s->targets.push_back(expect_name("a parameter name"));
-            s->defaults.push_back(skip_op("=") ? parse_expression(true) : nullptr);
-        }
-        expect_op(")");
+        parse_signature(*s);
         expect_block_end("macro");
-        int saved_loops = loop_depth_;
-        loop_depth_ = 0;
-        s->body = parse_body({"endmacro"}, &open);
-        loop_depth_ = saved_loops;
-        expect_block_end("endmacro");
+        s->body = parse_function_body("endmacro", open);
+        auto declared = [&](const char* name) {
+            return std::find(s->targets.begin(), s->targets.end(), name) != s->targets.end();
+        };
+        s->uses_caller = !declared("caller") && references(s->body, "caller");
+        s->uses_varargs = !declared("varargs") && references(s->body, "varargs");
+        s->uses_kwargs = !declared("kwargs") && references(s->body, "kwargs");
         return s;
+    }
+
+    // {% filter f(args)|g %}body{% endfilter %}
+    StmtPtr parse_filter_block(const Token& open) {
+        auto s = node<Stmt>(Stmt::Kind::FilterBlock, open);
+        s->expr = parse_filter_chain(node<Expr>(Expr::Kind::BlockInput, cur()), true);
+        expect_block_end("filter");
+        s->body = parse_body({"endfilter"}, &open);
+        expect_block_end("endfilter");
+        return s;
+    }
+
+    // {% with a = x, b = y %}body{% endwith %}
+    StmtPtr parse_with(const Token& open) {
+        auto s = node<Stmt>(Stmt::Kind::With, open);
+        while (cur().kind != TokenKind::BlockEnd) {
+            if (!s->targets.empty()) expect_op(",");
+            s->targets.push_back(expect_name("a variable name"));
+            expect_op("=");
+            s->conditions.push_back(parse_expression(true));
+        }
+        expect_block_end("with");
+        s->body = parse_body({"endwith"}, &open);
+        expect_block_end("endwith");
+        return s;
+    }
+
+    // {% call(params) macro(args) %}body{% endcall %}
+    StmtPtr parse_call_block(const Token& open) {
+        auto s = node<Stmt>(Stmt::Kind::CallBlock, open);
+        if (is_op("(")) parse_signature(*s);
+        const Token& at = cur();
+        s->expr = parse_expression(true);
+        if (s->expr->kind != Expr::Kind::Call) error(at, "expected a call after 'call'");
+        expect_block_end("call");
+        s->body = parse_function_body("endcall", open);
+        return s;
+    }
+
+    // Whether any expression in `body` reads the variable `name`.
+    static bool references(const Expr* e, std::string_view name) {
+        if (!e) return false;
+        if (e->kind == Expr::Kind::Name && e->name == name) return true;
+        for (const auto& c : e->children)
+            if (references(c.get(), name)) return true;
+        for (const auto& [k, v] : e->kwargs)
+            if (references(v.get(), name)) return true;
+        return false;
+    }
+    static bool references(const Body& body, std::string_view name) {
+        for (const auto& s : body) {
+            if (references(s->expr.get(), name) || references(s->filter.get(), name) || references(s->body, name) ||
+                references(s->else_body, name))
+                return true;
+            for (const auto& c : s->conditions)
+                if (references(c.get(), name)) return true;
+            for (const auto& b : s->bodies)
+                if (references(b, name)) return true;
+            for (const auto& d : s->defaults)
+                if (references(d.get(), name)) return true;
+        }
+        return false;
     }
 
     // ---- expressions ----
@@ -585,17 +673,30 @@ private:
         next();
     }
 
+    // `|name(args)|name2...` applied to `input`; with `inline_first`, the first filter has no
+    // `|` before it (a filter block's tag). `one` stops after one filter.
+    ExprPtr parse_filter_chain(ExprPtr input, bool inline_first, bool one = false) {
+        ExprPtr e = std::move(input);
+        bool first = true;
+        while ((first && inline_first) || is_op("|")) {
+            const Token& t = (first && inline_first) ? cur() : next();
+            auto f = node<Expr>(Expr::Kind::Filter, t);
+            const Token& name_tok = cur();
+            f->name = expect_name(first && inline_first ? "a filter name" : "a filter name after '|'");
+            if (!is_known_filter(f->name)) error(name_tok, "no filter named '" + f->name + "'");
+            f->children.push_back(std::move(e));
+            if (is_op("(")) parse_call_args(*f);
+            e = grown(std::move(f));
+            first = false;
+            if (one) break;
+        }
+        return e;
+    }
+
     ExprPtr parse_filter_expr(ExprPtr e) {
         for (;;) {
             if (is_op("|")) {
-                const Token& t = next();
-                auto f = node<Expr>(Expr::Kind::Filter, t);
-                const Token& name_tok = cur();
-                f->name = expect_name("a filter name after '|'");
-                if (!is_known_filter(f->name)) error(name_tok, "no filter named '" + f->name + "'");
-                f->children.push_back(std::move(e));
-                if (is_op("(")) parse_call_args(*f);
-                e = grown(std::move(f));
+                e = parse_filter_chain(std::move(e), false, true);
             } else if (is_name("is")) {
                 const Token& t = next();
                 auto test = node<Expr>(Expr::Kind::Test, t);

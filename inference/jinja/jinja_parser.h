@@ -35,8 +35,9 @@ struct Expr {
         Compare,  // children[0] ops[0] children[1] ops[1] ...; ops: == != < <= > >= in notin
         And,
         Or,
-        CondExpr,  // children[0] if children[1] else children[2] (null: no else)
-        Concat,    // children[0] ~ children[1] ~ ...
+        CondExpr,    // children[0] if children[1] else children[2] (null: no else)
+        Concat,      // children[0] ~ children[1] ~ ...
+        BlockInput,  // the rendered body of the filter block or set block being filtered
     };
     Kind kind = Kind::Literal;
     int line = 0;
@@ -65,7 +66,10 @@ struct Stmt {
         Macro,     // macro text(targets = defaults) body
         Break,
         Continue,
-        Scope,  // {% generation %}body{% endgeneration %}: renders body
+        Scope,        // {% generation %}body{% endgeneration %}: renders body
+        FilterBlock,  // {% filter expr %}body{% endfilter %}: expr is a filter chain on a BlockInput
+        CallBlock,    // {% call(targets = defaults) expr %}body{% endcall %}: expr is a call; body is `caller`
+        With,         // {% with targets[i] = conditions[i], ... %}body{% endwith %}: a scope with those names
     };
     Kind kind = Kind::Text;
     int line = 0;
@@ -78,8 +82,14 @@ struct Stmt {
     std::vector<Body> bodies;
     Body body;
     Body else_body;
-    std::vector<ExprPtr> defaults;  // Macro: one per parameter, null where required
+    std::vector<ExprPtr> defaults;  // Macro, CallBlock: one per parameter, null where required
     bool set_attr = false;
+    bool recursive = false;  // For: `loop(items)` renders the loop again (a recursive loop)
+    // Macro: whether its body reads `caller`, `varargs` or `kwargs` (Jinja2 then accepts a
+    // caller, extra positional or extra keyword arguments).
+    bool uses_caller = false;
+    bool uses_varargs = false;
+    bool uses_kwargs = false;
 };
 
 struct Template {

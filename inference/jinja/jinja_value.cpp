@@ -69,6 +69,14 @@ NestingGuard::NestingGuard() {
         --g_nesting;
         fail("a value is nested too deeply (or contains itself)");
     }
+    if (MemoryBudget* budget = MemoryBudget::active()) {
+        try {
+            budget->walk();
+        } catch (...) {
+            --g_nesting;
+            throw;
+        }
+    }
 }
 NestingGuard::~NestingGuard() {
     --g_nesting;
@@ -81,6 +89,8 @@ int nesting_of(const Value& v) {
 }
 
 bool holds_dict(const Value& v, const Dict* d) {
+    if (!v.is_dict() && !v.is_list()) return false;
+    NestingGuard guard;  // counts the walk
     if (v.is_dict()) {
         if (&v.as_dict() == d) return true;
         for (const auto& kv : v.as_dict().items)
@@ -117,6 +127,12 @@ void MemoryBudget::require(size_t bytes) const {
     if (bytes > limit_ || used_ > limit_ - bytes) over_budget(*this);
 }
 
+void MemoryBudget::walk() {
+    if (++walked_ > kMaxWalk)
+        fail("the template walks values too large to compare, print or search (more than " + std::to_string(kMaxWalk) +
+             " steps; a value holding the same list many times over?)");
+}
+
 MemoryBudget* MemoryBudget::active() {
     return g_budget;
 }
@@ -136,25 +152,66 @@ void require_memory(size_t bytes) {
 
 const Value* Dict::find(std::string_view key) const {
     for (const auto& [k, v] : items)
-        if (k == key) return &v;
+        if (k.is_string() && k.as_string() == key) return &v;
     return nullptr;
 }
 
 Value* Dict::find(std::string_view key) {
     for (auto& [k, v] : items)
-        if (k == key) return &v;
+        if (k.is_string() && k.as_string() == key) return &v;
     return nullptr;
 }
 
-void Dict::set(std::string key, Value value) {
+const Value* Dict::find(const Value& key) const {
+    if (key.is_string()) return find(std::string_view(key.as_string()));
+    require_hashable(key);
+    for (const auto& [k, v] : items)
+        if (!k.is_string() && equals(k, key)) return &v;
+    return nullptr;
+}
+
+bool is_hashable(const Value& v) {
+    if (v.is_dict()) return false;
+    if (!v.is_list()) return true;
+    const List& l = v.as_list();
+    if (!l.is_tuple) return false;
+    NestingGuard guard;
+    return std::all_of(l.items.begin(), l.items.end(), [](const Value& item) { return is_hashable(item); });
+}
+
+void require_hashable(const Value& v) {
+    if (is_hashable(v)) return;
+    if (v.is_list() && v.as_list().is_tuple) fail("unhashable type: 'list'");  // a tuple holding a list
+    fail("unhashable type: '" + type_name(v) + "'");
+}
+
+void Dict::admit(const Value& value) {
     // A namespace can still change after it was put in a list, so it counts as deep as it may
     // ever become; and it may become only half as deep as anything else.
     const int needed = nesting_of(value) + 1;
     if (needed > (is_namespace ? NestingGuard::kMaxNesting / 2 : NestingGuard::kMaxNesting))
         fail("a value is nested too deeply");
     depth = std::max(depth, needed);
-    if (Value* existing = find(key)) {
+}
+
+void Dict::set(std::string key, Value value) {
+    admit(value);
+    if (Value* existing = find(std::string_view(key))) {
         *existing = std::move(value);
+        return;
+    }
+    items.emplace_back(Value::text(std::move(key), {}), std::move(value));
+}
+
+void Dict::add_new(std::string key, Value value) {
+    admit(value);
+    items.emplace_back(Value::text(std::move(key), {}), std::move(value));
+}
+
+void Dict::set(Value key, Value value) {
+    admit(value);
+    if (const Value* existing = find(static_cast<const Value&>(key))) {
+        *const_cast<Value*>(existing) = std::move(value);
         return;
     }
     items.emplace_back(std::move(key), std::move(value));
@@ -305,46 +362,6 @@ bool is_space(char32_t c) {
            (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-// Simple case mappings for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic: the scripts
-// whose casing chat templates might touch. Others are left as they are.
-char32_t to_upper(char32_t c) {
-    if (c >= 'a' && c <= 'z') return c - 32;
-    if (c < 0x80) return c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
-    if (c == 0xFF) return 0x178;
-    if (c == 0xB5) return 0x39C;
-    if (c >= 0x100 && c <= 0x17F) {
-        bool odd_is_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
-        bool even_is_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-        if (odd_is_lower && (c & 1)) return c - 1;
-        if (even_is_lower && !(c & 1)) return c - 1;
-        return c;
-    }
-    if (c == 0x3C2) return 0x3A3;
-    if (c >= 0x3B1 && c <= 0x3C9) return c - 32;
-    if (c >= 0x430 && c <= 0x44F) return c - 32;
-    if (c >= 0x450 && c <= 0x45F) return c - 80;
-    return c;
-}
-
-char32_t to_lower(char32_t c) {
-    if (c >= 'A' && c <= 'Z') return c + 32;
-    if (c < 0x80) return c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
-    if (c == 0x178) return 0xFF;
-    if (c >= 0x100 && c <= 0x17F) {
-        bool even_is_upper = (c <= 0x136) || (c >= 0x14A && c <= 0x176);
-        bool odd_is_upper = (c >= 0x139 && c <= 0x147) || (c >= 0x179 && c <= 0x17D);
-        if (even_is_upper && !(c & 1)) return c + 1;
-        if (odd_is_upper && (c & 1)) return c + 1;
-        return c;
-    }
-    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
-    if (c >= 0x410 && c <= 0x42F) return c + 32;
-    if (c >= 0x400 && c <= 0x40F) return c + 80;
-    return c;
-}
-
 // ---- Printing ---------------------------------------------------------------------------
 
 std::string type_name(const Value& v) {
@@ -487,7 +504,7 @@ std::string repr(const Value& v) {
         std::string out = d.is_namespace ? "<Namespace {" : "{";
         for (size_t i = 0; i < d.items.size(); ++i) {
             if (i) out += ", ";
-            out += repr_string(d.items[i].first) + ": " + repr(d.items[i].second);
+            out += repr(d.items[i].first) + ": " + repr(d.items[i].second);
             require_memory(out.size());
         }
         return out + (d.is_namespace ? "}>" : "}");
@@ -500,6 +517,8 @@ std::string repr(const Value& v) {
 namespace {
 bool carries_taint_at(const Value& v, int depth) {
     constexpr int kMaxSearchDepth = 32;
+    if (v.is_list() || v.is_dict())
+        if (MemoryBudget* budget = MemoryBudget::active()) budget->walk();
     switch (v.kind()) {
     case Value::Kind::String: return !v.taint().empty();
     case Value::Kind::Function: return v.as_function().tainted;
@@ -530,154 +549,12 @@ std::string to_str(const Value& v) {
     }
 }
 
-// ---- JSON -------------------------------------------------------------------------------
-
-namespace {
-
-void json_string(std::string& out, const std::string& s) {
-    out.push_back('"');
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-                out += buf;
-            } else {
-                out.push_back(ch);
-            }
-        }
-    }
-    out.push_back('"');
-}
-
-void json_value(std::string& out, const Value& v, const JsonOptions& o, int depth) {
-    if (depth > 512) fail("tojson: value nested too deeply");
-    const std::string item_sep = !o.item_separator.empty() ? o.item_separator : o.indent >= 0 ? "," : ", ";
-    const std::string key_sep = !o.key_separator.empty() ? o.key_separator : ": ";
-    auto newline = [&](int level) {
-        if (o.indent < 0) return;
-        out.push_back('\n');
-        out.append(static_cast<size_t>(o.indent) * static_cast<size_t>(level), ' ');
-    };
-    switch (v.kind()) {
-    case Value::Kind::None: out += "null"; return;
-    case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
-    case Value::Kind::Int: out += std::to_string(v.as_int()); return;
-    case Value::Kind::Float: {
-        double d = v.as_double();
-        if (std::isnan(d))
-            out += "NaN";
-        else if (std::isinf(d))
-            out += d < 0 ? "-Infinity" : "Infinity";
-        else
-            out += format_float(d);
-        return;
-    }
-    case Value::Kind::String: json_string(out, v.as_string()); return;
-    case Value::Kind::List: {
-        const auto& items = v.as_list().items;
-        if (items.empty()) {
-            out += "[]";
-            return;
-        }
-        out.push_back('[');
-        for (size_t i = 0; i < items.size(); ++i) {
-            if (i) out += item_sep;
-            newline(depth + 1);
-            json_value(out, items[i], o, depth + 1);
-            require_memory(out.size());
-        }
-        newline(depth);
-        out.push_back(']');
-        return;
-    }
-    case Value::Kind::Dict: {
-        std::vector<const std::pair<std::string, Value>*> items;
-        for (const auto& kv : v.as_dict().items) items.push_back(&kv);
-        if (o.sort_keys)
-            std::stable_sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->first < b->first; });
-        if (items.empty()) {
-            out += "{}";
-            return;
-        }
-        out.push_back('{');
-        for (size_t i = 0; i < items.size(); ++i) {
-            if (i) out += item_sep;
-            newline(depth + 1);
-            json_string(out, items[i]->first);
-            out += key_sep;
-            json_value(out, items[i]->second, o, depth + 1);
-            require_memory(out.size());
-        }
-        newline(depth);
-        out.push_back('}');
-        return;
-    }
-    case Value::Kind::Undefined:
-    case Value::Kind::Function: fail("Object of type " + type_name(v) + " is not JSON serializable");
-    }
-}
-
-}  // namespace
-
-std::string to_json(const Value& v, const JsonOptions& options) {
-    std::string out;
-    json_value(out, v, options, 0);
-    return out;
-}
-
-namespace {
-
-template <typename Json>
-Value convert_json(const Json& j) {
-    switch (j.type()) {
-    case nlohmann::detail::value_t::null: return Value::none();
-    case nlohmann::detail::value_t::boolean: return Value::boolean(j.template get<bool>());
-    case nlohmann::detail::value_t::number_integer: return Value::integer(j.template get<int64_t>());
-    case nlohmann::detail::value_t::number_unsigned: {
-        auto u = j.template get<uint64_t>();
-        if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
-        return Value::number(static_cast<double>(u));
-    }
-    case nlohmann::detail::value_t::number_float: return Value::number(j.template get<double>());
-    case nlohmann::detail::value_t::string: return Value::string(j.template get<std::string>());
-    case nlohmann::detail::value_t::array: {
-        std::vector<Value> items;
-        items.reserve(j.size());
-        for (const auto& e : j) items.push_back(convert_json(e));
-        return Value::list(std::move(items));
-    }
-    case nlohmann::detail::value_t::object: {
-        auto d = std::make_shared<Dict>();
-        d->tainted_keys = TaintScope::active();
-        for (auto it = j.begin(); it != j.end(); ++it) d->set(it.key(), convert_json(it.value()));
-        return Value::dict(std::move(d));
-    }
-    default: return Value::none();
-    }
-}
-
-}  // namespace
-
-Value from_json(const nlohmann::json& j) {
-    return convert_json(j);
-}
-Value from_json(const nlohmann::ordered_json& j) {
-    return convert_json(j);
-}
-
 // ---- Comparison and iteration -----------------------------------------------------------
 
 bool equals(const Value& a, const Value& b) {
+    // One list or dict is equal to itself (Python compares items by identity first).
+    if (a.is_list() && b.is_list() && &a.as_list() == &b.as_list()) return true;
+    if (a.is_dict() && b.is_dict() && &a.as_dict() == &b.as_dict()) return true;
     NestingGuard guard;
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
@@ -726,7 +603,7 @@ int compare(const Value& a, const Value& b) {
         int c = a.as_string().compare(b.as_string());
         return c < 0 ? -1 : c > 0 ? 1 : 0;
     }
-    if (a.is_list() && b.is_list()) {
+    if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
         const auto& x = a.as_list().items;
         const auto& y = b.as_list().items;
         for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -740,13 +617,19 @@ int compare(const Value& a, const Value& b) {
     fail("cannot order '" + type_name(a) + "' and '" + type_name(b) + "'");
 }
 
+Value dict_key(const Value& key) {
+    // Inside a taint scope, what is made from a key is the message's (the dict said so).
+    if (key.is_string() && TaintScope::active() && key.taint().empty()) return Value::string(key.as_string());
+    return key;
+}
+
 std::vector<Value> iterate(const Value& v) {
     switch (v.kind()) {
     case Value::Kind::Undefined: return {};
     case Value::Kind::List: return v.as_list().items;
     case Value::Kind::Dict: {
         std::vector<Value> keys;
-        for (const auto& kv : v.as_dict().items) keys.push_back(Value::string(kv.first));
+        for (const auto& kv : v.as_dict().items) keys.push_back(dict_key(kv.first));
         return keys;
     }
     case Value::Kind::String: {

@@ -28,6 +28,7 @@ struct TemplateError {
 
 class Value;
 struct Dict;
+struct CallArgs;
 
 // Which bytes of a string came from untrusted input (a chat message) rather than from the
 // template or the trusted context: sorted, disjoint, non-empty [begin, end) byte ranges. A
@@ -90,6 +91,12 @@ public:
     // a loop that copies a growing string every step fails instead of running for hours.
     static constexpr size_t kWorkFactor = 16;
     size_t work() const { return work_; }
+    // Values shared inside one another make graphs whose walks (comparing, hashing, printing,
+    // searching for taint) grow exponentially with their depth: `[x, x]` doubled 100 times is
+    // small but has 2^100 paths. Each walk step is counted, and a rendering may take at most
+    // kMaxWalk of them.
+    static constexpr size_t kMaxWalk = 20'000'000;
+    void walk();
     // The budget of the rendering running on this thread, or null outside one.
     static MemoryBudget* active();
 
@@ -98,6 +105,7 @@ private:
     size_t used_ = 0;
     size_t peak_ = 0;
     size_t work_ = 0;
+    size_t walked_ = 0;
 };
 
 // Makes `budget` the active one for its lifetime.
@@ -168,17 +176,37 @@ struct List {
     bool is_tuple = false;  // only changes how it prints: (1, 2) instead of [1, 2]
     Charge charge;          // for the slots of `items` as made
     int depth = 1;          // levels of lists and dicts, this one included (bounded: NestingGuard)
+    // A named tuple's field names (as many as items), or null: groupby's (grouper, list) pairs.
+    const char* const* fields = nullptr;
 };
 
+// A Python dict: keys are any hashable value (str, int, float, bool, None, tuples of those),
+// looked up with Python's equality (1, 1.0 and True are one key), kept in insertion order.
 struct Dict {
-    std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python
-    bool is_namespace = false;                         // namespace(): the only object `set ns.attr = ...` may change
-    bool tainted_keys = false;                         // some key came from a message (keys are plain strings)
-    int depth = 1;                                     // as List::depth; set() keeps it up to date
+    std::vector<std::pair<Value, Value>> items;  // insertion order, like Python
+    bool is_namespace = false;                   // namespace(): the only object `set ns.attr = ...` may change
+    bool tainted_keys = false;                   // some key came from a message
+    int depth = 1;                               // as List::depth; set() keeps it up to date
+    // Set only for a recursive loop's `loop`, which templates call: loop(children).
+    std::function<Value(CallArgs&)> call;
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
+    // Any key; fails (TypeError's message) for an unhashable one.
+    const Value* find(const Value& key) const;
+    // A string key (untainted: what the engine or the context names).
     void set(std::string key, Value value);
+    // Any hashable key; an equal key already there keeps its place (and itself), as in Python.
+    void set(Value key, Value value);
+    // Appends a string key the caller knows is not there yet (a JSON object's, a fresh dict's).
+    void add_new(std::string key, Value value);
+    // Checks and records the nesting of a value about to be stored (fails past the limit).
+    void admit(const Value& value);
 };
+
+// Python's hash(): whether v can be a dict key (lists, dicts and tuples holding them cannot).
+bool is_hashable(const Value& v);
+// Fails with Python's "unhashable type: 'list'" unless v is hashable.
+void require_hashable(const Value& v);
 
 struct CallArgs {
     std::vector<Value> positional;
@@ -280,6 +308,8 @@ int compare(const Value& a, const Value& b);
 Value from_json(const nlohmann::json& j);
 Value from_json(const nlohmann::ordered_json& j);
 
+// A dict's key as a template sees it (wholly tainted inside a TaintScope).
+Value dict_key(const Value& key);
 // Python-style iteration: list items, dict keys, string characters; undefined: nothing.
 std::vector<Value> iterate(const Value& v);
 
@@ -288,7 +318,6 @@ std::vector<Value> iterate(const Value& v);
 std::u32string utf8_decode(std::string_view s);
 std::string utf8_encode(std::u32string_view s);
 bool is_space(char32_t c);  // Python str.isspace()
-char32_t to_upper(char32_t c);
-char32_t to_lower(char32_t c);
+// Case mapping: inference/jinja/unicode/case_mapping.h.
 
 }  // namespace fm::jinja

@@ -6,6 +6,7 @@
 
 #include <QTemporaryDir>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -316,6 +317,52 @@ private slots:
         QCOMPARE(plain.stop_ids(), format->stop_ids());
         QCOMPARE(*plain.render(kHello, true), std::string("Hi"));
         QCOMPARE(q(*format->render(kHello, true)), q(kChatMLHello));  // the original is unchanged
+    }
+
+    // Tools, documents and extra variables reach the template, as apply_chat_template's
+    // arguments do (an extra variable may override a special token); tools and documents are
+    // untrusted text in the segments, like contents.
+    void extras() {
+        const std::string dir = kData + "/tokenizers/falcon-instruct-like";
+        const auto tokenizer = FakeTokenizer::from_tokenizer_json(dir + "/tokenizer.json");
+        auto format = ChatFormat::load(dir, tokenizer);
+        QVERIFY(format.ok());
+        auto custom = format->with_template(
+            "{% if tools %}[{{ tools | map(attribute='name') | join(',') }}]{% endif %}"
+            "{% for d in documents or [] %}({{ d.text }}){% endfor %}"
+            "{{ 'think' if enable_thinking is not defined or enable_thinking else 'fast' }}|{{ bos_token }}"
+            "{% for m in messages %}{{ m.content }}{% endfor %}|{{ strftime_now('%Y-%m-%d') }}");
+        QVERIFY2(custom.ok(), custom.error().c_str());
+        fm::ChatExtras extras;
+        extras.tools = nlohmann::ordered_json::array({{{"name", "a"}}, {{"name", "<|im_end|>"}}});
+        extras.documents = nlohmann::ordered_json::array({{{"text", "doc"}}});
+        extras.variables = {{"enable_thinking", false}, {"bos_token", "B"}};
+        extras.options.now = [] {
+            std::tm t{};
+            t.tm_year = 99, t.tm_mon = 11, t.tm_mday = 31;
+            return t;
+        };
+        auto out = custom->render(kHello, true, extras);
+        QVERIFY2(out.ok(), out.error().c_str());
+        QCOMPARE(q(*out), q("[a,<|im_end|>](doc)fast|BHi|1999-12-31"));
+        auto plain = custom->render(kHello, true);
+        QVERIFY2(plain.ok(), plain.error().c_str());
+        QVERIFY2(plain->rfind("think|<|begin_of_text|>Hi|", 0) == 0, plain->c_str());
+
+        auto segments = custom->render_segments(kHello, true, extras);
+        QVERIFY2(segments.ok(), segments.error().c_str());
+        std::string joined, trusted;
+        for (const auto& seg : *segments) {
+            joined += seg.text;
+            if (seg.parse_special) trusted += seg.text;
+        }
+        QCOMPARE(q(joined), q(*out));
+        QCOMPARE(q(trusted), q("[,]()fast|B|1999-12-31"));  // the tools' and documents' text is not
+
+        extras.variables = {{"tools", nullptr}};
+        auto twice = custom->render(kHello, true, extras);
+        QVERIFY(!twice.ok());
+        QVERIFY2(twice.error().find("given twice") != std::string::npos, twice.error().c_str());
     }
 
     void default_constructed() {

@@ -6,6 +6,7 @@
 
 #include <QtTest>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,6 +33,11 @@ std::string read_file(const std::string& path) {
 
 const ordered_json& expected_file() {
     static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "expected.json"));
+    return j;
+}
+
+const ordered_json& features_file() {
+    static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "features.json"));
     return j;
 }
 
@@ -255,6 +261,90 @@ private slots:
         QCOMPARE(q(ok ? *out : out.error()), q(expected));
     }
 
+    // One small template per Jinja2 feature (tests/data/templates/features.json, written by
+    // tests/tools/gen_template_features.py with Jinja2 as transformers configures it).
+    void jinja2_features_data() {
+        QTest::addColumn<int>("index");
+        const auto& cases = features_file().at("cases");
+        QVERIFY(cases.size() >= 20);
+        for (size_t i = 0; i < cases.size(); ++i)
+            QTest::newRow(cases[i].at("name").get<std::string>().c_str()) << static_cast<int>(i);
+    }
+
+    void jinja2_features() {
+        QFETCH(int, index);
+        const ordered_json& c = features_file().at("cases").at(static_cast<size_t>(index));
+        auto tpl = ChatTemplate::parse(c.at("template").get<std::string>());
+        fm::TemplateOptions options;
+        options.now = [] {
+            std::tm t{};  // the generator's fixed time: 2024-07-26 09:30:05, a Friday
+            t.tm_year = 124, t.tm_mon = 6, t.tm_mday = 26, t.tm_hour = 9, t.tm_min = 30, t.tm_sec = 5;
+            t.tm_wday = 5, t.tm_yday = 207;
+            return t;
+        };
+        QCOMPARE(QString::fromStdString(features_file().at("now").get<std::string>()),
+                 QStringLiteral("2024-07-26T09:30:05"));
+        std::string outcome;
+        bool ok = false;
+        if (tpl) {
+            auto out = tpl->render_ordered(c.at("context"), options);
+            ok = out.ok();
+            outcome = ok ? *out : out.error();
+        } else {
+            outcome = tpl.error();
+        }
+        if (c.contains("output")) {
+            QVERIFY2(ok, outcome.c_str());
+            QCOMPARE(q(outcome), q(c.at("output").get<std::string>()));
+        } else if (c.contains("raises")) {
+            QVERIFY(!ok);
+            QCOMPARE(q(outcome), q(c.at("raises").get<std::string>()));
+        } else {
+            QVERIFY2(!ok, ("rendered, but Jinja2 failed: " + c.at("fails").get<std::string>()).c_str());
+            QVERIFY2(outcome.find("line ") != std::string::npos, outcome.c_str());
+        }
+    }
+
+    // Random small templates (tests/data/templates/random.json, written by
+    // tests/tools/gen_template_random.py): every one renders as Jinja2 renders it, or fails
+    // where Jinja2 fails. One slot for all, so a mismatch lists every case that differs.
+    void jinja2_random_templates() {
+        static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "random.json"));
+        const ordered_json& context = j.at("context");
+        const auto& cases = j.at("cases");
+        QVERIFY(cases.size() >= 1000);
+        size_t agree = 0;
+        std::string report;
+        for (const auto& c : cases) {
+            auto tpl = ChatTemplate::parse(c.at("template").get<std::string>());
+            std::string outcome;
+            bool ok = false;
+            if (tpl) {
+                auto out = tpl->render_ordered(context);
+                ok = out.ok();
+                outcome = ok ? *out : out.error();
+            } else {
+                outcome = tpl.error();
+            }
+            bool same = false;
+            if (c.contains("output"))
+                same = ok && outcome == c.at("output").get<std::string>();
+            else if (c.contains("raises"))
+                same = !ok && outcome == c.at("raises").get<std::string>();
+            else
+                same = !ok && outcome.find("line ") != std::string::npos;
+            if (same) {
+                ++agree;
+            } else if (report.size() < 4000) {
+                report += "\n  " + c.at("template").get<std::string>() + "\n    Jinja2: " +
+                          (c.contains("output") ? c.at("output").get<std::string>() : c.value("fails", "raises")) +
+                          "\n    here: " + outcome;
+            }
+        }
+        qInfo("random templates: %zu of %zu as Jinja2 renders them", agree, cases.size());
+        QVERIFY2(agree == cases.size(), report.c_str());
+    }
+
     void errors_data() {
         QTest::addColumn<std::string>("source");
         QTest::addColumn<bool>("at_parse");
@@ -342,6 +432,25 @@ private slots:
         QCOMPARE(*out, std::string("[a\xff"
                                    "b|3|A\xff"
                                    "B]"));
+    }
+
+    void template_input() {
+        auto tpl = ChatTemplate::parse(
+            "{{ messages | length }}{{ add_generation_prompt }}{{ tools | tojson }}{{ documents }}{{ x }}{{ bos_token "
+            "}}");
+        QVERIFY(tpl.ok());
+        fm::TemplateInput input;
+        input.messages = ordered_json::array({{{"role", "user"}, {"content", "hi"}}});
+        input.add_generation_prompt = true;
+        input.tools = ordered_json::array({{{"type", "function"}}});
+        input.variables = {{"x", 7}, {"bos_token", "<s>"}};
+        auto out = tpl->render(input);
+        QVERIFY2(out.ok(), out.error().c_str());
+        QCOMPARE(q(*out), q("1True[{\"type\": \"function\"}]None7<s>"));
+        input.variables["messages"] = ordered_json::array();
+        QVERIFY(!tpl->render(input).ok());
+        input.variables = ordered_json::array();
+        QVERIFY(!tpl->render(input).ok());
     }
 
     void copies_share_nothing_mutable() {

@@ -207,6 +207,19 @@ private slots:
         QTest::newRow("first and last") << turns("{{ m.content.split() | first }}{{ m.content.split() | last }}");
         QTest::newRow("bound method kept") << turns("{% set f = m.content.replace %}{{ f(' ', '') }}");
         QTest::newRow("map filter") << turns("{{ m.content.split() | map('trim') | join }}");
+        QTest::newRow("filter block") << turns("{% filter replace(' ', '') | trim %}{{ m.content }}{% endfilter %}");
+        QTest::newRow("filtered set block")
+            << turns("{% set t | replace(' ', '') %}{{ m.content }}{% endset %}{{ t }}");
+        QTest::newRow("call block") << ("{% macro box() %}{{ caller() | replace(' ', '') }}{% endmacro %}" +
+                                        turns("{% call box() %}{{ m.content }}{% endcall %}"));
+        QTest::newRow("caller argument") << ("{% macro each(x) %}{{ caller(x.split() | join) }}{% endmacro %}" +
+                                             turns("{% call(t) each(m.content) %}{{ t }}{% endcall %}"));
+        QTest::newRow("recursive loop") << turns(
+            "{% for part in [m.content.split()] recursive %}{% if part is string %}{{ part }}{% else %}{{ "
+            "loop(part) }}{% endif %}{% endfor %}");
+        QTest::newRow("content as a dict key")
+            << turns("{{ {m.content.replace(' ', ''): 1} | dictsort | first | first }}");
+        QTest::newRow("title case") << turns("{{ m.content | title }}{{ m.content.capitalize() }}");
     }
 
     // The conversation with every special-token string in its contents has as many special

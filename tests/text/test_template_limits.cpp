@@ -112,6 +112,28 @@ private slots:
         QTest::newRow("namespace inside itself")
             << std::string("{% set ns = namespace(a=1) %}{% set ns.self = [ns] %}{{ ns }}") << qulonglong{0}
             << QString("cannot store namespace 'ns' inside itself");
+        // Shared values: small, but with 2^100 paths through them.
+        const QString walk = "the template walks values too large";
+        QTest::newRow("doubled list printed")
+            << std::string(
+                   "{% set ns = namespace(t=[1]) %}{% for i in range(100) %}{% set ns.t = [ns.t, ns.t] %}{% endfor "
+                   "%}{{ ns.t | length }}{{ ns.t }}")
+            << qulonglong{0} << walk;
+        QTest::newRow("doubled lists compared")
+            << std::string(
+                   "{% set ns = namespace(a=[1], b=[1]) %}{% for i in range(100) %}{% set ns.a = [ns.a, ns.a] %}{% "
+                   "set ns.b = [ns.b, ns.b] %}{% endfor %}{{ ns.a == ns.b }}")
+            << qulonglong{0} << walk;
+        QTest::newRow("doubled tuple as a key")
+            << std::string(
+                   "{% set ns = namespace(t=(1,)) %}{% for i in range(100) %}{% set ns.t = (ns.t, ns.t) %}{% endfor "
+                   "%}{{ {ns.t: 1} | length }}")
+            << qulonglong{0} << walk;
+        QTest::newRow("doubled list searched for taint")
+            << std::string(
+                   "{% set ns = namespace(t=[1]) %}{% for i in range(100) %}{% set ns.t = [ns.t, ns.t] %}{% endfor "
+                   "%}{{ ns.t | first | length }}")
+            << qulonglong{0} << walk;
         QTest::newRow("namespace inside another")
             << std::string("{% set a = namespace(x=1) %}{% set b = namespace(y=1) %}{% set b.y = [a] %}{{ b }}")
             << qulonglong{0} << QString("a value is nested too deeply");
