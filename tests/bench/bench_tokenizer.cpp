@@ -2,7 +2,7 @@
 // code (the project's own .cpp/.h files) and ~1 MB of text in every script (the strings of
 // tests/data/tokenizers/falcon-tokenizer/hf_corpus.jsonl, repeated); and the time to load tokenizer.json (read,
 // parse, build vocabulary and merges), best and median of --loads runs. Prints JSON.
-// Hugging Face's load time of the same file, for comparison: tests/tools/hf_load_time.mjs.
+// Hugging Face's load time of the same file, for comparison: tests/tools/reference/hf_load_time.mjs.
 //
 // Usage: bench_tokenizer [--tokenizer DIR] [--source DIR] [--mb N] [--loads N]
 //   --tokenizer  folder with tokenizer.json (default tests/data/tokenizers/falcon-tokenizer)

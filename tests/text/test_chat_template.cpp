@@ -1,6 +1,6 @@
 // Chat templates: exact equality with what Jinja2 renders the way transformers does.
 //  - expectations: every template in tests/data/templates/*.jinja x every message set, against
-//    tests/data/templates/expected.json (made by tests/tools/gen_template_expectations.py).
+//    tests/data/templates/expected.json (made by tests/tools/reference/gen_template_expectations.py).
 //  - features: one small template per feature; expected outputs also produced by Jinja2.
 //  - errors: syntax and evaluation errors say where (line, column) and what.
 
@@ -262,7 +262,7 @@ private slots:
     }
 
     // One small template per Jinja2 feature (tests/data/templates/features.json, written by
-    // tests/tools/gen_template_features.py with Jinja2 as transformers configures it).
+    // tests/tools/reference/gen_template_features.py with Jinja2 as transformers configures it).
     void jinja2_features_data() {
         QTest::addColumn<int>("index");
         const auto& cases = features_file().at("cases");
@@ -306,7 +306,7 @@ private slots:
     }
 
     // Random small templates (tests/data/templates/random.json, written by
-    // tests/tools/gen_template_random.py): every one renders as Jinja2 renders it, or fails
+    // tests/tools/reference/gen_template_random.py): every one renders as Jinja2 renders it, or fails
     // where Jinja2 fails. One slot for all, so a mismatch lists every case that differs.
     void jinja2_random_templates() {
         static const ordered_json j = ordered_json::parse(read_file(kTemplateDir + "random.json"));

@@ -1,7 +1,7 @@
 // Real chat templates against Python Jinja2: every template of tests/data/template_corpus
 // (copied from the packages its README names) with every conversation, compared byte for byte
 // with what Jinja2 rendered the way transformers renders (expected.json, written by
-// tests/tools/gen_template_corpus.py). Where Jinja2 raised raise_exception's message, the same
+// tests/tools/reference/gen_template_corpus.py). Where Jinja2 raised raise_exception's message, the same
 // message; where Jinja2 rejected the template or failed while rendering, a clean error that
 // names the template's line and column.
 

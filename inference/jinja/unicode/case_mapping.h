@@ -2,7 +2,7 @@
 // Python's Unicode case mapping, as templates see it through str.upper(), lower(), title(),
 // capitalize(), isupper(), islower() and Jinja's filters: full mappings (ß -> SS, ǆ -> ǅ in
 // titles, İ -> i̇), final sigma, and the Cased / Case_Ignorable properties, from tables
-// generated from the Unicode Character Database (tests/tools/gen_case_tables.py) for the
+// generated from the Unicode Character Database (tests/tools/reference/gen_case_tables.py) for the
 // Unicode version of the Python that renders the reference outputs. Internal to fm_jinja.
 
 #include <string>

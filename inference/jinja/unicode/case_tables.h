@@ -1,6 +1,6 @@
 #pragma once
 // The generated Unicode case and character-class tables (case_mappings.cpp and case_properties.cpp, written by
-// tests/tools/gen_case_tables.py). Read through case_mapping.h. Internal to fm_jinja.
+// tests/tools/reference/gen_case_tables.py). Read through case_mapping.h. Internal to fm_jinja.
 
 #include <cstddef>
 

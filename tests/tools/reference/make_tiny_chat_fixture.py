@@ -7,7 +7,7 @@ Token ids: 0 <|endoftext|>, 1 <|im_start|>, 2 <|im_end|> (special added tokens),
 byte-level characters, 259..511 merges learned greedily from the corpus below."""
 import collections, json, os, re, shutil, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SRC = os.path.join(ROOT, "tests", "data", "checkpoints", "tiny-bf16")
 OUT = os.path.join(ROOT, "tests", "data", "tiny-chat")
 

@@ -14,7 +14,7 @@ The C++ test (tests/test_chat_template.cpp) renders the same (template, context)
 compares exactly; it never runs Python. Rerun this after changing the templates or message
 sets, and commit the output:
 
-    python3 tests/tools/gen_template_expectations.py
+    python3 tests/tools/reference/gen_template_expectations.py
 """
 
 import json
@@ -25,7 +25,7 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "templates"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "templates"
 
 # Special tokens each template is rendered with (what its tokenizer_config.json would give).
 SPECIAL_TOKENS = {
@@ -90,7 +90,7 @@ def main():
             cases.append(case)
 
     out = {
-        "generated_by": "tests/tools/gen_template_expectations.py",
+        "generated_by": "tests/tools/reference/gen_template_expectations.py",
         "jinja2_version": jinja2.__version__,
         "templates": templates,
         "contexts": contexts,

@@ -16,7 +16,7 @@ raise_exception with exactly this message) or "fails" (Jinja2 rejected the templ
 while rendering it; the C++ side must fail too, naming a line and column; "line" is the line
 Jinja2 reported or was running, for comparison).
 
-    python3 tests/tools/gen_template_corpus.py
+    python3 tests/tools/reference/gen_template_corpus.py
 """
 
 import datetime
@@ -29,7 +29,7 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "template_corpus"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "template_corpus"
 NOW = datetime.datetime(2024, 7, 26, 9, 30, 5)
 
 
@@ -121,7 +121,7 @@ def main():
             cases.append(case)
 
     out = {
-        "generated_by": "tests/tools/gen_template_corpus.py",
+        "generated_by": "tests/tools/reference/gen_template_corpus.py",
         "jinja2_version": jinja2.__version__,
         "now": NOW.isoformat(),
         "cases": cases,

