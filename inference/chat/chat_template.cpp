@@ -23,19 +23,28 @@ jinja::RenderOptions options_of(const TemplateOptions& options) {
     return o;
 }
 
-template <typename Json>
-Result<std::string> render_json(const jinja::Template& tpl, const Json& context, const TemplateOptions& options) {
-    if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
+// Runs one step of the interpreter (`doing`: "parsing" or "rendering") and turns whatever it
+// throws into an error: the template's line and column where it has them.
+template <typename F>
+auto template_step(const char* doing, F&& step) -> Result<decltype(step())> {
     try {
-        jinja::Value vars = jinja::from_json(context);
-        return jinja::render(tpl, vars.as_dict(), options_of(options));
+        return step();
     } catch (const jinja::TemplateError& e) {
         return Error{located(e)};
     } catch (const std::bad_alloc&) {
-        return Error{"chat template: out of memory while rendering"};
+        return Error{std::string("chat template: out of memory while ") + doing};
     } catch (const std::exception& e) {
         return Error{std::string("chat template: ") + e.what()};
     }
+}
+
+template <typename Json>
+Result<std::string> render_json(const jinja::Template& tpl, const Json& context, const TemplateOptions& options) {
+    if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
+    return template_step("rendering", [&] {
+        jinja::Value vars = jinja::from_json(context);
+        return jinja::render(tpl, vars.as_dict(), options_of(options));
+    });
 }
 
 std::vector<RenderedPiece> pieces_of(const jinja::Rendered& r) {
@@ -109,30 +118,18 @@ Result<std::vector<RenderedPiece>> ChatTemplate::render_pieces(const nlohmann::o
                                                                const std::vector<std::string>& untrusted_paths,
                                                                const TemplateOptions& options) const {
     if (!context.is_object()) return Error{"chat template: the render context must be a JSON object"};
-    try {
+    return template_step("rendering", [&] {
         jinja::Value vars = jinja::from_json(context);
         for (const std::string& path : untrusted_paths) taint_path(vars, split_path(path), 0);
         return pieces_of(jinja::render_with_provenance(*tpl_, vars.as_dict(), options_of(options)));
-    } catch (const jinja::TemplateError& e) {
-        return Error{located(e)};
-    } catch (const std::bad_alloc&) {
-        return Error{"chat template: out of memory while rendering"};
-    } catch (const std::exception& e) {
-        return Error{std::string("chat template: ") + e.what()};
-    }
+    });
 }
 
 Result<ChatTemplate> ChatTemplate::parse(std::string source) {
-    try {
+    return template_step("parsing", [&] {
         auto tpl = jinja::parse_template(source);
         return ChatTemplate(std::move(source), std::move(tpl));
-    } catch (const jinja::TemplateError& e) {
-        return Error{located(e)};
-    } catch (const std::bad_alloc&) {
-        return Error{"chat template: out of memory while parsing"};
-    } catch (const std::exception& e) {
-        return Error{std::string("chat template: ") + e.what()};
-    }
+    });
 }
 
 Result<std::string> ChatTemplate::render(const nlohmann::json& context) const {

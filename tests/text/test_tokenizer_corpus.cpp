@@ -58,6 +58,22 @@ class TestTokenizerCorpus : public QObject {
 
     std::unique_ptr<fm::Tokenizer> tok_;
 
+    // Every line of a JSONL file of HF's ids checked in both modes (special tokens parsed, and
+    // as text): at least `at_least` checks, all exact.
+    template <typename PerLine>
+    void checkJsonl(const char* file, const std::string& what, size_t at_least, PerLine per_line) {
+        std::ifstream in(kFalcon + "/" + file);
+        QVERIFY(in);
+        Tally parse, plain;
+        std::string line;
+        while (std::getline(in, line)) per_line(nlohmann::json::parse(line), parse, plain);
+        parse.report((what + ", special tokens parsed").c_str());
+        plain.report((what + ", special tokens as text").c_str());
+        QVERIFY(parse.total >= at_least);
+        QCOMPARE(parse.exact, parse.total);
+        QCOMPARE(plain.exact, plain.total);
+    }
+
 private slots:
     void initTestCase() {
         auto r = fm::Tokenizer::load_from_dir(kFalcon);
@@ -69,32 +85,17 @@ private slots:
     // special-token strings; "ids" with special-token parsing, "plain_ids" (when different)
     // without.
     void corpusMatchesHuggingFace() {
-        std::ifstream in(kFalcon + "/hf_corpus.jsonl");
-        QVERIFY(in);
-        Tally parse, plain;
-        std::string line;
-        while (std::getline(in, line)) {
-            auto j = nlohmann::json::parse(line);
+        checkJsonl("hf_corpus.jsonl", "corpus", 3000, [&](const nlohmann::json& j, Tally& parse, Tally& plain) {
             auto text = j["text"].get<std::string>();
             auto ids = j["ids"].get<std::vector<int32_t>>();
             parse.check(*tok_, text, true, ids);
             plain.check(*tok_, text, false, j.contains("plain_ids") ? j["plain_ids"].get<std::vector<int32_t>>() : ids);
-        }
-        parse.report("corpus, special tokens parsed");
-        plain.report("corpus, special tokens as text");
-        QVERIFY(parse.total >= 3000);
-        QCOMPARE(parse.exact, parse.total);
-        QCOMPARE(plain.exact, plain.total);
+        });
     }
 
     // Each code point alone, after one and two spaces, and before a letter.
     void classChangesSinceUnicode8() {
-        std::ifstream in(kFalcon + "/hf_probe.jsonl");
-        QVERIFY(in);
-        Tally parse, plain;
-        std::string line;
-        while (std::getline(in, line)) {
-            auto j = nlohmann::json::parse(line);
+        checkJsonl("hf_probe.jsonl", "probe", 100000, [&](const nlohmann::json& j, Tally& parse, Tally& plain) {
             std::string c;
             fm::unicode::append_utf8(c, j[0].get<char32_t>());
             const std::string texts[] = {c, " " + c, "  " + c, c + "a"};
@@ -103,12 +104,7 @@ private slots:
                 parse.check(*tok_, texts[k], true, ids);
                 plain.check(*tok_, texts[k], false, ids);
             }
-        }
-        parse.report("probe, special tokens parsed");
-        plain.report("probe, special tokens as text");
-        QVERIFY(parse.total >= 100000);
-        QCOMPARE(parse.exact, parse.total);
-        QCOMPARE(plain.exact, plain.total);
+        });
     }
 
     // Every code point before and after a single_word added token: HF lets the token match only
