@@ -63,6 +63,18 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
         out.push_back('\n');
         out.append(static_cast<size_t>(o.indent) * static_cast<size_t>(level), ' ');
     };
+    // "[]" / "{}" when empty, else the items separated, one per line when indenting.
+    auto container = [&](char open, char close, size_t count, const auto& item) {
+        out.push_back(open);
+        for (size_t i = 0; i < count; ++i) {
+            if (i) out += item_sep;
+            newline(depth + 1);
+            item(i);
+            require_memory(out.size());
+        }
+        if (count) newline(depth);
+        out.push_back(close);
+    };
     switch (v.kind()) {
     case Value::Kind::None: out += "null"; return;
     case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return;
@@ -80,19 +92,7 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
     case Value::Kind::String: json_string(out, v.as_string()); return;
     case Value::Kind::List: {
         const auto& items = v.as_list().items;
-        if (items.empty()) {
-            out += "[]";
-            return;
-        }
-        out.push_back('[');
-        for (size_t i = 0; i < items.size(); ++i) {
-            if (i) out += item_sep;
-            newline(depth + 1);
-            json_value(out, items[i], o, depth + 1);
-            require_memory(out.size());
-        }
-        newline(depth);
-        out.push_back(']');
+        container('[', ']', items.size(), [&](size_t i) { json_value(out, items[i], o, depth + 1); });
         return;
     }
     case Value::Kind::Dict: {
@@ -101,21 +101,11 @@ void json_value(std::string& out, const Value& v, const JsonOptions& o, int dept
         if (o.sort_keys)  // Python sorts the keys themselves (mixed types cannot be ordered)
             std::stable_sort(items.begin(), items.end(),
                              [](auto* a, auto* b) { return compare(a->first, b->first) < 0; });
-        if (items.empty()) {
-            out += "{}";
-            return;
-        }
-        out.push_back('{');
-        for (size_t i = 0; i < items.size(); ++i) {
-            if (i) out += item_sep;
-            newline(depth + 1);
+        container('{', '}', items.size(), [&](size_t i) {
             json_key(out, items[i]->first);
             out += key_sep;
             json_value(out, items[i]->second, o, depth + 1);
-            require_memory(out.size());
-        }
-        newline(depth);
-        out.push_back('}');
+        });
         return;
     }
     case Value::Kind::Undefined:
