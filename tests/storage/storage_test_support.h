@@ -21,6 +21,19 @@ inline NewMessage message(MessageRole role, const QString& text) {
     return m;
 }
 
+// A new temporary folder for each test function: `reset()` from the test's init().
+class ScratchFolder {
+public:
+    bool reset() {
+        dir_ = std::make_unique<QTemporaryDir>();
+        return dir_->isValid();
+    }
+    QString path(const QString& name) const { return dir_->filePath(name); }
+
+private:
+    std::unique_ptr<QTemporaryDir> dir_;
+};
+
 // A database file in a new temporary folder, and a conversation store over it.
 struct StoreFixture {
     QTemporaryDir dir;

@@ -4,6 +4,7 @@
 #include "app/export/document_formats.h"
 #include "app/export/exporter.h"
 #include "tests/storage/export_test_support.h"
+#include "tests/storage/storage_test_support.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -95,14 +96,11 @@ class TestExportDocuments : public QObject {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> dir_;
-    QString path(const QString& name) const { return dir_->filePath(name); }
+    fm::testing::ScratchFolder scratch_;
+    QString path(const QString& name) const { return scratch_.path(name); }
 
 private slots:
-    void init() {
-        dir_ = std::make_unique<QTemporaryDir>();
-        QVERIFY(dir_->isValid());
-    }
+    void init() { QVERIFY(scratch_.reset()); }
 
     void htmlShowsMarkupAsText_data() {
         QTest::addColumn<QString>("where");

@@ -9,6 +9,7 @@
 #include "app/export/importer.h"
 #include "app/export/json_format.h"
 #include "tests/storage/export_test_support.h"
+#include "tests/storage/storage_test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -108,14 +109,11 @@ class TestExportImport : public QObject {
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> dir_;
-    QString path(const QString& name) const { return dir_->filePath(name); }
+    fm::testing::ScratchFolder scratch_;
+    QString path(const QString& name) const { return scratch_.path(name); }
 
 private slots:
-    void init() {
-        dir_ = std::make_unique<QTemporaryDir>();
-        QVERIFY(dir_->isValid());
-    }
+    void init() { QVERIFY(scratch_.reset()); }
 
     void roundTripKeepsEveryField_data() {
         QTest::addColumn<QString>("scenario");
