@@ -21,7 +21,9 @@ TensorToWrite TensorToWrite::from_bytes(std::string name, DType dtype, std::vect
                                         std::vector<uint8_t> bytes) {
     auto data = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
     TensorToWrite t{std::move(name), dtype, std::move(shape), nullptr};
-    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) { std::memcpy(dst, data->data() + offset, size); };
+    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) {
+        if (size > 0) std::memcpy(dst, data->data() + offset, size);  // an empty tensor has no data pointer
+    };
     return t;
 }
 
@@ -75,7 +77,7 @@ std::vector<uint8_t> safetensors_bytes(const std::vector<TensorToWrite>& tensors
     std::memcpy(out.data() + 8, text.data(), text.size());
     uint64_t at = 8 + text.size();
     for (const auto& t : tensors) {
-        t.fill(out.data() + at, 0, t.byte_size());
+        if (t.byte_size() > 0) t.fill(out.data() + at, 0, t.byte_size());
         at += t.byte_size();
     }
     return out;

@@ -204,6 +204,7 @@ private slots:
         const std::vector<TensorToWrite> tensors{
             TensorToWrite::from_floats("a", {2, 3}, {1, 2, 3, 4, 5, 6}),
             TensorToWrite::from_bytes("b", DType::U8, {5}, {9, 8, 7, 6, 5}),
+            TensorToWrite::from_bytes("empty", DType::U8, {0}, {}),  // no data pointer (was UB in fill)
         };
         QVERIFY(write_safetensors(file, tensors, {{"format", "pt"}}).ok());
         const std::string on_disk = read_file(file);
