@@ -143,7 +143,7 @@ Status load_scales(const TensorStore& store, const std::string& name, const json
         if (!std::isfinite(scales[static_cast<size_t>(j)]))
             return Error{absmax->describe() + ": the scale of block " + std::to_string(j) + " is not finite"};
     // Converted into `scales`: the mapped bytes (20 MB on the mid model) are not read again.
-    release_pages(absmax->data, absmax->byte_size);
+    if (absmax->file && absmax->file->mapped()) release_pages(absmax->data, absmax->byte_size);
     return {};
 }
 

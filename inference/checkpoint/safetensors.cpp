@@ -64,13 +64,23 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::filesystem::path
             return Error{path.string() + ": cannot map into memory: " + std::strerror(errno)};
         }
         file->data_ = static_cast<const uint8_t*>(p);
+        file->mapped_ = true;
     }
     ::close(fd);  // the mapping keeps the file alive
     return file;
 }
 
+std::shared_ptr<MappedFile> MappedFile::from_bytes(std::vector<uint8_t> bytes, const std::filesystem::path& path) {
+    std::shared_ptr<MappedFile> file(new MappedFile());
+    file->path_ = path;
+    file->owned_ = std::move(bytes);
+    file->size_ = file->owned_.size();
+    file->data_ = file->owned_.data();
+    return file;
+}
+
 MappedFile::~MappedFile() {
-    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (data_ && mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 float TensorInfo::element_as_float(int64_t i) const {
@@ -184,7 +194,12 @@ Result<std::vector<TensorInfo>> parse_safetensors(std::shared_ptr<MappedFile> fi
 Status TensorStore::add_file(const std::filesystem::path& path, const std::vector<std::string>* expected) {
     auto file = MappedFile::open(path);
     if (!file) return Error{file.error()};
-    auto parsed = parse_safetensors(*file);
+    return add_mapped(std::move(*file), expected);
+}
+
+Status TensorStore::add_mapped(std::shared_ptr<MappedFile> file, const std::vector<std::string>* expected) {
+    const std::filesystem::path path = file->path();
+    auto parsed = parse_safetensors(file);
     if (!parsed) return Error{parsed.error()};
     std::set<std::string> present;
     for (auto& t : *parsed) {
@@ -197,8 +212,17 @@ Status TensorStore::add_file(const std::filesystem::path& path, const std::vecto
         for (const auto& name : *expected)
             if (!present.count(name))
                 return Error{path.string() + ": the index says it holds tensor '" + name + "', but it does not"};
-    files_.push_back(*file);
+    files_.push_back(std::move(file));
     return {};
+}
+
+Result<TensorStore> TensorStore::from_bytes(std::vector<uint8_t> bytes, const std::filesystem::path& name) {
+    return guarded<Result<TensorStore>>(name.string(), [&]() -> Result<TensorStore> {
+        TensorStore store;
+        if (auto s = store.add_mapped(MappedFile::from_bytes(std::move(bytes), name), nullptr); !s)
+            return Error{s.error()};
+        return store;
+    });
 }
 
 Result<TensorStore> TensorStore::open_file(const std::filesystem::path& file) {
@@ -217,32 +241,40 @@ Result<TensorStore> TensorStore::open(const std::filesystem::path& dir) {
             std::ifstream in(index_path, std::ios::binary);
             std::stringstream buffer;
             buffer << in.rdbuf();
-            auto parsed_index = parse_json(buffer.str(), index_path.string());
-            if (!parsed_index) return Error{parsed_index.error()};
-            json index = std::move(*parsed_index);
-            if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-                return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
-            std::map<std::string, std::vector<std::string>> by_file;
-            for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-                if (!it.value().is_string())
-                    return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
-                std::string shard = it.value().get<std::string>();
-                if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-                    return Error{index_path.string() + ": shard name '" + shard + "' must be a plain file name"};
-                by_file[shard].push_back(it.key());
-            }
-            if (by_file.empty()) return Error{index_path.string() + ": weight_map is empty"};
-            TensorStore store;
-            for (const auto& [shard, names] : by_file) {
-                if (!std::filesystem::exists(dir / shard, ec))
-                    return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " +
-                                 dir.string()};
-                if (auto s = store.add_file(dir / shard, &names); !s) return Error{s.error()};
-            }
-            return store;
+            return open_index(buffer.str(), index_path, dir);
         }
         if (std::filesystem::exists(single, ec)) return open_file(single);
         return Error{dir.string() + ": no model.safetensors or model.safetensors.index.json found"};
+    });
+}
+
+Result<TensorStore> TensorStore::open_index(std::string_view index_text, const std::filesystem::path& index_path,
+                                            const std::filesystem::path& dir) {
+    return guarded<Result<TensorStore>>(index_path.string(), [&]() -> Result<TensorStore> {
+        std::error_code ec;
+        auto parsed_index = parse_json(index_text, index_path.string());
+        if (!parsed_index) return Error{parsed_index.error()};
+        json index = std::move(*parsed_index);
+        if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+            return Error{index_path.string() + ": not a valid index (expected an object with \"weight_map\")"};
+        std::map<std::string, std::vector<std::string>> by_file;
+        for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
+            if (!it.value().is_string())
+                return Error{index_path.string() + ": weight_map entry '" + it.key() + "' is not a file name"};
+            std::string shard = it.value().get<std::string>();
+            if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+                return Error{index_path.string() + ": shard name '" + shard + "' must be a plain file name"};
+            by_file[shard].push_back(it.key());
+        }
+        if (by_file.empty()) return Error{index_path.string() + ": weight_map is empty"};
+        TensorStore store;
+        for (const auto& [shard, names] : by_file) {
+            if (!std::filesystem::exists(dir / shard, ec))
+                return Error{index_path.string() + ": lists shard '" + shard + "', which is missing from " +
+                             dir.string()};
+            if (auto s = store.add_file(dir / shard, &names); !s) return Error{s.error()};
+        }
+        return store;
     });
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inference/core/result.h"
@@ -18,6 +19,8 @@ namespace fm {
 class MappedFile {
 public:
     static Result<std::shared_ptr<MappedFile>> open(const std::filesystem::path& path);
+    // Bytes already in memory, read like a mapped file called `path` (tests, fuzzing).
+    static std::shared_ptr<MappedFile> from_bytes(std::vector<uint8_t> bytes, const std::filesystem::path& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
@@ -25,12 +28,17 @@ public:
     const uint8_t* data() const { return data_; }
     uint64_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
+    // Whether the bytes are a read-only file mapping (not from_bytes): only such pages may be
+    // released (release_pages), heap pages never.
+    bool mapped() const { return mapped_; }
 
 private:
     MappedFile() = default;
     std::filesystem::path path_;
     const uint8_t* data_ = nullptr;
     uint64_t size_ = 0;
+    bool mapped_ = false;         // data_ is a mapping of size_ bytes (munmap'd on destruction)
+    std::vector<uint8_t> owned_;  // from_bytes: the bytes themselves
 };
 
 // Memory residency, for honest accounting and for letting go of mapped pages that were read
@@ -63,6 +71,12 @@ public:
     // A folder with model.safetensors or model.safetensors.index.json, or one .safetensors file.
     static Result<TensorStore> open(const std::filesystem::path& checkpoint_dir);
     static Result<TensorStore> open_file(const std::filesystem::path& file);
+    // A safetensors file's bytes, checked as open_file checks a file (tests, fuzzing).
+    static Result<TensorStore> from_bytes(std::vector<uint8_t> bytes, const std::filesystem::path& name);
+    // The shards of `dir` that the text of an index (read from `index_path`) lists: what open
+    // does once it has read model.safetensors.index.json.
+    static Result<TensorStore> open_index(std::string_view index_text, const std::filesystem::path& index_path,
+                                          const std::filesystem::path& dir);
 
     const TensorInfo* find(const std::string& name) const;
     const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
@@ -71,6 +85,7 @@ public:
 
 private:
     Status add_file(const std::filesystem::path& file, const std::vector<std::string>* expected);
+    Status add_mapped(std::shared_ptr<MappedFile> file, const std::vector<std::string>* expected);
     std::map<std::string, TensorInfo> tensors_;
     std::vector<std::shared_ptr<MappedFile>> files_;
 };

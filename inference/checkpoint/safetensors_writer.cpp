@@ -21,7 +21,9 @@ TensorToWrite TensorToWrite::from_bytes(std::string name, DType dtype, std::vect
                                         std::vector<uint8_t> bytes) {
     auto data = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
     TensorToWrite t{std::move(name), dtype, std::move(shape), nullptr};
-    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) { std::memcpy(dst, data->data() + offset, size); };
+    t.fill = [data](uint8_t* dst, uint64_t offset, uint64_t size) {
+        if (size > 0) std::memcpy(dst, data->data() + offset, size);  // an empty tensor has no data pointer
+    };
     return t;
 }
 
@@ -41,8 +43,10 @@ TensorToWrite TensorToWrite::from_floats(std::string name, std::vector<int64_t> 
     return from_bytes(std::move(name), dtype, std::move(shape), std::move(bytes));
 }
 
-Status write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
-                         const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The header's JSON, padded so the data that follows the 8-byte length is 8-byte aligned.
+std::string header_text(const std::vector<TensorToWrite>& tensors, const std::map<std::string, std::string>& metadata) {
     nlohmann::ordered_json header;
     if (!metadata.empty()) header["__metadata__"] = metadata;
     uint64_t offset = 0;
@@ -53,13 +57,41 @@ Status write_safetensors(const std::filesystem::path& path, const std::vector<Te
         offset += size;
     }
     std::string text = header.dump();
-    while ((8 + text.size()) % 8 != 0) text.push_back(' ');  // keeps the data 8-byte aligned
+    while ((8 + text.size()) % 8 != 0) text.push_back(' ');
+    return text;
+}
+
+void put_length(uint8_t* out, uint64_t n) {
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>((n >> (8 * i)) & 0xff);
+}
+
+}  // namespace
+
+std::vector<uint8_t> safetensors_bytes(const std::vector<TensorToWrite>& tensors,
+                                       const std::map<std::string, std::string>& metadata) {
+    const std::string text = header_text(tensors, metadata);
+    uint64_t total = 8 + text.size();
+    for (const auto& t : tensors) total += t.byte_size();
+    std::vector<uint8_t> out(total);
+    put_length(out.data(), text.size());
+    std::memcpy(out.data() + 8, text.data(), text.size());
+    uint64_t at = 8 + text.size();
+    for (const auto& t : tensors) {
+        if (t.byte_size() > 0) t.fill(out.data() + at, 0, t.byte_size());
+        at += t.byte_size();
+    }
+    return out;
+}
+
+Status write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+                         const std::map<std::string, std::string>& metadata) {
+    const std::string text = header_text(tensors, metadata);
 
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
     if (!f) return Error{tmp.string() + ": cannot create: " + std::strerror(errno)};
     uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>((text.size() >> (8 * i)) & 0xff);
+    put_length(len, text.size());
     bool ok = std::fwrite(len, 1, 8, f.get()) == 8 && std::fwrite(text.data(), 1, text.size(), f.get()) == text.size();
     std::vector<uint8_t> buffer(1 << 22);
     for (const auto& t : tensors) {

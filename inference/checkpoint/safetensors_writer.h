@@ -29,6 +29,11 @@ struct TensorToWrite {
                                      DType dtype = DType::F32);
 };
 
+// The whole file in memory, for small synthetic checkpoints (tests, fuzzing): the same bytes
+// write_safetensors writes.
+std::vector<uint8_t> safetensors_bytes(const std::vector<TensorToWrite>& tensors,
+                                       const std::map<std::string, std::string>& metadata = {});
+
 // Writes to `path.tmp`, then renames over `path`, so a failed write never leaves a half file.
 Status write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                          const std::map<std::string, std::string>& metadata = {});

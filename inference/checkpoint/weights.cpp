@@ -89,7 +89,7 @@ public:
     bool is_mapped(const void* data, uint64_t bytes) const {
         const auto* p = static_cast<const uint8_t*>(data);
         for (const auto& f : w_.store.files())
-            if (p >= f->data() && p + bytes <= f->data() + f->size()) return true;
+            if (f->mapped() && p >= f->data() && p + bytes <= f->data() + f->size()) return true;
         return false;
     }
     void release_if_mapped(const void* data, uint64_t bytes) const {

@@ -189,6 +189,66 @@ private slots:
         QVERIFY(load_weights(tmp.path().toStdString(), options).ok());
         QCOMPARE(last, total_seen);
     }
+    // The in-memory way in (fuzzing reads inputs through it) checks exactly what the file path
+    // checks, and its pages are never released as if they were a mapping of the file.
+    void bytes_in_memory_read_like_the_file() {
+        QTemporaryDir tmp;
+        const fs::path file = fs::path(tmp.path().toStdString()) / "model.safetensors";
+        const std::vector<TensorToWrite> tensors{
+            TensorToWrite::from_floats("a", {2, 3}, {1, 2, 3, 4, 5, 6}),
+            TensorToWrite::from_bytes("b", DType::U8, {5}, {9, 8, 7, 6, 5}),
+            TensorToWrite::from_bytes("empty", DType::U8, {0}, {}),  // no data pointer (was UB in fill)
+        };
+        QVERIFY(write_safetensors(file, tensors, {{"format", "pt"}}).ok());
+        const std::string on_disk = read_file(file);
+        const std::vector<uint8_t> bytes = safetensors_bytes(tensors, {{"format", "pt"}});
+        QVERIFY(std::string(bytes.begin(), bytes.end()) == on_disk);
+
+        auto mapped = TensorStore::open_file(file);
+        auto memory = TensorStore::from_bytes(bytes, file);
+        QVERIFY(mapped.ok() && memory.ok());
+        QVERIFY(mapped->files()[0]->mapped());
+        QVERIFY(!memory->files()[0]->mapped());
+        QCOMPARE(memory->tensors().size(), mapped->tensors().size());
+        for (const auto& [name, t] : mapped->tensors()) {
+            const TensorInfo* m = memory->find(name);
+            QVERIFY(m && m->dtype == t.dtype && m->shape == t.shape && m->byte_size == t.byte_size);
+            QVERIFY(std::memcmp(m->data, t.data, t.byte_size) == 0);
+        }
+
+        // A truncated file: the same error either way.
+        const std::string cut = on_disk.substr(0, on_disk.size() - 3);
+        write_file(file, cut);
+        auto cut_mapped = TensorStore::open_file(file);
+        auto cut_memory = TensorStore::from_bytes(std::vector<uint8_t>(cut.begin(), cut.end()), file);
+        QVERIFY(!cut_mapped.ok() && !cut_memory.ok());
+        QCOMPARE(QString::fromStdString(cut_memory.error()), QString::fromStdString(cut_mapped.error()));
+        QVERIFY2(cut_memory.error().find("runs past the end of the file") != std::string::npos,
+                 cut_memory.error().c_str());
+    }
+
+    // open_index is what open does with model.safetensors.index.json once it has read it.
+    void index_text_opens_like_the_folder() {
+        QTemporaryDir tmp;
+        const fs::path dir = tmp.path().toStdString();
+        testing::CheckpointSpec spec;
+        spec.dtype = DType::F32;
+        spec.shards = 2;
+        QVERIFY(testing::write_random_checkpoint(dir, spec).ok());
+        const fs::path index = dir / "model.safetensors.index.json";
+        auto from_folder = TensorStore::open(dir);
+        auto from_text = TensorStore::open_index(read_file(index), index, dir);
+        QVERIFY(from_folder.ok() && from_text.ok());
+        QCOMPARE(from_text->tensors().size(), from_folder->tensors().size());
+        for (const auto& [name, t] : from_folder->tensors()) QVERIFY(from_text->find(name));
+
+        auto escaping = TensorStore::open_index("{\"weight_map\": {\"x\": \"../model.safetensors\"}}", index, dir);
+        QVERIFY(!escaping.ok());
+        QVERIFY2(escaping.error().find("must be a plain file name") != std::string::npos, escaping.error().c_str());
+        auto not_json = TensorStore::open_index("{\"weight_map\": ", index, dir);
+        QVERIFY(!not_json.ok());
+        QVERIFY2(not_json.error().find(index.string()) != std::string::npos, not_json.error().c_str());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestBadCheckpoints)

@@ -31,8 +31,9 @@ std::vector<uint16_t> to_bf16(const std::vector<float>& v) {
     return out;
 }
 
+// Empty vectors may hold null pointers, which memcmp must not see (UBSan).
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 // The dot product in double, for checking that the order of dot.h is a good one.

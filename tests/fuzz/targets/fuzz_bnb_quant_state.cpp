@@ -1,6 +1,7 @@
 // bitsandbytes quant state: the input replaces the JSON quant state of one 4-bit matrix of the
 // tiny NF4 test checkpoint (codes, absmax, code books and nested scales kept). Loading the
-// matrix never throws or crashes; a matrix that loads has the checkpoint's shape.
+// matrix never throws or crashes; a matrix that loads has the checkpoint's shape. The
+// checkpoint is built in memory (safetensors_bytes, TensorStore::from_bytes), not on disk.
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -48,9 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto tensors = m.companions;
     tensors.push_back(fm::TensorToWrite::from_bytes(kState, fm::DType::U8, {static_cast<int64_t>(size)},
                                                     std::vector<uint8_t>(data, data + size)));
-    const auto file = fm::fuzz::scratch_dir() / "bnb.safetensors";
-    if (!fm::write_safetensors(file, tensors)) std::abort();
-    auto store = fm::TensorStore::open_file(file);
+    auto store = fm::TensorStore::from_bytes(fm::safetensors_bytes(tensors), "fuzz/bnb.safetensors");
     if (!store) std::abort();  // the file is well formed; only the quant state's JSON is fuzzed
     fm::Q4Storage storage;
     auto view = fm::load_bnb_linear(*store, kWeight, m.rows, m.cols, storage);
