@@ -1,6 +1,7 @@
 #include "app/export/document_formats.h"
 
 #include "app/markdown/markdown_render.h"
+#include "app/markdown/ordered_render.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -364,12 +365,16 @@ void writeHtml(const QList<ConversationArchive>& conversations, const TextSink& 
                         "<div class=\"label\">System prompt</div>\n%1</section>\n")
                         .arg(bodyToHtml(c.options.systemPrompt, false));
         }
-        for (const Shown& s : shownMessages(archive)) {
-            html += QStringLiteral(
-                        "<section class=\"message %1\">\n<div class=\"label\">%2</div>\n"
-                        "%3</section>\n")
-                        .arg(toText(s.message.role), escapeHtml(messageLabel(s)), bodyToHtml(s.message.content, false));
-        }
+        const QList<Shown> shown = shownMessages(archive);
+        app::renderInOrder(
+            shown.size(), [&](qsizetype i) { return bodyToHtml(shown[i].message.content, false); },
+            [&](qsizetype i, QString&& body) {
+                const Shown& s = shown[i];
+                html += QStringLiteral(
+                            "<section class=\"message %1\">\n<div class=\"label\">%2</div>\n"
+                            "%3</section>\n")
+                            .arg(toText(s.message.role), escapeHtml(messageLabel(s)), body);
+            });
         html += QStringLiteral("</article>\n");
     }
     html += QStringLiteral("<footer>Exported from Falcon Mamba Chat</footer>\n</main>\n</body>\n</html>\n");
@@ -414,12 +419,16 @@ void writeRichText(const QList<ConversationArchive>& conversations, const RichTe
         }
         // Each conversation starts on a new page.
         sink(header, n > 0);
-        for (const Shown& s : shownMessages(archive)) {
-            sink(QStringLiteral("<h6 class=\"label %1\">%2</h6>")
-                         .arg(toText(s.message.role), escapeHtml(messageLabel(s))) +
-                     bodyToHtml(s.message.content, true),
-                 false);
-        }
+        const QList<Shown> shown = shownMessages(archive);
+        app::renderInOrder(
+            shown.size(), [&](qsizetype i) { return bodyToHtml(shown[i].message.content, true); },
+            [&](qsizetype i, QString&& body) {
+                const Shown& s = shown[i];
+                sink(QStringLiteral("<h6 class=\"label %1\">%2</h6>")
+                             .arg(toText(s.message.role), escapeHtml(messageLabel(s))) +
+                         body,
+                     false);
+            });
     }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// PDF through Qt's own writer (QTextDocuments laid out a few messages at a time and painted
-// onto a QPdfWriter page by page): no external tools.
+// PDF with a writer of our own (app/export/pdf/): the rich text document_formats renders is laid
+// out and written page by page, with subset fonts and selectable text; no external tools.
 
 #include "app/export/conversation_archive.h"
 
@@ -8,9 +8,9 @@ class QIODevice;
 
 namespace fm {
 
-// Writes the conversations' visible branches as an A4 PDF with selectable text. Text layout
-// needs fonts, so a QGuiApplication must exist (any platform; "offscreen" is enough); the
-// call fails with a message otherwise. Safe on a worker thread.
+// Writes the conversations' visible branches as an A4 PDF with selectable text. Fonts come from
+// the system through Qt, so a QGuiApplication must exist (any platform; "offscreen" is enough);
+// the call fails with a message otherwise. Safe on a worker thread.
 Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device, const QString& title);
 
 }  // namespace fm

@@ -1,0 +1,243 @@
+#include "app/export/pdf/page_writer.h"
+
+#include "app/export/pdf/pdf_file.h"
+
+#include <cmath>
+
+namespace fm::pdf {
+namespace {
+
+// A4 with 2 cm margins, in points.
+constexpr float kPageWidth = 595.2756f;
+constexpr float kPageHeight = 841.8898f;
+constexpr float kMargin = 56.6929f;
+constexpr float kBodyHeight = kPageHeight - 2 * kMargin;
+
+void number(QByteArray& out, double value) {
+    appendNumber(out, value);
+    out += ' ';
+}
+
+// A PDF y for a distance below the body's top.
+double pdfY(float fromTop) {
+    return double(kPageHeight - kMargin - fromTop);
+}
+
+// Two-byte codes as a literal string "(...)": only the bytes that would end it, escape, or be
+// read as another line ending need a backslash. Written straight into the buffer: this is the
+// innermost loop of a long export.
+void appendCodes(QByteArray& out, const quint16* codes, size_t count) {
+    const qsizetype start = out.size();
+    out.resize(start + qsizetype(count) * 4 + 2);
+    char* p = out.data() + start;
+    *p++ = '(';
+    for (size_t i = 0; i < count; ++i) {
+        for (const char byte : {char(codes[i] >> 8), char(codes[i] & 0xFF)}) {
+            switch (byte) {
+            case '(':
+            case ')':
+            case '\\':
+                *p++ = '\\';
+                *p++ = byte;
+                break;
+            case '\r':
+                *p++ = '\\';
+                *p++ = 'r';
+                break;
+            case '\n':
+                *p++ = '\\';
+                *p++ = 'n';
+                break;
+            default: *p++ = byte;
+            }
+        }
+    }
+    *p++ = ')';
+    out.truncate(p - out.constData());
+}
+
+}  // namespace
+
+PageWriter::PageWriter(PdfFile& file, FontSet& fonts, TextLayouter& text)
+    : file_(file), fonts_(fonts), text_(text), pageTree_(file.reserve()) {
+    content_.reserve(64 * 1024);
+}
+
+float PageWriter::bodyWidth() const {
+    return kPageWidth - 2 * kMargin;
+}
+
+void PageWriter::add(Band band) {
+    pending_.push_back(std::move(band));
+    if (pending_.back().keepWithNext) return;
+    place(pending_);
+    pending_.clear();
+}
+
+void PageWriter::startNewPage() {
+    place(pending_);
+    pending_.clear();
+    if (pageHasContent_) endPage();
+}
+
+void PageWriter::place(std::vector<Band>& group) {
+    float total = 0;
+    for (const Band& band : group) total += band.height;
+    // A heading and what follows it go to the next page together, unless they would not fit
+    // on any page.
+    if (pageHasContent_ && y_ + total > kBodyHeight && total <= kBodyHeight) endPage();
+    for (const Band& band : group) {
+        if (band.spacing) {
+            if (!pageHasContent_) continue;
+            if (y_ + band.height > kBodyHeight) {
+                endPage();
+                continue;
+            }
+        } else if (pageHasContent_ && y_ + band.height > kBodyHeight) {
+            endPage();
+        }
+        pageOpen_ = true;
+        paint(band);
+        y_ += band.height;
+        if (!band.spacing) pageHasContent_ = true;
+    }
+}
+
+void PageWriter::paint(const Band& band) {
+    for (const Fill& f : band.fills) {
+        setFill(f.color);
+        number(content_, kMargin + f.x);
+        number(content_, pdfY(y_ + f.y + f.height));
+        number(content_, f.width);
+        number(content_, f.height);
+        content_ += "re f\n";
+    }
+    for (const PlacedLine& line : band.lines) paintLine(line, y_);
+    for (const Stroke& s : band.strokes) {
+        content_ += "0.75 w ";
+        number(content_, qRed(s.color) / 255.0);
+        number(content_, qGreen(s.color) / 255.0);
+        number(content_, qBlue(s.color) / 255.0);
+        content_ += "RG ";
+        number(content_, kMargin + s.x1);
+        number(content_, pdfY(y_ + s.y1));
+        content_ += "m ";
+        number(content_, kMargin + s.x2);
+        number(content_, pdfY(y_ + s.y2));
+        content_ += "l S\n";
+    }
+}
+
+void PageWriter::paintLine(const PlacedLine& placed, float top) {
+    const Line& line = placed.line;
+    const float lineTop = top + placed.y;
+    for (const LineBox& box : line.backgrounds) {
+        setFill(box.color);
+        number(content_, kMargin + placed.x + box.x);
+        number(content_, pdfY(lineTop + line.height()));
+        number(content_, box.width);
+        number(content_, line.height());
+        content_ += "re f\n";
+    }
+    if (!line.runs.empty()) {
+        content_ += "BT\n";
+        const double baseline = pdfY(lineTop + line.ascent);
+        for (const GlyphRun& run : line.runs) {
+            if (run.face != font_ || run.size != fontSize_) {
+                content_ += "/F" + QByteArray::number(run.face->index()) + ' ';
+                number(content_, run.size);
+                content_ += "Tf\n";
+                font_ = run.face;
+                fontSize_ = run.size;
+            }
+            setFill(run.color);
+            if (run.xs.empty()) {
+                content_ += "1 0 0 1 ";
+                number(content_, kMargin + placed.x + run.x);
+                number(content_, baseline);
+                content_ += "Tm";
+                appendCodes(content_, run.codes.data(), run.codes.size());
+                content_ += "Tj\n";
+                continue;
+            }
+            for (size_t g = 0; g < run.codes.size(); ++g) {
+                content_ += "1 0 0 1 ";
+                number(content_, kMargin + placed.x + run.xs[g]);
+                number(content_, baseline + run.rises[g]);
+                content_ += "Tm";
+                appendCodes(content_, &run.codes[g], 1);
+                content_ += "Tj\n";
+            }
+        }
+        content_ += "ET\n";
+    }
+    for (const LineBox& strike : line.strikes) {
+        setFill(strike.color);
+        number(content_, kMargin + placed.x + strike.x);
+        number(content_, pdfY(lineTop + line.ascent) + line.ascent * 0.28);
+        number(content_, strike.width);
+        content_ += "0.6 re f\n";
+    }
+}
+
+void PageWriter::setFill(QRgb color) {
+    if (color == fill_) return;
+    fill_ = color;
+    number(content_, qRed(color) / 255.0);
+    number(content_, qGreen(color) / 255.0);
+    number(content_, qBlue(color) / 255.0);
+    content_ += "rg\n";
+}
+
+void PageWriter::endPage() {
+    // The page number, centred in the bottom margin.
+    const QString label = QString::number(pages_.size() + 1);
+    const TextStyle style{FontSet::kSans, 8, 0xff656d76, false, false};
+    std::vector<Line> lines = text_.layOut({{label, style}}, bodyWidth());
+    if (!lines.empty()) {
+        PlacedLine number{(bodyWidth() - lines.front().width) / 2, kBodyHeight + kMargin / 2 - 4,
+                          std::move(lines.front())};
+        paintLine(number, 0);
+    }
+    const int contents = file_.reserve();
+    const int page = file_.reserve();
+    file_.writeStream(contents, {}, content_);
+    file_.beginObject(page);
+    file_ << "<</Type/Page/Parent " << pageTree_ << " 0 R/MediaBox[0 0 595.28 841.89]/Resources "
+          << fonts_.resourcesObject() << " 0 R/Contents " << contents << " 0 R>>";
+    file_.endObject();
+    pages_.push_back(page);
+    content_.resize(0);
+    y_ = 0;
+    pageHasContent_ = false;
+    pageOpen_ = false;
+    fill_ = 0;
+    font_ = nullptr;
+    fontSize_ = 0;
+}
+
+bool PageWriter::finish(const QString& title, const QString& creator) {
+    place(pending_);
+    pending_.clear();
+    if (pageHasContent_ || pageOpen_ || pages_.empty()) endPage();
+    fonts_.write();
+    file_.beginObject(pageTree_);
+    file_ << "<</Type/Pages/Count " << int(pages_.size()) << "/Kids[";
+    for (size_t i = 0; i < pages_.size(); ++i) {
+        file_ << pages_[i] << " 0 R ";
+    }
+    file_ << "]>>";
+    file_.endObject();
+    const int catalog = file_.reserve();
+    file_.beginObject(catalog);
+    file_ << "<</Type/Catalog/Pages " << pageTree_ << " 0 R>>";
+    file_.endObject();
+    const int info = file_.reserve();
+    file_.beginObject(info);
+    file_ << "<</Title" << textString(title) << "/Creator" << textString(creator) << "/Producer" << textString(creator)
+          << ">>";
+    file_.endObject();
+    return file_.finish(catalog, info);
+}
+
+}  // namespace fm::pdf

@@ -1,0 +1,75 @@
+#pragma once
+// Stacks bands (a line of text, a table row: whatever must not be cut) down A4 pages and writes
+// each page's content stream as soon as the page is full, so memory follows one page, not the
+// document. A band marked keepWithNext (a heading, a message's label) moves to the next page
+// with the band after it; spacing bands vanish at the top of a page.
+
+#include "app/export/pdf/text_layout.h"
+
+#include <QString>
+
+#include <vector>
+
+namespace fm::pdf {
+
+class PdfFile;
+
+struct Fill {
+    float x, y, width, height;  // points, from the body's left and the band's top
+    QRgb color;
+};
+
+struct Stroke {
+    float x1, y1, x2, y2;
+    QRgb color;
+};
+
+struct PlacedLine {
+    float x, y;  // the line's top left in the band
+    Line line;
+};
+
+struct Band {
+    float height = 0;
+    bool keepWithNext = false;
+    bool spacing = false;  // only space: dropped at the top of a page
+    std::vector<Fill> fills;
+    std::vector<PlacedLine> lines;
+    std::vector<Stroke> strokes;
+};
+
+class PageWriter {
+public:
+    PageWriter(PdfFile& file, FontSet& fonts, TextLayouter& text);
+
+    float bodyWidth() const;
+    void add(Band band);
+    void startNewPage();  // the next band starts a page (a new conversation)
+
+    // The last page, the page tree, the fonts, the catalogue and the document information.
+    bool finish(const QString& title, const QString& creator);
+
+private:
+    void place(std::vector<Band>& group);
+    void paint(const Band& band);
+    void paintLine(const PlacedLine& placed, float top);
+    void endPage();
+    void setFill(QRgb color);
+
+    PdfFile& file_;
+    FontSet& fonts_;
+    TextLayouter& text_;
+    const int pageTree_;
+    std::vector<int> pages_;
+    std::vector<Band> pending_;  // bands kept with the next one
+    QByteArray content_;
+    float y_ = 0;  // from the body's top
+    bool pageHasContent_ = false;
+    bool pageOpen_ = false;
+    // The graphics state already set in content_, to skip repeating it.
+    QRgb fill_ = 0;
+    const FontFace* font_ = nullptr;
+    float fontSize_ = 0;
+};
+
+}  // namespace fm::pdf
