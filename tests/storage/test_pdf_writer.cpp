@@ -222,11 +222,11 @@ private slots:
             size_t glyphs = 0;
             for (const GlyphRun& run : ours[size_t(i)].runs) glyphs += run.codes.size();
             QCOMPARE(qsizetype(glyphs), qsizetype(qt.lineAt(i).textLength()));
-            // Qt's width also counts how far the last glyph overhangs its advance.
-            const QString lineText = text.mid(qt.lineAt(i).textStart(), qt.lineAt(i).textLength()).trimmed();
-            const double overhang =
-                lineText.isEmpty() ? 0 : std::max(0.0, -QFontMetricsF(font).rightBearing(lineText.back()) / 16);
-            const double qtWidth = qt.lineAt(i).naturalTextWidth() / 16 - overhang;
+            // The advance of the line's text up to its last visible glyph (trailing spaces hang).
+            const QString lineText = text.mid(qt.lineAt(i).textStart(), qt.lineAt(i).textLength());
+            qsizetype visible = lineText.size();
+            while (visible > 0 && lineText.at(visible - 1) == QLatin1Char(' ')) --visible;
+            const double qtWidth = qt.lineAt(i).cursorToX(qt.lineAt(i).textStart() + int(visible)) / 16;
             QVERIFY2(std::abs(ours[size_t(i)].width - qtWidth) < 0.02,
                      qPrintable(QStringLiteral("line %1 \"%4\": %2 vs %3")
                                     .arg(i)
@@ -242,6 +242,8 @@ private slots:
     void textCopiesOut_data() {
         QTest::addColumn<QString>("content");
         QTest::addColumn<QString>("expected");
+        // Poppler joins a symbol to the words around it in its reading-order output (it did for
+        // Qt's PDF writer too): spaces are compared only where poppler keeps them.
         QTest::newRow("plain") << QStringLiteral("The falcon flies at dawn.")
                                << QStringLiteral("The falcon flies at dawn.");
         QTest::newRow("styles") << QStringLiteral("Some **bold**, *italic*, `code` and ~~gone~~ text.")
@@ -270,7 +272,12 @@ private slots:
         // pdftotext marks right-to-left runs with embedding controls.
         text.remove(QChar(0x202B)).remove(QChar(0x202C)).remove(QChar(0x202A));
         text = text.normalized(QString::NormalizationForm_C).simplified();
-        QVERIFY2(text.contains(expected.normalized(QString::NormalizationForm_C)), qPrintable(text));
+        expected = expected.normalized(QString::NormalizationForm_C);
+        if (QTest::currentDataTag() == QLatin1String("symbols")) {
+            text.remove(QLatin1Char(' '));
+            expected.remove(QLatin1Char(' '));
+        }
+        QVERIFY2(text.contains(expected), qPrintable(text));
     }
 
     // Nothing is drawn outside the body, whatever the shape of the text: long words, deep
