@@ -298,6 +298,11 @@ private slots:
         table += QStringLiteral("\n|");
         for (int c = 0; c < 14; ++c) table += QStringLiteral(" cell text %1 that wraps |").arg(c);
         QTest::newRow("wide table") << table;
+        QString wider = QStringLiteral("|");
+        for (int c = 0; c < 60; ++c) wider += QStringLiteral(" c%1 |").arg(c);
+        wider += QStringLiteral("\n|") + QStringLiteral("---|").repeated(60) + QStringLiteral("\n|") +
+                 QStringLiteral(" value |").repeated(60);
+        QTest::newRow("table wider than the page") << wider;
         QTest::newRow("tall table cell") << QStringLiteral("| a | b |\n|---|---|\n| ") +
                                                 QStringLiteral("word ").repeated(3000) + QStringLiteral(" | z |");
         QTest::newRow("long code line") << QStringLiteral("```\n") + QString(2000, u'c') + QStringLiteral("\n```");

@@ -15,6 +15,9 @@ constexpr float kQuoteIndent = 14;
 constexpr float kListIndent = 16;
 constexpr float kCodePadding = 4;
 constexpr float kCellPadding = 4;
+// Narrower than this a column could not hold a letter: a table with more columns than fit at
+// this width is set as one line of text per row instead.
+constexpr float kMinColumn = 2 * kCellPadding + 12;
 // A page's body height (A4 less 2 cm margins), for rows that cannot fit on one page.
 constexpr float kBodyHeight = 841.8898f - 2 * 56.6929f;
 
@@ -153,10 +156,30 @@ void BlockLayout::rule(float indent, float width) {
     pages_.add(std::move(band));
 }
 
+void BlockLayout::tableAsLines(const RichBlock& block, const BlockStyle& style, float indent, float width) {
+    for (const auto& row : block.rows) {
+        QList<Span> spans;
+        for (const TableCell& cell : row) {
+            if (!spans.isEmpty()) spans.append({QStringLiteral(" \u2502 "), kPlain});
+            for (Span span : cell.spans) {
+                if (cell.header) span.style |= kBold;
+                span.text.replace(QLatin1Char('\n'), QLatin1Char(' '));
+                spans.append(span);
+            }
+        }
+        RichBlock line;
+        line.spans = spans;
+        line.quoteDepth = block.quoteDepth;
+        line.listDepth = block.listDepth;
+        paragraph(line, style, indent, width);
+    }
+}
+
 void BlockLayout::table(const RichBlock& block, const BlockStyle& style, float indent, float width) {
     size_t columns = 0;
     for (const auto& row : block.rows) columns = std::max(columns, size_t(row.size()));
     if (columns == 0) return;
+    if (float(columns) * kMinColumn > width) return tableAsLines(block, style, indent, width);
     const auto cellText = [&](const TableCell& cell) {
         TextStyle base = style.text;
         if (cell.header) base.font |= FontSet::kBold;

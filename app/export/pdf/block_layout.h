@@ -30,6 +30,7 @@ private:
     void code(const RichBlock& block, const BlockStyle& style, float indent, float width);
     void rule(float indent, float width);
     void table(const RichBlock& block, const BlockStyle& style, float indent, float width);
+    void tableAsLines(const RichBlock& block, const BlockStyle& style, float indent, float width);
     std::vector<StyledText> styled(const QList<Span>& spans, const TextStyle& base) const;
     void quoteBars(Band& band, int depth, float indent) const;
 
