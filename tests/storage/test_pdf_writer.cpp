@@ -190,6 +190,10 @@ private slots:
                                                    "Ελληνικά κείμενα και русский текст, with naïve café crème "
                                                    "and αβγδεζηθ words repeated αβγδεζηθ again.")
                                             << 120.0 << unsigned(FontSet::kSans);
+        QTest::newRow("hyphens") << QStringLiteral(
+                                        "A state-of-the-art, well-known re-entrant x-1 -5 and -x or a--b; "
+                                        "long-long-long-long-long-long-long-long-long-long words")
+                                 << 60.0 << unsigned(FontSet::kSans);
         QTest::newRow("many spaces") << QStringLiteral("a    b     c      d       e        f") << 30.0
                                      << unsigned(FontSet::kSans);
     }

@@ -171,7 +171,8 @@ void TextLayouter::layOutSimple(const std::vector<StyledText>& spans, float widt
         const StyledText& span = spans[s];
         FontFace& face = fonts_.styled(span.style.font);
         lastSpan = int(s);
-        for (QChar ch : span.text) {
+        for (qsizetype c = 0; c < span.text.size(); ++c) {
+            const QChar ch = span.text.at(c);
             if (ch == QLatin1Char('\n')) {
                 endLine(items.size());
                 continue;
@@ -186,9 +187,11 @@ void TextLayouter::layOutSimple(const std::vector<StyledText>& spans, float widt
             }
             items.push_back({int(s), glyph.code, advance});
             lineWidth += advance;
-            if (space) {
-                breakAt = items.size();
-            }
+            // A line may end after a space, or after a hyphen not followed by a digit (UAX #14,
+            // as Qt breaks: "well-|known", but "-5" stays whole).
+            const bool hyphenBreak = ch == QLatin1Char('-') && items.size() > 1 &&
+                                     !(c + 1 < span.text.size() && span.text.at(c + 1).isDigit());
+            if (space || hyphenBreak) breakAt = items.size();
         }
     }
     if (!items.empty() || lines.empty()) endLine(items.size());
