@@ -138,6 +138,24 @@ inline qint64 buildScenario(ConversationStore& store, const QString& name) {
 
 // Every row of every table (search index and its shadow tables included) and the schema
 // version, as sorted text: equal dumps mean nothing was changed.
+// A conversation in memory (no database): one linear branch of `contents`, user and
+// assistant taking turns, the last message current.
+inline ConversationArchive linearArchive(const QString& title, const QStringList& contents) {
+    ConversationArchive a;
+    a.conversation.title = title;
+    a.conversation.createdAtMs = a.conversation.updatedAtMs = kStartMs;
+    for (qsizetype i = 0; i < contents.size(); ++i) {
+        Message m;
+        m.id = i + 1;
+        m.parentId = i;
+        m.role = i % 2 == 0 ? MessageRole::User : MessageRole::Assistant;
+        m.content = contents[i];
+        a.messages.append(m);
+    }
+    a.conversation.currentLeafMessageId = contents.size();
+    return a;
+}
+
 inline QStringList dumpDatabase(Database& db) {
     QStringList rows;
     Result<QVariant> version = db.scalar(QStringLiteral("PRAGMA user_version"));

@@ -43,19 +43,7 @@ QString pdfText(const QString& pdf) {
 
 // One conversation in memory: a question and `answer`.
 ConversationArchive archiveWith(const QString& answer) {
-    ConversationArchive a;
-    a.conversation.title = QStringLiteral("Rendering");
-    a.conversation.createdAtMs = a.conversation.updatedAtMs = 1'750'000'000'000;
-    for (qint64 id : {1, 2}) {
-        Message m;
-        m.id = id;
-        m.parentId = id - 1;
-        m.role = id == 1 ? MessageRole::User : MessageRole::Assistant;
-        m.content = id == 1 ? QStringLiteral("Show me") : answer;
-        a.messages.append(m);
-    }
-    a.conversation.currentLeafMessageId = 2;
-    return a;
+    return linearArchive(QStringLiteral("Rendering"), {QStringLiteral("Show me"), answer});
 }
 
 // What a reader of the page sees: the text of <main> without tags, entities decoded. Every

@@ -7,30 +7,14 @@
 #include <QtTest>
 
 #include "app/export/document_formats.h"
+#include "tests/storage/export_test_support.h"
 
 using namespace fm;
+using namespace fm::exporttest;
 
 Q_DECLARE_METATYPE(QList<QString>)
 
 namespace {
-
-ConversationArchive archiveOf(const QString& title, const QList<QString>& contents) {
-    ConversationArchive a;
-    a.conversation.title = title;
-    a.conversation.createdAtMs = a.conversation.updatedAtMs = 1'750'000'000'000;
-    qint64 parent = 0;
-    for (qsizetype i = 0; i < contents.size(); ++i) {
-        Message m;
-        m.id = i + 1;
-        m.parentId = parent;
-        m.role = i % 2 == 0 ? MessageRole::User : MessageRole::Assistant;
-        m.content = contents[i];
-        a.messages.append(m);
-        parent = m.id;
-    }
-    a.conversation.currentLeafMessageId = parent;
-    return a;
-}
 
 // What a CommonMark reader sees at the top level: "## " headings, and the text of each fenced
 // block (backtick fence of n >= 3 opens; a line of at least n backticks and nothing else but
@@ -96,7 +80,7 @@ private slots:
 
     void messagesCannotBreakOut() {
         QFETCH(QList<QString>, contents);
-        const QString md = conversationsToMarkdown({archiveOf(QStringLiteral("Chat"), contents)});
+        const QString md = conversationsToMarkdown({linearArchive(QStringLiteral("Chat"), contents)});
         const Reading r = readMarkdown(md);
         QCOMPARE(r.headings.size(), contents.size());  // one heading per message, no forged ones
         for (qsizetype i = 0; i < contents.size(); ++i)
@@ -109,7 +93,7 @@ private slots:
 
     void titlesAndLabelsAreEscaped() {
         ConversationArchive a =
-            archiveOf(QStringLiteral("<b>Plans</b> *now* [x](y) `z` #1 ~~s~~ & co \\"), {QStringLiteral("hi")});
+            linearArchive(QStringLiteral("<b>Plans</b> *now* [x](y) `z` #1 ~~s~~ & co \\"), {QStringLiteral("hi")});
         a.messages[0].role = MessageRole::Assistant;
         a.messages[0].model = QStringLiteral("/models/evil_*model*<i>");
         const QString md = conversationsToMarkdown({a});
@@ -131,7 +115,7 @@ private slots:
     void fenceIsLongerThanAnyBacktickRun() {
         QFETCH(QString, content);
         QFETCH(QString, fence);
-        const QString md = conversationsToMarkdown({archiveOf(QStringLiteral("T"), {content})});
+        const QString md = conversationsToMarkdown({linearArchive(QStringLiteral("T"), {content})});
         QVERIFY2(md.contains(QStringLiteral("\n") + fence + QStringLiteral("markdown\n") + content +
                              QStringLiteral("\n") + fence + QStringLiteral("\n")),
                  qPrintable(md));

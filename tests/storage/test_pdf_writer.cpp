@@ -8,6 +8,7 @@
 #include "app/export/pdf/pdf_file.h"
 #include "app/export/pdf/rich_text.h"
 #include "app/export/pdf/text_layout.h"
+#include "tests/storage/export_test_support.h"
 
 #include <QBuffer>
 #include <QFontMetricsF>
@@ -20,27 +21,12 @@
 
 using namespace fm;
 using namespace fm::pdf;
+using namespace fm::exporttest;
 
 namespace {
 
 // A4 with 2 cm margins, in points: where text may go.
 constexpr double kBodyLeft = 56.69, kBodyRight = 595.28 - 56.69, kBodyTop = 56.69, kBodyBottom = 841.89 - 56.69;
-
-ConversationArchive archiveOf(const QStringList& contents) {
-    ConversationArchive a;
-    a.conversation.title = QStringLiteral("Writer");
-    a.conversation.createdAtMs = a.conversation.updatedAtMs = 1'750'000'000'000;
-    for (qsizetype i = 0; i < contents.size(); ++i) {
-        Message m;
-        m.id = i + 1;
-        m.parentId = i;
-        m.role = i % 2 == 0 ? MessageRole::User : MessageRole::Assistant;
-        m.content = contents[i];
-        a.messages.append(m);
-    }
-    a.conversation.currentLeafMessageId = contents.size();
-    return a;
-}
 
 // One block as text: kind, depths, marker, then each span as [style:text].
 QString describe(const RichBlock& b) {
@@ -124,7 +110,8 @@ class TestPdfWriter : public QObject {
 
     QString exported(const QStringList& contents, const QString& name) {
         const QString file = dir_.filePath(name);
-        Result<ExportSummary> written = writeExport({archiveOf(contents)}, ExportFormat::Pdf, file);
+        Result<ExportSummary> written =
+            writeExport({linearArchive(QStringLiteral("Writer"), contents)}, ExportFormat::Pdf, file);
         if (!written) qWarning() << errorText(written);
         return written ? file : QString();
     }
