@@ -12,14 +12,15 @@
 
 namespace fm {
 
-Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device, const QString& title) {
+Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QIODevice& device, const QString& title,
+                             pdf::FontSet::Embedding embedding) {
     if (qobject_cast<QGuiApplication*>(QCoreApplication::instance()) == nullptr) {
         return toError(
             QStringLiteral("PDF export needs a QGuiApplication for its fonts "
                            "(none is running)"));
     }
     pdf::PdfFile file(device);
-    pdf::FontSet fonts(file);
+    pdf::FontSet fonts(file, embedding);
     if (!fonts.styled(pdf::FontSet::kSans).rawFont().isValid()) {
         return toError(QStringLiteral("PDF export found no font to set the text in"));
     }

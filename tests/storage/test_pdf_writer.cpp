@@ -8,10 +8,13 @@
 #include "app/export/pdf/pdf_file.h"
 #include "app/export/pdf/rich_text.h"
 #include "app/export/pdf/text_layout.h"
+#include "app/export/pdf_export.h"
 #include "tests/storage/export_test_support.h"
 
 #include <QBuffer>
+#include <QDir>
 #include <QFontMetricsF>
+#include <QImage>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -418,6 +421,72 @@ private slots:
             QVERIFY2(row.contains(QRegularExpression(QStringLiteral("^[A-Z]{6}\\+\\S+\\s+CID TrueType\\s+Identity-H"
                                                                     "\\s+yes\\s+yes\\s+yes"))),
                      qPrintable(fonts));
+        }
+    }
+
+    // A face without TrueType outlines is embedded as Type 3 fonts drawn from its outlines. Set
+    // that way on purpose (no CFF font is installed here), the same conversation copies out the
+    // same words at the same places (pdftotext -bbox), and poppler draws each page with about
+    // the same ink as with TrueType subsets (unhinted outlines come out a little darker).
+    void type3FontsShowTheSameText() {
+        QStringList contents{QStringLiteral("Compare **bold**, *italic*, `code` and Ελληνικά, русский, مرحبا.")};
+        for (int i = 0; i < 80; ++i) contents.append(QStringLiteral("Line %1: the quick brown fox.").arg(i));
+        const auto write = [&](FontSet::Embedding embedding, const QString& name) {
+            QFile file(dir_.filePath(name));
+            if (!file.open(QIODevice::WriteOnly)) return QString();
+            const Status s = writeConversationsPdf({linearArchive(QStringLiteral("Writer"), contents)}, file,
+                                                   QStringLiteral("Writer"), embedding);
+            return s ? file.fileName() : QString();
+        };
+        const QString subsets = write(FontSet::Embedding::Automatic, QStringLiteral("subsets.pdf"));
+        const QString outlines = write(FontSet::Embedding::Outlines, QStringLiteral("outlines.pdf"));
+        QVERIFY(!subsets.isEmpty() && !outlines.isEmpty());
+
+        const QString fonts = runTool(QStringLiteral("pdffonts"), {outlines});
+        if (fonts.isNull()) QSKIP("pdffonts (poppler-utils) is not installed");
+        const QStringList rows = fonts.split(QLatin1Char('\n'), Qt::SkipEmptyParts).mid(2);
+        QVERIFY2(rows.size() >= 4, qPrintable(fonts));
+        for (const QString& row : rows) {
+            QVERIFY2(row.contains(QRegularExpression(QStringLiteral("Type 3\\s+Custom\\s+yes\\s+no\\s+yes"))),
+                     qPrintable(fonts));
+        }
+        bool available = false;
+        const QList<Word> expected = wordsOf(subsets, &available);
+        const QList<Word> got = wordsOf(outlines, &available);
+        QVERIFY(expected.size() > 400);
+        QCOMPARE(got.size(), expected.size());
+        for (qsizetype i = 0; i < got.size(); ++i) {
+            QCOMPARE(got[i].text, expected[i].text);
+            QCOMPARE(got[i].page, expected[i].page);
+            QVERIFY2(std::abs(got[i].xMin - expected[i].xMin) < 0.05 && std::abs(got[i].xMax - expected[i].xMax) < 0.05,
+                     qPrintable(got[i].text));
+        }
+
+        // The ink on each page: the sum of darkness over its pixels.
+        const auto ink = [&](const QString& pdf) {
+            const QString prefix = pdf + QStringLiteral("-page");
+            runTool(QStringLiteral("pdftoppm"),
+                    {QStringLiteral("-r"), QStringLiteral("50"), QStringLiteral("-gray"), pdf, prefix});
+            QList<double> pages;
+            for (const QString& name :
+                 QDir(dir_.path())
+                     .entryList({QFileInfo(prefix).fileName() + QStringLiteral("*.pgm")}, QDir::Files, QDir::Name)) {
+                const QImage image = QImage(dir_.filePath(name)).convertToFormat(QImage::Format_Grayscale8);
+                double sum = 0;
+                for (int y = 0; y < image.height(); ++y) {
+                    const uchar* row = image.constScanLine(y);
+                    for (int x = 0; x < image.width(); ++x) sum += 255 - row[x];
+                }
+                pages.append(sum);
+            }
+            return pages;
+        };
+        const QList<double> subsetInk = ink(subsets), outlineInk = ink(outlines);
+        if (subsetInk.isEmpty()) QSKIP("pdftoppm (poppler-utils) is not installed");
+        QCOMPARE(outlineInk.size(), subsetInk.size());
+        for (qsizetype p = 0; p < subsetInk.size(); ++p) {
+            const double ratio = outlineInk[p] / subsetInk[p];
+            QVERIFY2(ratio > 0.9 && ratio < 1.25, qPrintable(QStringLiteral("page %1: %2").arg(p + 1).arg(ratio)));
         }
     }
 

@@ -23,16 +23,18 @@ double pdfY(float fromTop) {
     return double(kPageHeight - kMargin - fromTop);
 }
 
-// Two-byte codes as a literal string "(...)": only the bytes that would end it, escape, or be
-// read as another line ending need a backslash. Written straight into the buffer: this is the
-// innermost loop of a long export.
-void appendCodes(QByteArray& out, const quint16* codes, size_t count) {
+// Codes as a literal string "(...)", two bytes each (one for a Type 3 font): only the bytes
+// that would end it, escape, or be read as another line ending need a backslash. Written
+// straight into the buffer: this is the innermost loop of a long export.
+void appendCodes(QByteArray& out, const quint16* codes, size_t count, bool oneByte) {
     const qsizetype start = out.size();
     out.resize(start + qsizetype(count) * 4 + 2);
     char* p = out.data() + start;
     *p++ = '(';
     for (size_t i = 0; i < count; ++i) {
-        for (const char byte : {char(codes[i] >> 8), char(codes[i] & 0xFF)}) {
+        const char bytes[2] = {char(codes[i] >> 8), char(codes[i] & 0xFF)};
+        for (size_t b = oneByte ? 1 : 0; b < 2; ++b) {
+            const char byte = bytes[b];
             switch (byte) {
             case '(':
             case ')':
@@ -143,29 +145,37 @@ void PageWriter::paintLine(const PlacedLine& placed, float top) {
         content_ += "BT\n";
         const double baseline = pdfY(lineTop + line.ascent);
         for (const GlyphRun& run : line.runs) {
-            if (run.face != font_ || run.size != fontSize_) {
-                content_ += "/F" + QByteArray::number(run.face->index()) + ' ';
-                number(content_, run.size);
-                content_ += "Tf\n";
-                font_ = run.face;
-                fontSize_ = run.size;
-            }
             setFill(run.color);
+            const bool oneByte = run.face->outlines();
             if (run.xs.empty()) {
-                content_ += "1 0 0 1 ";
-                number(content_, kMargin + placed.x + run.x);
-                number(content_, baseline);
-                content_ += "Tm";
-                appendCodes(content_, run.codes.data(), run.codes.size());
-                content_ += "Tj\n";
+                // One Tm, then one show per font the codes are in (a Type 3 face spans several):
+                // each show carries on where the last one ended.
+                for (size_t from = 0; from < run.codes.size();) {
+                    size_t to = run.codes.size();
+                    if (oneByte) {
+                        to = from + 1;
+                        while (to < run.codes.size() && run.codes[to] / 256 == run.codes[from] / 256) ++to;
+                    }
+                    setFont(run.face->resourceName(run.codes[from]), run.size);
+                    if (from == 0) {
+                        content_ += "1 0 0 1 ";
+                        number(content_, kMargin + placed.x + run.x);
+                        number(content_, baseline);
+                        content_ += "Tm";
+                    }
+                    appendCodes(content_, &run.codes[from], to - from, oneByte);
+                    content_ += "Tj\n";
+                    from = to;
+                }
                 continue;
             }
             for (size_t g = 0; g < run.codes.size(); ++g) {
+                setFont(run.face->resourceName(run.codes[g]), run.size);
                 content_ += "1 0 0 1 ";
                 number(content_, kMargin + placed.x + run.xs[g]);
                 number(content_, baseline + run.rises[g]);
                 content_ += "Tm";
-                appendCodes(content_, &run.codes[g], 1);
+                appendCodes(content_, &run.codes[g], 1, oneByte);
                 content_ += "Tj\n";
             }
         }
@@ -178,6 +188,15 @@ void PageWriter::paintLine(const PlacedLine& placed, float top) {
         number(content_, strike.width);
         content_ += "0.6 re f\n";
     }
+}
+
+void PageWriter::setFont(const QByteArray& name, float size) {
+    if (name == fontName_ && size == fontSize_) return;
+    content_ += name + ' ';
+    number(content_, size);
+    content_ += "Tf\n";
+    fontName_ = name;
+    fontSize_ = size;
 }
 
 void PageWriter::setFill(QRgb color) {
@@ -212,7 +231,7 @@ void PageWriter::endPage() {
     pageHasContent_ = false;
     pageOpen_ = false;
     fill_ = 0;
-    font_ = nullptr;
+    fontName_.clear();
     fontSize_ = 0;
 }
 

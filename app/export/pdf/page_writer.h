@@ -55,6 +55,7 @@ private:
     void paintLine(const PlacedLine& placed, float top);
     void endPage();
     void setFill(QRgb color);
+    void setFont(const QByteArray& name, float size);
 
     PdfFile& file_;
     FontSet& fonts_;
@@ -68,7 +69,7 @@ private:
     bool pageOpen_ = false;
     // The graphics state already set in content_, to skip repeating it.
     QRgb fill_ = 0;
-    const FontFace* font_ = nullptr;
+    QByteArray fontName_;
     float fontSize_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include "app/export/pdf/truetype_subset.h"
 
 #include <QFont>
+#include <QPainterPath>
 
 #include <algorithm>
 #include <cmath>
@@ -64,17 +65,24 @@ QByteArray hex4(unsigned value) {
     return out;
 }
 
-QByteArray toUnicodeCMap(const std::vector<std::pair<quint16, QString>>& entries) {
+QByteArray hex2(unsigned value) {
+    return hex4(value).right(2);
+}
+
+// `oneByte`: the codes of a Type 3 font (one byte each) rather than a CIDFont's two.
+QByteArray toUnicodeCMap(const std::vector<std::pair<quint16, QString>>& entries, bool oneByte) {
     QByteArray cmap =
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
         "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
         "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n";
+        "1 begincodespacerange\n";
+    cmap += oneByte ? "<00> <FF>" : "<0000> <FFFF>";
+    cmap += "\nendcodespacerange\n";
     for (size_t from = 0; from < entries.size(); from += 100) {
         const size_t to = std::min(entries.size(), from + 100);
         cmap += QByteArray::number(int(to - from)) + " beginbfchar\n";
         for (size_t i = from; i < to; ++i) {
-            cmap += '<' + hex4(entries[i].first) + "> <";
+            cmap += '<' + (oneByte ? hex2(entries[i].first) : hex4(entries[i].first)) + "> <";
             for (QChar ch : entries[i].second) cmap += hex4(ch.unicode());
             cmap += ">\n";
         }
@@ -86,8 +94,12 @@ QByteArray toUnicodeCMap(const std::vector<std::pair<quint16, QString>>& entries
 
 }  // namespace
 
-FontFace::FontFace(const QRawFont& font, int index, int object)
-    : font_(font), index_(index), object_(object), unitsPerEm_(float(std::max<qreal>(1, font.unitsPerEm()))) {
+FontFace::FontFace(const QRawFont& font, int index, int object, bool outlines)
+    : font_(font),
+      index_(index),
+      object_(object),
+      outlines_(outlines),
+      unitsPerEm_(float(std::max<qreal>(1, font.unitsPerEm()))) {
     font_.setPixelSize(unitsPerEm_);
     ascent_ = float(font_.ascent()) / unitsPerEm_;
     descent_ = float(font_.descent()) / unitsPerEm_;
@@ -141,7 +153,14 @@ float FontFace::advanceOf(quint32 glyph) const {
     return advance.isEmpty() ? 0.0f : float(advance.front().x()) / unitsPerEm_;
 }
 
-void FontFace::write(PdfFile& file) const {
+QByteArray FontFace::resourceName(quint16 code) const {
+    QByteArray name = "/F" + QByteArray::number(index_);
+    if (outlines_) name += '-' + QByteArray::number(code / 256);
+    return name;
+}
+
+std::vector<std::pair<QByteArray, int>> FontFace::write(PdfFile& file) const {
+    if (outlines_) return writeType3(file);
     const int descendant = file.reserve();
     const int descriptor = file.reserve();
     const int toUnicode = file.reserve();
@@ -197,11 +216,78 @@ void FontFace::write(PdfFile& file) const {
     file << ">>";
     file.endObject();
     if (fontFile != 0) file.writeStream(fontFile, "/Length1 " + QByteArray::number(subset->size()), *subset);
-    file.writeStream(toUnicode, {}, toUnicodeCMap(unicode));
+    file.writeStream(toUnicode, {}, toUnicodeCMap(unicode, false));
     file.writeStream(cidToGid, {}, gidMap);
+    return {{"F" + QByteArray::number(index_), object_}};
 }
 
-FontSet::FontSet(PdfFile& file) : file_(file), resources_(file.reserve()) {}
+std::vector<std::pair<QByteArray, int>> FontFace::writeType3(PdfFile& file) const {
+    // font_ is at a pixel size of unitsPerEm: outlines come in font units, y pointing down.
+    const double scale = 1000.0 / unitsPerEm_;
+    const auto point = [&](QByteArray& out, qreal x, qreal y) {
+        appendNumber(out, x * scale);
+        out += ' ';
+        appendNumber(out, -y * scale);
+        out += ' ';
+    };
+    std::vector<std::pair<QByteArray, int>> fonts;
+    for (size_t first = 0; first < codes_.size(); first += 256) {
+        const size_t last = std::min(codes_.size(), first + 256);
+        const int font = file.reserve();
+        const int toUnicode = file.reserve();
+        QByteArray procs = "<<", differences = "[0", widths = "[";
+        QRectF box;
+        std::vector<std::pair<quint16, QString>> unicode;
+        for (size_t code = first; code < last; ++code) {
+            const Code& c = codes_[code];
+            const QPainterPath path = font_.pathForGlyph(c.glyph);
+            const QRectF r = path.boundingRect();
+            box |= r;
+            const long width = std::lround(advanceOf(c.glyph) * 1000);
+            // d1: the glyph is a shape only, filled with the text's colour.
+            QByteArray proc = QByteArray::number(qlonglong(width)) + " 0 ";
+            point(proc, r.left(), r.bottom());
+            point(proc, r.right(), r.top());
+            proc += "d1\n";
+            for (int e = 0; e < path.elementCount(); ++e) {
+                const QPainterPath::Element el = path.elementAt(e);
+                if (el.isMoveTo()) {
+                    point(proc, el.x, el.y);
+                    proc += "m\n";
+                } else if (el.isLineTo()) {
+                    point(proc, el.x, el.y);
+                    proc += "l\n";
+                } else if (el.isCurveTo() && e + 2 < path.elementCount()) {
+                    for (int k = 0; k < 3; ++k) point(proc, path.elementAt(e + k).x, path.elementAt(e + k).y);
+                    proc += "c\n";
+                    e += 2;
+                }
+            }
+            if (!path.isEmpty()) proc += "f\n";
+            const int procObject = file.reserve();
+            file.writeStream(procObject, {}, proc);
+            const QByteArray glyphName = "/g" + QByteArray::number(qulonglong(code - first));
+            procs += glyphName + ' ' + QByteArray::number(procObject) + " 0 R";
+            differences += glyphName;
+            widths += QByteArray::number(qlonglong(width)) + ' ';
+            if (!c.text.isEmpty()) unicode.emplace_back(quint16(code - first), c.text);
+        }
+        QByteArray bbox = "[";
+        point(bbox, box.left(), box.bottom());
+        point(bbox, box.right(), box.top());
+        bbox += ']';
+        file.beginObject(font);
+        file << "<</Type/Font/Subtype/Type3/FontBBox" << bbox << "/FontMatrix[0.001 0 0 0.001 0 0]/CharProcs" << procs
+             << ">>/Encoding<</Type/Encoding/Differences" << differences << "]>>/FirstChar 0/LastChar "
+             << int(last - first - 1) << "/Widths" << widths << "]/Resources<<>>/ToUnicode " << toUnicode << " 0 R>>";
+        file.endObject();
+        file.writeStream(toUnicode, {}, toUnicodeCMap(unicode, true));
+        fonts.push_back({"F" + QByteArray::number(index_) + '-' + QByteArray::number(qulonglong(first / 256)), font});
+    }
+    return fonts;
+}
+
+FontSet::FontSet(PdfFile& file, Embedding embedding) : file_(file), embedding_(embedding), resources_(file.reserve()) {}
 
 FontSet::~FontSet() = default;
 
@@ -240,16 +326,20 @@ FontFace& FontSet::add(const QRawFont& font) {
     const QString key = font.familyName() + QLatin1Char('\n') + font.styleName() + QLatin1Char('\n') +
                         QString::number(font.weight()) + QLatin1Char('\n') + QString::number(int(font.style()));
     if (FontFace* known = byName_.value(key)) return *known;
-    faces_.push_back(std::make_unique<FontFace>(font, int(faces_.size()), file_.reserve()));
+    const bool outlines = embedding_ == Embedding::Outlines || font.fontTable("loca").isEmpty();
+    faces_.push_back(std::make_unique<FontFace>(font, int(faces_.size()), file_.reserve(), outlines));
     byName_.insert(key, faces_.back().get());
     return *faces_.back();
 }
 
 void FontSet::write() {
-    for (const auto& face : faces_) face->write(file_);
+    std::vector<std::pair<QByteArray, int>> fonts;
+    for (const auto& face : faces_) {
+        for (auto& font : face->write(file_)) fonts.push_back(std::move(font));
+    }
     file_.beginObject(resources_);
     file_ << "<</ProcSet[/PDF/Text]/Font<<";
-    for (const auto& face : faces_) file_ << "/F" << face->index() << ' ' << face->object() << " 0 R";
+    for (const auto& [name, object] : fonts) file_ << '/' << name << ' ' << object << " 0 R";
     file_ << ">>>>";
     file_.endObject();
 }

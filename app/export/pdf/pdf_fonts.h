@@ -6,7 +6,9 @@
 // maps back to exactly the character it was drawn for (its ToUnicode entry), even where one glyph
 // stands for several characters (a missing glyph, or "A" and "Α" sharing an outline). A
 // CIDToGIDMap takes each code to its glyph. TrueType faces are embedded as a subset (only the
-// glyphs used keep their outlines); a face without TrueType outlines is referenced, not embedded.
+// glyphs used keep their outlines). A face without TrueType outlines (CFF-based OpenType, as
+// many CJK fonts are) is embedded as Type 3 fonts instead, 256 codes each, every glyph drawn
+// from its outline: larger and unhinted, but shown the same everywhere and still mapped to text.
 //
 // Measuring is the hot path of a long export: a face keeps, per character of the Basic
 // Multilingual Plane, its code and advance once met, so laying out a character costs one lookup.
@@ -30,7 +32,8 @@ struct Glyph {
 
 class FontFace {
 public:
-    FontFace(const QRawFont& font, int index, int object);
+    // `outlines`: embed as Type 3 glyph outlines rather than a TrueType subset.
+    FontFace(const QRawFont& font, int index, int object, bool outlines);
 
     // The glyph for `ch`, when the face has one and the character needs no shaping (no marks,
     // no right-to-left or complex script, no controls): the fast path of the layout. A glyph
@@ -43,20 +46,27 @@ public:
 
     float ascent() const { return ascent_; }  // in ems
     float descent() const { return descent_; }
-    int index() const { return index_; }  // the resource name is /F<index>
-    int object() const { return object_; }
     const QRawFont& rawFont() const { return font_; }
 
-    // The Type0 font, its CIDFont, descriptor, widths, ToUnicode and CIDToGIDMap, and the
-    // embedded subset when the face is TrueType.
-    void write(PdfFile& file) const;
+    // Codes are written as two bytes in one font, or as one byte in the Type 3 font of their
+    // block of 256.
+    bool outlines() const { return outlines_; }
+    // The font resource a code is set in: "/F3", or "/F3-1" for a Type 3 face's second block.
+    QByteArray resourceName(quint16 code) const;
+
+    // The fonts, each with its descriptor, widths and ToUnicode map: a Type0 font with its
+    // CIDFont, CIDToGIDMap and TrueType subset, or the Type 3 fonts. Returns the resource names
+    // (without the slash) and objects the pages refer to.
+    std::vector<std::pair<QByteArray, int>> write(PdfFile& file) const;
 
 private:
     quint16 newCode(quint32 glyph, const QString& text);
+    std::vector<std::pair<QByteArray, int>> writeType3(PdfFile& file) const;
 
     QRawFont font_;  // at a pixel size of unitsPerEm: metrics come in font units
     int index_;
     int object_;
+    bool outlines_;
     float unitsPerEm_;
     float ascent_ = 0, descent_ = 0;
     std::vector<quint16> advances_;  // font units, by glyph (from hmtx)
@@ -72,7 +82,11 @@ private:
 // The faces of one PDF.
 class FontSet {
 public:
-    explicit FontSet(PdfFile& file);
+    enum class Embedding {
+        Automatic,  // TrueType subsets where the face has TrueType outlines, Type 3 otherwise
+        Outlines,   // Type 3 for every face (tests compare the two)
+    };
+    explicit FontSet(PdfFile& file, Embedding embedding = Embedding::Automatic);
     ~FontSet();
 
     enum Style : unsigned { kSans = 0, kBold = 1, kItalic = 2, kMono = 4 };
@@ -90,6 +104,7 @@ private:
     FontFace& add(const QRawFont& font);
 
     PdfFile& file_;
+    Embedding embedding_;
     int resources_;
     std::vector<std::unique_ptr<FontFace>> faces_;
     FontFace* styled_[8] = {};
