@@ -21,7 +21,7 @@ Status writeConversationsPdf(const QList<ConversationArchive>& conversations, QI
     }
     pdf::PdfFile file(device);
     pdf::FontSet fonts(file, embedding);
-    if (!fonts.styled(pdf::FontSet::kSans).rawFont().isValid()) {
+    if (!fonts.available()) {
         return toError(QStringLiteral("PDF export found no font to set the text in"));
     }
     pdf::TextLayouter text(fonts);

@@ -301,11 +301,21 @@ QFont FontSet::qfont(unsigned style, int pixelSize) const {
     return font;
 }
 
+bool FontSet::isRealFont(const QRawFont& font) {
+    // The engine Qt draws boxes with when no font has a glyph is valid but has no tables (and
+    // no family: asking it for one crashes Qt 6.4).
+    return font.isValid() && font.fontTable("head").size() >= 54;
+}
+
+bool FontSet::available() const {
+    return isRealFont(QRawFont::fromFont(qfont(kSans, 100)));
+}
+
 FontFace& FontSet::styled(unsigned style) {
     FontFace*& face = styled_[style & 7];
     if (face == nullptr) {
         QRawFont raw = QRawFont::fromFont(qfont(style, 100));
-        if (!raw.isValid()) raw = QRawFont::fromFont(QFont());
+        if (!isRealFont(raw)) raw = QRawFont::fromFont(qfont(kSans, 100));  // checked by available()
         face = &add(raw);
     }
     return *face;
@@ -315,9 +325,7 @@ FontFace* FontSet::forRawFont(const QRawFont& font) {
     if (!font.isValid()) return nullptr;
     const auto known = byEngine_.constFind(font);
     if (known != byEngine_.cend()) return *known;
-    // The engine Qt draws boxes with when no font has a glyph is valid but has no tables (and
-    // no family: asking it for one crashes Qt 6.4).
-    FontFace* face = font.fontTable("head").size() >= 54 ? &add(font) : nullptr;
+    FontFace* face = isRealFont(font) ? &add(font) : nullptr;
     byEngine_.insert(font, face);
     return face;
 }

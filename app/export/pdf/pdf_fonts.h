@@ -90,6 +90,8 @@ public:
     ~FontSet();
 
     enum Style : unsigned { kSans = 0, kBold = 1, kItalic = 2, kMono = 4 };
+    // Whether the system has a font to set text in at all; styled() needs one.
+    bool available() const;
     FontFace& styled(unsigned style);
     // A face Qt chose while shaping; null for Qt's box-drawing stand-in (no font had the glyph).
     FontFace* forRawFont(const QRawFont& font);
@@ -101,6 +103,7 @@ public:
     void write();
 
 private:
+    static bool isRealFont(const QRawFont& font);
     FontFace& add(const QRawFont& font);
 
     PdfFile& file_;
