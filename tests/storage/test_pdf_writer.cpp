@@ -424,6 +424,42 @@ private slots:
         }
     }
 
+    // Several conversations: each starts a page and has an entry in the reader's outline that
+    // opens that page (poppler's pdftohtml -xml lists the outline with each entry's page).
+    void outlineListsEachConversation() {
+        QList<ConversationArchive> archives;
+        QStringList longer;
+        for (int i = 0; i < 90; ++i) longer.append(QStringLiteral("Message %1 of the second one.").arg(i));
+        archives.append(
+            linearArchive(QStringLiteral("First & <one>"), {QStringLiteral("Hi"), QStringLiteral("Hello")}));
+        archives.append(linearArchive(QStringLiteral("Второй"), longer));
+        archives.append(linearArchive(QStringLiteral("Third"), {QStringLiteral("Bye")}));
+        const QString file = dir_.filePath(QStringLiteral("outline.pdf"));
+        QVERIFY(writeExport(archives, ExportFormat::Pdf, file));
+        const QString xml = runTool(QStringLiteral("pdftohtml"), {QStringLiteral("-xml"), QStringLiteral("-stdout"),
+                                                                  QStringLiteral("-i"), QStringLiteral("-q"), file});
+        if (xml.isNull()) QSKIP("pdftohtml (poppler-utils) is not installed");
+        static const QRegularExpression item(QStringLiteral("<item page=\"(\\d+)\">([^<]*)</item>"));
+        QStringList entries;
+        for (auto it = item.globalMatch(xml); it.hasNext();) {
+            const QRegularExpressionMatch m = it.next();
+            entries.append(m.captured(1) + QLatin1Char(' ') + m.captured(2));
+        }
+        bool available = false;
+        const QList<Word> words = wordsOf(file, &available);
+        int lastPage = 0;
+        for (const Word& w : words) lastPage = std::max(lastPage, w.page);
+        // The second conversation fills more than a page, so the third starts after it.
+        QVERIFY(lastPage >= 4);
+        QCOMPARE(entries, (QStringList{QStringLiteral("1 First &amp; &lt;one&gt;"), QStringLiteral("2 Второй"),
+                                       QStringLiteral("%1 Third").arg(lastPage)}));
+        // One conversation: no outline.
+        QVERIFY(writeExport({archives.front()}, ExportFormat::Pdf, file));
+        QVERIFY(!runTool(QStringLiteral("pdftohtml"), {QStringLiteral("-xml"), QStringLiteral("-stdout"),
+                                                       QStringLiteral("-i"), QStringLiteral("-q"), file})
+                     .contains(QStringLiteral("<outline")));
+    }
+
     // A face without TrueType outlines is embedded as Type 3 fonts drawn from its outlines. Set
     // that way on purpose (no CFF font is installed here), the same conversation copies out the
     // same words at the same places (pdftotext -bbox), and poppler draws each page with about

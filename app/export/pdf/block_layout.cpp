@@ -115,6 +115,10 @@ void BlockLayout::paragraph(const RichBlock& block, const BlockStyle& style, flo
     std::vector<Line> lines = text_.layOut(styled(block.spans, style.text), width);
     for (size_t i = 0; i < lines.size(); ++i) {
         Band band = lineBand(std::move(lines[i]), indent, style.keepWithNext);
+        if (i == 0 && block.kind == RichBlock::Kind::Title) {
+            for (const Span& span : block.spans) band.outline += span.text;
+            band.outline = band.outline.simplified();
+        }
         if (i == 0 && !block.marker.isEmpty()) {
             std::vector<Line> marker = text_.layOut({{block.marker, style.text}}, kListIndent * 4);
             const float x = std::max(0.0f, indent - marker.front().width - 5);

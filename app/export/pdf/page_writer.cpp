@@ -99,6 +99,7 @@ void PageWriter::place(std::vector<Band>& group) {
             endPage();
         }
         pageOpen_ = true;
+        if (!band.outline.isEmpty()) outline_.push_back({band.outline, pages_.size(), y_});
         paint(band);
         y_ += band.height;
         if (!band.spacing) pageHasContent_ = true;
@@ -190,6 +191,30 @@ void PageWriter::paintLine(const PlacedLine& placed, float top) {
     }
 }
 
+int PageWriter::writeOutline() {
+    // One conversation needs no outline: its title is on the first page.
+    if (outline_.size() < 2) return 0;
+    const int root = file_.reserve();
+    std::vector<int> items;
+    for (size_t i = 0; i < outline_.size(); ++i) items.push_back(file_.reserve());
+    for (size_t i = 0; i < outline_.size(); ++i) {
+        const OutlineEntry& entry = outline_[i];
+        file_.beginObject(items[i]);
+        file_ << "<</Title" << textString(entry.title.left(500)) << "/Parent " << root << " 0 R";
+        if (i > 0) file_ << "/Prev " << items[i - 1] << " 0 R";
+        if (i + 1 < items.size()) file_ << "/Next " << items[i + 1] << " 0 R";
+        QByteArray top;
+        appendNumber(top, pdfY(entry.y));
+        file_ << "/Dest[" << pages_[std::min(entry.page, pages_.size() - 1)] << " 0 R/XYZ 0 " << top << " null]>>";
+        file_.endObject();
+    }
+    file_.beginObject(root);
+    file_ << "<</Type/Outlines/First " << items.front() << " 0 R/Last " << items.back() << " 0 R/Count "
+          << int(items.size()) << ">>";
+    file_.endObject();
+    return root;
+}
+
 void PageWriter::setFont(const QByteArray& name, float size) {
     if (name == fontName_ && size == fontSize_) return;
     content_ += name + ' ';
@@ -247,9 +272,12 @@ bool PageWriter::finish(const QString& title, const QString& creator) {
     }
     file_ << "]>>";
     file_.endObject();
+    const int outline = writeOutline();
     const int catalog = file_.reserve();
     file_.beginObject(catalog);
-    file_ << "<</Type/Catalog/Pages " << pageTree_ << " 0 R>>";
+    file_ << "<</Type/Catalog/Pages " << pageTree_ << " 0 R";
+    if (outline != 0) file_ << "/Outlines " << outline << " 0 R/PageMode/UseOutlines";
+    file_ << ">>";
     file_.endObject();
     const int info = file_.reserve();
     file_.beginObject(info);

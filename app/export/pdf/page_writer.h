@@ -36,6 +36,7 @@ struct Band {
     std::vector<Fill> fills;
     std::vector<PlacedLine> lines;
     std::vector<Stroke> strokes;
+    QString outline;  // an entry for the reader's outline (a conversation's title) starts here
 };
 
 class PageWriter {
@@ -46,7 +47,8 @@ public:
     void add(Band band);
     void startNewPage();  // the next band starts a page (a new conversation)
 
-    // The last page, the page tree, the fonts, the catalogue and the document information.
+    // The last page, the page tree, the fonts, the outline (one entry per conversation when
+    // there are several), the catalogue and the document information.
     bool finish(const QString& title, const QString& creator);
 
 private:
@@ -62,6 +64,13 @@ private:
     TextLayouter& text_;
     const int pageTree_;
     std::vector<int> pages_;
+    struct OutlineEntry {
+        QString title;
+        size_t page;  // index into pages_
+        float y;      // from the body's top
+    };
+    std::vector<OutlineEntry> outline_;
+    int writeOutline();
     std::vector<Band> pending_;  // bands kept with the next one
     QByteArray content_;
     float y_ = 0;  // from the body's top
