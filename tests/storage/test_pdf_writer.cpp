@@ -424,6 +424,48 @@ private slots:
         }
     }
 
+    // A table longer than a page shows its header row again at the top of each page it
+    // continues on, and never leaves the header alone at the bottom of a page.
+    void tableHeaderRepeatsOnEachPage() {
+        QString table = QStringLiteral("Scores:\n\n| Player | Points |\n|---|--:|\n");
+        for (int i = 0; i < 150; ++i) table += QStringLiteral("| player%1 | %1 |\n").arg(i);
+        const QString pdf = exported({QStringLiteral("Table"), table}, QStringLiteral("table.pdf"));
+        QVERIFY(!pdf.isEmpty());
+        bool available = false;
+        const QList<Word> words = wordsOf(pdf, &available);
+        if (!available) QSKIP("pdftotext (poppler-utils) is not installed");
+        int pages = 0;
+        for (const Word& w : words) pages = std::max(pages, w.page);
+        QVERIFY(pages >= 3);
+        int headers = 0;
+        for (int page = 1; page <= pages; ++page) {
+            QList<Word> body;
+            for (const Word& w : words) {
+                if (w.page == page && w.yMax < kBodyBottom) body.append(w);
+            }
+            std::sort(body.begin(), body.end(), [](const Word& a, const Word& b) {
+                return a.yMin < b.yMin || (a.yMin == b.yMin && a.xMin < b.xMin);
+            });
+            const auto at = std::find_if(body.begin(), body.end(),
+                                         [](const Word& w) { return w.text == QStringLiteral("Player"); });
+            if (at == body.end()) continue;
+            ++headers;
+            // The header is followed by a row on the same page.
+            QVERIFY2(std::any_of(body.begin(), body.end(),
+                                 [&](const Word& w) {
+                                     return w.yMin > at->yMax && w.text.startsWith(QStringLiteral("player"));
+                                 }),
+                     qPrintable(QStringLiteral("page %1").arg(page)));
+            // On a page the table continues on, the header comes first.
+            if (page > 1) QCOMPARE(body.front().text, QStringLiteral("Player"));
+        }
+        QCOMPARE(headers, pages);
+        // Every row is there once.
+        int rows = 0;
+        for (const Word& w : words) rows += w.text.startsWith(QStringLiteral("player")) ? 1 : 0;
+        QCOMPARE(rows, 150);
+    }
+
     // Several conversations: each starts a page and has an entry in the reader's outline that
     // opens that page (poppler's pdftohtml -xml lists the outline with each entry's page).
     void outlineListsEachConversation() {

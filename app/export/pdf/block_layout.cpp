@@ -214,7 +214,11 @@ void BlockLayout::table(const RichBlock& block, const BlockStyle& style, float i
     std::vector<float> xs(columns + 1, indent);
     for (size_t c = 0; c < columns; ++c) xs[c + 1] = xs[c] + widths[c];
 
+    std::optional<Band> header;
     for (qsizetype r = 0; r < block.rows.size(); ++r) {
+        // From the second row on (the first goes with the header), the header row is drawn
+        // again at the top of each page the table continues on.
+        if (r == 2 && header) pages_.setRunningHeader(header);
         const QList<TableCell>& row = block.rows[r];
         std::vector<std::vector<Line>> cells(columns);
         float tallest = 0;
@@ -253,6 +257,10 @@ void BlockLayout::table(const RichBlock& block, const BlockStyle& style, float i
             }
             borders(band, r == 0, true);
             quoteBars(band, quoteDepth_, indent - block.listDepth * kListIndent);
+            if (r == 0 && std::any_of(row.begin(), row.end(), [](const TableCell& c) { return c.header; })) {
+                band.keepWithNext = true;  // never alone at the bottom of a page
+                header = band;
+            }
             pages_.add(std::move(band));
             continue;
         }
@@ -272,6 +280,7 @@ void BlockLayout::table(const RichBlock& block, const BlockStyle& style, float i
             pages_.add(std::move(band));
         }
     }
+    pages_.setRunningHeader(std::nullopt);
 }
 
 }  // namespace fm::pdf

@@ -98,6 +98,10 @@ void PageWriter::place(std::vector<Band>& group) {
         } else if (pageHasContent_ && y_ + band.height > kBodyHeight) {
             endPage();
         }
+        if (!pageHasContent_ && runningHeader_ && !band.spacing) {
+            paint(*runningHeader_);
+            y_ += runningHeader_->height;
+        }
         pageOpen_ = true;
         if (!band.outline.isEmpty()) outline_.push_back({band.outline, pages_.size(), y_});
         paint(band);

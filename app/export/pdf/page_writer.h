@@ -8,6 +8,7 @@
 
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace fm::pdf {
@@ -46,6 +47,8 @@ public:
     float bodyWidth() const;
     void add(Band band);
     void startNewPage();  // the next band starts a page (a new conversation)
+    // Drawn again at the top of every page begun while it is set (a table's header row).
+    void setRunningHeader(std::optional<Band> header) { runningHeader_ = std::move(header); }
 
     // The last page, the page tree, the fonts, the outline (one entry per conversation when
     // there are several), the catalogue and the document information.
@@ -72,6 +75,7 @@ private:
     std::vector<OutlineEntry> outline_;
     int writeOutline();
     std::vector<Band> pending_;  // bands kept with the next one
+    std::optional<Band> runningHeader_;
     QByteArray content_;
     float y_ = 0;  // from the body's top
     bool pageHasContent_ = false;
