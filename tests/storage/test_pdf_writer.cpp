@@ -104,6 +104,24 @@ QList<Word> wordsOf(const QString& pdf, bool* available) {
     return words;
 }
 
+// A device that takes `room` bytes and refuses the rest, as a full disk does.
+class FullDevice : public QIODevice {
+public:
+    explicit FullDevice(qint64 room) : room_(room) { open(QIODevice::WriteOnly); }
+    qint64 written = 0;
+
+protected:
+    qint64 readData(char*, qint64) override { return -1; }
+    qint64 writeData(const char*, qint64 size) override {
+        if (written + size > room_) return -1;
+        written += size;
+        return size;
+    }
+
+private:
+    qint64 room_;
+};
+
 }  // namespace
 
 class TestPdfWriter : public QObject {
@@ -566,6 +584,26 @@ private slots:
             const double ratio = outlineInk[p] / subsetInk[p];
             QVERIFY2(ratio > 0.9 && ratio < 1.25, qPrintable(QStringLiteral("page %1: %2").arg(p + 1).arg(ratio)));
         }
+    }
+
+    // A device that fills up (a full disk) gives a clear error, whenever it happens; the
+    // caller's QSaveFile then leaves the old file in place (test_export_import).
+    void reportsAFullDevice_data() {
+        QTest::addColumn<qint64>("room");
+        QTest::newRow("nothing") << qint64(0);
+        QTest::newRow("the header") << qint64(20);
+        QTest::newRow("100 kB") << qint64(100000);
+    }
+    void reportsAFullDevice() {
+        QFETCH(qint64, room);
+        QStringList contents;
+        for (int i = 0; i < 3000; ++i) contents.append(QStringLiteral("Message %1 with some words in it.").arg(i));
+        FullDevice device(room);
+        const Status s =
+            writeConversationsPdf({linearArchive(QStringLiteral("Full"), contents)}, device, QStringLiteral("Full"));
+        QVERIFY(!s);
+        QCOMPARE(errorText(s), QStringLiteral("could not write the PDF (is the disk full?)"));
+        QVERIFY(device.written <= room);
     }
 
     // Numbers as the content streams write them: two decimals at most, nothing trailing.
