@@ -4,9 +4,9 @@
 // only the glyphs in use keep their outlines.
 //
 // Glyph ids are kept as they are: every other glyph becomes empty (zero length in 'loca') instead
-// of being renumbered. The PDF can then write the glyph ids its text layout gave it (Identity
-// CIDToGIDMap), hmtx, cmap and the hinting programs stay valid unchanged, and the cost of the
-// empty glyphs is four bytes each in 'loca'.
+// of being renumbered. The PDF's CIDToGIDMap can then name the glyph ids its text layout got
+// from Qt, hmtx, cmap and the hinting programs stay valid unchanged, and the cost of the empty
+// glyphs is four bytes each in 'loca'.
 //
 // Tables written: head (long 'loca' offsets, checkSumAdjustment recomputed), hhea, maxp, hmtx
 // (copied), loca (rebuilt, long), glyf (the kept glyphs only), cvt, fpgm and prep when present
